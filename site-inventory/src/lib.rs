@@ -1,0 +1,18 @@
+//! The edgefleet site inventory: sites, hardware and backhaul profiles, regions and rollout waves,
+//! loaded from a folder of YAML and CSV files and validated with every error located at
+//! file:line:col.
+
+pub mod csv_sites;
+pub mod diagnostic;
+pub mod load;
+pub mod model;
+pub mod schema;
+pub mod sizing;
+pub mod source;
+pub mod units;
+
+pub use diagnostic::{Diagnostic, Diagnostics};
+pub use load::load_inventory;
+pub use model::*;
+pub use sizing::{OutageBuffer, UpstreamDemand};
+pub use source::SourceLocation;

@@ -1,0 +1,597 @@
+//! Loading an inventory folder: YAML and CSV files → a validated [`Fleet`], or every problem found.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde_json::Value;
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::model::*;
+use crate::schema;
+use crate::source::{self, SourceLocation, YamlDocument};
+use crate::units::{Duration, Quantity};
+
+/// Labels and annotations under this prefix are written by edgefleet; users may not set them.
+pub const RESERVED_PREFIX: &str = "edgefleet.io/";
+
+/// Load and validate every `*.yaml`, `*.yml` and `*.csv` file under `path` (or the one file it
+/// names). Files are read in path order and sites sorted by id, so the result does not depend on
+/// the order of files on disk.
+pub fn load_inventory(path: &Path) -> Result<Fleet, Diagnostics> {
+    let files = inventory_files(path)?;
+    let parsed: Vec<Result<Vec<Entry>, Diagnostics>> = files.par_iter().map(|f| read_file(f)).collect();
+    let mut diagnostics = Diagnostics::default();
+    let mut entries = Vec::new();
+    for result in parsed {
+        match result {
+            Ok(mut e) => entries.append(&mut e),
+            Err(d) => diagnostics.0.extend(d.0),
+        }
+    }
+    let fleet = assemble(path, entries, &mut diagnostics);
+    diagnostics.sort();
+    match fleet {
+        Some(fleet) if diagnostics.is_empty() => Ok(fleet),
+        _ => Err(diagnostics),
+    }
+}
+
+fn inventory_files(path: &Path) -> Result<Vec<PathBuf>, Diagnostics> {
+    let root: Arc<Path> = Arc::from(path);
+    let meta = std::fs::metadata(path).map_err(|e| {
+        Diagnostic::new(
+            SourceLocation::start_of(&root),
+            format!("cannot read the inventory: {e}"),
+        )
+    })?;
+    if meta.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let read = std::fs::read_dir(&dir).map_err(|e| {
+            Diagnostic::new(
+                SourceLocation::start_of(&Arc::from(dir.as_path())),
+                format!("cannot read folder: {e}"),
+            )
+        })?;
+        for entry in read.flatten() {
+            let p = entry.path();
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let kind = entry.file_type();
+            if kind.as_ref().is_ok_and(|k| k.is_dir()) {
+                stack.push(p);
+            } else if matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml" | "csv")
+            ) {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    if files.is_empty() {
+        return Err(Diagnostic::new(
+            SourceLocation::start_of(&root),
+            "no inventory files (*.yaml, *.yml, *.csv) in this folder",
+        )
+        .into());
+    }
+    Ok(files)
+}
+
+/// One top-level item found in a file, with a way to locate its fields.
+pub(crate) struct Entry {
+    kind: EntryKind,
+    value: Value,
+    origin: Origin,
+}
+
+enum EntryKind {
+    Hardware(String),
+    Backhaul(String),
+    Region(String),
+    Rollout,
+    Site,
+}
+
+/// Where an entry's fields are: a YAML document and the entry's pointer in it, or CSV cells.
+#[derive(Clone)]
+enum Origin {
+    Yaml {
+        doc: Arc<YamlDocument>,
+        pointer: String,
+    },
+    Csv {
+        row: SourceLocation,
+        cells: Arc<BTreeMap<String, SourceLocation>>,
+    },
+}
+
+impl Origin {
+    /// Location of the entry itself (a site's mapping, a profile's key).
+    fn whole(&self) -> SourceLocation {
+        match self {
+            Origin::Yaml { doc, pointer } => {
+                if pointer.starts_with("/sites/") {
+                    doc.locate(pointer)
+                } else {
+                    doc.locate_key(pointer)
+                }
+            }
+            Origin::Csv { row, .. } => row.clone(),
+        }
+    }
+
+    /// Location of a field below the entry (`hardware`, `labels/tier`, `workloads/2`).
+    fn field(&self, path: &str) -> SourceLocation {
+        match self {
+            Origin::Yaml { doc, pointer } => doc.locate(&format!("{pointer}/{path}")),
+            Origin::Csv { row, cells } => {
+                let column = csv_column_for(path);
+                cells.get(&column).cloned().unwrap_or_else(|| row.clone())
+            }
+        }
+    }
+
+    fn key(&self, path: &str) -> SourceLocation {
+        match self {
+            Origin::Yaml { doc, pointer } => doc.locate_key(&format!("{pointer}/{path}")),
+            Origin::Csv { .. } => self.field(path),
+        }
+    }
+}
+
+fn read_file(path: &Path) -> Result<Vec<Entry>, Diagnostics> {
+    let text = source::read_source(path)?;
+    if path.extension().and_then(|e| e.to_str()) == Some("csv") {
+        return crate::csv_sites::read_csv(path, &text);
+    }
+    let docs = source::parse_yaml(path, &text)?;
+    let mut diagnostics = Diagnostics::default();
+    let mut entries = Vec::new();
+    for doc in docs {
+        let doc = Arc::new(doc);
+        let value = doc.to_json();
+        if !value.is_object() {
+            diagnostics.push(Diagnostic::new(
+                doc.locate(""),
+                "an inventory document must be a mapping with keys such as `sites`, `hardware`, `backhaul`, `regions`, `rollout`",
+            ));
+            continue;
+        }
+        let violations = schema::check(&value);
+        if !violations.is_empty() {
+            for v in violations {
+                let loc = if v.at_key {
+                    doc.locate_key(&v.pointer)
+                } else {
+                    doc.locate(&v.pointer)
+                };
+                diagnostics.push(Diagnostic::new(loc, v.message));
+            }
+            continue;
+        }
+        let Value::Object(top) = value else { continue };
+        for (key, section) in top {
+            match (key.as_str(), section) {
+                ("hardware" | "backhaul" | "regions", Value::Object(items)) => {
+                    for (name, v) in items {
+                        let pointer = format!("/{key}/{}", name.replace('~', "~0").replace('/', "~1"));
+                        let kind = match key.as_str() {
+                            "hardware" => EntryKind::Hardware(name),
+                            "backhaul" => EntryKind::Backhaul(name),
+                            _ => EntryKind::Region(name),
+                        };
+                        entries.push(Entry {
+                            kind,
+                            value: v,
+                            origin: Origin::Yaml {
+                                doc: doc.clone(),
+                                pointer,
+                            },
+                        });
+                    }
+                }
+                ("rollout", v) => entries.push(Entry {
+                    kind: EntryKind::Rollout,
+                    value: v,
+                    origin: Origin::Yaml {
+                        doc: doc.clone(),
+                        pointer: "/rollout".into(),
+                    },
+                }),
+                ("sites", Value::Array(sites)) => {
+                    for (i, v) in sites.into_iter().enumerate() {
+                        entries.push(Entry {
+                            kind: EntryKind::Site,
+                            value: v,
+                            origin: Origin::Yaml {
+                                doc: doc.clone(),
+                                pointer: format!("/sites/{i}"),
+                            },
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if diagnostics.is_empty() {
+        Ok(entries)
+    } else {
+        Err(diagnostics)
+    }
+}
+
+pub(crate) fn csv_column_for(path: &str) -> String {
+    if let Some(k) = path.strip_prefix("labels/") {
+        format!("label.{}", k.replace("~1", "/").replace("~0", "~"))
+    } else if let Some(k) = path.strip_prefix("annotations/") {
+        format!("annotation.{}", k.replace("~1", "/").replace("~0", "~"))
+    } else if let Some(k) = path.strip_prefix("overrides/") {
+        let workload = k.split('/').next().unwrap_or(k);
+        format!("upstream_kbps.{workload}")
+    } else {
+        path.split('/').next().unwrap_or(path).to_owned()
+    }
+}
+
+pub(crate) fn entry_for_csv_site(
+    value: Value,
+    row: SourceLocation,
+    cells: Arc<BTreeMap<String, SourceLocation>>,
+) -> Entry {
+    Entry {
+        kind: EntryKind::Site,
+        value,
+        origin: Origin::Csv { row, cells },
+    }
+}
+
+fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
+    v.and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn quantity_text(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    }
+}
+
+fn max_update(v: Option<&Value>, default: MaxUpdate) -> MaxUpdate {
+    match v {
+        Some(Value::Number(n)) => MaxUpdate::Count(n.as_u64().unwrap_or(1)),
+        Some(Value::String(s)) => s
+            .trim_end_matches('%')
+            .parse()
+            .map(MaxUpdate::Percent)
+            .unwrap_or(default),
+        _ => default,
+    }
+}
+
+/// Build the fleet from schema-valid entries, checking what the schema cannot: uniqueness and
+/// references between files.
+fn assemble(root: &Path, entries: Vec<Entry>, diags: &mut Diagnostics) -> Option<Fleet> {
+    let mut hardware: BTreeMap<String, HardwareProfile> = BTreeMap::new();
+    let mut backhaul: BTreeMap<String, BackhaulProfile> = BTreeMap::new();
+    let mut regions: BTreeMap<String, Region> = BTreeMap::new();
+    let mut rollout: Option<(Rollout, SourceLocation)> = None;
+    let mut site_entries = Vec::new();
+
+    for entry in entries {
+        let loc = entry.origin.whole();
+        let v = &entry.value;
+        match entry.kind {
+            EntryKind::Hardware(name) => {
+                if let Some(first) = hardware.get(&name) {
+                    diags.push(duplicate("hardware profile", &name, loc, &first.location));
+                    continue;
+                }
+                let alloc = v.get("allocatable");
+                let mut parse_q = |field: &str| {
+                    let text = quantity_text(alloc.and_then(|a| a.get(field)));
+                    Quantity::parse(&text).unwrap_or_else(|msg| {
+                        diags.push(Diagnostic::new(entry.origin.field(&format!("allocatable/{field}")), msg));
+                        Quantity { text, value: 0.0 }
+                    })
+                };
+                let profile = HardwareProfile {
+                    name: name.clone(),
+                    arch: str_of(v, "arch").to_owned(),
+                    cpu: parse_q("cpu"),
+                    memory: parse_q("memory"),
+                    ephemeral_storage: parse_q("ephemeral-storage"),
+                    accelerators: v
+                        .get("accelerators")
+                        .and_then(Value::as_object)
+                        .map(|m| m.iter().map(|(k, n)| (k.clone(), n.as_u64().unwrap_or(0))).collect())
+                        .unwrap_or_default(),
+                    power_watts: v.get("power_watts").and_then(Value::as_u64).unwrap_or(0),
+                    location: loc,
+                };
+                hardware.insert(name, profile);
+            }
+            EntryKind::Backhaul(name) => {
+                if let Some(first) = backhaul.get(&name) {
+                    diags.push(duplicate("backhaul profile", &name, loc, &first.location));
+                    continue;
+                }
+                let max_outage = Duration::parse(str_of(v, "max_outage")).unwrap_or_else(|msg| {
+                    diags.push(Diagnostic::new(entry.origin.field("max_outage"), msg));
+                    Duration { text: String::new(), seconds: 0 }
+                });
+                backhaul.insert(
+                    name.clone(),
+                    BackhaulProfile {
+                        name,
+                        bandwidth_kbps: v.get("bandwidth_kbps").and_then(Value::as_u64).unwrap_or(0),
+                        metered: v.get("metered").and_then(Value::as_bool).unwrap_or(false),
+                        latency_ms: v.get("latency_ms").and_then(Value::as_u64).unwrap_or(0),
+                        max_outage,
+                        location: loc,
+                    },
+                );
+            }
+            EntryKind::Region(name) => {
+                if let Some(first) = regions.get(&name) {
+                    diags.push(duplicate("region", &name, loc, &first.location));
+                    continue;
+                }
+                regions.insert(
+                    name.clone(),
+                    Region {
+                        name,
+                        jurisdiction: str_of(v, "jurisdiction").to_owned(),
+                        zone: str_of(v, "zone").to_owned(),
+                        endpoints: string_map(v.get("endpoints")),
+                        location: loc,
+                    },
+                );
+            }
+            EntryKind::Rollout => {
+                if let Some((_, first)) = &rollout {
+                    diags.push(
+                        Diagnostic::new(loc, "`rollout` is declared more than once")
+                            .with_related(first.clone(), "first declared"),
+                    );
+                    continue;
+                }
+                rollout = Some((parse_rollout(v, &entry.origin, loc.clone(), diags), loc));
+            }
+            EntryKind::Site => site_entries.push((entry, loc)),
+        }
+    }
+
+    let rollout = rollout.map(|(r, _)| r);
+    let mut sites: Vec<Site> = Vec::with_capacity(site_entries.len());
+    for (entry, loc) in site_entries {
+        sites.push(site_from(entry, loc));
+    }
+    sites.sort_by(|a, b| a.id.cmp(&b.id).then_with(|| site_order(a, b)));
+
+    check_sites(&sites, &hardware, &backhaul, &regions, rollout.as_ref(), diags);
+    if sites.is_empty() && diags.is_empty() {
+        diags.push(Diagnostic::new(
+            SourceLocation::start_of(&Arc::from(root)),
+            "the inventory has no sites",
+        ).with_help("add a `sites:` list to a YAML file, or a CSV file with a header `id,region,hardware,backhaul,wave`"));
+    }
+    let rollout = rollout?;
+    Some(Fleet {
+        hardware,
+        backhaul,
+        regions,
+        rollout,
+        sites,
+    })
+}
+
+fn site_order(a: &Site, b: &Site) -> std::cmp::Ordering {
+    let (la, lb) = (&a.source.site, &b.source.site);
+    (&la.file, la.line, la.column).cmp(&(&lb.file, lb.line, lb.column))
+}
+
+fn duplicate(what: &str, name: &str, loc: SourceLocation, first: &SourceLocation) -> Diagnostic {
+    Diagnostic::new(loc, format!("{what} `{name}` is defined twice"))
+        .with_related(first.clone(), "first defined")
+}
+
+fn parse_rollout(v: &Value, origin: &Origin, loc: SourceLocation, diags: &mut Diagnostics) -> Rollout {
+    let mut waves: Vec<Wave> = Vec::new();
+    for (i, w) in v.get("waves").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        let name = str_of(w, "name").to_owned();
+        if waves.iter().any(|x| x.name == name) {
+            diags.push(Diagnostic::new(
+                origin.field(&format!("waves/{i}/name")),
+                format!("wave `{name}` is declared twice"),
+            ));
+            continue;
+        }
+        waves.push(Wave {
+            name,
+            max_update: max_update(w.get("max_update"), MaxUpdate::Percent(100)),
+        });
+    }
+    let trailing = match v.get("trailing") {
+        Some(Value::Bool(false)) => None,
+        t => {
+            let name = t
+                .and_then(|t| t.get("name"))
+                .and_then(Value::as_str)
+                .unwrap_or(DEFAULT_TRAILING_STEP)
+                .to_owned();
+            let min_outage = t
+                .and_then(|t| t.get("min_outage"))
+                .and_then(Value::as_str)
+                .and_then(|s| Duration::parse(s).ok())
+                .unwrap_or(Duration { text: "24h".into(), seconds: 86_400 });
+            if waves.iter().any(|w| w.name == name) {
+                diags.push(Diagnostic::new(
+                    origin.field("trailing"),
+                    format!("the trailing step `{name}` has the name of a wave; name it differently"),
+                ));
+            }
+            Some(TrailingStep {
+                name,
+                min_outage,
+                max_update: max_update(t.and_then(|t| t.get("max_update")), MaxUpdate::Percent(100)),
+            })
+        }
+    };
+    Rollout {
+        waves,
+        trailing,
+        location: Some(loc),
+    }
+}
+
+fn site_from(entry: Entry, loc: SourceLocation) -> Site {
+    let v = &entry.value;
+    let origin = &entry.origin;
+    let id = str_of(v, "id").to_owned();
+    let mut fields = BTreeMap::new();
+    for f in ["id", "region", "hardware", "backhaul", "wave", "cluster"] {
+        fields.insert(f.to_owned(), origin.field(f));
+    }
+    let workloads = v.get("workloads").and_then(Value::as_array).map(|ws| {
+        ws.iter()
+            .enumerate()
+            .map(|(i, w)| {
+                fields.insert(format!("workloads/{i}"), origin.field(&format!("workloads/{i}")));
+                w.as_str().unwrap_or_default().to_owned()
+            })
+            .collect::<Vec<_>>()
+    });
+    let mut overrides = BTreeMap::new();
+    if let Some(Value::Object(m)) = v.get("overrides") {
+        for (workload, o) in m {
+            fields.insert(format!("overrides/{workload}"), origin.key(&format!("overrides/{workload}")));
+            overrides.insert(
+                workload.clone(),
+                WorkloadOverride {
+                    upstream_kbps: o.get("upstream_kbps").and_then(Value::as_u64),
+                },
+            );
+        }
+    }
+    let labels = string_map(v.get("labels"));
+    let annotations = string_map(v.get("annotations"));
+    for k in labels.keys() {
+        let p = format!("labels/{}", k.replace('~', "~0").replace('/', "~1"));
+        fields.insert(format!("labels/{k}"), origin.key(&p));
+    }
+    for k in annotations.keys() {
+        let p = format!("annotations/{}", k.replace('~', "~0").replace('/', "~1"));
+        fields.insert(format!("annotations/{k}"), origin.key(&p));
+    }
+    let cluster = match v.get("cluster").and_then(Value::as_str) {
+        Some(c) if !c.is_empty() => c.to_owned(),
+        _ => id.clone(),
+    };
+    Site {
+        region: str_of(v, "region").to_owned(),
+        hardware: str_of(v, "hardware").to_owned(),
+        backhaul: str_of(v, "backhaul").to_owned(),
+        wave: str_of(v, "wave").to_owned(),
+        cluster,
+        labels,
+        annotations,
+        location: str_of(v, "location").to_owned(),
+        workloads,
+        overrides,
+        offline: v.get("offline").and_then(Value::as_bool).unwrap_or(false),
+        source: SiteSource { site: loc, fields },
+        id,
+    }
+}
+
+fn check_sites(
+    sites: &[Site],
+    hardware: &BTreeMap<String, HardwareProfile>,
+    backhaul: &BTreeMap<String, BackhaulProfile>,
+    regions: &BTreeMap<String, Region>,
+    rollout: Option<&Rollout>,
+    diags: &mut Diagnostics,
+) {
+    let names = |m: &mut dyn Iterator<Item = &String>| -> String {
+        let all: Vec<&String> = m.collect();
+        if all.is_empty() {
+            "none are defined".to_owned()
+        } else {
+            format!("known: {}", all.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))
+        }
+    };
+    for (i, site) in sites.iter().enumerate() {
+        if i > 0 && sites[i - 1].id == site.id {
+            diags.push(
+                Diagnostic::new(site.source.field("id").clone(), format!("site id `{}` is used twice", site.id))
+                    .with_related(sites[i - 1].source.field("id").clone(), "first used"),
+            );
+        }
+        if !regions.contains_key(&site.region) {
+            diags.push(Diagnostic::new(
+                site.source.field("region").clone(),
+                format!("unknown region `{}` ({})", site.region, names(&mut regions.keys())),
+            ));
+        }
+        if !hardware.contains_key(&site.hardware) {
+            diags.push(Diagnostic::new(
+                site.source.field("hardware").clone(),
+                format!("unknown hardware profile `{}` ({})", site.hardware, names(&mut hardware.keys())),
+            ));
+        }
+        if !backhaul.contains_key(&site.backhaul) {
+            diags.push(Diagnostic::new(
+                site.source.field("backhaul").clone(),
+                format!("unknown backhaul profile `{}` ({})", site.backhaul, names(&mut backhaul.keys())),
+            ));
+        }
+        match rollout {
+            Some(r) if r.waves.iter().any(|w| w.name == site.wave) => {}
+            Some(r) => diags.push(Diagnostic::new(
+                site.source.field("wave").clone(),
+                format!(
+                    "unknown wave `{}` (declared waves: {})",
+                    site.wave,
+                    r.waves.iter().map(|w| w.name.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            )),
+            None => diags.push(
+                Diagnostic::new(
+                    site.source.field("wave").clone(),
+                    format!("wave `{}` is not declared: the inventory has no `rollout`", site.wave),
+                )
+                .with_help("declare the waves in order, e.g. `rollout: {waves: [{name: canary, max_update: 1}, {name: main, max_update: 25%}]}`"),
+            ),
+        }
+        for key in site.labels.keys().chain(site.annotations.keys()) {
+            if key.starts_with(RESERVED_PREFIX) {
+                let path = if site.labels.contains_key(key) { "labels" } else { "annotations" };
+                diags.push(Diagnostic::new(
+                    site.source.field(&format!("{path}/{key}")).clone(),
+                    format!("`{key}`: keys under `{RESERVED_PREFIX}` are set by edgefleet and cannot be set in the inventory"),
+                ));
+            }
+        }
+    }
+}

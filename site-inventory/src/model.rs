@@ -1,0 +1,196 @@
+//! The typed inventory: what a fleet is made of, after loading and validation.
+
+use std::collections::BTreeMap;
+
+use crate::source::SourceLocation;
+use crate::units::{Duration, Quantity};
+
+/// Name of the rollout step that takes the sites known to be offline or on poor backhaul, after
+/// every declared wave, so that their slow health never stalls the rest of the fleet.
+pub const DEFAULT_TRAILING_STEP: &str = "trailing";
+
+/// A whole fleet: profiles, regions, rollout, and every site (sorted by id).
+#[derive(Debug, Clone)]
+pub struct Fleet {
+    pub hardware: BTreeMap<String, HardwareProfile>,
+    pub backhaul: BTreeMap<String, BackhaulProfile>,
+    pub regions: BTreeMap<String, Region>,
+    pub rollout: Rollout,
+    pub sites: Vec<Site>,
+}
+
+impl Fleet {
+    pub fn site(&self, id: &str) -> Option<&Site> {
+        self.sites
+            .binary_search_by(|s| s.id.as_str().cmp(id))
+            .ok()
+            .map(|i| &self.sites[i])
+    }
+
+    pub fn hardware_of(&self, site: &Site) -> &HardwareProfile {
+        &self.hardware[&site.hardware]
+    }
+
+    pub fn backhaul_of(&self, site: &Site) -> &BackhaulProfile {
+        &self.backhaul[&site.backhaul]
+    }
+
+    pub fn region_of(&self, site: &Site) -> &Region {
+        &self.regions[&site.region]
+    }
+
+    /// The rollout step a site's Applications belong to: its wave, or the trailing step when the
+    /// site is marked offline or its backhaul may be down for longer than the trailing threshold.
+    pub fn rollout_step<'a>(&'a self, site: &'a Site) -> &'a str {
+        if let Some(trailing) = &self.rollout.trailing {
+            let outage = self.backhaul_of(site).max_outage.seconds;
+            if site.offline || outage >= trailing.min_outage.seconds {
+                return &trailing.name;
+            }
+        }
+        &site.wave
+    }
+
+    /// Every rollout step in order: the declared waves, then the trailing step if any.
+    pub fn rollout_steps(&self) -> Vec<&str> {
+        let mut steps: Vec<&str> = self.rollout.waves.iter().map(|w| w.name.as_str()).collect();
+        if let Some(t) = &self.rollout.trailing {
+            steps.push(&t.name);
+        }
+        steps
+    }
+}
+
+/// What the nodes of a site offer.
+#[derive(Debug, Clone)]
+pub struct HardwareProfile {
+    pub name: String,
+    pub arch: String,
+    pub cpu: Quantity,
+    pub memory: Quantity,
+    pub ephemeral_storage: Quantity,
+    /// Extended resources such as `nvidia.com/gpu`, with their count per site.
+    pub accelerators: BTreeMap<String, u64>,
+    pub power_watts: u64,
+    pub location: SourceLocation,
+}
+
+impl HardwareProfile {
+    pub fn gpus(&self) -> u64 {
+        self.accelerators.get("nvidia.com/gpu").copied().unwrap_or(0)
+    }
+}
+
+/// The link between a site and the rest of the world.
+#[derive(Debug, Clone)]
+pub struct BackhaulProfile {
+    pub name: String,
+    pub bandwidth_kbps: u64,
+    pub metered: bool,
+    pub latency_ms: u64,
+    /// The longest outage the site must ride through without the registry or the control plane.
+    pub max_outage: Duration,
+    pub location: SourceLocation,
+}
+
+impl BackhaulProfile {
+    /// Whether the link can drop at all: then nothing may need the registry to restart.
+    pub fn can_drop(&self) -> bool {
+        self.max_outage.seconds > 0
+    }
+}
+
+/// A region: where sites are, which law applies, where their data may go.
+#[derive(Debug, Clone)]
+pub struct Region {
+    pub name: String,
+    /// ISO 3166-1 alpha-2 country code.
+    pub jurisdiction: String,
+    /// Residency zone (e.g. `EEA`).
+    pub zone: String,
+    /// In-zone endpoints by purpose: `telemetry`, `metrics`, `object_store`, `mqtt_bridge`, ...
+    pub endpoints: BTreeMap<String, String>,
+    pub location: SourceLocation,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rollout {
+    pub waves: Vec<Wave>,
+    pub trailing: Option<TrailingStep>,
+    pub location: Option<SourceLocation>,
+}
+
+/// One rollout wave, synced in order; `max_update` bounds how many Applications of the wave
+/// sync at once (an integer or a percentage such as `25%`).
+#[derive(Debug, Clone)]
+pub struct Wave {
+    pub name: String,
+    pub max_update: MaxUpdate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MaxUpdate {
+    Count(u64),
+    Percent(u8),
+}
+
+impl std::fmt::Display for MaxUpdate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MaxUpdate::Count(n) => write!(f, "{n}"),
+            MaxUpdate::Percent(p) => write!(f, "{p}%"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TrailingStep {
+    pub name: String,
+    /// Sites whose backhaul may be down at least this long go in the trailing step.
+    pub min_outage: Duration,
+    pub max_update: MaxUpdate,
+}
+
+/// One edge site.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// DNS-1123 label: it becomes a folder, a label value and part of resource names.
+    pub id: String,
+    pub region: String,
+    pub hardware: String,
+    pub backhaul: String,
+    pub wave: String,
+    /// ArgoCD destination cluster name (defaults to the site id).
+    pub cluster: String,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    /// Free text (address, rig name); never interpreted.
+    pub location: String,
+    /// Workloads selected for this site; `None` means the whole catalogue.
+    pub workloads: Option<Vec<String>>,
+    pub overrides: BTreeMap<String, WorkloadOverride>,
+    /// Known to be offline now: its Applications go in the trailing rollout step.
+    pub offline: bool,
+    /// Where the site and each of its fields were written.
+    pub source: SiteSource,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkloadOverride {
+    pub upstream_kbps: Option<u64>,
+}
+
+/// Locations of a site's definition, for errors found after loading (e.g. a workload name the
+/// catalogue does not have).
+#[derive(Debug, Clone)]
+pub struct SiteSource {
+    pub site: SourceLocation,
+    /// Field path relative to the site (`workloads/1`, `overrides/mqtt-broker`) → location.
+    pub fields: BTreeMap<String, SourceLocation>,
+}
+
+impl SiteSource {
+    pub fn field(&self, path: &str) -> &SourceLocation {
+        self.fields.get(path).unwrap_or(&self.site)
+    }
+}

@@ -11,7 +11,8 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::load::{Entry, entry_for_csv_site};
+
+use crate::load::{FileEntries, entry_for_csv_site};
 use crate::schema;
 use crate::source::{SourceLocation, line_col};
 
@@ -47,7 +48,7 @@ fn location(file: &Arc<Path>, text: &str, offset: usize, len: usize) -> SourceLo
     }
 }
 
-pub(crate) fn read_csv(path: &Path, text: &str) -> Result<Vec<Entry>, Diagnostics> {
+pub(crate) fn read_csv(path: &Path, text: &str) -> FileEntries {
     let file: Arc<Path> = Arc::from(path);
     let mut diags = Diagnostics::default();
     let mut reader = csv::ReaderBuilder::new()
@@ -56,7 +57,7 @@ pub(crate) fn read_csv(path: &Path, text: &str) -> Result<Vec<Entry>, Diagnostic
         .from_reader(text.as_bytes());
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
-        Err(e) => return Err(csv_error(&file, text, &e).into()),
+        Err(e) => return FileEntries::failed(csv_error(&file, text, &e)),
     };
     let header_cells = cell_offsets(text, 0);
     let header_loc = |i: usize| {
@@ -77,20 +78,29 @@ pub(crate) fn read_csv(path: &Path, text: &str) -> Result<Vec<Entry>, Diagnostic
             ));
         }
         if columns.contains(&h) {
-            diags.push(Diagnostic::new(header_loc(i), format!("column `{h}` appears twice")));
+            diags.push(Diagnostic::new(
+                header_loc(i),
+                format!("column `{h}` appears twice"),
+            ));
         }
         columns.push(h);
     }
     for required in REQUIRED_COLUMNS {
         if !columns.iter().any(|c| c == required) {
             diags.push(
-                Diagnostic::new(header_loc(0), format!("missing column `{required}` in the header"))
-                    .with_help(format!("the header must name at least: {}", REQUIRED_COLUMNS.join(","))),
+                Diagnostic::new(
+                    header_loc(0),
+                    format!("missing column `{required}` in the header"),
+                )
+                .with_help(format!(
+                    "the header must name at least: {}",
+                    REQUIRED_COLUMNS.join(",")
+                )),
             );
         }
     }
     if !diags.is_empty() {
-        return Err(diags);
+        return FileEntries::failed(diags);
     }
 
     let mut entries = Vec::new();
@@ -123,7 +133,10 @@ pub(crate) fn read_csv(path: &Path, text: &str) -> Result<Vec<Entry>, Diagnostic
             } else if let Some(k) = column.strip_prefix("annotation.") {
                 annotations.insert(k.to_owned(), Value::String(cell.to_owned()));
             } else if let Some(w) = column.strip_prefix("upstream_kbps.") {
-                let v = cell.parse::<u64>().map(Value::from).unwrap_or_else(|_| Value::String(cell.to_owned()));
+                let v = cell
+                    .parse::<u64>()
+                    .map(Value::from)
+                    .unwrap_or_else(|_| Value::String(cell.to_owned()));
                 overrides.insert(w.to_owned(), serde_json::json!({ "upstream_kbps": v }));
             } else if column == "workloads" {
                 let list: Vec<Value> = cell
@@ -144,7 +157,11 @@ pub(crate) fn read_csv(path: &Path, text: &str) -> Result<Vec<Entry>, Diagnostic
                 site.insert(column.clone(), Value::String(cell.to_owned()));
             }
         }
-        for (key, map) in [("labels", labels), ("annotations", annotations), ("overrides", overrides)] {
+        for (key, map) in [
+            ("labels", labels),
+            ("annotations", annotations),
+            ("overrides", overrides),
+        ] {
             if !map.is_empty() {
                 site.insert(key.into(), Value::Object(map));
             }
@@ -167,18 +184,26 @@ pub(crate) fn read_csv(path: &Path, text: &str) -> Result<Vec<Entry>, Diagnostic
             }
             continue;
         }
-        entries.push(entry_for_csv_site(Value::Object(site), row, Arc::new(cells)));
+        entries.push(entry_for_csv_site(
+            Value::Object(site),
+            row,
+            Arc::new(cells),
+        ));
     }
-    if diags.is_empty() {
-        Ok(entries)
-    } else {
-        Err(diags)
+    FileEntries {
+        entries,
+        diagnostics: diags,
+        blocking: false,
     }
 }
 
 fn csv_error(file: &Arc<Path>, text: &str, e: &csv::Error) -> Diagnostic {
     let (offset, message) = match e.kind() {
-        csv::ErrorKind::UnequalLengths { pos, expected_len, len } => (
+        csv::ErrorKind::UnequalLengths {
+            pos,
+            expected_len,
+            len,
+        } => (
             pos.as_ref().map_or(0, |p| p.byte() as usize),
             format!("this row has {len} cells but the header has {expected_len}"),
         ),

@@ -138,12 +138,18 @@ impl Diagnostics {
 
     pub fn sort(&mut self) {
         self.0.sort_by(|a, b| {
-            (&a.location.file, a.location.line, a.location.column, &a.message).cmp(&(
-                &b.location.file,
-                b.location.line,
-                b.location.column,
-                &b.message,
-            ))
+            (
+                &a.location.file,
+                a.location.line,
+                a.location.column,
+                &a.message,
+            )
+                .cmp(&(
+                    &b.location.file,
+                    b.location.line,
+                    b.location.column,
+                    &b.message,
+                ))
         });
         self.0.dedup();
     }

@@ -9,6 +9,7 @@ pub mod model;
 pub mod schema;
 pub mod sizing;
 pub mod source;
+pub mod synth;
 pub mod units;
 
 pub use diagnostic::{Diagnostic, Diagnostics};

@@ -21,16 +21,22 @@ pub const RESERVED_PREFIX: &str = "edgefleet.io/";
 /// the order of files on disk.
 pub fn load_inventory(path: &Path) -> Result<Fleet, Diagnostics> {
     let files = inventory_files(path)?;
-    let parsed: Vec<Result<Vec<Entry>, Diagnostics>> = files.par_iter().map(|f| read_file(f)).collect();
+    let parsed: Vec<FileEntries> = files.par_iter().map(|f| read_file(f)).collect();
     let mut diagnostics = Diagnostics::default();
     let mut entries = Vec::new();
-    for result in parsed {
-        match result {
-            Ok(mut e) => entries.append(&mut e),
-            Err(d) => diagnostics.0.extend(d.0),
-        }
+    let mut blocked = false;
+    for mut file in parsed {
+        entries.append(&mut file.entries);
+        diagnostics.0.extend(file.diagnostics.0);
+        blocked |= file.blocking;
     }
-    let fleet = assemble(path, entries, &mut diagnostics);
+    // When a file could not be read, or a profile, region or rollout is broken, reference checks
+    // would only repeat that error at every site: report the cause alone.
+    let fleet = if blocked {
+        None
+    } else {
+        assemble(path, entries, &mut diagnostics)
+    };
     diagnostics.sort();
     match fleet {
         Some(fleet) if diagnostics.is_empty() => Ok(fleet),
@@ -148,13 +154,38 @@ impl Origin {
     }
 }
 
-fn read_file(path: &Path) -> Result<Vec<Entry>, Diagnostics> {
-    let text = source::read_source(path)?;
+/// What one file contributes: valid entries, problems, and whether the problems may hide others.
+pub(crate) struct FileEntries {
+    pub entries: Vec<Entry>,
+    pub diagnostics: Diagnostics,
+    /// The file (or a profile, region or rollout in it) could not be read.
+    pub blocking: bool,
+}
+
+impl FileEntries {
+    pub(crate) fn failed(d: impl Into<Diagnostics>) -> Self {
+        Self {
+            entries: Vec::new(),
+            diagnostics: d.into(),
+            blocking: true,
+        }
+    }
+}
+
+fn read_file(path: &Path) -> FileEntries {
+    let text = match source::read_source(path) {
+        Ok(t) => t,
+        Err(d) => return FileEntries::failed(d),
+    };
     if path.extension().and_then(|e| e.to_str()) == Some("csv") {
         return crate::csv_sites::read_csv(path, &text);
     }
-    let docs = source::parse_yaml(path, &text)?;
+    let docs = match source::parse_yaml(path, &text) {
+        Ok(d) => d,
+        Err(d) => return FileEntries::failed(d),
+    };
     let mut diagnostics = Diagnostics::default();
+    let mut blocking = false;
     let mut entries = Vec::new();
     for doc in docs {
         let doc = Arc::new(doc);
@@ -166,16 +197,28 @@ fn read_file(path: &Path) -> Result<Vec<Entry>, Diagnostics> {
             ));
             continue;
         }
-        let violations = schema::check(&value);
-        if !violations.is_empty() {
-            for v in violations {
-                let loc = if v.at_key {
-                    doc.locate_key(&v.pointer)
-                } else {
-                    doc.locate(&v.pointer)
-                };
-                diagnostics.push(Diagnostic::new(loc, v.message));
+        // Sites with schema errors are left out; every other entry is still checked, so one
+        // run shows all of a file's problems.
+        let mut broken_sites = std::collections::BTreeSet::new();
+        for v in schema::check(&value) {
+            let loc = if v.at_key {
+                doc.locate_key(&v.pointer)
+            } else {
+                doc.locate(&v.pointer)
+            };
+            match v
+                .pointer
+                .strip_prefix("/sites/")
+                .and_then(|r| r.split('/').next()?.parse::<usize>().ok())
+            {
+                Some(i) => {
+                    broken_sites.insert(i);
+                }
+                None => blocking = true,
             }
+            diagnostics.push(Diagnostic::new(loc, v.message));
+        }
+        if blocking {
             continue;
         }
         let Value::Object(top) = value else { continue };
@@ -183,7 +226,8 @@ fn read_file(path: &Path) -> Result<Vec<Entry>, Diagnostics> {
             match (key.as_str(), section) {
                 ("hardware" | "backhaul" | "regions", Value::Object(items)) => {
                     for (name, v) in items {
-                        let pointer = format!("/{key}/{}", name.replace('~', "~0").replace('/', "~1"));
+                        let pointer =
+                            format!("/{key}/{}", name.replace('~', "~0").replace('/', "~1"));
                         let kind = match key.as_str() {
                             "hardware" => EntryKind::Hardware(name),
                             "backhaul" => EntryKind::Backhaul(name),
@@ -209,6 +253,9 @@ fn read_file(path: &Path) -> Result<Vec<Entry>, Diagnostics> {
                 }),
                 ("sites", Value::Array(sites)) => {
                     for (i, v) in sites.into_iter().enumerate() {
+                        if broken_sites.contains(&i) {
+                            continue;
+                        }
                         entries.push(Entry {
                             kind: EntryKind::Site,
                             value: v,
@@ -223,10 +270,10 @@ fn read_file(path: &Path) -> Result<Vec<Entry>, Diagnostics> {
             }
         }
     }
-    if diagnostics.is_empty() {
-        Ok(entries)
-    } else {
-        Err(diagnostics)
+    FileEntries {
+        entries,
+        diagnostics,
+        blocking,
     }
 }
 
@@ -311,7 +358,10 @@ fn assemble(root: &Path, entries: Vec<Entry>, diags: &mut Diagnostics) -> Option
                 let mut parse_q = |field: &str| {
                     let text = quantity_text(alloc.and_then(|a| a.get(field)));
                     Quantity::parse(&text).unwrap_or_else(|msg| {
-                        diags.push(Diagnostic::new(entry.origin.field(&format!("allocatable/{field}")), msg));
+                        diags.push(Diagnostic::new(
+                            entry.origin.field(&format!("allocatable/{field}")),
+                            msg,
+                        ));
                         Quantity { text, value: 0.0 }
                     })
                 };
@@ -324,7 +374,11 @@ fn assemble(root: &Path, entries: Vec<Entry>, diags: &mut Diagnostics) -> Option
                     accelerators: v
                         .get("accelerators")
                         .and_then(Value::as_object)
-                        .map(|m| m.iter().map(|(k, n)| (k.clone(), n.as_u64().unwrap_or(0))).collect())
+                        .map(|m| {
+                            m.iter()
+                                .map(|(k, n)| (k.clone(), n.as_u64().unwrap_or(0)))
+                                .collect()
+                        })
                         .unwrap_or_default(),
                     power_watts: v.get("power_watts").and_then(Value::as_u64).unwrap_or(0),
                     location: loc,
@@ -338,13 +392,19 @@ fn assemble(root: &Path, entries: Vec<Entry>, diags: &mut Diagnostics) -> Option
                 }
                 let max_outage = Duration::parse(str_of(v, "max_outage")).unwrap_or_else(|msg| {
                     diags.push(Diagnostic::new(entry.origin.field("max_outage"), msg));
-                    Duration { text: String::new(), seconds: 0 }
+                    Duration {
+                        text: String::new(),
+                        seconds: 0,
+                    }
                 });
                 backhaul.insert(
                     name.clone(),
                     BackhaulProfile {
                         name,
-                        bandwidth_kbps: v.get("bandwidth_kbps").and_then(Value::as_u64).unwrap_or(0),
+                        bandwidth_kbps: v
+                            .get("bandwidth_kbps")
+                            .and_then(Value::as_u64)
+                            .unwrap_or(0),
                         metered: v.get("metered").and_then(Value::as_bool).unwrap_or(false),
                         latency_ms: v.get("latency_ms").and_then(Value::as_u64).unwrap_or(0),
                         max_outage,
@@ -389,7 +449,14 @@ fn assemble(root: &Path, entries: Vec<Entry>, diags: &mut Diagnostics) -> Option
     }
     sites.sort_by(|a, b| a.id.cmp(&b.id).then_with(|| site_order(a, b)));
 
-    check_sites(&sites, &hardware, &backhaul, &regions, rollout.as_ref(), diags);
+    check_sites(
+        &sites,
+        &hardware,
+        &backhaul,
+        &regions,
+        rollout.as_ref(),
+        diags,
+    );
     if sites.is_empty() && diags.is_empty() {
         diags.push(Diagnostic::new(
             SourceLocation::start_of(&Arc::from(root)),
@@ -416,9 +483,20 @@ fn duplicate(what: &str, name: &str, loc: SourceLocation, first: &SourceLocation
         .with_related(first.clone(), "first defined")
 }
 
-fn parse_rollout(v: &Value, origin: &Origin, loc: SourceLocation, diags: &mut Diagnostics) -> Rollout {
+fn parse_rollout(
+    v: &Value,
+    origin: &Origin,
+    loc: SourceLocation,
+    diags: &mut Diagnostics,
+) -> Rollout {
     let mut waves: Vec<Wave> = Vec::new();
-    for (i, w) in v.get("waves").and_then(Value::as_array).into_iter().flatten().enumerate() {
+    for (i, w) in v
+        .get("waves")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         let name = str_of(w, "name").to_owned();
         if waves.iter().any(|x| x.name == name) {
             diags.push(Diagnostic::new(
@@ -444,17 +522,25 @@ fn parse_rollout(v: &Value, origin: &Origin, loc: SourceLocation, diags: &mut Di
                 .and_then(|t| t.get("min_outage"))
                 .and_then(Value::as_str)
                 .and_then(|s| Duration::parse(s).ok())
-                .unwrap_or(Duration { text: "24h".into(), seconds: 86_400 });
+                .unwrap_or(Duration {
+                    text: "24h".into(),
+                    seconds: 86_400,
+                });
             if waves.iter().any(|w| w.name == name) {
                 diags.push(Diagnostic::new(
                     origin.field("trailing"),
-                    format!("the trailing step `{name}` has the name of a wave; name it differently"),
+                    format!(
+                        "the trailing step `{name}` has the name of a wave; name it differently"
+                    ),
                 ));
             }
             Some(TrailingStep {
                 name,
                 min_outage,
-                max_update: max_update(t.and_then(|t| t.get("max_update")), MaxUpdate::Percent(100)),
+                max_update: max_update(
+                    t.and_then(|t| t.get("max_update")),
+                    MaxUpdate::Percent(100),
+                ),
             })
         }
     };
@@ -477,7 +563,10 @@ fn site_from(entry: Entry, loc: SourceLocation) -> Site {
         ws.iter()
             .enumerate()
             .map(|(i, w)| {
-                fields.insert(format!("workloads/{i}"), origin.field(&format!("workloads/{i}")));
+                fields.insert(
+                    format!("workloads/{i}"),
+                    origin.field(&format!("workloads/{i}")),
+                );
                 w.as_str().unwrap_or_default().to_owned()
             })
             .collect::<Vec<_>>()
@@ -485,7 +574,10 @@ fn site_from(entry: Entry, loc: SourceLocation) -> Site {
     let mut overrides = BTreeMap::new();
     if let Some(Value::Object(m)) = v.get("overrides") {
         for (workload, o) in m {
-            fields.insert(format!("overrides/{workload}"), origin.key(&format!("overrides/{workload}")));
+            fields.insert(
+                format!("overrides/{workload}"),
+                origin.key(&format!("overrides/{workload}")),
+            );
             overrides.insert(
                 workload.clone(),
                 WorkloadOverride {
@@ -538,32 +630,53 @@ fn check_sites(
         if all.is_empty() {
             "none are defined".to_owned()
         } else {
-            format!("known: {}", all.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))
+            format!(
+                "known: {}",
+                all.iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
         }
     };
     for (i, site) in sites.iter().enumerate() {
         if i > 0 && sites[i - 1].id == site.id {
             diags.push(
-                Diagnostic::new(site.source.field("id").clone(), format!("site id `{}` is used twice", site.id))
-                    .with_related(sites[i - 1].source.field("id").clone(), "first used"),
+                Diagnostic::new(
+                    site.source.field("id").clone(),
+                    format!("site id `{}` is used twice", site.id),
+                )
+                .with_related(sites[i - 1].source.field("id").clone(), "first used"),
             );
         }
         if !regions.contains_key(&site.region) {
             diags.push(Diagnostic::new(
                 site.source.field("region").clone(),
-                format!("unknown region `{}` ({})", site.region, names(&mut regions.keys())),
+                format!(
+                    "unknown region `{}` ({})",
+                    site.region,
+                    names(&mut regions.keys())
+                ),
             ));
         }
         if !hardware.contains_key(&site.hardware) {
             diags.push(Diagnostic::new(
                 site.source.field("hardware").clone(),
-                format!("unknown hardware profile `{}` ({})", site.hardware, names(&mut hardware.keys())),
+                format!(
+                    "unknown hardware profile `{}` ({})",
+                    site.hardware,
+                    names(&mut hardware.keys())
+                ),
             ));
         }
         if !backhaul.contains_key(&site.backhaul) {
             diags.push(Diagnostic::new(
                 site.source.field("backhaul").clone(),
-                format!("unknown backhaul profile `{}` ({})", site.backhaul, names(&mut backhaul.keys())),
+                format!(
+                    "unknown backhaul profile `{}` ({})",
+                    site.backhaul,
+                    names(&mut backhaul.keys())
+                ),
             ));
         }
         match rollout {
@@ -586,7 +699,11 @@ fn check_sites(
         }
         for key in site.labels.keys().chain(site.annotations.keys()) {
             if key.starts_with(RESERVED_PREFIX) {
-                let path = if site.labels.contains_key(key) { "labels" } else { "annotations" };
+                let path = if site.labels.contains_key(key) {
+                    "labels"
+                } else {
+                    "annotations"
+                };
                 diags.push(Diagnostic::new(
                     site.source.field(&format!("{path}/{key}")).clone(),
                     format!("`{key}`: keys under `{RESERVED_PREFIX}` are set by edgefleet and cannot be set in the inventory"),

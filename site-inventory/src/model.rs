@@ -77,7 +77,10 @@ pub struct HardwareProfile {
 
 impl HardwareProfile {
     pub fn gpus(&self) -> u64 {
-        self.accelerators.get("nvidia.com/gpu").copied().unwrap_or(0)
+        self.accelerators
+            .get("nvidia.com/gpu")
+            .copied()
+            .unwrap_or(0)
     }
 }
 

@@ -11,7 +11,8 @@ pub const INVENTORY_SCHEMA: &str = include_str!("../schema/inventory.schema.json
 fn validator() -> &'static jsonschema::Validator {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
     VALIDATOR.get_or_init(|| {
-        let schema: Value = serde_json::from_str(INVENTORY_SCHEMA).expect("embedded schema is JSON");
+        let schema: Value =
+            serde_json::from_str(INVENTORY_SCHEMA).expect("embedded schema is JSON");
         jsonschema::validator_for(&schema).expect("embedded schema compiles")
     })
 }
@@ -40,7 +41,12 @@ fn describe(e: &jsonschema::ValidationError<'_>) -> Vec<SchemaViolation> {
     let pointer = e.instance_path().as_str().to_owned();
     // The keyword location inside our schema (e.g. `/$defs/name/pattern`) says which rule failed.
     let eval = e.schema_path().as_str().to_owned();
-    let field = pointer.rsplit('/').next().unwrap_or("").replace("~1", "/").replace("~0", "~");
+    let field = pointer
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .replace("~1", "/")
+        .replace("~0", "~");
     let violation = |pointer: String, at_key: bool, message: String| SchemaViolation {
         pointer,
         at_key,
@@ -89,7 +95,10 @@ fn describe(e: &jsonschema::ValidationError<'_>) -> Vec<SchemaViolation> {
             vec![violation(
                 pointer,
                 false,
-                format!("{what}{}", value_problem(&eval, e.instance(), &e.to_string())),
+                format!(
+                    "{what}{}",
+                    value_problem(&eval, e.instance(), &e.to_string())
+                ),
             )]
         }
     }
@@ -114,10 +123,22 @@ fn value_problem(eval: &str, instance: &Value, fallback: &str) -> String {
             "/$defs/labelKey/",
             "is not a valid Kubernetes label key (an optional DNS prefix and '/', then at most 63 letters, digits, '-', '_' or '.')",
         ),
-        ("/$defs/quantity/", "is not a Kubernetes quantity (e.g. 500m, 4, 512Mi, 14Gi)"),
-        ("/$defs/duration/", "is not a duration (e.g. 0, 90s, 15m, 72h, 2d, 1h30m)"),
-        ("/$defs/endpoint/", "is not an absolute URL (scheme://host[:port][/path])"),
-        ("/$defs/maxUpdate/", "is not a count of at least 1 or a percentage such as 25%"),
+        (
+            "/$defs/quantity/",
+            "is not a Kubernetes quantity (e.g. 500m, 4, 512Mi, 14Gi)",
+        ),
+        (
+            "/$defs/duration/",
+            "is not a duration (e.g. 0, 90s, 15m, 72h, 2d, 1h30m)",
+        ),
+        (
+            "/$defs/endpoint/",
+            "is not an absolute URL (scheme://host[:port][/path])",
+        ),
+        (
+            "/$defs/maxUpdate/",
+            "is not a count of at least 1 or a percentage such as 25%",
+        ),
     ];
     for (def, sentence) in defs {
         if eval.contains(def) {
@@ -134,7 +155,8 @@ fn value_problem(eval: &str, instance: &Value, fallback: &str) -> String {
 /// The fields a schema object allows, for "unknown field" hints.
 fn allowed_fields(keyword_location: &str) -> Vec<String> {
     static SCHEMA: OnceLock<Value> = OnceLock::new();
-    let schema = SCHEMA.get_or_init(|| serde_json::from_str(INVENTORY_SCHEMA).unwrap_or(Value::Null));
+    let schema =
+        SCHEMA.get_or_init(|| serde_json::from_str(INVENTORY_SCHEMA).unwrap_or(Value::Null));
     let object = keyword_location
         .strip_suffix("/additionalProperties")
         .unwrap_or(keyword_location);
@@ -173,13 +195,29 @@ mod tests {
             ]
         });
         let v = check(&doc);
-        let find = |p: &str| v.iter().find(|x| x.pointer == p).unwrap_or_else(|| panic!("{p} in {v:?}"));
-        assert!(find("/sites/0/id").message.contains("\"UPPER\" is not a valid name"));
+        let find = |p: &str| {
+            v.iter()
+                .find(|x| x.pointer == p)
+                .unwrap_or_else(|| panic!("{p} in {v:?}"))
+        };
+        assert!(
+            find("/sites/0/id")
+                .message
+                .contains("\"UPPER\" is not a valid name")
+        );
         let unknown = find("/sites/0/colour");
         assert!(unknown.at_key && unknown.message.contains("unknown field `colour`"));
         assert!(unknown.message.contains("backhaul"), "{}", unknown.message);
         assert!(find("/sites/1/id").message.contains("\"../x\""));
-        assert!(find("/sites/1").message.contains("missing required field `wave`"));
-        assert!(find("/sites/2/labels/a").message.contains("\"x\\n---\\nkind: Secret\" is not a valid Kubernetes label value"));
+        assert!(
+            find("/sites/1")
+                .message
+                .contains("missing required field `wave`")
+        );
+        assert!(
+            find("/sites/2/labels/a")
+                .message
+                .contains("\"x\\n---\\nkind: Secret\" is not a valid Kubernetes label value")
+        );
     }
 }

@@ -63,7 +63,8 @@ impl OutageBuffer {
         backhaul: &BackhaulProfile,
         hardware: &HardwareProfile,
     ) -> Self {
-        let link_budget = (backhaul.bandwidth_kbps as f64 * demand.link_share.clamp(0.0, 1.0)).floor();
+        let link_budget =
+            (backhaul.bandwidth_kbps as f64 * demand.link_share.clamp(0.0, 1.0)).floor();
         let upstream = demand.upstream_kbps as f64;
         let reduce = upstream > link_budget;
         let keep_ratio = if reduce && upstream > 0.0 {
@@ -75,8 +76,9 @@ impl OutageBuffer {
         let effective = upstream * keep_ratio;
         let bytes = effective * 1000.0 / 8.0 * backhaul.max_outage.seconds as f64;
         let required_mib = (bytes / (1024.0 * 1024.0)).ceil() as u64;
-        let disk_bound =
-            (hardware.ephemeral_storage.mib() as f64 * demand.buffer_disk_share.clamp(0.0, 1.0)).floor() as u64;
+        let disk_bound = (hardware.ephemeral_storage.mib() as f64
+            * demand.buffer_disk_share.clamp(0.0, 1.0))
+        .floor() as u64;
         let mib = required_mib.max(demand.buffer_min_mib).min(disk_bound);
         Self {
             enabled: true,

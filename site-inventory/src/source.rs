@@ -211,7 +211,9 @@ fn node_to_json(node: &YamlNode) -> serde_json::Value {
             .map(Value::Number)
             .unwrap_or(Value::Null),
         YamlNode::Str(s) => Value::String(s.clone()),
-        YamlNode::Seq(items) => Value::Array(items.iter().map(|i| node_to_json(&i.value)).collect()),
+        YamlNode::Seq(items) => {
+            Value::Array(items.iter().map(|i| node_to_json(&i.value)).collect())
+        }
         YamlNode::Map(entries) => Value::Object(
             entries
                 .iter()
@@ -223,17 +225,24 @@ fn node_to_json(node: &YamlNode) -> serde_json::Value {
 
 /// Parser settings for files users hand us: duplicate keys are errors, the alias budget bounds
 /// expansion (a "billion laughs" file fails fast), no snippet in the message (we render our own).
+/// Only `true`/`false` are booleans (YAML 1.2, as Kubernetes reads YAML): `jurisdiction: NO`
+/// stays Norway.
 fn parse_options() -> serde_saphyr::Options {
     serde_saphyr::options! {
         with_snippet: false,
+        strict_booleans: true,
     }
 }
 
 /// Read a file, refusing huge files and non-UTF-8 content with a located error.
 pub fn read_source(path: &Path) -> Result<String, Diagnostic> {
     let file: Arc<Path> = Arc::from(path);
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Diagnostic::new(SourceLocation::start_of(&file), format!("cannot read file: {e}")))?;
+    let meta = std::fs::metadata(path).map_err(|e| {
+        Diagnostic::new(
+            SourceLocation::start_of(&file),
+            format!("cannot read file: {e}"),
+        )
+    })?;
     if meta.len() > MAX_FILE_BYTES {
         return Err(Diagnostic::new(
             SourceLocation::start_of(&file),
@@ -244,8 +253,12 @@ pub fn read_source(path: &Path) -> Result<String, Diagnostic> {
             ),
         ));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| Diagnostic::new(SourceLocation::start_of(&file), format!("cannot read file: {e}")))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        Diagnostic::new(
+            SourceLocation::start_of(&file),
+            format!("cannot read file: {e}"),
+        )
+    })?;
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let text = String::from_utf8_lossy(e.as_bytes());
@@ -315,5 +328,7 @@ pub fn yaml_error_message(e: &serde_saphyr::Error) -> String {
 
 /// A path relative to `base` when possible, for shorter messages.
 pub fn display_path(path: &Path, base: &Path) -> PathBuf {
-    path.strip_prefix(base).map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf())
+    path.strip_prefix(base)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| path.to_path_buf())
 }

@@ -32,11 +32,15 @@ impl Quantity {
             "Ti" => 1024.0_f64.powi(4),
             "Pi" => 1024.0_f64.powi(5),
             "Ei" => 1024.0_f64.powi(6),
-            _ => return Err(format!("`{text}` is not a Kubernetes quantity (e.g. 500m, 2, 512Mi, 14Gi)")),
+            _ => {
+                return Err(format!(
+                    "`{text}` is not a Kubernetes quantity (e.g. 500m, 2, 512Mi, 14Gi)"
+                ));
+            }
         };
-        let n: f64 = number
-            .parse()
-            .map_err(|_| format!("`{text}` is not a Kubernetes quantity (e.g. 500m, 2, 512Mi, 14Gi)"))?;
+        let n: f64 = number.parse().map_err(|_| {
+            format!("`{text}` is not a Kubernetes quantity (e.g. 500m, 2, 512Mi, 14Gi)")
+        })?;
         if !n.is_finite() || n < 0.0 {
             return Err(format!("`{text}` must be a non-negative quantity"));
         }
@@ -86,13 +90,17 @@ impl Duration {
         let mut seconds: u64 = 0;
         let mut rest = t;
         while !rest.is_empty() {
-            let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+            let digits = rest
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len());
             if digits == 0 {
                 return Err(bad());
             }
             let n: u64 = rest[..digits].parse().map_err(|_| bad())?;
             rest = &rest[digits..];
-            let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+            let unit_len = rest
+                .find(|c: char| c.is_ascii_digit())
+                .unwrap_or(rest.len());
             let factor = match &rest[..unit_len] {
                 "s" => 1,
                 "m" => 60,

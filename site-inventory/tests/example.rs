@@ -11,6 +11,12 @@ fn example_fleet_loads() {
     assert_eq!(store.location, "Berlin, Alexanderplatz");
     assert_eq!(store.labels["store-format"], "metro");
     assert_eq!(store.source.field("wave").line, 2);
-    assert_eq!(fleet.rollout_step(fleet.site("rig-nsea-042").unwrap()), "trailing");
-    assert_eq!(fleet.rollout_step(fleet.site("fab-stuttgart-01").unwrap()), "canary");
+    assert_eq!(
+        fleet.rollout_step(fleet.site("rig-nsea-042").unwrap()),
+        "trailing"
+    );
+    assert_eq!(
+        fleet.rollout_step(fleet.site("fab-stuttgart-01").unwrap()),
+        "canary"
+    );
 }

@@ -1,0 +1,128 @@
+//! `edgefleet.toml`: project defaults, found by walking up from the working directory.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub const CONFIG_FILE: &str = "edgefleet.toml";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub paths: Paths,
+    #[serde(default)]
+    pub argocd: Argocd,
+    #[serde(default)]
+    pub generate: Generate,
+    /// Folder of the config file; relative paths in it are relative to this folder.
+    #[serde(skip)]
+    pub base: PathBuf,
+    #[serde(skip)]
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Paths {
+    pub inventory: Option<PathBuf>,
+    pub templates: Option<PathBuf>,
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Argocd {
+    pub repo_url: Option<String>,
+    pub revision: Option<String>,
+    pub project: Option<String>,
+    pub namespace: Option<String>,
+    pub path_prefix: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Generate {
+    pub shard_size: Option<usize>,
+}
+
+impl Config {
+    /// The nearest `edgefleet.toml` at or above `start`, or defaults (relative to `start`).
+    pub fn discover(start: &Path) -> Result<Config, String> {
+        let mut dir = Some(start);
+        while let Some(d) = dir {
+            let candidate = d.join(CONFIG_FILE);
+            if candidate.is_file() {
+                return Self::load(&candidate);
+            }
+            dir = d.parent();
+        }
+        Ok(Config {
+            base: start.to_path_buf(),
+            ..Config::default()
+        })
+    }
+
+    pub fn load(path: &Path) -> Result<Config, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut config: Config = toml::from_str(&text).map_err(|e| {
+            let (line, col) = e
+                .span()
+                .map(|s| edgefleet_inventory::source::line_col(&text, s.start))
+                .unwrap_or((1, 1));
+            format!("{}:{line}:{col}: {}", path.display(), e.message())
+        })?;
+        config.base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        config.file = Some(path.to_path_buf());
+        Ok(config)
+    }
+
+    pub fn resolve(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base.join(p)
+        }
+    }
+
+    pub fn inventory(&self) -> PathBuf {
+        self.resolve(
+            self.paths
+                .inventory
+                .as_deref()
+                .unwrap_or(Path::new("site-inventory")),
+        )
+    }
+
+    pub fn out(&self) -> PathBuf {
+        self.resolve(self.paths.out.as_deref().unwrap_or(Path::new("out")))
+    }
+
+    pub fn templates(&self) -> Option<PathBuf> {
+        self.paths.templates.as_deref().map(|p| self.resolve(p))
+    }
+
+    pub fn plan_options(&self) -> edgefleet_overlays::plan::PlanOptions {
+        let mut o = edgefleet_overlays::plan::PlanOptions::default();
+        let a = &self.argocd;
+        if let Some(v) = &a.repo_url {
+            o.argocd.repo_url = v.clone();
+        }
+        if let Some(v) = &a.revision {
+            o.argocd.revision = v.clone();
+        }
+        if let Some(v) = &a.project {
+            o.argocd.project = v.clone();
+        }
+        if let Some(v) = &a.namespace {
+            o.argocd.namespace = v.clone();
+        }
+        if let Some(v) = &a.path_prefix {
+            o.argocd.path_prefix = v.clone();
+        }
+        if let Some(n) = self.generate.shard_size {
+            o.shard_size = n.max(1);
+        }
+        o
+    }
+}

@@ -1,0 +1,276 @@
+//! `validate`, `generate` and `appset preview`.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use edgefleet_inventory::{Diagnostics, Fleet};
+use edgefleet_overlays::catalogue::Catalogue;
+use edgefleet_overlays::plan::{self, PlanError};
+use edgefleet_overlays::write;
+
+use crate::config::Config;
+use crate::exit;
+
+#[derive(clap::Args)]
+pub struct GenerateArgs {
+    /// Inventory folder (or one file); default from edgefleet.toml.
+    #[arg(long, value_name = "DIR")]
+    inventory: Option<PathBuf>,
+    /// Workload catalogue folder; default from edgefleet.toml, else the built-in catalogue.
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+    /// Output folder; default from edgefleet.toml, else `out`.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Write nothing; exit 1 and list the differences when the output folder is stale.
+    #[arg(long)]
+    check: bool,
+    /// Worker threads (default: one per core). Output is identical whatever the number.
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+}
+
+/// Errors of an inventory, a few with source snippets, the rest one per line.
+pub fn print_diagnostics(diags: &Diagnostics) {
+    const DETAILED: usize = 20;
+    for (i, d) in diags.iter().enumerate() {
+        if i < DETAILED {
+            eprintln!("{:?}", d.to_report());
+        } else {
+            eprintln!("error: {d}");
+        }
+    }
+    let n = diags.len();
+    eprintln!(
+        "{n} error{} in the inventory",
+        if n == 1 { "" } else { "s" }
+    );
+}
+
+fn load(config: &Config, inventory: Option<PathBuf>) -> Result<(Fleet, PathBuf), u8> {
+    let dir = inventory.unwrap_or_else(|| config.inventory());
+    match edgefleet_inventory::load_inventory(&dir) {
+        Ok(f) => Ok((f, dir)),
+        Err(d) => {
+            print_diagnostics(&d);
+            Err(exit::INPUT)
+        }
+    }
+}
+
+pub fn validate(config: &Config, inventory: Option<PathBuf>) -> u8 {
+    match load(config, inventory) {
+        Ok((fleet, dir)) => {
+            println!(
+                "{}: {} sites, {} regions, {} hardware and {} backhaul profiles, {} rollout steps: valid",
+                dir.display(),
+                fleet.sites.len(),
+                fleet.regions.len(),
+                fleet.hardware.len(),
+                fleet.backhaul.len(),
+                fleet.rollout_steps().len()
+            );
+            exit::OK
+        }
+        // `validate` reports problems as findings (1); other commands treat them as bad input (2).
+        Err(_) => exit::FINDINGS,
+    }
+}
+
+fn catalogue(config: &Config, templates: Option<PathBuf>) -> Result<Catalogue, u8> {
+    match templates.or_else(|| config.templates()) {
+        None => Ok(Catalogue::builtin()),
+        Some(dir) => Catalogue::load(&dir).map_err(|e| {
+            eprintln!("error: {e}");
+            exit::INPUT
+        }),
+    }
+}
+
+pub fn run(config: &Config, args: GenerateArgs) -> u8 {
+    let started = Instant::now();
+    if let Some(n) = args.jobs {
+        // Only fails when a pool already exists, which cannot happen this early.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global();
+    }
+    let (fleet, _) = match load(config, args.inventory) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    let catalogue = match catalogue(config, args.templates) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let out = args.out.unwrap_or_else(|| config.out());
+
+    let bar = progress_bar(fleet.sites.len());
+    let planned = plan::plan(&fleet, &catalogue, &config.plan_options(), &|n| {
+        if let Some(b) = &bar {
+            b.set_position(n as u64);
+        }
+    });
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let planned = match planned {
+        Ok(p) => p,
+        Err(PlanError::Inventory(d)) => {
+            print_diagnostics(&d);
+            return exit::INPUT;
+        }
+        Err(PlanError::Catalogue(e)) => {
+            eprintln!("error: {e}");
+            return exit::INPUT;
+        }
+    };
+
+    let changes = match write::compare(&planned.tree, &out) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::INPUT;
+        }
+    };
+    if args.check {
+        return report_check(&out, &changes);
+    }
+    if let Err(e) = write::apply(&planned.tree, &out, &changes) {
+        eprintln!("error: {e}");
+        eprintln!("nothing was changed in {}", out.display());
+        return exit::INPUT;
+    }
+    let written = changes.created.len() + changes.updated.len();
+    let seconds = started.elapsed().as_secs_f64();
+    if written == 0 && changes.removed.is_empty() {
+        println!(
+            "{}: up to date, 0 files written ({} sites, {} overlays, {} ApplicationSets; {} files unchanged) in {seconds:.2}s",
+            out.display(),
+            planned.sites,
+            planned.overlays,
+            planned.appsets,
+            changes.unchanged
+        );
+    } else {
+        println!(
+            "{}: {} sites, {} overlays, {} ApplicationSets; {written} files written ({} created, {} updated), {} unchanged, {} removed in {seconds:.2}s",
+            out.display(),
+            planned.sites,
+            planned.overlays,
+            planned.appsets,
+            changes.created.len(),
+            changes.updated.len(),
+            changes.unchanged,
+            changes.removed.len()
+        );
+    }
+    exit::OK
+}
+
+fn report_check(out: &Path, changes: &write::Changes) -> u8 {
+    if !changes.foreign.is_empty() {
+        for f in &changes.foreign {
+            println!("conflict {f} (exists and was not written by edgefleet)");
+        }
+    }
+    if changes.is_clean() && changes.foreign.is_empty() {
+        println!("{}: up to date", out.display());
+        return exit::OK;
+    }
+    for (word, list) in [
+        ("create", &changes.created),
+        ("update", &changes.updated),
+        ("remove", &changes.removed),
+    ] {
+        for f in list.iter() {
+            println!("{word} {f}");
+        }
+    }
+    eprintln!(
+        "{} is stale: {} to create, {} to update, {} to remove, {} conflicts; run `edgefleet generate`",
+        out.display(),
+        changes.created.len(),
+        changes.updated.len(),
+        changes.removed.len(),
+        changes.foreign.len()
+    );
+    exit::FINDINGS
+}
+
+fn progress_bar(sites: usize) -> Option<indicatif::ProgressBar> {
+    if sites < 500 || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(sites as u64);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("planning {bar:40} {pos}/{len} sites ({elapsed})")
+    {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
+/// Files of a generated tree on disk, for the offline preview.
+struct DirFiles(PathBuf);
+
+impl edgefleet_overlays::appset::RepoFiles for DirFiles {
+    fn paths(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut stack = vec![self.0.clone()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let p = e.path();
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    stack.push(p);
+                } else if let Ok(rel) = p.strip_prefix(&self.0) {
+                    out.push(rel.to_string_lossy().replace('\\', "/"));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+    fn read(&self, path: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.0.join(path)).ok()
+    }
+}
+
+pub fn preview(config: &Config, file: &Path, repo: Option<PathBuf>) -> u8 {
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {}: {e}", file.display());
+            return exit::INPUT;
+        }
+    };
+    let appset: serde_json::Value = match serde_saphyr_value(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error: {}: {e}", file.display());
+            return exit::INPUT;
+        }
+    };
+    let repo = DirFiles(repo.unwrap_or_else(|| config.out()));
+    match edgefleet_overlays::appset::preview(&appset, &repo) {
+        Ok(apps) => {
+            print!("{}", edgefleet_overlays::yaml::to_yaml_stream(&apps));
+            eprintln!("{} Applications", apps.len());
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("error: {}: {e}", file.display());
+            exit::INPUT
+        }
+    }
+}
+
+fn serde_saphyr_value(text: &str) -> Result<serde_json::Value, String> {
+    let docs = edgefleet_inventory::source::parse_yaml(Path::new("appset"), text)
+        .map_err(|d| d.message)?;
+    match docs.as_slice() {
+        [doc] => Ok(doc.to_json()),
+        _ => Err("expected exactly one YAML document".into()),
+    }
+}

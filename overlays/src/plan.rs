@@ -1,0 +1,483 @@
+//! From a fleet and a workload catalogue to the whole output tree, in memory.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use edgefleet_inventory::{
+    BackhaulProfile, Diagnostic, Diagnostics, Fleet, HardwareProfile, OutageBuffer, Region, Site,
+};
+use rayon::prelude::*;
+use serde_json::{Map, Value, json};
+
+use crate::appset::{self, ArgoSettings};
+use crate::catalogue::{Catalogue, CatalogueError, Part, WorkloadMeta};
+use crate::tree::OutputTree;
+use crate::yaml::to_yaml;
+
+/// Kustomize API versions of what we emit.
+const KUSTOMIZATION_API: &str = "kustomize.config.k8s.io/v1beta1";
+const COMPONENT_API: &str = "kustomize.config.k8s.io/v1alpha1";
+
+/// Label keys edgefleet puts on every object of a site and on its Applications.
+pub const LABEL_SITE: &str = "edgefleet.io/site";
+pub const LABEL_REGION: &str = "edgefleet.io/region";
+pub const LABEL_WAVE: &str = "edgefleet.io/wave";
+pub const LABEL_WORKLOAD: &str = "edgefleet.io/workload";
+pub const ANNOTATION_LOCATION: &str = "edgefleet.io/location";
+
+/// Settings of a plan that do not come from the inventory.
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    pub argocd: ArgoSettings,
+    /// Most Applications one ApplicationSet may generate; larger regions are split.
+    pub shard_size: usize,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        Self {
+            argocd: ArgoSettings::default(),
+            shard_size: 1000,
+        }
+    }
+}
+
+/// The planned tree and what it holds.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub tree: OutputTree,
+    pub sites: usize,
+    pub overlays: usize,
+    pub appsets: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("{0}")]
+    Inventory(Diagnostics),
+    #[error("{0}")]
+    Catalogue(#[from] CatalogueError),
+}
+
+/// Where a site's folder is, relative to the output root.
+pub fn site_dir(site: &Site) -> String {
+    format!("sites/{}/{}", site.region, site.id)
+}
+
+/// The workloads a site runs, in catalogue order.
+pub fn site_workloads<'c>(site: &Site, catalogue: &'c Catalogue) -> Vec<&'c WorkloadMeta> {
+    match &site.workloads {
+        None => catalogue.workloads().collect(),
+        Some(names) => catalogue
+            .workloads()
+            .filter(|w| names.iter().any(|n| n == &w.name))
+            .collect(),
+    }
+}
+
+/// Plan the whole tree. `progress` is called with the number of sites planned so far.
+pub fn plan(
+    fleet: &Fleet,
+    catalogue: &Catalogue,
+    options: &PlanOptions,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Plan, PlanError> {
+    check_selections(fleet, catalogue)?;
+
+    // Which profiles and regions each workload meets, so only components in use are emitted.
+    let mut used: BTreeMap<&str, [BTreeSet<&str>; 3]> = BTreeMap::new();
+    for site in &fleet.sites {
+        for w in site_workloads(site, catalogue) {
+            let u = used.entry(w.name.as_str()).or_default();
+            u[0].insert(&site.hardware);
+            u[1].insert(&site.backhaul);
+            u[2].insert(&site.region);
+        }
+    }
+
+    let mut tree = OutputTree::new();
+    // component presence: (part, profile, workload)
+    let mut components: BTreeSet<(Part, String, String)> = BTreeSet::new();
+    for (workload, [hardware, backhaul, regions]) in &used {
+        plan_base(&mut tree, catalogue, workload)?;
+        for hw in hardware {
+            let ctx = json!({ "hardware": hardware_context(&fleet.hardware[*hw]) });
+            if plan_component(&mut tree, catalogue, workload, Part::Hardware, hw, &ctx)? {
+                components.insert((Part::Hardware, hw.to_string(), workload.to_string()));
+            }
+        }
+        for bh in backhaul {
+            let ctx = json!({ "backhaul": backhaul_context(&fleet.backhaul[*bh]) });
+            if plan_component(&mut tree, catalogue, workload, Part::Backhaul, bh, &ctx)? {
+                components.insert((Part::Backhaul, bh.to_string(), workload.to_string()));
+            }
+        }
+        for region in regions {
+            let ctx = json!({ "region": region_context(&fleet.regions[*region]) });
+            if plan_component(&mut tree, catalogue, workload, Part::Region, region, &ctx)? {
+                components.insert((Part::Region, region.to_string(), workload.to_string()));
+            }
+        }
+    }
+
+    let shards = appset::shards(fleet, options.shard_size);
+    let done = AtomicUsize::new(0);
+    let per_site: Vec<Result<(OutputTree, usize), CatalogueError>> = fleet
+        .sites
+        .par_iter()
+        .zip(shards.par_iter())
+        .map(|(site, shard)| {
+            let r = plan_site(fleet, catalogue, site, *shard, &components);
+            progress(done.fetch_add(1, Ordering::Relaxed) + 1);
+            r
+        })
+        .collect();
+    let mut overlays = 0;
+    for r in per_site {
+        let (site_tree, n) = r?;
+        overlays += n;
+        tree.extend(site_tree);
+    }
+
+    let appsets = appset::plan_appsets(fleet, catalogue, options)?;
+    let appset_count = appsets.len();
+    tree.extend(appsets);
+
+    Ok(Plan {
+        tree,
+        sites: fleet.sites.len(),
+        overlays,
+        appsets: appset_count,
+    })
+}
+
+/// Every workload a site selects or overrides must exist in the catalogue.
+fn check_selections(fleet: &Fleet, catalogue: &Catalogue) -> Result<(), PlanError> {
+    let known = || {
+        catalogue
+            .workloads()
+            .map(|w| w.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut diags = Diagnostics::default();
+    for site in &fleet.sites {
+        for (i, name) in site.workloads.iter().flatten().enumerate() {
+            if catalogue.get(name).is_none() {
+                diags.push(Diagnostic::new(
+                    site.source.field(&format!("workloads/{i}")).clone(),
+                    format!("unknown workload `{name}` (the catalogue has: {})", known()),
+                ));
+            }
+        }
+        for name in site.overrides.keys() {
+            if catalogue.get(name).is_none() {
+                diags.push(Diagnostic::new(
+                    site.source.field(&format!("overrides/{name}")).clone(),
+                    format!(
+                        "override for unknown workload `{name}` (the catalogue has: {})",
+                        known()
+                    ),
+                ));
+            } else if site.workloads.as_ref().is_some_and(|ws| !ws.contains(name)) {
+                diags.push(Diagnostic::new(
+                    site.source.field(&format!("overrides/{name}")).clone(),
+                    format!("override for workload `{name}`, which this site does not run"),
+                ));
+            }
+        }
+    }
+    if diags.is_empty() {
+        Ok(())
+    } else {
+        diags.sort();
+        Err(PlanError::Inventory(diags))
+    }
+}
+
+/// `deployment-telemetry-collector.yaml`; unique within a folder.
+fn object_file_name(doc: &Value, taken: &mut BTreeSet<String>) -> String {
+    let kind = doc["kind"]
+        .as_str()
+        .unwrap_or("object")
+        .to_ascii_lowercase();
+    let name = doc["metadata"]["name"].as_str().unwrap_or("unnamed");
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut file = format!("{kind}-{safe}.yaml");
+    let mut n = 2;
+    while !taken.insert(file.clone()) {
+        file = format!("{kind}-{safe}-{n}.yaml");
+        n += 1;
+    }
+    file
+}
+
+fn plan_base(
+    tree: &mut OutputTree,
+    catalogue: &Catalogue,
+    workload: &str,
+) -> Result<(), PlanError> {
+    let docs = catalogue.render(workload, Part::Base, &json!({}))?;
+    let dir = format!("bases/{workload}");
+    let mut taken = BTreeSet::new();
+    let mut resources = Vec::new();
+    for doc in &docs {
+        let file = object_file_name(doc, &mut taken);
+        tree.insert(format!("{dir}/{file}"), to_yaml(doc));
+        resources.push(Value::String(file));
+    }
+    let kustomization = json!({
+        "apiVersion": KUSTOMIZATION_API,
+        "kind": "Kustomization",
+        "resources": resources,
+    });
+    tree.insert(format!("{dir}/kustomization.yaml"), to_yaml(&kustomization));
+    Ok(())
+}
+
+/// Emits `components/<part>/<profile>/<workload>/`; false when the part renders nothing.
+fn plan_component(
+    tree: &mut OutputTree,
+    catalogue: &Catalogue,
+    workload: &str,
+    part: Part,
+    profile: &str,
+    ctx: &Value,
+) -> Result<bool, PlanError> {
+    let docs = catalogue.render(workload, part, ctx)?;
+    if docs.is_empty() {
+        return Ok(false);
+    }
+    let dir = format!("components/{}/{profile}/{workload}", part.as_str());
+    let mut taken = BTreeSet::new();
+    let mut patches = Vec::new();
+    for doc in &docs {
+        let file = object_file_name(doc, &mut taken);
+        tree.insert(format!("{dir}/{file}"), to_yaml(doc));
+        patches.push(json!({ "path": file }));
+    }
+    let component = json!({
+        "apiVersion": COMPONENT_API,
+        "kind": "Component",
+        "patches": patches,
+    });
+    tree.insert(format!("{dir}/kustomization.yaml"), to_yaml(&component));
+    Ok(true)
+}
+
+fn plan_site(
+    fleet: &Fleet,
+    catalogue: &Catalogue,
+    site: &Site,
+    shard: usize,
+    components: &BTreeSet<(Part, String, String)>,
+) -> Result<(OutputTree, usize), CatalogueError> {
+    let hardware = fleet.hardware_of(site);
+    let backhaul = fleet.backhaul_of(site);
+    let region = fleet.region_of(site);
+    let dir = site_dir(site);
+    let mut tree = OutputTree::new();
+    let workloads = site_workloads(site, catalogue);
+    let mut site_ctx = json!({
+        "site": site_context(site),
+        "hardware": hardware_context(hardware),
+        "backhaul": backhaul_context(backhaul),
+        "region": region_context(region),
+        "buffer": Value::Null,
+    });
+    for w in &workloads {
+        let buffer = buffer_for(w, site, backhaul, hardware);
+        site_ctx["buffer"] = serde_json::to_value(&buffer).unwrap_or(Value::Null);
+        let patches = catalogue.render(&w.name, Part::Site, &site_ctx)?;
+        let kustomization = site_kustomization(site, w, components, &patches);
+        tree.insert(
+            format!("{dir}/{}/kustomization.yaml", w.name),
+            to_yaml(&kustomization),
+        );
+    }
+    tree.insert(
+        format!("{dir}/site.json"),
+        site_json(fleet, site, shard, catalogue, &workloads),
+    );
+    Ok((tree, workloads.len()))
+}
+
+/// The outage buffer of a workload at a site (the site's override of the rate wins).
+pub fn buffer_for(
+    workload: &WorkloadMeta,
+    site: &Site,
+    backhaul: &BackhaulProfile,
+    hardware: &HardwareProfile,
+) -> OutageBuffer {
+    match workload.upstream_demand() {
+        None => OutageBuffer::disabled(),
+        Some(mut demand) => {
+            if let Some(rate) = site
+                .overrides
+                .get(&workload.name)
+                .and_then(|o| o.upstream_kbps)
+            {
+                demand.upstream_kbps = rate;
+            }
+            OutageBuffer::compute(&demand, backhaul, hardware)
+        }
+    }
+}
+
+fn site_kustomization(
+    site: &Site,
+    workload: &WorkloadMeta,
+    components: &BTreeSet<(Part, String, String)>,
+    patches: &[Value],
+) -> Value {
+    let up = "../../../..";
+    let mut comps = Vec::new();
+    for (part, profile) in [
+        (Part::Hardware, &site.hardware),
+        (Part::Backhaul, &site.backhaul),
+        (Part::Region, &site.region),
+    ] {
+        if components.contains(&(part, profile.clone(), workload.name.clone())) {
+            comps.push(Value::String(format!(
+                "{up}/components/{}/{profile}/{}",
+                part.as_str(),
+                workload.name
+            )));
+        }
+    }
+    let mut pairs = Map::new();
+    pairs.insert(LABEL_SITE.into(), site.id.clone().into());
+    pairs.insert(LABEL_REGION.into(), site.region.clone().into());
+    pairs.insert(LABEL_WAVE.into(), site.wave.clone().into());
+    for (k, v) in &site.labels {
+        pairs.insert(k.clone(), v.clone().into());
+    }
+    let mut k = Map::new();
+    k.insert("apiVersion".into(), KUSTOMIZATION_API.into());
+    k.insert("kind".into(), "Kustomization".into());
+    k.insert("namespace".into(), workload.namespace.clone().into());
+    k.insert(
+        "resources".into(),
+        json!([format!("{up}/bases/{}", workload.name)]),
+    );
+    if !comps.is_empty() {
+        k.insert("components".into(), Value::Array(comps));
+    }
+    k.insert(
+        "labels".into(),
+        json!([{ "pairs": pairs, "includeSelectors": false, "includeTemplates": true }]),
+    );
+    let mut annotations: Map<String, Value> = site
+        .annotations
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    if !site.location.is_empty() {
+        annotations.insert(ANNOTATION_LOCATION.into(), site.location.clone().into());
+    }
+    if !annotations.is_empty() {
+        k.insert("commonAnnotations".into(), Value::Object(annotations));
+    }
+    if !patches.is_empty() {
+        let list: Vec<Value> = patches
+            .iter()
+            .map(|p| json!({ "patch": to_yaml(p) }))
+            .collect();
+        k.insert("patches".into(), Value::Array(list));
+    }
+    k.insert("sortOptions".into(), json!({ "order": "legacy" }));
+    Value::Object(k)
+}
+
+/// Parameters of a site for the ApplicationSet git-files generator. Top-level string values only:
+/// ArgoCD's post-selectors see only those.
+fn site_json(
+    fleet: &Fleet,
+    site: &Site,
+    shard: usize,
+    catalogue: &Catalogue,
+    workloads: &[&WorkloadMeta],
+) -> String {
+    let region = fleet.region_of(site);
+    let mut m = Map::new();
+    m.insert("site".into(), site.id.clone().into());
+    m.insert("region".into(), site.region.clone().into());
+    m.insert("jurisdiction".into(), region.jurisdiction.clone().into());
+    m.insert("zone".into(), region.zone.clone().into());
+    m.insert("cluster".into(), site.cluster.clone().into());
+    m.insert("hardware".into(), site.hardware.clone().into());
+    m.insert("backhaul".into(), site.backhaul.clone().into());
+    m.insert("wave".into(), site.wave.clone().into());
+    m.insert("rolloutStep".into(), fleet.rollout_step(site).into());
+    m.insert("shard".into(), shard.to_string().into());
+    for w in catalogue.workloads() {
+        let enabled = workloads.iter().any(|x| x.name == w.name);
+        m.insert(
+            appset::workload_param(&w.name),
+            (if enabled { "enabled" } else { "disabled" }).into(),
+        );
+    }
+    let mut text = serde_json::to_string_pretty(&Value::Object(m)).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+pub fn hardware_context(h: &HardwareProfile) -> Value {
+    json!({
+        "name": h.name,
+        "arch": h.arch,
+        "cpu": h.cpu.text,
+        "memory": h.memory.text,
+        "ephemeral_storage": h.ephemeral_storage.text,
+        "cpu_millis": h.cpu.millis(),
+        "memory_mib": h.memory.mib(),
+        "ephemeral_storage_mib": h.ephemeral_storage.mib(),
+        "accelerators": h.accelerators,
+        "gpu": h.gpus(),
+        "power_watts": h.power_watts,
+    })
+}
+
+pub fn backhaul_context(b: &BackhaulProfile) -> Value {
+    json!({
+        "name": b.name,
+        "bandwidth_kbps": b.bandwidth_kbps,
+        "metered": b.metered,
+        "latency_ms": b.latency_ms,
+        "max_outage": b.max_outage.text,
+        "max_outage_seconds": b.max_outage.seconds,
+        "can_drop": b.can_drop(),
+    })
+}
+
+pub fn region_context(r: &Region) -> Value {
+    json!({
+        "name": r.name,
+        "jurisdiction": r.jurisdiction,
+        "zone": r.zone,
+        "endpoints": r.endpoints,
+    })
+}
+
+pub fn site_context(s: &Site) -> Value {
+    json!({
+        "id": s.id,
+        "region": s.region,
+        "hardware": s.hardware,
+        "backhaul": s.backhaul,
+        "wave": s.wave,
+        "cluster": s.cluster,
+        "labels": s.labels,
+        "annotations": s.annotations,
+        "location": s.location,
+    })
+}

@@ -1,0 +1,335 @@
+//! Putting a planned tree on disk: only what changed, atomically, never touching foreign files.
+//!
+//! edgefleet keeps a manifest of the files it owns (`.edgefleet/manifest`). A planned file that
+//! exists but is not owned (and differs) is a conflict: nothing is written. Owned files that are
+//! no longer planned are removed, and folders they leave empty are pruned.
+//!
+//! Atomicity: a new output folder is written in a staging folder next to it and renamed into
+//! place in one step. An existing folder gets every changed file written to a temporary sibling
+//! first; only when all are on disk are they renamed over the old ones. An error before that
+//! point leaves the tree as it was; an interrupted rename loop (power loss) leaves each file
+//! either old or new, never partial, and the next run finishes the job (the pending manifest
+//! records what the interrupted run owned).
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::tree::OutputTree;
+
+pub const MANIFEST: &str = ".edgefleet/manifest";
+const PENDING: &str = ".edgefleet/manifest.pending";
+const MANIFEST_HEADER: &str =
+    "# Files written by edgefleet generate. edgefleet updates and prunes only these.";
+const TMP_SUFFIX: &str = ".edgefleet-tmp";
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error(
+        "{} file(s) in {} were not written by edgefleet and would be overwritten: {}{}",
+        paths.len(),
+        out.display(),
+        paths.iter().take(10).cloned().collect::<Vec<_>>().join(", "),
+        if paths.len() > 10 { ", ..." } else { "" }
+    )]
+    Foreign { out: PathBuf, paths: Vec<String> },
+    #[error("{}: {message}", path.display())]
+    Unsafe { path: PathBuf, message: String },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> WriteError + '_ {
+    move |source| WriteError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// What writing a tree would do.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    pub created: Vec<String>,
+    pub updated: Vec<String>,
+    pub removed: Vec<String>,
+    pub unchanged: usize,
+    /// Planned files that exist, are identical and were not in the manifest (adopted silently).
+    pub adopted: usize,
+    pub foreign: Vec<String>,
+    /// Whether the manifest itself needs rewriting.
+    manifest_stale: bool,
+    out_exists: bool,
+}
+
+impl Changes {
+    /// No file would change on disk.
+    pub fn is_clean(&self) -> bool {
+        self.created.is_empty() && self.updated.is_empty() && self.removed.is_empty()
+    }
+}
+
+fn read_manifest(out: &Path, name: &str) -> Result<BTreeSet<String>, WriteError> {
+    let path = out.join(name);
+    match fs::read_to_string(&path) {
+        Ok(text) => Ok(text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .filter(|l| crate::tree::is_safe_relative(l))
+            .map(str::to_owned)
+            .collect()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(BTreeSet::new()),
+        Err(e) => Err(io_err(&path)(e)),
+    }
+}
+
+fn manifest_text(tree: &OutputTree) -> String {
+    let mut text = String::with_capacity(tree.len() * 48);
+    text.push_str(MANIFEST_HEADER);
+    text.push('\n');
+    for p in tree.paths() {
+        text.push_str(p);
+        text.push('\n');
+    }
+    text
+}
+
+/// Compare a planned tree with the output folder, reading only.
+pub fn compare(tree: &OutputTree, out: &Path) -> Result<Changes, WriteError> {
+    let mut changes = Changes::default();
+    match fs::symlink_metadata(out) {
+        Ok(m) if m.is_dir() => changes.out_exists = true,
+        Ok(_) => {
+            return Err(WriteError::Unsafe {
+                path: out.to_path_buf(),
+                message: "the output path exists and is not a folder".into(),
+            });
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            changes.created = tree.paths().map(str::to_owned).collect();
+            changes.manifest_stale = true;
+            return Ok(changes);
+        }
+        Err(e) => return Err(io_err(out)(e)),
+    }
+    let mut owned = read_manifest(out, MANIFEST)?;
+    owned.extend(read_manifest(out, PENDING)?);
+
+    // A symlinked folder inside the output could send writes outside it.
+    let dirs: BTreeSet<&str> = tree
+        .paths()
+        .flat_map(|p| p.match_indices('/').map(move |(i, _)| &p[..i]))
+        .collect();
+    let linked: Vec<&str> = dirs
+        .par_iter()
+        .filter(|d| fs::symlink_metadata(out.join(d)).is_ok_and(|m| m.file_type().is_symlink()))
+        .copied()
+        .collect();
+    if let Some(d) = linked.first() {
+        return Err(WriteError::Unsafe {
+            path: out.join(d),
+            message: "is a symbolic link; edgefleet does not write through links".into(),
+        });
+    }
+
+    enum State {
+        Created,
+        Updated,
+        Unchanged,
+        Adopted,
+        Foreign,
+    }
+    let states: Vec<Result<State, WriteError>> = tree
+        .iter()
+        .collect::<Vec<_>>()
+        .par_iter()
+        .map(|(path, bytes)| {
+            let full = out.join(path);
+            match fs::read(&full) {
+                Ok(existing) => {
+                    let same = existing.as_slice() == *bytes;
+                    Ok(match (owned.contains(*path), same) {
+                        (true, true) => State::Unchanged,
+                        (true, false) => State::Updated,
+                        (false, true) => State::Adopted,
+                        (false, false) => State::Foreign,
+                    })
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(State::Created),
+                Err(e) => Err(io_err(&full)(e)),
+            }
+        })
+        .collect();
+    for ((path, _), state) in tree.iter().zip(states) {
+        match state? {
+            State::Created => changes.created.push(path.to_owned()),
+            State::Updated => changes.updated.push(path.to_owned()),
+            State::Unchanged => changes.unchanged += 1,
+            State::Adopted => {
+                changes.unchanged += 1;
+                changes.adopted += 1;
+            }
+            State::Foreign => changes.foreign.push(path.to_owned()),
+        }
+    }
+    for path in &owned {
+        if tree.get(path).is_none() && fs::symlink_metadata(out.join(path)).is_ok() {
+            changes.removed.push(path.clone());
+        }
+    }
+    let current = read_manifest(out, MANIFEST)?;
+    changes.manifest_stale = changes.adopted > 0
+        || !changes.is_clean()
+        || current.len() != tree.len()
+        || !tree.paths().all(|p| current.contains(p))
+        || out.join(PENDING).exists();
+    Ok(changes)
+}
+
+/// Apply `changes` (from [`compare`] on the same tree). Refuses when foreign files would be
+/// overwritten; on any error before the final renames, the folder is left as it was.
+pub fn apply(tree: &OutputTree, out: &Path, changes: &Changes) -> Result<(), WriteError> {
+    if !changes.foreign.is_empty() {
+        return Err(WriteError::Foreign {
+            out: out.to_path_buf(),
+            paths: changes.foreign.clone(),
+        });
+    }
+    if !changes.out_exists {
+        return write_fresh(tree, out);
+    }
+    if changes.is_clean() && !changes.manifest_stale {
+        return Ok(());
+    }
+    let to_write: Vec<&String> = changes.created.iter().chain(&changes.updated).collect();
+    // 1. Every new content in a temporary file next to its target.
+    let mut created_dirs = Vec::new();
+    for path in &to_write {
+        if let Some(parent) = Path::new(path.as_str()).parent() {
+            create_dirs(out, parent, &mut created_dirs)?;
+        }
+    }
+    let staged: Vec<Result<PathBuf, WriteError>> = to_write
+        .par_iter()
+        .map(|path| {
+            let tmp = out.join(format!("{path}{TMP_SUFFIX}"));
+            let bytes = tree.get(path).unwrap_or_default();
+            fs::write(&tmp, bytes).map_err(io_err(&tmp))?;
+            Ok(tmp)
+        })
+        .collect();
+    if let Some(err) = staged.iter().find_map(|r| r.as_ref().err()) {
+        let message = err.to_string();
+        for tmp in staged.iter().flatten() {
+            let _ = fs::remove_file(tmp);
+        }
+        for dir in created_dirs.iter().rev() {
+            let _ = fs::remove_dir(dir);
+        }
+        return Err(WriteError::Io {
+            path: out.to_path_buf(),
+            source: io::Error::other(message),
+        });
+    }
+    // 2. Record what this run owns before anything is replaced, then swap files in.
+    let mut pending = manifest_text(tree);
+    for r in &changes.removed {
+        pending.push_str(r);
+        pending.push('\n');
+    }
+    write_atomic(&out.join(PENDING), pending.as_bytes())?;
+    for path in &to_write {
+        let tmp = out.join(format!("{path}{TMP_SUFFIX}"));
+        let target = out.join(path);
+        fs::rename(&tmp, &target).map_err(io_err(&target))?;
+    }
+    // 3. Remove owned files no longer planned, and the folders they leave empty.
+    for path in &changes.removed {
+        let full = out.join(path);
+        match fs::remove_file(&full) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err(&full)(e)),
+        }
+        let mut dir = full.parent();
+        while let Some(d) = dir {
+            if d == out || !d.starts_with(out) || fs::remove_dir(d).is_err() {
+                break;
+            }
+            dir = d.parent();
+        }
+    }
+    write_atomic(&out.join(MANIFEST), manifest_text(tree).as_bytes())?;
+    fs::remove_file(out.join(PENDING)).map_err(io_err(&out.join(PENDING)))?;
+    Ok(())
+}
+
+fn create_dirs(out: &Path, rel: &Path, created: &mut Vec<PathBuf>) -> Result<(), WriteError> {
+    let mut current = out.to_path_buf();
+    for part in rel.components() {
+        current.push(part);
+        match fs::create_dir(&current) {
+            Ok(()) => created.push(current.clone()),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io_err(&current)(e)),
+        }
+    }
+    Ok(())
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(io_err(parent))?;
+    }
+    let tmp = PathBuf::from(format!("{}{TMP_SUFFIX}", path.display()));
+    fs::write(&tmp, bytes).map_err(io_err(&tmp))?;
+    fs::rename(&tmp, path).map_err(io_err(path))
+}
+
+/// A new output folder: write everything in a staging folder, then rename it into place.
+fn write_fresh(tree: &OutputTree, out: &Path) -> Result<(), WriteError> {
+    let name = out.file_name().ok_or_else(|| WriteError::Unsafe {
+        path: out.to_path_buf(),
+        message: "the output path has no folder name".into(),
+    })?;
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).map_err(io_err(&parent))?;
+    let staging = parent.join(format!(
+        ".{}.edgefleet-staging-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let _ = fs::remove_dir_all(&staging);
+    let result = (|| {
+        let dirs: BTreeSet<&str> = tree
+            .paths()
+            .filter_map(|p| p.rsplit_once('/').map(|(d, _)| d))
+            .collect();
+        for d in &dirs {
+            let full = staging.join(d);
+            fs::create_dir_all(&full).map_err(io_err(&full))?;
+        }
+        tree.iter()
+            .collect::<Vec<_>>()
+            .par_iter()
+            .try_for_each(|(path, bytes)| {
+                let full = staging.join(path);
+                fs::write(&full, bytes).map_err(io_err(&full))
+            })?;
+        write_atomic(&staging.join(MANIFEST), manifest_text(tree).as_bytes())?;
+        fs::rename(&staging, out).map_err(io_err(out))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_dir_all(&staging);
+    }
+    result
+}

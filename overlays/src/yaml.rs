@@ -1,0 +1,292 @@
+//! A small YAML emitter for generated files.
+//!
+//! Every string that could be read back as something else (a number, a boolean, a document
+//! marker, a comment, a flow collection) is quoted, so inventory values can never change the
+//! structure of a generated file. Multi-line strings become literal blocks, which keeps config
+//! files inside ConfigMaps and inline patches readable in review.
+//! Layout follows `kubectl kustomize` output: two-space indent, sequences not indented under
+//! their key, mapping keys in the order given.
+
+use serde_json::Value;
+
+/// One YAML document (no `---` marker), ending with a newline.
+pub fn to_yaml(value: &Value) -> String {
+    let mut out = String::new();
+    match value {
+        Value::Object(m) if !m.is_empty() => write_map(&mut out, m, 0),
+        Value::Array(a) if !a.is_empty() => write_seq(&mut out, a, 0),
+        scalar => {
+            write_scalar(&mut out, scalar, 0);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Several documents separated by `---`.
+pub fn to_yaml_stream(values: &[Value]) -> String {
+    let mut out = String::new();
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        out.push_str(&to_yaml(v));
+    }
+    out
+}
+
+fn indent(out: &mut String, n: usize) {
+    for _ in 0..n {
+        out.push(' ');
+    }
+}
+
+fn is_collection(v: &Value) -> bool {
+    matches!(v, Value::Object(m) if !m.is_empty()) || matches!(v, Value::Array(a) if !a.is_empty())
+}
+
+fn write_map(out: &mut String, m: &serde_json::Map<String, Value>, level: usize) {
+    for (i, (k, v)) in m.iter().enumerate() {
+        if i > 0 {
+            indent(out, level);
+        }
+        write_string(out, k, level, true);
+        out.push(':');
+        match v {
+            Value::Object(child) if !child.is_empty() => {
+                out.push('\n');
+                indent(out, level + 2);
+                write_map(out, child, level + 2);
+            }
+            Value::Array(items) if !items.is_empty() => {
+                out.push('\n');
+                indent(out, level);
+                write_seq(out, items, level);
+            }
+            scalar => {
+                out.push(' ');
+                write_scalar(out, scalar, level + 2);
+                out.push('\n');
+            }
+        }
+    }
+}
+
+fn write_seq(out: &mut String, items: &[Value], level: usize) {
+    for (i, v) in items.iter().enumerate() {
+        if i > 0 {
+            indent(out, level);
+        }
+        out.push_str("- ");
+        match v {
+            Value::Object(child) if !child.is_empty() => write_map(out, child, level + 2),
+            Value::Array(inner) if !inner.is_empty() => write_seq(out, inner, level + 2),
+            scalar => {
+                write_scalar(out, scalar, level + 2);
+                out.push('\n');
+            }
+        }
+    }
+}
+
+fn write_scalar(out: &mut String, v: &Value, level: usize) {
+    debug_assert!(!is_collection(v));
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => write_string(out, s, level, false),
+        Value::Object(_) => out.push_str("{}"),
+        Value::Array(_) => out.push_str("[]"),
+    }
+}
+
+fn write_string(out: &mut String, s: &str, level: usize, is_key: bool) {
+    if is_plain_safe(s) {
+        out.push_str(s);
+    } else if !is_key && can_be_literal(s) {
+        write_literal(out, s, level);
+    } else {
+        // A JSON string is a valid YAML double-quoted scalar with the same escapes.
+        out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned()));
+    }
+}
+
+fn write_literal(out: &mut String, s: &str, level: usize) {
+    out.push('|');
+    if s.starts_with(' ') {
+        out.push('2');
+    }
+    let trailing = s.len() - s.trim_end_matches('\n').len();
+    match trailing {
+        0 => out.push('-'),
+        1 => {}
+        _ => out.push('+'),
+    }
+    out.push('\n');
+    let body = if trailing == 1 {
+        &s[..s.len() - 1]
+    } else {
+        s.trim_end_matches('\n')
+    };
+    for line in body.split('\n') {
+        if !line.is_empty() {
+            indent(out, level);
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    if trailing > 1 {
+        for _ in 0..trailing - 1 {
+            out.push('\n');
+        }
+    }
+    // The caller adds the newline that ends the entry; a literal block already ended its last
+    // line, so remove one to keep the layout uniform.
+    out.pop();
+}
+
+/// Multi-line text without characters that need escapes.
+fn can_be_literal(s: &str) -> bool {
+    s.contains('\n')
+        && !s.trim_end_matches('\n').is_empty()
+        && s.chars().all(|c| c == '\n' || c == '\t' || !c.is_control())
+        && !s.contains('\u{feff}')
+        && !s.contains('\r')
+        && s.split('\n')
+            .all(|l| !l.ends_with(' ') && !l.ends_with('\t'))
+        && !s.starts_with('\t')
+}
+
+/// Whether `s` reads back as exactly this string when written without quotes.
+pub fn is_plain_safe(s: &str) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    if s.starts_with(' ') || s.ends_with(' ') || s.ends_with(':') {
+        return false;
+    }
+    if "-?:,[]{}#&*!|>'\"%@`.~".contains(first)
+        && !(first == '.' && s.len() > 1 && !looks_numeric(s))
+    {
+        return false;
+    }
+    if s.contains(": ") || s.contains(" #") || s.contains('\t') {
+        return false;
+    }
+    if s.chars()
+        .any(|c| c.is_control() || "{}[],&*#!|>'\"%@`\\".contains(c))
+    {
+        return false;
+    }
+    if looks_numeric(s) || is_reserved_word(s) {
+        return false;
+    }
+    true
+}
+
+/// Numbers in any YAML 1.1/1.2 notation, dates, sexagesimal: anything a resolver could turn into
+/// a non-string.
+fn looks_numeric(s: &str) -> bool {
+    let first = s.as_bytes()[0];
+    (first.is_ascii_digit() || matches!(first, b'+' | b'-' | b'.'))
+        && s.bytes().all(|b| {
+            b.is_ascii_hexdigit()
+                || matches!(
+                    b,
+                    b'x' | b'X' | b'o' | b'O' | b'.' | b'_' | b':' | b'+' | b'-'
+                )
+        })
+        || matches!(
+            s.to_ascii_lowercase().as_str(),
+            ".inf" | "-.inf" | "+.inf" | ".nan"
+        )
+}
+
+fn is_reserved_word(s: &str) -> bool {
+    matches!(
+        s.to_ascii_lowercase().as_str(),
+        "null" | "~" | "true" | "false" | "yes" | "no" | "y" | "n" | "on" | "off" | "<<" | "="
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn roundtrip(v: &Value) {
+        let text = to_yaml(v);
+        let back: Vec<Value> = serde_saphyr::from_multiple(&text).expect(&text);
+        assert_eq!(back.len(), 1, "{text}");
+        assert_eq!(&back[0], v, "{text}");
+    }
+
+    #[test]
+    fn layout_matches_kustomize_style() {
+        let v = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "labels": {"a": "b"}},
+            "list": [{"name": "a", "value": "1"}, "plain", ["nested"]], "empty": {}, "none": []});
+        assert_eq!(
+            to_yaml(&v),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels:\n    a: b\nlist:\n- name: a\n  value: \"1\"\n- plain\n- - nested\nempty: {}\nnone: []\n"
+        );
+        roundtrip(&v);
+    }
+
+    #[test]
+    fn hostile_strings_stay_strings() {
+        for s in [
+            "a\n---\nkind: Secret",
+            "---",
+            "...",
+            "- x",
+            "key: value",
+            "# comment",
+            "x #y",
+            "&anchor",
+            "*alias",
+            "!tag",
+            "true",
+            "No",
+            "~",
+            "null",
+            "6",
+            "1.5",
+            "0x1F",
+            "1e3",
+            "12:30",
+            "2001-12-14",
+            ".inf",
+            " leading",
+            "trailing ",
+            "tab\there",
+            "{a: 1}",
+            "[1]",
+            "quote\"inside",
+            "back\\slash",
+            "cr\r\nlf",
+            "bell\u{7}",
+            "  indented\nblock\n",
+            "many\n\n\n",
+            "",
+            "https://otlp.eu-north.example.net:4318/v1?x=1",
+            "500m",
+            "14Gi",
+            "Ålesund Havn",
+        ] {
+            roundtrip(&json!({ "k": s }));
+            roundtrip(&json!([s]));
+            roundtrip(&json!({ s: 1 }));
+        }
+    }
+
+    #[test]
+    fn multi_line_text_is_a_literal_block() {
+        let v = json!({"data": {"config.yaml": "receivers:\n  otlp: {}\n"}});
+        assert_eq!(
+            to_yaml(&v),
+            "data:\n  config.yaml: |\n    receivers:\n      otlp: {}\n"
+        );
+        roundtrip(&v);
+    }
+}

@@ -212,20 +212,28 @@ fn progress_bar(sites: usize) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
-/// Files of a generated tree on disk, for the offline preview.
-struct DirFiles(PathBuf);
+/// Files of a generated tree on disk, for the offline preview, named as in the Git repository
+/// (under `[argocd] path_prefix`).
+struct DirFiles {
+    root: PathBuf,
+    prefix: String,
+}
 
 impl edgefleet_overlays::appset::RepoFiles for DirFiles {
     fn paths(&self) -> Vec<String> {
         let mut out = Vec::new();
-        let mut stack = vec![self.0.clone()];
+        let mut stack = vec![self.root.clone()];
         while let Some(d) = stack.pop() {
             for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
                 let p = e.path();
                 if e.file_type().is_ok_and(|t| t.is_dir()) {
                     stack.push(p);
-                } else if let Ok(rel) = p.strip_prefix(&self.0) {
-                    out.push(rel.to_string_lossy().replace('\\', "/"));
+                } else if let Ok(rel) = p.strip_prefix(&self.root) {
+                    out.push(format!(
+                        "{}{}",
+                        self.prefix,
+                        rel.to_string_lossy().replace('\\', "/")
+                    ));
                 }
             }
         }
@@ -233,7 +241,7 @@ impl edgefleet_overlays::appset::RepoFiles for DirFiles {
         out
     }
     fn read(&self, path: &str) -> Option<Vec<u8>> {
-        std::fs::read(self.0.join(path)).ok()
+        std::fs::read(self.root.join(path.strip_prefix(&self.prefix)?)).ok()
     }
 }
 
@@ -252,7 +260,15 @@ pub fn preview(config: &Config, file: &Path, repo: Option<PathBuf>) -> u8 {
             return exit::INPUT;
         }
     };
-    let repo = DirFiles(repo.unwrap_or_else(|| config.out()));
+    let prefix = config.plan_options().argocd.path_prefix;
+    let repo = DirFiles {
+        root: repo.unwrap_or_else(|| config.out()),
+        prefix: if prefix.is_empty() {
+            prefix
+        } else {
+            format!("{}/", prefix.trim_end_matches('/'))
+        },
+    };
     match edgefleet_overlays::appset::preview(&appset, &repo) {
         Ok(apps) => {
             print!("{}", edgefleet_overlays::yaml::to_yaml_stream(&apps));

@@ -74,6 +74,10 @@ pub mod exit {
 }
 
 fn main() -> ExitCode {
+    // Long lines stay whole: a `file:line:col` split over two lines is useless to editors and CI.
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
+    }));
     let cli = Cli::parse();
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let config = match &cli.config {

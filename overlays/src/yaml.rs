@@ -36,9 +36,13 @@ pub fn to_yaml_stream(values: &[Value]) -> String {
 }
 
 fn indent(out: &mut String, n: usize) {
-    for _ in 0..n {
-        out.push(' ');
+    const SPACES: &str = "                                                                ";
+    let mut n = n;
+    while n > SPACES.len() {
+        out.push_str(SPACES);
+        n -= SPACES.len();
     }
+    out.push_str(&SPACES[..n]);
 }
 
 fn is_collection(v: &Value) -> bool {
@@ -197,17 +201,18 @@ fn looks_numeric(s: &str) -> bool {
                     b'x' | b'X' | b'o' | b'O' | b'.' | b'_' | b':' | b'+' | b'-'
                 )
         })
-        || matches!(
-            s.to_ascii_lowercase().as_str(),
-            ".inf" | "-.inf" | "+.inf" | ".nan"
-        )
+        || [".inf", "-.inf", "+.inf", ".nan"]
+            .iter()
+            .any(|w| s.eq_ignore_ascii_case(w))
 }
 
 fn is_reserved_word(s: &str) -> bool {
-    matches!(
-        s.to_ascii_lowercase().as_str(),
-        "null" | "~" | "true" | "false" | "yes" | "no" | "y" | "n" | "on" | "off" | "<<" | "="
-    )
+    s.len() <= 5
+        && [
+            "null", "~", "true", "false", "yes", "no", "y", "n", "on", "off", "<<", "=",
+        ]
+        .iter()
+        .any(|w| s.eq_ignore_ascii_case(w))
 }
 
 #[cfg(test)]

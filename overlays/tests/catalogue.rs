@@ -492,6 +492,23 @@ fn mqtt_bridge_follows_the_region() {
         "{text}"
     );
     assert!(text.contains("mqtt_bridge must be"), "{text}");
+    for url in [
+        "https://mqtt.example.net",
+        "mqtts://user:pw@mqtt.example.net",
+        "mqtt://a b",
+    ] {
+        bad["region"]["endpoints"]["mqtt_bridge"] = json!(url);
+        let ctx = ctx_for(&c, "mqtt-broker", &bad);
+        assert!(c.render("mqtt-broker", Part::Site, &ctx).is_err(), "{url}");
+    }
+    let mut bad = small_arm_on_satellite();
+    bad["site"]["id"] = json!("x\ninclude_dir /tmp");
+    let ctx = ctx_for(&c, "mqtt-broker", &bad);
+    let err = c
+        .render("mqtt-broker", Part::Site, &ctx)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("must be a DNS-1123 label"), "{err}");
 }
 
 #[test]
@@ -520,6 +537,16 @@ fn missing_variable_names_the_template_and_line() {
     assert!(err.to_string().contains("hardware"), "{err}");
 }
 
+/// Whether `s` occurs, whole, as a string value somewhere in `v`.
+fn has_string(v: &Value, s: &str) -> bool {
+    match v {
+        Value::String(x) => x == s,
+        Value::Array(a) => a.iter().any(|x| has_string(x, s)),
+        Value::Object(o) => o.values().any(|x| has_string(x, s)),
+        _ => false,
+    }
+}
+
 #[test]
 fn hostile_strings_stay_values() {
     let c = Catalogue::builtin();
@@ -527,24 +554,47 @@ fn hostile_strings_stay_values() {
         "a\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: x}\n\"'{{ x }}#\u{85}\u{2028}";
     let sample = small_arm_on_satellite();
     for w in WORKLOADS {
-        let mut ctx = ctx_for(&c, w, &sample);
-        let clean = c.render(w, Part::Site, &ctx).unwrap();
-        ctx["site"]["location"] = json!(hostile);
-        ctx["site"]["annotations"] = json!({"x": hostile});
-        let dirty = c.render(w, Part::Site, &ctx).unwrap();
-        assert_eq!(clean.len(), dirty.len(), "{w}: no new document");
-        if !clean.is_empty() {
+        for part in Part::ALL {
+            let ctx = ctx_for(&c, w, &sample);
+            let clean = c.render(w, part, &ctx).unwrap();
+            let mut ctx = ctx.clone();
+            // Free text of the site (the planner writes it as annotations; templates may use it)...
+            ctx["site"]["location"] = json!(hostile);
+            ctx["site"]["annotations"] = json!({"x": hostile});
+            ctx["site"]["labels"] = json!({hostile: hostile});
+            // ...and region values that templates do print, as environment values.
+            ctx["region"]["endpoints"]["telemetry"] = json!(hostile);
+            ctx["region"]["endpoints"]["metrics"] = json!(hostile);
+            if w == "mqtt-broker" {
+                // Refused outright: see mqtt_bridge_follows_the_region.
+                ctx["region"]["endpoints"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("mqtt_bridge");
+            }
+            let dirty = c
+                .render(w, part, &ctx)
+                .unwrap_or_else(|e| panic!("{w} {part}: {e}"));
+            assert_eq!(clean.len(), dirty.len(), "{w} {part}: no new document");
             let text = serde_json::to_string(&dirty).unwrap();
-            assert!(!text.contains("\"Secret\""), "{w}");
-            let location = dirty.iter().find_map(|d| {
-                d["spec"]["template"]["metadata"]["annotations"].get("edgefleet.io/site-location")
-            });
-            assert_eq!(
-                location,
-                Some(&json!(hostile)),
-                "{w}: the value round-trips"
-            );
+            assert!(!text.contains("\"Secret\""), "{w} {part}");
+            if part == Part::Region && w != "inference-server" && w != "mqtt-broker" {
+                assert!(
+                    has_string(&Value::Array(dirty), hostile),
+                    "{w}: the value round-trips"
+                );
+            }
         }
+    }
+    // vmagent pastes the region name and site id into its scrape config as text: refused.
+    for (part, var) in [(Part::Region, "region"), (Part::Site, "site")] {
+        let mut ctx = ctx_for(&c, "metrics-agent", &sample);
+        ctx[var][if var == "site" { "id" } else { "name" }] = json!(hostile);
+        let err = c
+            .render("metrics-agent", part, &ctx)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("must be a DNS-1123 label"), "{err}");
     }
 }
 

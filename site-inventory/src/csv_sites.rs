@@ -38,7 +38,21 @@ fn cell_offsets(text: &str, start: usize) -> Vec<usize> {
 }
 
 fn location(file: &Arc<Path>, text: &str, offset: usize, len: usize) -> SourceLocation {
-    let (line, column) = line_col(text, offset);
+    located(file, text, (0, 1), offset, len)
+}
+
+/// Like [`location`], counting from a known `(byte offset, line)` at a line start, so that
+/// locating every cell of a large file stays linear.
+fn located(
+    file: &Arc<Path>,
+    text: &str,
+    from: (usize, u32),
+    offset: usize,
+    len: usize,
+) -> SourceLocation {
+    let (start, first_line) = from;
+    let (line, column) = line_col(&text[start..], offset.saturating_sub(start));
+    let line = line + first_line - 1;
     SourceLocation {
         file: file.clone(),
         line,
@@ -112,9 +126,14 @@ pub(crate) fn read_csv(path: &Path, text: &str) -> FileEntries {
                 continue;
             }
         };
-        let start = record.position().map_or(0, |p| p.byte() as usize);
+        let (start, line) = record.position().map_or((0, 1), |p| {
+            (
+                p.byte() as usize,
+                u32::try_from(p.line()).unwrap_or(u32::MAX),
+            )
+        });
         let offsets = cell_offsets(text, start);
-        let row = location(&file, text, start, 0);
+        let row = located(&file, text, (start, line), start, 0);
         let mut cells = BTreeMap::new();
         let mut site = Map::new();
         let mut labels = Map::new();
@@ -123,7 +142,10 @@ pub(crate) fn read_csv(path: &Path, text: &str) -> FileEntries {
         for (i, raw) in record.iter().enumerate() {
             let column = &columns[i];
             let off = offsets.get(i).copied().unwrap_or(start);
-            cells.insert(column.clone(), location(&file, text, off, raw.len()));
+            cells.insert(
+                column.clone(),
+                located(&file, text, (start, line), off, raw.len()),
+            );
             let cell = raw.trim();
             if cell.is_empty() {
                 continue;

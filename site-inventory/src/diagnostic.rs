@@ -12,7 +12,7 @@ pub struct Diagnostic {
     pub message: String,
     pub help: Option<String>,
     /// A second place that explains the first (e.g. where a duplicate was first defined).
-    pub related: Option<(SourceLocation, String)>,
+    pub related: Option<Box<(SourceLocation, String)>>,
 }
 
 impl Diagnostic {
@@ -31,7 +31,7 @@ impl Diagnostic {
     }
 
     pub fn with_related(mut self, location: SourceLocation, note: impl Into<String>) -> Self {
-        self.related = Some((location, note.into()));
+        self.related = Some(Box::new((location, note.into())));
         self
     }
 
@@ -52,7 +52,7 @@ impl Diagnostic {
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.location, self.message)?;
-        if let Some((loc, note)) = &self.related {
+        if let Some((loc, note)) = self.related.as_deref() {
             write!(f, " ({note} at {loc})")?;
         }
         Ok(())
@@ -102,7 +102,7 @@ impl miette::Diagnostic for Located {
             Some("here".to_owned()),
             (loc.offset, len),
         )];
-        if let Some((related, note)) = &self.diagnostic.related
+        if let Some((related, note)) = self.diagnostic.related.as_deref()
             && related.file == loc.file
             && related.offset <= text.len()
         {

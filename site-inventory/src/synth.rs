@@ -257,7 +257,7 @@ pub fn synthesize(sites: usize, seed: u64) -> Vec<SynthFile> {
         let offline = rng.u32(..1000) < 8;
         let id = format!("{}-{}-{:05}", kind.prefix, region.short, i);
         // Stores come from a spreadsheet export (CSV); everything else is YAML.
-        if kind.prefix == "store" && region_idx % 2 == 0 {
+        if kind.prefix == "store" && region_idx.is_multiple_of(2) {
             let workloads = kind.workloads.map(|w| w.join(";")).unwrap_or_default();
             csv_rows.push(format!(
                 "{id},{},{hardware},{backhaul},{wave},{},{workloads},{},Store {i}",

@@ -99,7 +99,7 @@ fn duplicate_ids_across_files_name_both_places() {
     let diags = r.expect_err("duplicate");
     let first = diags.iter().next().unwrap();
     assert_eq!(first.message, "site id `s-1` is used twice");
-    let (loc, note) = first.related.as_ref().unwrap();
+    let (loc, note) = first.related.as_deref().unwrap();
     assert_eq!(note, "first used");
     let files = [&first.location.file, &loc.file]
         .map(|f| f.strip_prefix(d.path()).unwrap().display().to_string());

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: generate a 10,000-site synthetic fleet, then generate again with no change.
-# Prints wall time, files written and peak memory (RSS) of each run.
+# Prints wall time, files written and peak memory (RSS) of each run, the time of each phase
+# (--timings), and for scale the time `cp -r` takes to copy the generated tree on the same
+# filesystem. Needs GNU time (/usr/bin/time, Debian package `time`) and bc.
 #
 #   bash bench/generate.sh [SITES] [SEED]
 #
@@ -29,6 +31,13 @@ run() {
   sed 's/^/    /' "$WORK/stderr.$label"
 }
 
-echo "edgefleet generate, $SITES synthetic sites (seed $SEED), $(nproc) cores"
+echo "edgefleet generate, $SITES synthetic sites (seed $SEED), $(nproc) cores, output in $WORK ($(df -T "$WORK" | awk 'NR==2 {print $2}'))"
 run "first run (empty dir)"
 run "rerun (no change)"
+
+# The filesystem's own cost of creating this tree, for scale: copy it with cp -r.
+start=$(date +%s.%N)
+cp -r "$WORK/out" "$WORK/out-copy"
+end=$(date +%s.%N)
+printf '%-22s wall %6.2f s   (%d files, %d folders)\n' "cp -r of the same tree" "$(echo "$end - $start" | bc)" \
+  "$(find "$WORK/out" -type f | wc -l)" "$(find "$WORK/out" -type d | wc -l)"

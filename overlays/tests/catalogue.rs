@@ -893,22 +893,3 @@ fn helpers_fail_and_checksums() {
     assert!(err.to_string().contains("site.yaml.j2:1:"), "{err}");
     assert!(err.to_string().contains("site bad is not allowed"), "{err}");
 }
-
-/// Render + parse cost of site patches, the generator's hot path (~40,000 for 10,000 sites).
-/// `cargo test --release -p edgefleet-overlays --test catalogue -- --ignored --nocapture`
-#[test]
-#[ignore = "timing; run in release"]
-fn render_cost_per_site_patch() {
-    let c = Catalogue::builtin();
-    let sample = small_arm_on_satellite();
-    let n = 2000;
-    for w in WORKLOADS {
-        let ctx = ctx_for(&c, w, &sample);
-        let start = std::time::Instant::now();
-        for _ in 0..n {
-            std::hint::black_box(c.render(w, Part::Site, &ctx).unwrap());
-        }
-        let per = start.elapsed() / n;
-        println!("{w:20} site.yaml.j2 render+parse: {} µs", per.as_micros());
-    }
-}

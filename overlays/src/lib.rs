@@ -8,3 +8,4 @@ pub mod plan;
 pub mod tree;
 pub mod write;
 pub mod yaml;
+pub mod render;

@@ -162,6 +162,8 @@ pub fn compare(tree: &OutputTree, out: &Path) -> Result<Changes, WriteError> {
                     })
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(State::Created),
+                // A file of the user's stands where the plan needs a folder.
+                Err(e) if e.kind() == io::ErrorKind::NotADirectory => Ok(State::Foreign),
                 Err(e) => Err(io_err(&full)(e)),
             }
         })
@@ -341,4 +343,118 @@ fn write_fresh(tree: &OutputTree, out: &Path) -> Result<(), WriteError> {
         let _ = fs::remove_dir_all(&staging);
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(files: &[(&str, &str)]) -> OutputTree {
+        let mut t = OutputTree::new();
+        for (p, c) in files {
+            t.insert(*p, c.as_bytes().to_vec());
+        }
+        t
+    }
+
+    fn snapshot(root: &Path) -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in fs::read_dir(&d).unwrap().flatten() {
+                if e.file_type().unwrap().is_dir() {
+                    stack.push(e.path());
+                } else {
+                    let rel = e.path().strip_prefix(root).unwrap().display().to_string();
+                    out.push((rel, fs::read(e.path()).unwrap()));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn fresh_write_then_clean_rerun() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let t = tree(&[("a/b.yaml", "1"), ("c.yaml", "2")]);
+        let changes = compare(&t, &out).unwrap();
+        assert_eq!(changes.created.len(), 2);
+        apply(&t, &out, &changes).unwrap();
+        assert_eq!(fs::read_to_string(out.join("a/b.yaml")).unwrap(), "1");
+        let again = compare(&t, &out).unwrap();
+        assert!(again.is_clean() && !again.manifest_stale, "{again:?}");
+        // No staging folder is left next to the output.
+        let siblings: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(siblings, vec![std::ffi::OsString::from("out")]);
+    }
+
+    #[test]
+    fn a_file_in_the_way_of_a_folder_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let first = tree(&[("a/b.yaml", "1"), ("c.yaml", "2")]);
+        apply(&first, &out, &compare(&first, &out).unwrap()).unwrap();
+        // A file of the user's where the new plan needs a folder: a conflict, found before
+        // anything is written, so the files that did change are not half-updated either.
+        fs::write(out.join("blocker"), "user data").unwrap();
+        let before = snapshot(&out);
+        let second = tree(&[
+            ("a/b.yaml", "1 changed"),
+            ("blocker/x.yaml", "3"),
+            ("c.yaml", "2 changed"),
+        ]);
+        let changes = compare(&second, &out).unwrap();
+        assert_eq!(changes.foreign, vec!["blocker/x.yaml".to_owned()]);
+        assert!(apply(&second, &out, &changes).is_err());
+        assert_eq!(
+            snapshot(&out),
+            before,
+            "the tree changed after a failed write"
+        );
+    }
+
+    #[test]
+    fn removed_files_are_pruned_with_their_empty_folders_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let first = tree(&[("sites/r/s1/w/k.yaml", "1"), ("sites/r/s2/w/k.yaml", "2")]);
+        apply(&first, &out, &compare(&first, &out).unwrap()).unwrap();
+        fs::write(out.join("sites/r/s2/notes.txt"), "mine").unwrap();
+        let second = tree(&[("sites/r/s1/w/k.yaml", "1")]);
+        let changes = compare(&second, &out).unwrap();
+        assert_eq!(changes.removed, vec!["sites/r/s2/w/k.yaml".to_owned()]);
+        apply(&second, &out, &changes).unwrap();
+        assert!(!out.join("sites/r/s2/w").exists());
+        assert_eq!(
+            fs::read_to_string(out.join("sites/r/s2/notes.txt")).unwrap(),
+            "mine"
+        );
+        assert!(!out.join(PENDING).exists());
+    }
+
+    #[test]
+    fn a_foreign_file_at_a_planned_path_is_a_conflict() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        fs::create_dir_all(&out).unwrap();
+        fs::write(out.join("c.yaml"), "hand-written").unwrap();
+        let t = tree(&[("c.yaml", "generated"), ("d.yaml", "x")]);
+        let changes = compare(&t, &out).unwrap();
+        assert_eq!(changes.foreign, vec!["c.yaml".to_owned()]);
+        assert!(matches!(
+            apply(&t, &out, &changes),
+            Err(WriteError::Foreign { .. })
+        ));
+        assert_eq!(
+            fs::read_to_string(out.join("c.yaml")).unwrap(),
+            "hand-written"
+        );
+        assert!(!out.join("d.yaml").exists());
+    }
 }

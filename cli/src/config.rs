@@ -15,6 +15,9 @@ pub struct Config {
     pub argocd: Argocd,
     #[serde(default)]
     pub generate: Generate,
+    /// `[lint]`: rule levels, allowed registries, excludes, fail level.
+    #[serde(default)]
+    pub lint: edgefleet_lints::LintConfig,
     /// Folder of the config file; relative paths in it are relative to this folder.
     #[serde(skip)]
     pub base: PathBuf,

@@ -2,6 +2,8 @@
 
 mod config;
 mod generate;
+mod lint;
+mod render;
 mod synth;
 
 use std::path::PathBuf;
@@ -37,6 +39,12 @@ enum Command {
     },
     /// Generate the GitOps tree (bases, components, site overlays, ApplicationSets).
     Generate(generate::GenerateArgs),
+    /// Build Kustomize overlays in process and print them as `kubectl kustomize` does.
+    Render(render::RenderArgs),
+    /// Lint manifests: resources, probes, images, security, schema, Argo CD; exit 1 on findings.
+    Lint(lint::LintArgs),
+    /// Print the documentation of a lint rule (`--list` lists every rule).
+    Explain(lint::ExplainArgs),
     /// Work with inventories.
     Inventory {
         #[command(subcommand)]
@@ -99,6 +107,9 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Validate { inventory } => generate::validate(&config, inventory),
         Command::Generate(args) => generate::run(&config, args),
+        Command::Render(args) => render::run(&config, args),
+        Command::Lint(args) => lint::run(&config, args),
+        Command::Explain(args) => lint::explain(args),
         Command::Inventory {
             command: InventoryCommand::Synth(args),
         } => synth::run(args),

@@ -521,10 +521,13 @@ impl Catalogue {
         let Some(text) = self.render_text(workload, part, ctx)? else {
             return Ok(Vec::new());
         };
-        let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text).map_err(|err| {
-            let path = self.template_path(workload, part);
-            self.yaml_error(workload, part, ctx, path, &text, &err)
-        })?;
+        let docs = match crate::fastyaml::parse_stream(&text) {
+            Some(docs) => docs,
+            None => parse_rendered(&text).map_err(|err| {
+                let path = self.template_path(workload, part);
+                self.yaml_error(workload, part, ctx, path, &text, &err)
+            })?,
+        };
         for (i, doc) in docs.iter().enumerate() {
             check_document(doc).map_err(|message| CatalogueError::Document {
                 path: self.template_path(workload, part),
@@ -1160,6 +1163,12 @@ fn find_endraw(src: &str, from: usize) -> usize {
         i = start + 2;
     }
     src.len()
+}
+
+/// The reference reading of rendered text: YAML 1.2 booleans, as Kustomize reads the files the
+/// generator writes (`on` stays a string).
+pub fn parse_rendered(text: &str) -> Result<Vec<serde_json::Value>, serde_saphyr::Error> {
+    serde_saphyr::from_multiple_with_options(text, serde_saphyr::options! { strict_booleans: true })
 }
 
 #[cfg(test)]

@@ -164,29 +164,78 @@ fn can_be_literal(s: &str) -> bool {
 
 /// Whether `s` reads back as exactly this string when written without quotes.
 pub fn is_plain_safe(s: &str) -> bool {
-    let Some(first) = s.chars().next() else {
+    let bytes = s.as_bytes();
+    let Some(&first) = bytes.first() else {
         return false;
     };
-    if s.starts_with(' ') || s.ends_with(' ') || s.ends_with(':') {
+    if first == b' ' || bytes.ends_with(b" ") || bytes.ends_with(b":") {
         return false;
     }
-    if "-?:,[]{}#&*!|>'\"%@`.~".contains(first)
-        && !(first == '.' && s.len() > 1 && !looks_numeric(s))
+    let leading_indicator = matches!(
+        first,
+        b'-' | b'?'
+            | b':'
+            | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'#'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
+            | b'.'
+            | b'~'
+    );
+    if leading_indicator && !(first == b'.' && bytes.len() > 1 && !looks_numeric(s)) {
+        return false;
+    }
+    // One pass over the bytes: characters that are never plain here, `: ` and ` #`.
+    let mut previous = 0u8;
+    for &b in bytes {
+        let special = matches!(
+            b,
+            b'{' | b'}'
+                | b'['
+                | b']'
+                | b','
+                | b'&'
+                | b'*'
+                | b'#'
+                | b'!'
+                | b'|'
+                | b'>'
+                | b'\''
+                | b'"'
+                | b'%'
+                | b'@'
+                | b'`'
+                | b'\\'
+                | b'\t'
+        );
+        if special || b < 0x20 || b == 0x7f {
+            return false;
+        }
+        if (previous == b':' && b == b' ') || (previous == b' ' && b == b'#') {
+            return false;
+        }
+        previous = b;
+    }
+    // Non-ASCII control characters (C1, line and paragraph separators) need escapes.
+    if !s.is_ascii()
+        && s.chars()
+            .any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}' || c == '\u{feff}')
     {
         return false;
     }
-    if s.contains(": ") || s.contains(" #") || s.contains('\t') {
-        return false;
-    }
-    if s.chars()
-        .any(|c| c.is_control() || "{}[],&*#!|>'\"%@`\\".contains(c))
-    {
-        return false;
-    }
-    if looks_numeric(s) || is_reserved_word(s) {
-        return false;
-    }
-    true
+    !(looks_numeric(s) || is_reserved_word(s))
 }
 
 /// Numbers in any YAML 1.1/1.2 notation, dates, sexagesimal: anything a resolver could turn into
@@ -278,6 +327,12 @@ mod tests {
             "500m",
             "14Gi",
             "Ålesund Havn",
+            "line\u{2028}separator",
+            "next\u{85}line",
+            "bom\u{feff}inside",
+            "a:b",
+            "a #b",
+            "a# b",
         ] {
             roundtrip(&json!({ "k": s }));
             roundtrip(&json!([s]));

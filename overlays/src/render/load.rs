@@ -1,1 +1,343 @@
-//! (in progress)
+//! Loading what a kustomization points at: resource files (multi-document YAML, `kind: List`
+//! expanded), folders holding a kustomization (bases and components), and the files of patches
+//! and generators — under kustomize's default load restrictor (`LoadRestrictionsRootOnly`).
+//!
+//! What kustomize allows, checked with `kubectl kustomize` (v5.8.1):
+//! - a *file* (resource, patch, generator input) must be in or below the kustomization's own
+//!   folder (symlinks resolved): `../x.yaml` is refused;
+//! - a *folder* (a base in `resources`, a component) may be anywhere: sites reference
+//!   `../../../../bases/<workload>`;
+//! - remote resources (`https://`, `github.com/...`, `git@...`) are refused here: rendering is
+//!   offline.
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::kustomization::{parse_options, yaml_error};
+use super::{Origin, RenderError, Resource};
+
+/// Largest file the renderer reads (a resource file bigger than this is not a hand-written
+/// manifest; refusing it bounds memory).
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// What a `resources` entry resolves to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    /// A file of manifests (canonical path).
+    File(PathBuf),
+    /// A folder holding a kustomization (canonical path).
+    Dir(PathBuf),
+}
+
+/// `true` for entries that name a remote base (git repositories, URLs).
+pub fn is_remote(entry: &str) -> bool {
+    entry.contains("://")
+        || entry.starts_with("git@")
+        || entry.starts_with("github.com/")
+        || entry.starts_with("gitlab.com/")
+        || entry.starts_with("bitbucket.org/")
+}
+
+/// Canonical form of `p`, or an I/O error naming the missing path and the kustomization that
+/// referenced it.
+fn canonical(p: &Path, referrer: &Path, entry: &str, field: &str) -> Result<PathBuf, RenderError> {
+    std::fs::canonicalize(p).map_err(|e| RenderError::Field {
+        path: referrer.to_path_buf(),
+        field: field.to_owned(),
+        message: if e.kind() == std::io::ErrorKind::NotFound {
+            format!("`{entry}` does not exist ({})", p.display())
+        } else {
+            format!("`{entry}`: {e} ({})", p.display())
+        },
+    })
+}
+
+/// Resolves a `resources` entry of the kustomization file `kfile` whose canonical root is
+/// `root`.
+pub fn resolve_resource(kfile: &Path, root: &Path, entry: &str) -> Result<Entry, RenderError> {
+    if is_remote(entry) {
+        return Err(RenderError::Unsupported {
+            path: kfile.to_path_buf(),
+            field: "resources".into(),
+            why: format!("remote resource `{entry}`: edgefleet renders offline from local files"),
+        });
+    }
+    let joined = root.join(entry);
+    let real = canonical(&joined, kfile, entry, "resources")?;
+    if real.is_dir() {
+        Ok(Entry::Dir(real))
+    } else {
+        check_under_root(kfile, root, entry, &real)?;
+        Ok(Entry::File(real))
+    }
+}
+
+/// Resolves a folder entry (a component): it must be a folder; it may be outside the root.
+pub fn resolve_dir(
+    kfile: &Path,
+    root: &Path,
+    entry: &str,
+    field: &str,
+) -> Result<PathBuf, RenderError> {
+    if is_remote(entry) {
+        return Err(RenderError::Unsupported {
+            path: kfile.to_path_buf(),
+            field: field.into(),
+            why: format!("remote `{entry}`: edgefleet renders offline from local files"),
+        });
+    }
+    let real = canonical(&root.join(entry), kfile, entry, field)?;
+    if !real.is_dir() {
+        return Err(RenderError::Field {
+            path: kfile.to_path_buf(),
+            field: field.into(),
+            message: format!("`{entry}` must be a folder holding a kustomization, not a file"),
+        });
+    }
+    Ok(real)
+}
+
+/// Resolves a file referenced by a patch, a generator or a replacement: it must exist and be
+/// in or below `root` (the default load restrictor).
+pub fn resolve_file(
+    kfile: &Path,
+    root: &Path,
+    entry: &str,
+    field: &str,
+) -> Result<PathBuf, RenderError> {
+    let real = canonical(&root.join(entry), kfile, entry, field)?;
+    check_under_root(kfile, root, entry, &real)?;
+    if real.is_dir() {
+        return Err(RenderError::Field {
+            path: kfile.to_path_buf(),
+            field: field.into(),
+            message: format!("`{entry}` is a folder, not a file"),
+        });
+    }
+    Ok(real)
+}
+
+fn check_under_root(
+    kfile: &Path,
+    root: &Path,
+    entry: &str,
+    real: &Path,
+) -> Result<(), RenderError> {
+    if real.starts_with(root) {
+        Ok(())
+    } else {
+        Err(RenderError::OutsideRoot {
+            path: kfile.to_path_buf(),
+            reference: entry.to_owned(),
+            root: root.to_path_buf(),
+        })
+    }
+}
+
+/// Reads a text file (bounded size, UTF-8).
+pub fn read_text(path: &Path) -> Result<String, RenderError> {
+    let io = |source| RenderError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(RenderError::Build {
+            path: path.to_path_buf(),
+            message: format!(
+                "file is {} bytes, more than the {} MiB the renderer reads",
+                meta.len(),
+                MAX_FILE_BYTES >> 20
+            ),
+        });
+    }
+    std::fs::read_to_string(path).map_err(io)
+}
+
+/// The documents of a YAML stream; empty documents are dropped.
+pub fn parse_documents(path: &Path, text: &str) -> Result<Vec<Value>, RenderError> {
+    let mut docs: Vec<Value> = serde_saphyr::from_multiple_with_options(text, parse_options())
+        .map_err(|e| yaml_error(path, &e))?;
+    if let Some(last) = docs.last_mut() {
+        fix_block_scalar_at_eof(text, last);
+    }
+    Ok(docs.into_iter().filter(|d| !d.is_null()).collect())
+}
+
+/// A literal or folded block scalar that ends the text without a final line break has no
+/// trailing newline (YAML 1.2 §8.1.1.2, and go-yaml, hence kustomize); serde-saphyr 2.2 adds one.
+/// This matters for inline patches, which kustomize trims: `patch: |` ending with
+/// `key: |` + lines yields a value without its final newline.
+fn fix_block_scalar_at_eof(text: &str, doc: &mut Value) {
+    if text.is_empty() || text.ends_with('\n') || text.ends_with('"') || text.ends_with('\'') {
+        return;
+    }
+    let last_line = text.rsplit('\n').next().unwrap_or_default().trim_start();
+    if last_line.starts_with('#') || last_line.starts_with("---") || last_line.starts_with("...") {
+        return;
+    }
+    // The last line must be the indented content of a block scalar: find the value printed
+    // last (the last entry, recursively) and drop one trailing newline from it.
+    let mut cur = doc;
+    loop {
+        match cur {
+            Value::Object(m) => match m.values_mut().last() {
+                Some(v) => cur = v,
+                None => return,
+            },
+            Value::Array(a) => match a.last_mut() {
+                Some(v) => cur = v,
+                None => return,
+            },
+            Value::String(s) => {
+                if s.ends_with('\n') {
+                    s.pop();
+                }
+                return;
+            }
+            _ => return,
+        }
+    }
+}
+
+/// The objects of a manifest file: each document must be a Kubernetes object (apiVersion, kind,
+/// metadata.name); `kind: List` (or `*List`) documents are expanded into their `items`.
+pub fn resources_of(path: &Arc<Path>, docs: &[Value]) -> Result<Vec<Resource>, RenderError> {
+    let mut out = Vec::with_capacity(docs.len());
+    for (i, doc) in docs.iter().enumerate() {
+        let origin = Origin {
+            file: path.clone(),
+            document: i,
+        };
+        let is_list = doc
+            .get("kind")
+            .and_then(Value::as_str)
+            .is_some_and(|k| k.ends_with("List"))
+            && doc.get("items").is_some();
+        if is_list {
+            let items = doc
+                .get("items")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            for item in items {
+                check_object(path, i, &item)?;
+                out.push(Resource::new(item, origin.clone()));
+            }
+        } else {
+            check_object(path, i, doc)?;
+            out.push(Resource::new(doc.clone(), origin));
+        }
+    }
+    Ok(out)
+}
+
+fn check_object(path: &Path, document: usize, v: &Value) -> Result<(), RenderError> {
+    let fail = |message: String| RenderError::Build {
+        path: path.to_path_buf(),
+        message: format!("document {}: {message}", document + 1),
+    };
+    let Some(m) = v.as_object() else {
+        return Err(fail("is not a mapping (a Kubernetes object)".into()));
+    };
+    for key in ["apiVersion", "kind"] {
+        match m.get(key) {
+            Some(Value::String(s)) if !s.is_empty() => {}
+            _ => return Err(fail(format!("missing {key}"))),
+        }
+    }
+    match m.get("metadata").and_then(|md| md.get("name")) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(()),
+        _ => Err(fail("missing metadata.name".into())),
+    }
+}
+
+/// `p` with `.` and `..` removed lexically (for messages about paths that do not exist).
+pub fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restrictor_refuses_files_outside_root_but_not_folders() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("site");
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::create_dir_all(t.path().join("base")).unwrap();
+        std::fs::write(t.path().join("secret.yaml"), "a: 1\n").unwrap();
+        std::fs::write(root.join("sub/ok.yaml"), "a: 1\n").unwrap();
+        let root = std::fs::canonicalize(&root).unwrap();
+        let k = root.join("kustomization.yaml");
+        assert!(matches!(
+            resolve_file(&k, &root, "../secret.yaml", "patches"),
+            Err(RenderError::OutsideRoot { .. })
+        ));
+        assert!(resolve_file(&k, &root, "sub/ok.yaml", "patches").is_ok());
+        assert!(matches!(
+            resolve_resource(&k, &root, "../base"),
+            Ok(Entry::Dir(_))
+        ));
+        let e = resolve_resource(&k, &root, "missing.yaml").unwrap_err();
+        assert!(e.to_string().contains("does not exist"), "{e}");
+        assert!(matches!(
+            resolve_resource(&k, &root, "https://github.com/x/y"),
+            Err(RenderError::Unsupported { .. })
+        ));
+    }
+
+    #[test]
+    fn documents_and_lists() {
+        let p: Arc<Path> = Arc::from(Path::new("/x.yaml"));
+        let docs = parse_documents(
+            &p,
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n---\napiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Secret, metadata: {name: s}}\n",
+        )
+        .unwrap();
+        let rs = resources_of(&p, &docs).unwrap();
+        assert_eq!(rs.len(), 2);
+        assert_eq!(rs[1].kind(), "Secret");
+        assert_eq!(rs[1].origin.document, 1);
+        assert!(resources_of(&p, &[serde_json::json!({"apiVersion": "v1", "kind": "X"})]).is_err());
+    }
+
+    #[test]
+    fn block_scalar_ending_the_text_has_no_final_newline() {
+        let p = Path::new("/p.yaml");
+        let docs = parse_documents(p, "data:\n  a: |\n    x\n  b: |\n    y\n    z").unwrap();
+        assert_eq!(docs[0]["data"]["a"], "x\n");
+        assert_eq!(docs[0]["data"]["b"], "y\nz");
+        let docs = parse_documents(p, "data:\n  b: |\n    y\n").unwrap();
+        assert_eq!(docs[0]["data"]["b"], "y\n");
+        let docs = parse_documents(p, "data:\n  b: \"y\\n\"").unwrap();
+        assert_eq!(docs[0]["data"]["b"], "y\n");
+    }
+
+    #[test]
+    fn alias_bomb_is_refused_fast() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..30 {
+            let prev = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+            ));
+        }
+        let start = std::time::Instant::now();
+        assert!(parse_documents(Path::new("/bomb.yaml"), &text).is_err());
+        assert!(start.elapsed().as_secs() < 5);
+    }
+}

@@ -1,0 +1,476 @@
+//! Running the rules over a set of inputs.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use edgefleet_inventory::SourceLocation;
+use edgefleet_inventory::source::{self, MAX_FILE_BYTES, YamlNode};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use rayon::prelude::*;
+
+use crate::config::LintConfig;
+use crate::finding::{Finding, Severity};
+use crate::manifest::Manifest;
+use crate::rule::{Check, Report, Rule, RuleOptions};
+use crate::rules::{self, RULES};
+
+/// Annotation listing the rules suppressed on one object (`rule-a,rule-b`).
+pub const IGNORE_ANNOTATION: &str = "edgefleet.io/ignore";
+/// Annotation that must explain a suppression.
+pub const IGNORE_REASON_ANNOTATION: &str = "edgefleet.io/ignore-reason";
+/// Name under which standard input is reported.
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// A configuration the engine cannot use.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("[lint.rules]: unknown rule `{0}` (see `edgefleet explain --list`)")]
+    UnknownRule(String),
+    #[error("[lint] exclude: invalid glob `{0}`: {1}")]
+    BadGlob(String, String),
+}
+
+/// A path given on the command line that does not exist or cannot be listed.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct InputError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+/// One input: a name (for locations) and its text, or why it could not be read.
+pub struct Source {
+    pub path: PathBuf,
+    pub text: Result<String, edgefleet_inventory::Diagnostic>,
+}
+
+impl Source {
+    pub fn from_file(path: &Path) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            text: source::read_source(path),
+        }
+    }
+
+    /// Standard input, refused past the same size limit as files.
+    pub fn from_reader(name: &str, reader: impl Read) -> Self {
+        let path = PathBuf::from(name);
+        let file: Arc<Path> = Arc::from(path.as_path());
+        let mut bytes = Vec::new();
+        let read = reader.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes);
+        let fail = |message: String| {
+            Err(edgefleet_inventory::Diagnostic::new(
+                SourceLocation::start_of(&file),
+                message,
+            ))
+        };
+        let text = match read {
+            Err(e) => fail(format!("cannot read: {e}")),
+            Ok(_) if bytes.len() as u64 > MAX_FILE_BYTES => fail(format!(
+                "input is larger than the {} MiB edgefleet reads",
+                MAX_FILE_BYTES / (1024 * 1024)
+            )),
+            Ok(_) => String::from_utf8(bytes).or_else(|_| fail("input is not valid UTF-8".into())),
+        };
+        Self { path, text }
+    }
+}
+
+/// Everything one lint run found.
+#[derive(Debug, Default)]
+pub struct LintRun {
+    /// Sorted by file, position and rule.
+    pub findings: Vec<Finding>,
+    /// Findings hidden by a valid `edgefleet.io/ignore` annotation.
+    pub suppressed: usize,
+    pub files: usize,
+    pub objects: usize,
+    /// Files that could not be read or parsed (also reported as findings).
+    pub input_errors: usize,
+    /// The text of every file read, for source snippets.
+    pub sources: BTreeMap<Arc<Path>, Arc<str>>,
+}
+
+impl LintRun {
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    }
+
+    /// The process exit code: 2 when an input could not be read, 1 when a finding is at or
+    /// above `fail_level`, 0 otherwise.
+    pub fn exit_code(&self, fail_level: Severity) -> u8 {
+        if self.input_errors > 0 {
+            2
+        } else if self.findings.iter().any(|f| f.severity >= fail_level) {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// The rules, configured.
+pub struct Linter {
+    levels: HashMap<&'static str, Severity>,
+    options: RuleOptions,
+    exclude: GlobSet,
+    base: PathBuf,
+}
+
+impl Linter {
+    /// A linter with every rule at its configured (or default) level. `base` is the folder the
+    /// `exclude` globs are relative to.
+    pub fn new(config: &LintConfig, base: &Path) -> Result<Self, ConfigError> {
+        for id in config.rules.keys() {
+            if rules::find(id).is_none() {
+                return Err(ConfigError::UnknownRule(id.clone()));
+            }
+        }
+        let mut levels = HashMap::new();
+        for &rule in RULES {
+            let level = config
+                .rules
+                .get(rule.id)
+                .copied()
+                .unwrap_or(rule.default_level);
+            if let Some(s) = level.severity() {
+                levels.insert(rule.id, s);
+            }
+        }
+        let mut globs = GlobSetBuilder::new();
+        for pattern in &config.exclude {
+            let glob = Glob::new(pattern)
+                .map_err(|e| ConfigError::BadGlob(pattern.clone(), e.to_string()))?;
+            globs.add(glob);
+        }
+        let exclude = globs
+            .build()
+            .map_err(|e| ConfigError::BadGlob(config.exclude.join(", "), e.to_string()))?;
+        Ok(Self {
+            levels,
+            options: RuleOptions {
+                allowed_registries: config.allowed_registries.clone(),
+            },
+            exclude,
+            base: base.to_path_buf(),
+        })
+    }
+
+    /// The configured severity of a rule, `None` when it is off.
+    pub fn severity(&self, rule: &Rule) -> Option<Severity> {
+        self.levels.get(rule.id).copied()
+    }
+
+    /// `true` when an `exclude` glob matches the path (relative to the config folder, or as
+    /// given when it is outside it).
+    pub fn is_excluded(&self, path: &Path) -> bool {
+        let relative = path.strip_prefix(&self.base).unwrap_or(path);
+        let relative = relative.strip_prefix("./").unwrap_or(relative);
+        self.exclude.is_match(relative) || self.exclude.is_match(path)
+    }
+
+    /// The YAML files under the given paths (folders walked recursively, in name order;
+    /// hidden folders skipped), minus excluded ones. A file named explicitly is linted
+    /// whatever its extension.
+    pub fn collect_files(&self, paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
+        let mut files = BTreeSet::new();
+        for path in paths {
+            let meta = std::fs::metadata(path).map_err(|e| InputError {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            if meta.is_dir() {
+                walk(path, &mut files)?;
+            } else {
+                files.insert(path.clone());
+            }
+        }
+        Ok(files.into_iter().filter(|f| !self.is_excluded(f)).collect())
+    }
+
+    /// Lints files and folders.
+    pub fn lint_paths(&self, paths: &[PathBuf]) -> Result<LintRun, InputError> {
+        let files = self.collect_files(paths)?;
+        let sources = files.par_iter().map(|f| Source::from_file(f)).collect();
+        Ok(self.lint_sources(sources))
+    }
+
+    /// Lints sources already read. Every document is checked on its own (in parallel), then
+    /// the set-wide rules run over all objects together.
+    pub fn lint_sources(&self, sources: Vec<Source>) -> LintRun {
+        match worker_pool() {
+            Some(pool) => pool.install(|| self.lint_sources_here(sources)),
+            None => self.lint_sources_here(sources),
+        }
+    }
+
+    fn lint_sources_here(&self, sources: Vec<Source>) -> LintRun {
+        let mut run = LintRun {
+            files: sources.len(),
+            ..LintRun::default()
+        };
+        let mut manifests: Vec<Manifest> = Vec::new();
+        let mut findings: Vec<Finding> = Vec::new();
+        let parsed: Vec<_> = sources
+            .into_par_iter()
+            .map(|s| {
+                let file: Arc<Path> = Arc::from(s.path.as_path());
+                match s.text {
+                    Err(diagnostic) => (file, None, Err(diagnostic)),
+                    Ok(text) => {
+                        let docs = source::parse_yaml(&s.path, &text);
+                        (file, Some(text), docs)
+                    }
+                }
+            })
+            .collect();
+        for (file, text, docs) in parsed {
+            if let Some(text) = text {
+                run.sources.insert(file.clone(), Arc::from(text));
+            }
+            match docs {
+                Err(diagnostic) => {
+                    run.input_errors += 1;
+                    self.push_engine(
+                        &mut findings,
+                        &rules::input::invalid_yaml::RULE,
+                        diagnostic.location,
+                        tidy_parser_message(&diagnostic.message),
+                        None,
+                    );
+                }
+                Ok(docs) => {
+                    for doc in docs {
+                        if matches!(doc.root.value, YamlNode::Map(_)) {
+                            manifests.push(Manifest::new(doc));
+                        } else {
+                            run.input_errors += 1;
+                            self.push_engine(
+                                &mut findings,
+                                &rules::input::not_an_object::RULE,
+                                doc.locate(""),
+                                "YAML document is not a mapping (a Kubernetes object)".into(),
+                                Some("every document of a manifest stream must be one object"),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        run.objects = manifests.len();
+
+        let suppressions: Vec<(BTreeSet<String>, Vec<Finding>)> =
+            manifests.par_iter().map(|m| self.suppressions(m)).collect();
+        let ignored: Vec<&BTreeSet<String>> = suppressions.iter().map(|(s, _)| s).collect();
+
+        let per_object: Vec<(Vec<Finding>, usize)> = manifests
+            .par_iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let mut reports = Vec::new();
+                for &rule in RULES {
+                    let (Check::Object(check), Some(severity)) = (rule.check, self.severity(rule))
+                    else {
+                        continue;
+                    };
+                    let mut out = Vec::new();
+                    check(&self.options, m, &mut out);
+                    reports.extend(out.into_iter().map(|r| (i, rule, severity, r)));
+                }
+                finish(&manifests, &ignored, reports)
+            })
+            .collect();
+        let mut set_reports = Vec::new();
+        for &rule in RULES {
+            let (Check::Set(check), Some(severity)) = (rule.check, self.severity(rule)) else {
+                continue;
+            };
+            let mut out = Vec::new();
+            check(&self.options, &manifests, &mut out);
+            set_reports.extend(out.into_iter().map(|(i, r)| (i, rule, severity, r)));
+        }
+        let set = finish(&manifests, &ignored, set_reports);
+        for (f, s) in per_object.into_iter().chain([set]) {
+            findings.extend(f);
+            run.suppressed += s;
+        }
+        for (_, problems) in suppressions {
+            findings.extend(problems);
+        }
+
+        findings.sort_by(|a, b| {
+            (&a.location.file, a.location.offset, a.rule, &a.message).cmp(&(
+                &b.location.file,
+                b.location.offset,
+                b.rule,
+                &b.message,
+            ))
+        });
+        run.findings = findings;
+        run
+    }
+
+    fn push_engine(
+        &self,
+        findings: &mut Vec<Finding>,
+        rule: &'static Rule,
+        location: SourceLocation,
+        message: String,
+        help: Option<&str>,
+    ) {
+        findings.push(Finding {
+            rule: rule.id,
+            // Unreadable input is never silenced: the run exits 2 whatever the level.
+            severity: self.severity(rule).unwrap_or(Severity::Error),
+            message,
+            location,
+            object: None,
+            help: help.map(str::to_owned),
+        });
+    }
+
+    /// The rules an object suppresses by annotation, and findings about a malformed
+    /// suppression. A suppression without a reason is not applied.
+    fn suppressions(&self, m: &Manifest) -> (BTreeSet<String>, Vec<Finding>) {
+        let mut ignored = BTreeSet::new();
+        let mut problems = Vec::new();
+        let Some(list) = m.annotation(IGNORE_ANNOTATION) else {
+            return (ignored, problems);
+        };
+        let rule = &rules::suppression::missing_reason::RULE;
+        let severity = self.severity(rule);
+        let pointer = format!(
+            "/metadata/annotations/{}",
+            IGNORE_ANNOTATION.replace('/', "~1")
+        );
+        let mut problem = |message: String, help: &str| {
+            if let Some(severity) = severity {
+                problems.push(Finding {
+                    rule: rule.id,
+                    severity,
+                    message,
+                    location: m.locate(&pointer),
+                    object: Some(m.object.clone()),
+                    help: Some(help.to_owned()),
+                });
+            }
+        };
+        let reason = m.annotation(IGNORE_REASON_ANNOTATION).unwrap_or("").trim();
+        if reason.is_empty() {
+            problem(
+                format!(
+                    "{IGNORE_ANNOTATION} without {IGNORE_REASON_ANNOTATION}: suppression not applied"
+                ),
+                "explain why the rule does not apply, in edgefleet.io/ignore-reason",
+            );
+            return (ignored, problems);
+        }
+        for id in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            if rules::find(id).is_some() {
+                ignored.insert(id.to_owned());
+            } else {
+                problem(
+                    format!("{IGNORE_ANNOTATION} names unknown rule `{id}`"),
+                    "see `edgefleet explain --list` for rule ids",
+                );
+            }
+        }
+        (ignored, problems)
+    }
+}
+
+/// Turns reports into located findings, dropping (and counting) suppressed ones.
+fn finish(
+    manifests: &[Manifest],
+    ignored: &[&BTreeSet<String>],
+    reports: Vec<(usize, &'static Rule, Severity, Report)>,
+) -> (Vec<Finding>, usize) {
+    let mut findings = Vec::new();
+    let mut suppressed = 0;
+    for (i, rule, severity, report) in reports {
+        if ignored[i].contains(rule.id) {
+            suppressed += 1;
+            continue;
+        }
+        let m = &manifests[i];
+        findings.push(Finding {
+            rule: rule.id,
+            severity,
+            message: report.message,
+            location: m.locate(&report.pointer),
+            object: Some(m.object.clone()),
+            help: report.help,
+        });
+    }
+    (findings, suppressed)
+}
+
+/// Stack size of the threads that parse and lint. The YAML parser recurses once per nesting
+/// level up to its depth budget; rayon's default 2 MiB stacks overflowed on a hostile file
+/// (measured in a debug build), which aborts the process instead of reporting a finding.
+const WORKER_STACK_BYTES: usize = 32 * 1024 * 1024;
+
+/// A thread pool with large stacks, built once; `None` if the threads cannot be spawned (then
+/// the caller's pool is used).
+fn worker_pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .stack_size(WORKER_STACK_BYTES)
+            .thread_name(|i| format!("edgefleet-lint-{i}"))
+            .build()
+            .ok()
+    })
+    .as_ref()
+}
+
+/// The parser's message without what only makes sense to a Rust caller, and without the
+/// position (reports print their own).
+fn tidy_parser_message(message: &str) -> String {
+    if message.contains("budget breached: Depth") {
+        return "invalid YAML: nested deeper than the parser allows".to_owned();
+    }
+    if message.contains("budget breached") {
+        return "invalid YAML: aliases expand past the parser's budget (an alias bomb?)".to_owned();
+    }
+    let mut m = message
+        .replace(", set DuplicateKeyPolicy in Options if acceptable", "")
+        .replace(
+            "is it really an inventory file?",
+            "is it really a manifest?",
+        );
+    if let Some(i) = m.rfind(" at line ")
+        && m[i..].contains(", column ")
+    {
+        m.truncate(i);
+    }
+    m
+}
+
+fn walk(dir: &Path, files: &mut BTreeSet<PathBuf>) -> Result<(), InputError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| InputError {
+        path: dir.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            if !name.starts_with('.') {
+                walk(&path, files)?;
+            }
+        } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+            files.insert(path);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,101 @@
+//! What a rule is: a stable id, a default level, its documentation and its check.
+
+use crate::finding::Level;
+use crate::manifest::Manifest;
+
+/// Settings the rules read (from `[lint]` in `edgefleet.toml`).
+#[derive(Debug, Default, Clone)]
+pub struct RuleOptions {
+    /// Registries images may come from (`registry.example.com`, `ghcr.io/acme`); empty: any.
+    pub allowed_registries: Vec<String>,
+}
+
+/// One problem as a rule sees it: a JSON pointer into the object, not yet a file location.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// The offending field, or the object that should hold the missing field.
+    pub pointer: String,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl Report {
+    pub fn at(pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            pointer: pointer.into(),
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// Checks one object.
+pub type ObjectCheck = fn(&RuleOptions, &Manifest, &mut Vec<Report>);
+/// Checks every object of one input set together; reports carry the index of the object.
+pub type SetCheck = fn(&RuleOptions, &[Manifest], &mut Vec<(usize, Report)>);
+
+/// How a rule is run.
+#[derive(Clone, Copy)]
+pub enum Check {
+    Object(ObjectCheck),
+    Set(SetCheck),
+    /// Reported by the engine itself (unreadable input, suppressions).
+    Engine,
+}
+
+/// A lint rule. Declared with [`declare_rule!`](crate::declare_rule) so that its doc comment is
+/// also its `edgefleet explain` text.
+pub struct Rule {
+    /// Stable id, `family/name`. Never renamed: users write it in configs and annotations.
+    pub id: &'static str,
+    pub default_level: Level,
+    /// One line, used in SARIF rule metadata and listings.
+    pub summary: &'static str,
+    /// The rule's doc comment (What it does / Why it matters / Example / Fix), as Markdown.
+    pub docs: &'static str,
+    pub check: Check,
+}
+
+impl Rule {
+    pub fn family(&self) -> &'static str {
+        self.id.split_once('/').map_or(self.id, |(f, _)| f)
+    }
+
+    /// The doc comment without the one leading space rustdoc keeps on every line.
+    pub fn explain(&self) -> String {
+        let mut out = String::new();
+        for line in self.docs.lines() {
+            out.push_str(line.strip_prefix(' ').unwrap_or(line));
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Declares a rule: the doc comment becomes both the item's rustdoc and [`Rule::docs`].
+#[macro_export]
+macro_rules! declare_rule {
+    (
+        $(#[doc = $doc:literal])*
+        pub static $name:ident = {
+            id: $id:literal,
+            level: $level:ident,
+            summary: $summary:literal,
+            check: $check:expr $(,)?
+        };
+    ) => {
+        $(#[doc = $doc])*
+        pub static $name: $crate::rule::Rule = $crate::rule::Rule {
+            id: $id,
+            default_level: $crate::finding::Level::$level,
+            summary: $summary,
+            docs: concat!($($doc, "\n"),*),
+            check: $check,
+        };
+    };
+}

@@ -1,0 +1,2 @@
+pub mod invalid_yaml;
+pub mod not_an_object;

@@ -1,0 +1,74 @@
+//! Every rule, one file each, grouped by family. [`RULES`] is the registry: the one list of ids.
+
+use serde_json::Value;
+
+use crate::manifest::Container;
+use crate::rule::Rule;
+
+pub mod argocd;
+pub mod images;
+pub mod input;
+pub mod probes;
+pub mod resources;
+pub mod schema;
+pub mod security;
+pub mod suppression;
+
+/// Every rule, once, in the order `edgefleet explain --list` prints them.
+pub static RULES: &[&Rule] = &[
+    &input::invalid_yaml::RULE,
+    &input::not_an_object::RULE,
+    &suppression::missing_reason::RULE,
+    &schema::invalid::RULE,
+    &schema::duplicate_object::RULE,
+    &resources::missing_cpu_request::RULE,
+    &resources::missing_memory_request::RULE,
+    &resources::missing_memory_limit::RULE,
+    &resources::missing_cpu_limit::RULE,
+    &resources::limit_below_request::RULE,
+    &probes::missing_readiness::RULE,
+    &probes::missing_liveness::RULE,
+    &probes::identical_liveness_readiness::RULE,
+    &probes::undeclared_port::RULE,
+    &probes::slow_start_without_startup::RULE,
+    &images::latest_tag::RULE,
+    &images::not_pinned_by_digest::RULE,
+    &images::registry_not_allowed::RULE,
+    &images::pull_always::RULE,
+    &security::privileged::RULE,
+    &security::host_namespaces::RULE,
+    &security::privilege_escalation::RULE,
+    &security::run_as_non_root::RULE,
+    &security::writable_root_filesystem::RULE,
+    &security::capabilities_not_dropped::RULE,
+    &security::host_path::RULE,
+    &argocd::prune_without_preserve::RULE,
+    &argocd::step_matches_no_application::RULE,
+    &argocd::application_matches_no_step::RULE,
+];
+
+/// The rule with this id.
+pub fn find(id: &str) -> Option<&'static Rule> {
+    RULES.iter().copied().find(|r| r.id == id)
+}
+
+/// JSON pointer of the deepest existing field along `path` under a container: where a finding
+/// about a missing field points (its would-be parent).
+pub(crate) fn deepest(c: &Container<'_>, path: &[&str]) -> String {
+    let mut v = c.value;
+    let mut depth = 0;
+    for p in path {
+        match v.get(p) {
+            Some(next) => {
+                v = next;
+                depth += 1;
+            }
+            None => break,
+        }
+    }
+    c.ptr(&path[..depth])
+}
+
+pub(crate) fn is_true(v: Option<&Value>) -> bool {
+    v.and_then(Value::as_bool) == Some(true)
+}

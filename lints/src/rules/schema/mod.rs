@@ -1,0 +1,2 @@
+pub mod duplicate_object;
+pub mod invalid;

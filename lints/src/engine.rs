@@ -15,6 +15,7 @@ use crate::finding::{Finding, Severity};
 use crate::manifest::Manifest;
 use crate::rule::{Check, Report, Rule, RuleOptions};
 use crate::rules::{self, RULES};
+use crate::site::SiteContext;
 
 /// Annotation listing the rules suppressed on one object (`rule-a,rule-b`).
 pub const IGNORE_ANNOTATION: &str = "edgefleet.io/ignore";
@@ -203,13 +204,19 @@ impl Linter {
     /// Lints sources already read. Every document is checked on its own (in parallel), then
     /// the set-wide rules run over all objects together.
     pub fn lint_sources(&self, sources: Vec<Source>) -> LintRun {
+        self.lint_sources_at(sources, None)
+    }
+
+    /// [`lint_sources`](Self::lint_sources) for manifests known to land on one site: the
+    /// fleet-aware rules run too, with that site's context.
+    pub fn lint_sources_at(&self, sources: Vec<Source>, site: Option<&SiteContext>) -> LintRun {
         match worker_pool() {
-            Some(pool) => pool.install(|| self.lint_sources_here(sources)),
-            None => self.lint_sources_here(sources),
+            Some(pool) => pool.install(|| self.lint_sources_here(sources, site)),
+            None => self.lint_sources_here(sources, site),
         }
     }
 
-    fn lint_sources_here(&self, sources: Vec<Source>) -> LintRun {
+    fn lint_sources_here(&self, sources: Vec<Source>, site: Option<&SiteContext>) -> LintRun {
         let mut run = LintRun {
             files: sources.len(),
             ..LintRun::default()
@@ -263,45 +270,9 @@ impl Linter {
             }
         }
         run.objects = manifests.len();
-
-        let suppressions: Vec<(BTreeSet<String>, Vec<Finding>)> =
-            manifests.par_iter().map(|m| self.suppressions(m)).collect();
-        let ignored: Vec<&BTreeSet<String>> = suppressions.iter().map(|(s, _)| s).collect();
-
-        let per_object: Vec<(Vec<Finding>, usize)> = manifests
-            .par_iter()
-            .enumerate()
-            .map(|(i, m)| {
-                let mut reports = Vec::new();
-                for &rule in RULES {
-                    let (Check::Object(check), Some(severity)) = (rule.check, self.severity(rule))
-                    else {
-                        continue;
-                    };
-                    let mut out = Vec::new();
-                    check(&self.options, m, &mut out);
-                    reports.extend(out.into_iter().map(|r| (i, rule, severity, r)));
-                }
-                finish(&manifests, &ignored, reports)
-            })
-            .collect();
-        let mut set_reports = Vec::new();
-        for &rule in RULES {
-            let (Check::Set(check), Some(severity)) = (rule.check, self.severity(rule)) else {
-                continue;
-            };
-            let mut out = Vec::new();
-            check(&self.options, &manifests, &mut out);
-            set_reports.extend(out.into_iter().map(|(i, r)| (i, rule, severity, r)));
-        }
-        let set = finish(&manifests, &ignored, set_reports);
-        for (f, s) in per_object.into_iter().chain([set]) {
-            findings.extend(f);
-            run.suppressed += s;
-        }
-        for (_, problems) in suppressions {
-            findings.extend(problems);
-        }
+        let (found, suppressed) = self.check_objects(&manifests, site);
+        findings.extend(found);
+        run.suppressed += suppressed;
 
         findings.sort_by(|a, b| {
             (&a.location.file, a.location.offset, a.rule, &a.message).cmp(&(
@@ -313,6 +284,67 @@ impl Linter {
         });
         run.findings = findings;
         run
+    }
+
+    /// Runs every enabled rule over a set of objects: per-object rules (in parallel), set-wide
+    /// rules, and, when the objects are one site's, the fleet-aware rules with that site's
+    /// context. Returns the findings and the number suppressed.
+    pub(crate) fn check_objects(
+        &self,
+        manifests: &[Manifest],
+        site: Option<&SiteContext>,
+    ) -> (Vec<Finding>, usize) {
+        let enabled = |rule: &'static Rule| {
+            let severity = self.severity(rule)?;
+            if site.is_some() && rules::superseded_at_site(rule.id) {
+                return None;
+            }
+            Some(severity)
+        };
+        let suppressions: Vec<(BTreeSet<String>, Vec<Finding>)> =
+            manifests.par_iter().map(|m| self.suppressions(m)).collect();
+        let ignored: Vec<&BTreeSet<String>> = suppressions.iter().map(|(s, _)| s).collect();
+
+        let per_object: Vec<(Vec<Finding>, usize)> = manifests
+            .par_iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let mut reports = Vec::new();
+                for &rule in RULES {
+                    let (Check::Object(check), Some(severity)) = (rule.check, enabled(rule)) else {
+                        continue;
+                    };
+                    let mut out = Vec::new();
+                    check(&self.options, m, &mut out);
+                    reports.extend(out.into_iter().map(|r| (i, rule, severity, r)));
+                }
+                finish(manifests, &ignored, reports)
+            })
+            .collect();
+        let mut set_reports = Vec::new();
+        for &rule in RULES {
+            let Some(severity) = enabled(rule) else {
+                continue;
+            };
+            let mut out = Vec::new();
+            match (rule.check, site) {
+                (Check::Set(check), _) => check(&self.options, manifests, &mut out),
+                (Check::Site(check), Some(site)) => check(&self.options, site, manifests, &mut out),
+                _ => continue,
+            }
+            set_reports.extend(out.into_iter().map(|(i, r)| (i, rule, severity, r)));
+        }
+        let set = finish(manifests, &ignored, set_reports);
+        let mut findings = Vec::new();
+        let mut suppressed = 0;
+        for (f, s) in per_object.into_iter().chain([set]) {
+            findings.extend(f);
+            suppressed += s;
+        }
+        for (_, problems) in suppressions {
+            findings.extend(problems);
+        }
+        (findings, suppressed)
     }
 
     fn push_engine(
@@ -331,6 +363,7 @@ impl Linter {
             location,
             object: None,
             help: help.map(str::to_owned),
+            sites: Vec::new(),
         });
     }
 
@@ -357,6 +390,7 @@ impl Linter {
                     location: m.locate(&pointer),
                     object: Some(m.object.clone()),
                     help: Some(help.to_owned()),
+                    sites: Vec::new(),
                 });
             }
         };
@@ -398,13 +432,19 @@ fn finish(
             continue;
         }
         let m = &manifests[i];
+        let located = m.locate_traced(&report.pointer);
+        let message = match located.note {
+            Some(note) => format!("{} ({note})", report.message),
+            None => report.message,
+        };
         findings.push(Finding {
             rule: rule.id,
             severity,
-            message: report.message,
-            location: m.locate(&report.pointer),
+            message,
+            location: located.location,
             object: Some(m.object.clone()),
             help: report.help,
+            sites: Vec::new(),
         });
     }
     (findings, suppressed)
@@ -417,7 +457,7 @@ const WORKER_STACK_BYTES: usize = 32 * 1024 * 1024;
 
 /// A thread pool with large stacks, built once; `None` if the threads cannot be spawned (then
 /// the caller's pool is used).
-fn worker_pool() -> Option<&'static rayon::ThreadPool> {
+pub(crate) fn worker_pool() -> Option<&'static rayon::ThreadPool> {
     static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
     POOL.get_or_init(|| {
         rayon::ThreadPoolBuilder::new()

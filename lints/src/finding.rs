@@ -1,6 +1,7 @@
 //! What a rule reports: one problem, at one place, in one object.
 
 use std::fmt;
+use std::sync::Arc;
 
 use edgefleet_inventory::SourceLocation;
 use serde::{Deserialize, Serialize};
@@ -90,6 +91,8 @@ pub struct Finding {
     /// `None` for problems with a whole file (unparseable YAML).
     pub object: Option<ObjectRef>,
     pub help: Option<String>,
+    /// The sites the finding was seen at (`lint --fleet`), sorted; empty for plain manifests.
+    pub sites: Vec<Arc<str>>,
 }
 
 impl fmt::Display for Finding {

@@ -14,13 +14,17 @@ pub mod manifest;
 pub mod rule;
 pub mod rules;
 pub mod schema;
+pub mod site;
+pub mod trace;
 
 pub use finding::{Finding, Level, ObjectRef, Severity};
 pub use rule::{Rule, RuleOptions};
 
 pub mod config;
 pub mod engine;
+pub mod fleet;
 pub mod report;
 
 pub use config::LintConfig;
 pub use engine::{LintRun, Linter, Source};
+pub use site::SiteContext;

@@ -5,11 +5,22 @@ use edgefleet_inventory::source::YamlDocument;
 use serde_json::Value;
 
 use crate::finding::ObjectRef;
+use crate::trace::{Located, Trace};
 
-/// A YAML document that is a mapping, as the rules see it.
+/// Where a manifest's fields are located.
+#[derive(Debug)]
+pub enum ManifestSource {
+    /// Read from a file: the document's own tree.
+    Parsed(YamlDocument),
+    /// Rendered from a site overlay: traced back to the files that set each field.
+    Rendered(Trace),
+}
+
+/// A Kubernetes object as the rules see it: a YAML document that is a mapping, or an object
+/// rendered from a site overlay.
 #[derive(Debug)]
 pub struct Manifest {
-    pub doc: YamlDocument,
+    pub source: ManifestSource,
     /// The document as JSON (what the rules read).
     pub value: Value,
     /// `kind`, `metadata.namespace` and `metadata.name`, with placeholders when missing.
@@ -35,13 +46,22 @@ pub struct Container<'a> {
 impl Manifest {
     pub fn new(doc: YamlDocument) -> Self {
         let value = doc.to_json();
-        let text = |p: &str| value.pointer(p).and_then(Value::as_str).map(str::to_owned);
-        let object = ObjectRef {
-            kind: text("/kind").unwrap_or_else(|| "(no kind)".to_owned()),
-            namespace: text("/metadata/namespace"),
-            name: text("/metadata/name").unwrap_or_else(|| "(no name)".to_owned()),
-        };
-        Self { doc, value, object }
+        let object = object_ref(&value);
+        Self {
+            source: ManifestSource::Parsed(doc),
+            value,
+            object,
+        }
+    }
+
+    /// An object rendered from an overlay, located through its trace.
+    pub fn rendered(value: Value, trace: Trace) -> Self {
+        let object = object_ref(&value);
+        Self {
+            source: ManifestSource::Rendered(trace),
+            value,
+            object,
+        }
     }
 
     pub fn kind(&self) -> &str {
@@ -58,18 +78,31 @@ impl Manifest {
     /// The location of the field at `pointer`: its key when it is a mapping entry, the item when
     /// it is a sequence item, the closest existing ancestor when it does not exist.
     pub fn locate(&self, pointer: &str) -> SourceLocation {
-        if pointer.is_empty() {
-            return self.object_location();
+        self.locate_traced(pointer).location
+    }
+
+    /// [`locate`](Self::locate), with a note when a rendered field could only be placed at its
+    /// object (set by something edgefleet cannot attribute to a file).
+    pub fn locate_traced(&self, pointer: &str) -> Located {
+        match &self.source {
+            ManifestSource::Parsed(doc) => Located {
+                location: if pointer.is_empty() {
+                    self.object_location(doc)
+                } else {
+                    doc.locate_key(pointer)
+                },
+                note: None,
+            },
+            ManifestSource::Rendered(trace) => trace.locate(&self.value, self.kind(), pointer),
         }
-        self.doc.locate_key(pointer)
     }
 
     /// Where the object starts: its `kind` key when present, else the document.
-    pub fn object_location(&self) -> SourceLocation {
+    fn object_location(&self, doc: &YamlDocument) -> SourceLocation {
         if self.value.get("kind").is_some() {
-            self.doc.locate_key("/kind")
+            doc.locate_key("/kind")
         } else {
-            self.doc.locate("")
+            doc.locate("")
         }
     }
 
@@ -139,6 +172,15 @@ impl Manifest {
             }
         }
         out
+    }
+}
+
+fn object_ref(value: &Value) -> ObjectRef {
+    let text = |p: &str| value.pointer(p).and_then(Value::as_str).map(str::to_owned);
+    ObjectRef {
+        kind: text("/kind").unwrap_or_else(|| "(no kind)".to_owned()),
+        namespace: text("/metadata/namespace"),
+        name: text("/metadata/name").unwrap_or_else(|| "(no name)".to_owned()),
     }
 }
 

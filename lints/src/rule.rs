@@ -2,6 +2,7 @@
 
 use crate::finding::Level;
 use crate::manifest::Manifest;
+use crate::site::SiteContext;
 
 /// Settings the rules read (from `[lint]` in `edgefleet.toml`).
 #[derive(Debug, Default, Clone)]
@@ -39,11 +40,17 @@ pub type ObjectCheck = fn(&RuleOptions, &Manifest, &mut Vec<Report>);
 /// Checks every object of one input set together; reports carry the index of the object.
 pub type SetCheck = fn(&RuleOptions, &[Manifest], &mut Vec<(usize, Report)>);
 
+/// Checks every object of one site together, knowing the site's hardware, backhaul and region.
+/// Runs only when the site is known (`edgefleet lint --fleet`).
+pub type SiteCheck = fn(&RuleOptions, &SiteContext, &[Manifest], &mut Vec<(usize, Report)>);
+
 /// How a rule is run.
 #[derive(Clone, Copy)]
 pub enum Check {
     Object(ObjectCheck),
     Set(SetCheck),
+    /// Fleet-aware: needs the site context; skipped when linting manifests on their own.
+    Site(SiteCheck),
     /// Reported by the engine itself (unreadable input, suppressions).
     Engine,
 }

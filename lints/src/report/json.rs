@@ -25,6 +25,9 @@ struct JsonFinding<'a> {
     column: u32,
     object: Option<&'a ObjectRef>,
     help: Option<&'a str>,
+    /// Sites the finding applies to (`lint --fleet` only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    sites: Vec<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -53,6 +56,7 @@ pub fn render(run: &LintRun) -> String {
                 column: f.location.column,
                 object: f.object.as_ref(),
                 help: f.help.as_deref(),
+                sites: f.sites.iter().map(|s| &**s).collect(),
             })
             .collect(),
         summary: Summary {

@@ -26,6 +26,8 @@ pub static RULES: &[&Rule] = &[
     &resources::missing_memory_limit::RULE,
     &resources::missing_cpu_limit::RULE,
     &resources::limit_below_request::RULE,
+    &resources::site_over_capacity::RULE,
+    &resources::accelerator_unavailable::RULE,
     &probes::missing_readiness::RULE,
     &probes::missing_liveness::RULE,
     &probes::identical_liveness_readiness::RULE,
@@ -35,6 +37,7 @@ pub static RULES: &[&Rule] = &[
     &images::not_pinned_by_digest::RULE,
     &images::registry_not_allowed::RULE,
     &images::pull_always::RULE,
+    &images::pull_always_on_outage_link::RULE,
     &security::privileged::RULE,
     &security::host_namespaces::RULE,
     &security::privilege_escalation::RULE,
@@ -46,6 +49,16 @@ pub static RULES: &[&Rule] = &[
     &argocd::step_matches_no_application::RULE,
     &argocd::application_matches_no_step::RULE,
 ];
+
+/// Rules replaced by a fleet-aware rule when the site is known (`lint --fleet`): there the
+/// site-aware rule judges the same problem with the site's facts.
+pub static SUPERSEDED_AT_SITE: &[(&str, &str)] =
+    &[("images/pull-always", "images/pull-always-on-outage-link")];
+
+/// `true` when the rule is not run on objects whose site is known.
+pub fn superseded_at_site(id: &str) -> bool {
+    SUPERSEDED_AT_SITE.iter().any(|(old, _)| *old == id)
+}
 
 /// The rule with this id.
 pub fn find(id: &str) -> Option<&'static Rule> {

@@ -21,12 +21,14 @@ pub const KUSTOMIZATION_API: &str = "kustomize.config.k8s.io/v1beta1";
 pub const COMPONENT_API: &str = "kustomize.config.k8s.io/v1alpha1";
 
 /// Parser settings shared by every file the renderer reads: YAML 1.2 booleans (`on`, `yes`,
-/// `NO` stay strings, as in kustomize), duplicate keys refused, and serde-saphyr's default
-/// budget, which refuses alias bombs fast.
+/// `NO` stay strings, as in kustomize), leading-zero octals as go-yaml v3 reads them, duplicate
+/// keys refused, and serde-saphyr's default budget, which refuses alias bombs fast.
 pub fn parse_options() -> serde_saphyr::Options {
     serde_saphyr::options! {
         with_snippet: false,
         strict_booleans: true,
+        // go-yaml v3 reads `017` as octal 15, as kustomize prints it
+        legacy_octal_numbers: true,
     }
 }
 
@@ -223,10 +225,16 @@ impl Kustomization {
     pub fn parse(file: &Path, text: &str) -> Result<Kustomization, RenderError> {
         let dir = file.parent().unwrap_or(Path::new(".")).to_path_buf();
         let value: Value = if text.trim().is_empty() {
-            Value::Object(Map::new())
+            return Err(RenderError::Build {
+                path: file.to_path_buf(),
+                message: "the kustomization file is empty (kustomize refuses it too)".into(),
+            });
         } else {
-            serde_saphyr::from_str_with_options(text, parse_options())
-                .map_err(|e| yaml_error(file, &e))?
+            match crate::fastyaml::parse_stream(text).as_deref() {
+                Some([one]) => one.clone(),
+                _ => serde_saphyr::from_str_with_options(text, parse_options())
+                    .map_err(|e| yaml_error(file, &e))?,
+            }
         };
         let map = match value {
             Value::Object(m) => m,
@@ -295,7 +303,18 @@ impl Kustomization {
                         }
                     }
                 }
-                "metadata" | "buildMetadata" => {}
+                "metadata" => {}
+                "buildMetadata" => {
+                    if !strings(v).map_err(field)?.is_empty() {
+                        return Err(RenderError::Unsupported {
+                            path: file.to_path_buf(),
+                            field: key.clone(),
+                            why: "origin and transformer annotations (buildMetadata) are not \
+                                  produced by edgefleet's renderer"
+                                .into(),
+                        });
+                    }
+                }
                 "resources" => k.resources = strings(v).map_err(field)?,
                 "bases" => bases = strings(v).map_err(field)?,
                 "components" => k.components = strings(v).map_err(field)?,
@@ -598,6 +617,16 @@ mod tests {
         let k = parse("commonLabels:\n  enabled: on\n").unwrap();
         assert_eq!(k.common_labels, [("enabled".into(), "on".into())]);
         assert!(parse("commonLabels:\n  n: 1\n").is_err());
+    }
+
+    #[test]
+    fn empty_files_and_build_metadata_are_refused() {
+        assert!(parse("\n").is_err());
+        assert!(matches!(
+            parse("buildMetadata: [originAnnotations]\n"),
+            Err(RenderError::Unsupported { .. })
+        ));
+        assert!(parse("buildMetadata: []\n").is_ok());
     }
 
     #[test]

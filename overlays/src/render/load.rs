@@ -40,23 +40,48 @@ pub fn is_remote(entry: &str) -> bool {
         || entry.starts_with("bitbucket.org/")
 }
 
-/// Canonical form of `p`, or an I/O error naming the missing path and the kustomization that
-/// referenced it.
-fn canonical(p: &Path, referrer: &Path, entry: &str, field: &str) -> Result<PathBuf, RenderError> {
-    std::fs::canonicalize(p).map_err(|e| RenderError::Field {
-        path: referrer.to_path_buf(),
-        field: field.to_owned(),
-        message: if e.kind() == std::io::ErrorKind::NotFound {
-            format!("`{entry}` does not exist ({})", p.display())
-        } else {
-            format!("`{entry}`: {e} ({})", p.display())
-        },
+/// Resolves `entry` relative to the canonical folder `root` to a canonical path and whether it
+/// is a folder. [`fs_resolver`] asks the file system; the renderer caches the answers.
+pub type Resolver<'a> = &'a dyn Fn(&Path, &str) -> std::io::Result<(PathBuf, bool)>;
+
+/// The uncached [`Resolver`].
+pub fn fs_resolver(root: &Path, entry: &str) -> std::io::Result<(PathBuf, bool)> {
+    let real = std::fs::canonicalize(root.join(entry))?;
+    let is_dir = real.is_dir();
+    Ok((real, is_dir))
+}
+
+/// Canonical form of `entry` under `root` (and whether it is a folder), or an error naming the
+/// missing path and the kustomization that referenced it.
+fn canonical(
+    resolve: Resolver<'_>,
+    root: &Path,
+    entry: &str,
+    referrer: &Path,
+    field: &str,
+) -> Result<(PathBuf, bool), RenderError> {
+    resolve(root, entry).map_err(|e| {
+        let p = normalize(&root.join(entry));
+        RenderError::Field {
+            path: referrer.to_path_buf(),
+            field: field.to_owned(),
+            message: if e.kind() == std::io::ErrorKind::NotFound {
+                format!("`{entry}` does not exist ({})", p.display())
+            } else {
+                format!("`{entry}`: {e} ({})", p.display())
+            },
+        }
     })
 }
 
 /// Resolves a `resources` entry of the kustomization file `kfile` whose canonical root is
 /// `root`.
-pub fn resolve_resource(kfile: &Path, root: &Path, entry: &str) -> Result<Entry, RenderError> {
+pub fn resolve_resource(
+    resolve: Resolver<'_>,
+    kfile: &Path,
+    root: &Path,
+    entry: &str,
+) -> Result<Entry, RenderError> {
     if is_remote(entry) {
         return Err(RenderError::Unsupported {
             path: kfile.to_path_buf(),
@@ -64,9 +89,8 @@ pub fn resolve_resource(kfile: &Path, root: &Path, entry: &str) -> Result<Entry,
             why: format!("remote resource `{entry}`: edgefleet renders offline from local files"),
         });
     }
-    let joined = root.join(entry);
-    let real = canonical(&joined, kfile, entry, "resources")?;
-    if real.is_dir() {
+    let (real, is_dir) = canonical(resolve, root, entry, kfile, "resources")?;
+    if is_dir {
         Ok(Entry::Dir(real))
     } else {
         check_under_root(kfile, root, entry, &real)?;
@@ -76,6 +100,7 @@ pub fn resolve_resource(kfile: &Path, root: &Path, entry: &str) -> Result<Entry,
 
 /// Resolves a folder entry (a component): it must be a folder; it may be outside the root.
 pub fn resolve_dir(
+    resolve: Resolver<'_>,
     kfile: &Path,
     root: &Path,
     entry: &str,
@@ -88,8 +113,8 @@ pub fn resolve_dir(
             why: format!("remote `{entry}`: edgefleet renders offline from local files"),
         });
     }
-    let real = canonical(&root.join(entry), kfile, entry, field)?;
-    if !real.is_dir() {
+    let (real, is_dir) = canonical(resolve, root, entry, kfile, field)?;
+    if !is_dir {
         return Err(RenderError::Field {
             path: kfile.to_path_buf(),
             field: field.into(),
@@ -102,14 +127,15 @@ pub fn resolve_dir(
 /// Resolves a file referenced by a patch, a generator or a replacement: it must exist and be
 /// in or below `root` (the default load restrictor).
 pub fn resolve_file(
+    resolve: Resolver<'_>,
     kfile: &Path,
     root: &Path,
     entry: &str,
     field: &str,
 ) -> Result<PathBuf, RenderError> {
-    let real = canonical(&root.join(entry), kfile, entry, field)?;
+    let (real, is_dir) = canonical(resolve, root, entry, kfile, field)?;
     check_under_root(kfile, root, entry, &real)?;
-    if real.is_dir() {
+    if is_dir {
         return Err(RenderError::Field {
             path: kfile.to_path_buf(),
             field: field.into(),
@@ -158,12 +184,132 @@ pub fn read_text(path: &Path) -> Result<String, RenderError> {
 
 /// The documents of a YAML stream; empty documents are dropped.
 pub fn parse_documents(path: &Path, text: &str) -> Result<Vec<Value>, RenderError> {
-    let mut docs: Vec<Value> = serde_saphyr::from_multiple_with_options(text, parse_options())
-        .map_err(|e| yaml_error(path, &e))?;
+    // The fast reader takes the unambiguous subset of YAML (what generated overlays hold) and
+    // answers `None` for anything else (anchors, tags, doubtful scalars, duplicate keys), which
+    // serde-saphyr then reads, with its budget and its error messages.
+    let mut docs: Vec<Value> = match crate::fastyaml::parse_stream(text) {
+        Some(docs) => docs,
+        None => serde_saphyr::from_multiple_with_options(text, parse_options())
+            .map_err(|e| yaml_error(path, &e))?,
+    };
     if let Some(last) = docs.last_mut() {
         fix_block_scalar_at_eof(text, last);
     }
+    if may_hold_timestamp(text) {
+        retype_timestamps(path, text, &mut docs)?;
+    }
     Ok(docs.into_iter().filter(|d| !d.is_null()).collect())
+}
+
+/// Cheap pre-check: four digits and a dash, the start of every YAML timestamp.
+fn may_hold_timestamp(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.windows(5)
+        .any(|w| w[..4].iter().all(u8::is_ascii_digit) && w[4] == b'-')
+}
+
+/// kustomize (go-yaml v3) reads an unquoted `2001-12-14` as a timestamp and prints it as
+/// `2001-12-14T00:00:00Z`; serde-saphyr keeps the text. Finds the plain scalars that are
+/// timestamps (by their position in the event stream) and rewrites them as kustomize prints
+/// them ([`super::emit::kustomize_timestamp`]). Streams whose shape the walk cannot follow
+/// (complex keys) are left as they are.
+fn retype_timestamps(path: &Path, text: &str, docs: &mut [Value]) -> Result<(), RenderError> {
+    use yaml_rust2::parser::{Event, Parser};
+    use yaml_rust2::scanner::TScalarStyle;
+
+    enum Frame {
+        Seq(usize),
+        /// The key of the value being read, or `None` while a key is expected.
+        Map(Option<String>),
+    }
+    let mut parser = Parser::new_from_str(text);
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut doc: Option<usize> = None;
+    let mut fixes: Vec<(usize, Vec<String>, String)> = Vec::new();
+    let pointer = |stack: &[Frame]| -> Vec<String> {
+        stack
+            .iter()
+            .filter_map(|f| match f {
+                Frame::Seq(i) => Some(i.to_string()),
+                Frame::Map(k) => k.clone(),
+            })
+            .collect()
+    };
+    // After a value ends: the parent moves to its next entry.
+    fn advance(stack: &mut [Frame]) {
+        match stack.last_mut() {
+            Some(Frame::Seq(i)) => *i += 1,
+            Some(Frame::Map(k)) => *k = None,
+            None => {}
+        }
+    }
+    loop {
+        let Ok((event, _)) = parser.next_token() else {
+            return Ok(()); // serde-saphyr accepted it; nothing to retype that we can follow
+        };
+        match event {
+            Event::StreamEnd => break,
+            Event::DocumentStart => {
+                doc = Some(doc.map_or(0, |d| d + 1));
+                stack.clear();
+            }
+            Event::Scalar(value, style, _, tag) => {
+                if let Some(Frame::Map(k @ None)) = stack.last_mut() {
+                    *k = Some(value);
+                    continue;
+                }
+                if style == TScalarStyle::Plain
+                    && tag.is_none()
+                    && let Some(ts) = super::emit::kustomize_timestamp(&value)
+                {
+                    let ts = ts.map_err(|message| RenderError::Yaml {
+                        path: path.to_path_buf(),
+                        line: 1,
+                        column: 1,
+                        message,
+                    })?;
+                    fixes.push((doc.unwrap_or(0), pointer(&stack), ts));
+                }
+                advance(&mut stack);
+            }
+            Event::Alias(_) => {
+                if let Some(Frame::Map(None)) = stack.last() {
+                    return Ok(()); // an aliased key: not followed
+                }
+                advance(&mut stack);
+            }
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                if let Some(Frame::Map(None)) = stack.last() {
+                    return Ok(()); // a complex key: not followed
+                }
+                stack.push(if matches!(event, Event::SequenceStart(..)) {
+                    Frame::Seq(0)
+                } else {
+                    Frame::Map(None)
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                stack.pop();
+                advance(&mut stack);
+            }
+            _ => {}
+        }
+    }
+    if fixes.is_empty() || doc.map_or(0, |d| d + 1) != docs.len() {
+        return Ok(());
+    }
+    for (d, keys, ts) in fixes {
+        let ptr: String = keys
+            .iter()
+            .map(|k| format!("/{}", k.replace('~', "~0").replace('/', "~1")))
+            .collect();
+        if let Some(v) = docs[d].pointer_mut(&ptr)
+            && v.is_string()
+        {
+            *v = Value::String(ts);
+        }
+    }
+    Ok(())
 }
 
 /// A literal or folded block scalar that ends the text without a final line break has no
@@ -284,18 +430,18 @@ mod tests {
         let root = std::fs::canonicalize(&root).unwrap();
         let k = root.join("kustomization.yaml");
         assert!(matches!(
-            resolve_file(&k, &root, "../secret.yaml", "patches"),
+            resolve_file(&fs_resolver, &k, &root, "../secret.yaml", "patches"),
             Err(RenderError::OutsideRoot { .. })
         ));
-        assert!(resolve_file(&k, &root, "sub/ok.yaml", "patches").is_ok());
+        assert!(resolve_file(&fs_resolver, &k, &root, "sub/ok.yaml", "patches").is_ok());
         assert!(matches!(
-            resolve_resource(&k, &root, "../base"),
+            resolve_resource(&fs_resolver, &k, &root, "../base"),
             Ok(Entry::Dir(_))
         ));
-        let e = resolve_resource(&k, &root, "missing.yaml").unwrap_err();
+        let e = resolve_resource(&fs_resolver, &k, &root, "missing.yaml").unwrap_err();
         assert!(e.to_string().contains("does not exist"), "{e}");
         assert!(matches!(
-            resolve_resource(&k, &root, "https://github.com/x/y"),
+            resolve_resource(&fs_resolver, &k, &root, "https://github.com/x/y"),
             Err(RenderError::Unsupported { .. })
         ));
     }
@@ -325,6 +471,20 @@ mod tests {
         assert_eq!(docs[0]["data"]["b"], "y\n");
         let docs = parse_documents(p, "data:\n  b: \"y\\n\"").unwrap();
         assert_eq!(docs[0]["data"]["b"], "y\n");
+    }
+
+    #[test]
+    fn plain_timestamps_are_read_as_kustomize_reads_them() {
+        let p = Path::new("/t.yaml");
+        let docs = parse_documents(
+            p,
+            "a: 1\n---\nd: 2001-12-14\nq: \"2001-12-14\"\nl: [x, 2001-12-14 21:59:43.10]\nm: {k: 2001-12-14}\n",
+        )
+        .unwrap();
+        assert_eq!(docs[1]["d"], "2001-12-14T00:00:00Z");
+        assert_eq!(docs[1]["q"], "2001-12-14");
+        assert_eq!(docs[1]["l"][1], "2001-12-14T21:59:43.1Z");
+        assert_eq!(docs[1]["m"]["k"], "2001-12-14T00:00:00Z");
     }
 
     #[test]

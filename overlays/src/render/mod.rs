@@ -201,9 +201,10 @@ use load::Entry;
 pub const MAX_DEPTH: usize = 100;
 
 /// Renders kustomizations, caching what does not depend on the overlay being built: parsed
-/// kustomization files, parsed resource files, patch texts and the complete build of every base
-/// folder (bases are built once, then cloned into each overlay that uses them). Components are
-/// re-applied per overlay, since they transform the overlay's own resources.
+/// kustomization files, parsed resource files, patch texts, resolved paths, the complete build
+/// of every base folder (bases are built once, then cloned into each overlay that uses them),
+/// and the state after `resources` + `components` shared by overlays that list the same ones
+/// (components transform the overlay's own resources, so they are cached per combination).
 ///
 /// `Send + Sync`: share one `Renderer` across rayon workers to render a whole fleet. The cache
 /// assumes files do not change during its lifetime; make a new `Renderer` to see edits.
@@ -213,6 +214,10 @@ pub struct Renderer {
     documents: RwLock<HashMap<PathBuf, Arc<Vec<Resource>>>>,
     texts: RwLock<HashMap<PathBuf, Arc<str>>>,
     bases: RwLock<HashMap<PathBuf, Arc<Vec<Resource>>>>,
+    paths: RwLock<HashMap<PathBuf, (PathBuf, bool)>>,
+    /// Resources after `resources` and `components` of an overlay without generators, keyed by
+    /// the canonical paths of both lists.
+    shared: RwLock<HashMap<PathBuf, Arc<Vec<Resource>>>>,
 }
 
 /// Builds the kustomization in `dir` as `kubectl kustomize dir` does (objects in output order).
@@ -258,9 +263,16 @@ impl Renderer {
                 message: "must be a folder holding a kustomization".into(),
             });
         }
-        let k = self.kustomization(&root)?;
+        // The overlay's own kustomization is read once: not cached (a fleet has thousands).
+        let k = Arc::new(Kustomization::load(&root)?);
         let mut stack = vec![root.clone()];
-        let mut resources = self.accumulate(&root, Vec::new(), &mut stack, Kind::Kustomization)?;
+        let mut resources = self.accumulate_with(
+            k.clone(),
+            &root,
+            Vec::new(),
+            &mut stack,
+            Kind::Kustomization,
+        )?;
         // Done once, at the top: generated names get their content hash, then every reference
         // to a renamed object follows it.
         for r in resources.iter_mut().filter(|r| r.needs_hash) {
@@ -278,6 +290,29 @@ impl Renderer {
     /// Builds the kustomization in `dir` and formats it as `kubectl kustomize` prints it.
     pub fn build_yaml(&self, dir: &Path) -> Result<String, RenderError> {
         Ok(to_yaml(&self.build(dir)?))
+    }
+
+    /// Canonical path of `entry` under the canonical folder `root` (and whether it is a
+    /// folder), cached.
+    ///
+    /// When the entry's `..` segments all come first (`../../bases/x`), dropping them lexically
+    /// is exact (a canonical root has no symlinks), and the shorter key is shared by every
+    /// overlay that names the same base.
+    fn resolve(&self, root: &Path, entry: &str) -> std::io::Result<(PathBuf, bool)> {
+        let joined = root.join(entry);
+        let key = if leading_parent_dirs_only(Path::new(entry)) {
+            load::normalize(&joined)
+        } else {
+            joined
+        };
+        if let Some(r) = cached(&self.paths, &key) {
+            return Ok(r);
+        }
+        let real = std::fs::canonicalize(&key)?;
+        let is_dir = real.is_dir();
+        let r = (real, is_dir);
+        remember(&self.paths, &key, r.clone());
+        Ok(r)
     }
 
     fn kustomization(&self, dir: &Path) -> Result<Arc<Kustomization>, RenderError> {
@@ -333,11 +368,23 @@ impl Renderer {
     fn accumulate(
         &self,
         dir: &Path,
-        mut ra: Vec<Resource>,
+        ra: Vec<Resource>,
         stack: &mut Vec<PathBuf>,
         expect: Kind,
     ) -> Result<Vec<Resource>, RenderError> {
         let k = self.kustomization(dir)?;
+        self.accumulate_with(k, dir, ra, stack, expect)
+    }
+
+    /// [`Self::accumulate`] with the kustomization of `dir` already read.
+    fn accumulate_with(
+        &self,
+        k: Arc<Kustomization>,
+        dir: &Path,
+        mut ra: Vec<Resource>,
+        stack: &mut Vec<PathBuf>,
+        expect: Kind,
+    ) -> Result<Vec<Resource>, RenderError> {
         if k.kind != expect {
             return Err(RenderError::Build {
                 path: k.file.clone(),
@@ -349,8 +396,55 @@ impl Renderer {
         }
         let kfile = k.file.as_path();
 
+        // Sites that share a base and the same components (same hardware, backhaul, region)
+        // reach the same state before their own transformers: build it once.
+        let shared_key = if ra.is_empty()
+            && expect == Kind::Kustomization
+            && !k.components.is_empty()
+            && k.config_map_generator.is_empty()
+            && k.secret_generator.is_empty()
+        {
+            let mut key = String::new();
+            for entry in &k.resources {
+                let (Entry::File(p) | Entry::Dir(p)) = load::resolve_resource(
+                    &|root, entry| self.resolve(root, entry),
+                    kfile,
+                    dir,
+                    entry,
+                )?;
+                key.push_str(&p.to_string_lossy());
+                key.push('\0');
+            }
+            key.push('\n');
+            for entry in &k.components {
+                let p = load::resolve_dir(
+                    &|root, entry| self.resolve(root, entry),
+                    kfile,
+                    dir,
+                    entry,
+                    "components",
+                )?;
+                key.push_str(&p.to_string_lossy());
+                key.push('\0');
+            }
+            let key = PathBuf::from(key);
+            if let Some(shared) = cached(&self.shared, &key) {
+                let mut ra = (*shared).clone();
+                self.transform(&k, &mut ra)?;
+                return Ok(ra);
+            }
+            Some(key)
+        } else {
+            None
+        };
+
         for entry in &k.resources {
-            match load::resolve_resource(kfile, dir, entry)? {
+            match load::resolve_resource(
+                &|root, entry| self.resolve(root, entry),
+                kfile,
+                dir,
+                entry,
+            )? {
                 Entry::File(file) => {
                     for r in self.documents(&file)?.iter() {
                         add(&mut ra, r.clone(), kfile)?;
@@ -365,7 +459,13 @@ impl Renderer {
         }
 
         let read = |entry: &str| -> Result<Vec<u8>, RenderError> {
-            let file = load::resolve_file(kfile, dir, entry, "generator")?;
+            let file = load::resolve_file(
+                &|root, entry| self.resolve(root, entry),
+                kfile,
+                dir,
+                entry,
+                "generator",
+            )?;
             std::fs::read(&file).map_err(|source| RenderError::Io { path: file, source })
         };
         let origin = Origin {
@@ -389,11 +489,20 @@ impl Renderer {
         }
 
         for entry in &k.components {
-            let sub = load::resolve_dir(kfile, dir, entry, "components")?;
+            let sub = load::resolve_dir(
+                &|root, entry| self.resolve(root, entry),
+                kfile,
+                dir,
+                entry,
+                "components",
+            )?;
             enter(stack, &sub)?;
             let result = self.accumulate(&sub, ra, stack, Kind::Component);
             stack.pop();
             ra = result?;
+        }
+        if let Some(key) = shared_key {
+            remember(&self.shared, &key, Arc::new(ra.clone()));
         }
 
         self.transform(&k, &mut ra)?;
@@ -414,7 +523,13 @@ impl Renderer {
         for entry in &k.patches_strategic_merge {
             let docs = match entry {
                 Value::String(s) if !s.contains('\n') && !s.trim_start().starts_with('{') => {
-                    let file = load::resolve_file(kfile, dir, s, "patchesStrategicMerge")?;
+                    let file = load::resolve_file(
+                        &|root, entry| self.resolve(root, entry),
+                        kfile,
+                        dir,
+                        s,
+                        "patchesStrategicMerge",
+                    )?;
                     load::parse_documents(&file, &self.text(&file)?)?
                 }
                 Value::String(s) => load::parse_documents(kfile, s.trim())?,
@@ -438,7 +553,13 @@ impl Renderer {
             }
             let text: Arc<str> = match (m.get("path"), m.get("patch")) {
                 (Some(Value::String(p)), None) => {
-                    let file = load::resolve_file(kfile, dir, p, "patches")?;
+                    let file = load::resolve_file(
+                        &|root, entry| self.resolve(root, entry),
+                        kfile,
+                        dir,
+                        p,
+                        "patches",
+                    )?;
                     self.text(&file)?
                 }
                 // kustomize trims an inline patch: a literal block that ends it loses its
@@ -529,7 +650,13 @@ impl Renderer {
             })?;
             let text: Arc<str> = match (m.get("path"), m.get("patch")) {
                 (Some(Value::String(p)), None) => {
-                    let file = load::resolve_file(kfile, dir, p, "patchesJson6902")?;
+                    let file = load::resolve_file(
+                        &|root, entry| self.resolve(root, entry),
+                        kfile,
+                        dir,
+                        p,
+                        "patchesJson6902",
+                    )?;
                     self.text(&file)?
                 }
                 (None, Some(Value::String(p))) => Arc::from(p.as_str()),
@@ -573,7 +700,13 @@ impl Renderer {
 
         if !k.replacements.is_empty() {
             let read = |entry: &str| -> Result<String, RenderError> {
-                let file = load::resolve_file(kfile, dir, entry, "replacements")?;
+                let file = load::resolve_file(
+                    &|root, entry| self.resolve(root, entry),
+                    kfile,
+                    dir,
+                    entry,
+                    "replacements",
+                )?;
                 Ok(self.text(&file)?.to_string())
             };
             ext::replacements(ra, &k.replacements, &read)
@@ -581,6 +714,21 @@ impl Renderer {
         }
         Ok(())
     }
+}
+
+/// `true` when the relative path `entry` has `..` segments only at its start (and no `.`).
+fn leading_parent_dirs_only(entry: &Path) -> bool {
+    use std::path::Component;
+    let mut forward = false;
+    for c in entry.components() {
+        match c {
+            Component::ParentDir if forward => return false,
+            Component::ParentDir => {}
+            Component::Normal(_) => forward = true,
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// Pushes `dir` on the chain of kustomizations being built, refusing cycles and runaway depth.
@@ -748,5 +896,208 @@ mod ext {
         read: &dyn Fn(&str) -> Result<String, RenderError>,
     ) -> Result<(), RenderError> {
         replace::apply(resources, replacements, read)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn write(root: &Path, rel: &str, text: &str) {
+        let p = root.join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+    }
+
+    fn names(rs: &[Resource]) -> Vec<String> {
+        rs.iter()
+            .map(|r| format!("{}/{}", r.kind(), r.name()))
+            .collect()
+    }
+
+    const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: c\n        image: nginx:1\n        envFrom:\n        - configMapRef:\n            name: cfg\n";
+
+    #[test]
+    fn renderer_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Renderer>();
+    }
+
+    #[test]
+    fn overlay_with_base_components_and_transformers() {
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path();
+        write(
+            r,
+            "base/kustomization.yaml",
+            "resources:\n- deploy.yaml\nconfigMapGenerator:\n- name: cfg\n  literals: [a=b]\n",
+        );
+        write(r, "base/deploy.yaml", DEPLOY);
+        write(
+            r,
+            "comp/kustomization.yaml",
+            "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches:\n- patch: |\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata:\n      name: web\n    spec:\n      replicas: 2\n",
+        );
+        write(
+            r,
+            "site/kustomization.yaml",
+            "resources:\n- ../base\ncomponents:\n- ../comp\nnamespace: edge\nnamePrefix: s-\nimages:\n- name: nginx\n  newTag: \"2\"\n",
+        );
+        let rs = build(&r.join("site")).unwrap();
+        assert_eq!(names(&rs)[1], "Deployment/s-web");
+        let cm = &rs[0];
+        assert!(cm.name().starts_with("s-cfg-"), "{}", cm.name());
+        let d = &rs[1].value;
+        assert_eq!(d["spec"]["replicas"], 2);
+        assert_eq!(d["metadata"]["namespace"], "edge");
+        let c = &d["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(c["image"], "nginx:2");
+        assert_eq!(c["envFrom"][0]["configMapRef"]["name"], cm.name());
+        let yaml = build_yaml(&r.join("site")).unwrap();
+        assert!(yaml.contains("---\n"), "{yaml}");
+    }
+
+    #[test]
+    fn cached_bases_give_the_same_builds() {
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path();
+        write(r, "base/kustomization.yaml", "resources:\n- deploy.yaml\n");
+        write(r, "base/deploy.yaml", DEPLOY);
+        for site in ["a", "b"] {
+            write(
+                r,
+                &format!("{site}/kustomization.yaml"),
+                &format!("resources:\n- ../base\nnameSuffix: -{site}\n"),
+            );
+        }
+        let renderer = Renderer::new();
+        for site in ["a", "b", "a"] {
+            let cached = renderer.build_yaml(&r.join(site)).unwrap();
+            assert_eq!(cached, build_yaml(&r.join(site)).unwrap());
+            assert!(cached.contains(&format!("name: web-{site}")));
+        }
+    }
+
+    #[test]
+    fn component_and_kustomization_kinds_are_checked() {
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path();
+        write(r, "base/kustomization.yaml", "resources: []\n");
+        write(r, "site/kustomization.yaml", "components:\n- ../base\n");
+        let e = build(&r.join("site")).unwrap_err().to_string();
+        assert!(e.contains("not a Component"), "{e}");
+    }
+
+    #[test]
+    fn cycles_are_reported_with_the_chain() {
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path();
+        write(r, "a/kustomization.yaml", "resources:\n- ../b\n");
+        write(r, "b/kustomization.yaml", "resources:\n- ../a\n");
+        let e = build(&r.join("a")).unwrap_err();
+        let RenderError::Cycle { chain } = &e else {
+            panic!("{e}")
+        };
+        assert_eq!(chain.len(), 3);
+        assert!(e.to_string().contains(" -> "), "{e}");
+    }
+
+    #[test]
+    fn a_50_level_chain_builds_on_a_small_stack() {
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path().to_path_buf();
+        write(&r, "l50/kustomization.yaml", "resources:\n- deploy.yaml\n");
+        write(&r, "l50/deploy.yaml", DEPLOY);
+        for i in 0..50 {
+            write(
+                &r,
+                &format!("l{i}/kustomization.yaml"),
+                &format!("resources:\n- ../l{}\nnamePrefix: p{i}-\n", i + 1),
+            );
+        }
+        // rayon's worker threads have 2 MiB stacks: build on one that size
+        let rs = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || build(&r.join("l0")))
+            .unwrap()
+            .join()
+            .unwrap()
+            .unwrap();
+        assert!(rs[0].name().starts_with("p0-p1-"));
+        assert!(rs[0].name().ends_with("p49-web"));
+    }
+
+    #[test]
+    fn too_deep_chains_are_refused() {
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path();
+        let n = MAX_DEPTH + 5;
+        write(r, &format!("l{n}/kustomization.yaml"), "resources: []\n");
+        for i in 0..n {
+            write(
+                r,
+                &format!("l{i}/kustomization.yaml"),
+                &format!("resources:\n- ../l{}\n", i + 1),
+            );
+        }
+        let e = build(&r.join("l0")).unwrap_err().to_string();
+        assert!(e.contains("levels deep"), "{e}");
+    }
+
+    #[test]
+    fn files_outside_the_root_are_refused() {
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path();
+        write(r, "secret.yaml", DEPLOY);
+        write(
+            r,
+            "site/kustomization.yaml",
+            "resources:\n- ../secret.yaml\n",
+        );
+        let e = build(&r.join("site")).unwrap_err();
+        assert!(matches!(e, RenderError::OutsideRoot { .. }), "{e}");
+        write(
+            r,
+            "site/kustomization.yaml",
+            "resources: []\npatches:\n- path: ../../../../../../etc/passwd\n",
+        );
+        let e = build(&r.join("site")).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                RenderError::OutsideRoot { .. } | RenderError::Field { .. }
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn missing_paths_name_the_kustomization() {
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path();
+        write(r, "site/kustomization.yaml", "resources:\n- nope.yaml\n");
+        let e = build(&r.join("site")).unwrap_err().to_string();
+        assert!(
+            e.contains("kustomization.yaml") && e.contains("nope.yaml"),
+            "{e}"
+        );
+        let e = build(&r.join("absent")).unwrap_err().to_string();
+        assert!(e.contains("absent"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_ids_are_refused() {
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path();
+        write(r, "site/a.yaml", DEPLOY);
+        write(r, "site/b.yaml", DEPLOY);
+        write(
+            r,
+            "site/kustomization.yaml",
+            "resources:\n- a.yaml\n- b.yaml\n",
+        );
+        let e = build(&r.join("site")).unwrap_err().to_string();
+        assert!(e.contains("already registered id"), "{e}");
     }
 }

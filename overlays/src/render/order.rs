@@ -181,7 +181,7 @@ mod tests {
         sort(
             &mut rs,
             Some(&SortOptions::Legacy {
-                order_first: None,
+                order_first: Some(vec![]),
                 order_last: Some(vec!["Service".into()]),
             }),
         );

@@ -1,6 +1,7 @@
 pub mod latest_tag;
 pub mod not_pinned_by_digest;
 pub mod pull_always;
+pub mod pull_always_on_outage_link;
 pub mod registry_not_allowed;
 
 /// An image reference split as the container runtime reads it.

@@ -16,6 +16,10 @@ crate::declare_rule! {
     /// even though its image is on the node: `ErrImagePull`, and the site loses the workload
     /// until the link is back. This is deliberately the opposite of Checkov's CKV_K8S_15.
     ///
+    /// This rule judges a manifest without knowing its site. `edgefleet lint --fleet` knows each
+    /// site's backhaul and runs `images/pull-always-on-outage-link` instead (an error where the
+    /// link can drop, silent where it cannot).
+    ///
     /// ## Example
     /// ```yaml
     ///     image: registry.example.com/edge/agent:1.4.2@sha256:<digest>

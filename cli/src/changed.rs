@@ -1,0 +1,77 @@
+//! `edgefleet lint --changed-since REV`: which files changed since a git revision (git2, no
+//! `git` binary needed).
+
+use std::path::{Path, PathBuf};
+
+use git2::{Delta, DiffOptions, Repository};
+
+/// The files added, modified, renamed, copied or retyped since `rev` in the repository that
+/// holds `start`, comparing the tree at `rev` with the index *and* the working tree (as
+/// `git diff REV` does), plus untracked files that are not ignored (a new manifest not yet
+/// staged is still a change). Deleted files are left out. Paths are absolute (the working
+/// tree joined with the repository-relative path), sorted, and every one exists on disk.
+pub fn changed_files(start: &Path, rev: &str) -> Result<Vec<PathBuf>, String> {
+    let repo = Repository::discover(start)
+        .map_err(|e| format!("--changed-since needs a git repository: {}", e.message()))?;
+    let workdir = repo
+        .workdir()
+        .ok_or("--changed-since needs a repository with a working tree (this one is bare)")?
+        .to_path_buf();
+    let tree = repo
+        .revparse_single(rev)
+        .and_then(|object| object.peel_to_tree())
+        .map_err(|e| format!("--changed-since {rev}: {}", e.message()))?;
+    let mut options = DiffOptions::new();
+    options
+        .include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .ignore_submodules(true)
+        .include_typechange(true);
+    let diff = repo
+        .diff_tree_to_workdir_with_index(Some(&tree), Some(&mut options))
+        .map_err(|e| format!("--changed-since {rev}: {}", e.message()))?;
+    let mut files: Vec<PathBuf> = diff
+        .deltas()
+        .filter(|d| {
+            matches!(
+                d.status(),
+                Delta::Added
+                    | Delta::Modified
+                    | Delta::Renamed
+                    | Delta::Copied
+                    | Delta::Typechange
+                    | Delta::Untracked
+            )
+        })
+        .filter_map(|d| d.new_file().path().map(|p| workdir.join(p)))
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    files.dedup();
+    Ok(files)
+}
+
+/// `true` for `*.yaml` and `*.yml` files.
+pub fn is_yaml(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+}
+
+/// Keeps the changed YAML files that lie under one of `scopes` (files or folders; all of them
+/// when `scopes` is empty), shown relative to `cwd` when they are under it.
+pub fn select(changed: Vec<PathBuf>, scopes: &[PathBuf], cwd: &Path) -> Vec<PathBuf> {
+    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| cwd.join(p));
+    let scopes: Vec<PathBuf> = scopes.iter().map(|s| canon(s)).collect();
+    let cwd = canon(cwd);
+    changed
+        .into_iter()
+        .filter(|f| is_yaml(f))
+        .map(|f| canon(&f))
+        .filter(|f| scopes.is_empty() || scopes.iter().any(|s| f.starts_with(s)))
+        .map(|f| match f.strip_prefix(&cwd) {
+            Ok(relative) => relative.to_path_buf(),
+            Err(_) => f,
+        })
+        .collect()
+}

@@ -1,0 +1,245 @@
+//! `edgefleet lint --fleet OUT_DIR`: find every site of a generated tree, render its overlays in
+//! process and hand the objects, with the site's inventory context, to the lint engine.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use edgefleet_inventory::Fleet;
+use edgefleet_lints::Severity;
+use edgefleet_lints::fleet::{FleetSite, RenderedObject};
+use edgefleet_lints::report::{self, Format, HumanOptions};
+use edgefleet_lints::{LintRun, Linter, SiteContext};
+use edgefleet_overlays::render::Renderer;
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::exit;
+use crate::generate::print_diagnostics;
+use crate::lint::{FailLevel, FormatArg};
+
+/// A site folder of the generated tree: `sites/<region>/<site>/` with `site.json`.
+struct SiteDir {
+    dir: PathBuf,
+    /// `site.json` as written by `edgefleet generate`.
+    params: Value,
+    overlays: Vec<PathBuf>,
+}
+
+/// Lints a generated tree. Problems that stop one site (unreadable `site.json`, a site missing
+/// from the inventory, an overlay that does not render) are printed and counted; the other sites
+/// are still linted. Returns the run and the number of such problems.
+pub fn lint(linter: &Linter, out: &Path, fleet: &Fleet) -> Result<(LintRun, usize), String> {
+    let sites_root = out.join("sites");
+    if !sites_root.is_dir() {
+        return Err(format!(
+            "{}: no `sites/` folder; is this a tree written by `edgefleet generate`?",
+            out.display()
+        ));
+    }
+    let canonical = std::fs::canonicalize(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let mut problems = Vec::new();
+    let dirs = find_sites(&sites_root, &mut problems);
+
+    let mut sites = Vec::new();
+    for d in dirs {
+        match context(&d, fleet) {
+            Ok((ctx, warning)) => {
+                if let Some(w) = warning {
+                    eprintln!("warning: {w}");
+                }
+                sites.push(FleetSite {
+                    context: ctx,
+                    overlays: d.overlays,
+                });
+            }
+            Err(e) => problems.push(e),
+        }
+    }
+
+    // One renderer for the whole fleet: bases and parsed components are cached across sites.
+    let renderer = Renderer::new();
+    let render = |dir: &Path| -> Result<Vec<RenderedObject>, String> {
+        let resources = renderer
+            .build(dir)
+            .map_err(|e| format!("{}: cannot render: {e}", dir.display()))?;
+        Ok(resources
+            .into_iter()
+            .map(|r| RenderedObject {
+                origin_file: display_path(&r.origin.file, &canonical, out),
+                origin_document: r.origin.document,
+                original_name: r.original_name,
+                value: r.value,
+            })
+            .collect())
+    };
+    let (run, render_errors) = linter.lint_fleet(&sites, &render);
+    problems.extend(render_errors);
+    for p in &problems {
+        eprintln!("error: {p}");
+    }
+    Ok((run, problems.len()))
+}
+
+/// The renderer's (canonical) origin path, under the output folder as the user named it.
+fn display_path(file: &Path, canonical_out: &Path, out: &Path) -> PathBuf {
+    if file.as_os_str().is_empty() {
+        return PathBuf::new();
+    }
+    match file.strip_prefix(canonical_out) {
+        Ok(rest) => out.join(rest),
+        Err(_) => file.to_path_buf(),
+    }
+}
+
+/// `sites/<region>/<site>/site.json` folders, in path order, with their overlay folders.
+fn find_sites(root: &Path, problems: &mut Vec<String>) -> Vec<SiteDir> {
+    let mut out = Vec::new();
+    for region in sorted_dirs(root) {
+        for dir in sorted_dirs(&region) {
+            let file = dir.join("site.json");
+            if !file.is_file() {
+                continue;
+            }
+            let params = std::fs::read_to_string(&file)
+                .map_err(|e| e.to_string())
+                .and_then(|t| serde_json::from_str::<Value>(&t).map_err(|e| e.to_string()));
+            match params {
+                Ok(params) => {
+                    let overlays = sorted_dirs(&dir)
+                        .into_iter()
+                        .filter(|o| o.join("kustomization.yaml").is_file())
+                        .collect();
+                    out.push(SiteDir {
+                        dir,
+                        params,
+                        overlays,
+                    });
+                }
+                Err(e) => problems.push(format!("{}: {e}", file.display())),
+            }
+        }
+    }
+    out
+}
+
+fn sorted_dirs(dir: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .map(|e| e.path())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+/// The site's context from the inventory. The inventory is the truth about the hardware and
+/// the link; when `site.json` disagrees (a tree generated from an older inventory), the
+/// inventory wins and a warning says the tree is stale.
+fn context(d: &SiteDir, fleet: &Fleet) -> Result<(SiteContext, Option<String>), String> {
+    let file = d.dir.join("site.json");
+    let param = |k: &str| d.params.get(k).and_then(Value::as_str).unwrap_or_default();
+    let id = match param("site") {
+        "" => d
+            .dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        id => id.to_owned(),
+    };
+    let Some(site) = fleet.site(&id) else {
+        return Err(format!(
+            "{}: site `{id}` is not in the inventory (run `edgefleet generate` to prune it)",
+            file.display()
+        ));
+    };
+    let mut stale = Vec::new();
+    for (key, inventory) in [
+        ("hardware", &site.hardware),
+        ("backhaul", &site.backhaul),
+        ("region", &site.region),
+    ] {
+        let tree = param(key);
+        if !tree.is_empty() && tree != inventory {
+            stale.push(format!(
+                "{key} `{tree}` in the tree, `{inventory}` in the inventory"
+            ));
+        }
+    }
+    let warning = (!stale.is_empty()).then(|| {
+        format!(
+            "{}: stale tree ({}); linting against the inventory, run `edgefleet generate`",
+            file.display(),
+            stale.join(", ")
+        )
+    });
+    Ok((
+        SiteContext {
+            id: site.id.clone(),
+            region: fleet.region_of(site).clone(),
+            hardware: fleet.hardware_of(site).clone(),
+            backhaul: fleet.backhaul_of(site).clone(),
+        },
+        warning,
+    ))
+}
+
+/// `edgefleet lint --fleet OUT_DIR`: load the inventory, lint, print, and the exit code (2 when a
+/// site could not be linted, even if others were).
+pub fn run(
+    config: &Config,
+    linter: &Linter,
+    out: &Path,
+    inventory: Option<PathBuf>,
+    format: FormatArg,
+    fail_level: Option<FailLevel>,
+) -> u8 {
+    let dir = inventory.unwrap_or_else(|| config.inventory());
+    let fleet = match edgefleet_inventory::load_inventory(&dir) {
+        Ok(f) => f,
+        Err(d) => {
+            print_diagnostics(&d);
+            return exit::INPUT;
+        }
+    };
+    let (run, problems) = match lint(linter, out, &fleet) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::INPUT;
+        }
+    };
+    let format = match format {
+        FormatArg::Human => Format::Human,
+        FormatArg::Json => Format::Json,
+        FormatArg::Sarif => Format::Sarif,
+        FormatArg::Github => Format::Github,
+        FormatArg::Junit => Format::Junit,
+    };
+    let stdout = std::io::stdout();
+    let human = HumanOptions {
+        color: stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        ..HumanOptions::default()
+    };
+    let text = report::render(&run, format, &human);
+    let mut lock = stdout.lock();
+    if lock
+        .write_all(text.as_bytes())
+        .and_then(|_| lock.flush())
+        .is_err()
+    {
+        return exit::INPUT;
+    }
+    if problems > 0 {
+        return exit::INPUT;
+    }
+    let fail_level = match fail_level {
+        Some(FailLevel::Note) => Severity::Note,
+        Some(FailLevel::Warning) => Severity::Warning,
+        Some(FailLevel::Error) => Severity::Error,
+        None => config.lint.fail_level(),
+    };
+    run.exit_code(fail_level)
+}

@@ -11,6 +11,10 @@ use std::time::Instant;
 use edgefleet_overlays::render::Renderer;
 use rayon::prelude::*;
 
+// The same allocator as the `edgefleet` binary, so the figures are the command's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn overlays(out: &Path) -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     let sites = out.join("sites");

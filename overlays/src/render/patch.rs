@@ -354,7 +354,7 @@ fn walk_map(
         return Ok(None);
     }
     // When the node came from the patch, kyaml walks it against itself.
-    let origin_map = if same {
+    let mut origin_map = if same {
         node.as_object().cloned()
     } else {
         origin.and_then(|o| match o {
@@ -372,8 +372,13 @@ fn walk_map(
     names.sort();
     names.dedup();
     for key in names {
-        let d = node.get(&key).cloned();
-        let o = origin_map.as_ref().and_then(|m| m.get(&key).cloned());
+        // Move the children out instead of cloning them: every level would otherwise copy the
+        // whole subtree below it. The slot is filled again (or removed) right after.
+        let d = node
+            .as_object_mut()
+            .and_then(|m| m.get_mut(&key))
+            .map(std::mem::take);
+        let o = origin_map.as_mut().and_then(|m| m.swap_remove(&key));
         path.push(key.clone());
         let val = walk(d, o, sch.field(&key), path)?;
         path.pop();

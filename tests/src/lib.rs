@@ -449,3 +449,23 @@ fn locate_or_build_edgefleet() -> Result<PathBuf, String> {
         ))
     }
 }
+
+/// Runs the built `edgefleet` binary with `args` from the system temp folder, where no
+/// `edgefleet.toml` is found above: only the paths a test passes count.
+pub fn run_edgefleet(args: &[&str]) -> Output {
+    Command::new(edgefleet_bin())
+        .args(args)
+        .current_dir(std::env::temp_dir())
+        .output()
+        .expect("run edgefleet")
+}
+
+/// Exit status, stdout and stderr of a run, for assertion messages.
+pub fn describe(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}

@@ -3,31 +3,14 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use edgefleet_e2e::{
-    edgefleet_bin, kustomize_build, parse_stream, require_kubectl, workspace_root,
+    describe as text, kustomize_build, parse_stream, require_kubectl, run_edgefleet as edgefleet,
+    workspace_root,
 };
 use rayon::prelude::*;
 use serde_json::Value;
-
-fn edgefleet(args: &[&str]) -> Output {
-    Command::new(edgefleet_bin())
-        .args(args)
-        // No edgefleet.toml above a temp folder: run from it so only explicit paths count.
-        .current_dir(std::env::temp_dir())
-        .output()
-        .expect("run edgefleet")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 fn example_inventory() -> PathBuf {
     workspace_root().join("examples/fleet/site-inventory")

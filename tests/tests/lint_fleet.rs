@@ -3,28 +3,9 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-use edgefleet_e2e::{edgefleet_bin, workspace_root};
+use edgefleet_e2e::{describe as text, run_edgefleet as edgefleet, workspace_root};
 use serde_json::Value;
-
-fn edgefleet(args: &[&str]) -> Output {
-    Command::new(edgefleet_bin())
-        .args(args)
-        // No edgefleet.toml above a temp folder: only explicit paths count.
-        .current_dir(std::env::temp_dir())
-        .output()
-        .expect("run edgefleet")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 fn copy_dir(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).unwrap() {

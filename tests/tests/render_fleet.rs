@@ -3,19 +3,10 @@
 //! `kubectl kustomize <overlay>` prints, byte for byte.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-use edgefleet_e2e::{edgefleet_bin, kustomize_build, require_kubectl, workspace_root};
+use edgefleet_e2e::{kustomize_build, require_kubectl, run_edgefleet as edgefleet, workspace_root};
 use rayon::prelude::*;
-
-fn edgefleet(args: &[&str]) -> Output {
-    Command::new(edgefleet_bin())
-        .args(args)
-        // No edgefleet.toml above a temp folder: only explicit paths count.
-        .current_dir(std::env::temp_dir())
-        .output()
-        .expect("run edgefleet")
-}
 
 fn ok(o: Output, what: &str) -> String {
     assert_eq!(

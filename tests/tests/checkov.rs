@@ -3,7 +3,8 @@
 //! kind). For every Checkov check of the families in `docs/rules.md` that fails on an object,
 //! edgefleet reports the mapped rule on the same object, at a line inside that object; Checkov
 //! itself only gives the object's whole line range. CKV_K8S_15 is the deliberate disagreement
-//! (pull policy Always), CKV_K8S_21 the documented gap (default namespace).
+//! (pull policy Always). CKV_K8S_11 and CKV_K8S_21 map to rules that are off by default (CPU
+//! limit, default namespace); the test turns them on.
 //!
 //! Checkov runs offline: see `edgefleet_e2e::CHECKOV_OFFLINE_ENV` and `--skip-download`.
 
@@ -28,6 +29,7 @@ const MAPPING: &[(&str, &str)] = &[
     ("CKV_K8S_18", "security/host-namespaces"),
     ("CKV_K8S_19", "security/host-namespaces"),
     ("CKV_K8S_20", "security/privilege-escalation"),
+    ("CKV_K8S_21", "security/default-namespace"),
     ("CKV_K8S_22", "security/writable-root-filesystem"),
     ("CKV_K8S_23", "security/run-as-non-root"),
     ("CKV_K8S_28", "security/capabilities-not-dropped"),
@@ -123,11 +125,12 @@ fn run_checkov(checkov: &Path, dir: &Path) -> Vec<CheckovFailure> {
 }
 
 fn run_edgefleet(dir: &Path, scratch: &Path) -> Vec<EdgefleetFinding> {
-    // Checkov's CKV_K8S_11 (CPU limit) has an edgefleet rule that is off by default: turn it on.
+    // CKV_K8S_11 (CPU limit) and CKV_K8S_21 (default namespace) map to edgefleet rules that are
+    // off by default (docs/rules.md says why): turn them on.
     let config = scratch.join("edgefleet.toml");
     std::fs::write(
         &config,
-        "[lint.rules]\n\"resources/missing-cpu-limit\" = \"warning\"\n",
+        "[lint.rules]\n\"resources/missing-cpu-limit\" = \"warning\"\n\"security/default-namespace\" = \"warning\"\n",
     )
     .unwrap();
     let out = Command::new(edgefleet_bin())
@@ -303,12 +306,12 @@ fn pull_policy_always_is_the_documented_disagreement() {
 }
 
 #[test]
-fn default_namespace_is_the_documented_gap() {
+fn default_namespace_fires_on_the_two_namespace_cases() {
     let Some(checkov) = require_checkov() else {
         return;
     };
-    // CKV_K8S_21 (default namespace) has no edgefleet rule, on purpose (docs/rules.md): it fires
-    // exactly on the two manifests that have no namespace or `default`.
+    // CKV_K8S_21 (default namespace) fires exactly on the two manifests that have no namespace or
+    // `default`; the mapping test above checks edgefleet's `security/default-namespace` on them.
     let checkov_21: BTreeSet<String> = run_checkov(&checkov, &corpus())
         .into_iter()
         .filter(|f| f.check == "CKV_K8S_21")

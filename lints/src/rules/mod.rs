@@ -45,6 +45,7 @@ pub static RULES: &[&Rule] = &[
     &security::writable_root_filesystem::RULE,
     &security::capabilities_not_dropped::RULE,
     &security::host_path::RULE,
+    &security::default_namespace::RULE,
     &argocd::prune_without_preserve::RULE,
     &argocd::step_matches_no_application::RULE,
     &argocd::application_matches_no_step::RULE,

@@ -1,4 +1,5 @@
 pub mod capabilities_not_dropped;
+pub mod default_namespace;
 pub mod host_namespaces;
 pub mod host_path;
 pub mod privilege_escalation;

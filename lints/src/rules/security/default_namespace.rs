@@ -1,0 +1,81 @@
+use serde_json::Value;
+
+use crate::manifest::Manifest;
+use crate::rule::{Check, Report, RuleOptions};
+
+crate::declare_rule! {
+    /// ## What it does
+    /// Reports a namespaced object that names the `default` namespace, or names no namespace
+    /// at all. Off by default: turn it on for manifests applied as they are (`kubectl apply`),
+    /// where a missing namespace means `default`.
+    ///
+    /// ## Why it matters at an edge site
+    /// A site cluster runs a handful of workloads from different teams. In `default` they share
+    /// one set of RBAC bindings, quotas and NetworkPolicies, so a mistake in one can reach the
+    /// others, and nobody on site can untangle it. In a Kustomize base a missing namespace is
+    /// normal (the overlay's `namespace:` or the Argo CD destination sets it), which is why the
+    /// rule is off unless you ask for it.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// apiVersion: apps/v1
+    /// kind: Deployment
+    /// metadata:
+    ///   name: agent
+    ///   namespace: default
+    /// ```
+    ///
+    /// ## Fix
+    /// Give every workload its own namespace (`metadata.namespace`, the overlay's `namespace:`,
+    /// or the Application's destination namespace).
+    pub static RULE = {
+        id: "security/default-namespace",
+        level: Off,
+        summary: "Object lands in the default namespace",
+        check: Check::Object(check),
+    };
+}
+
+/// Kinds without a namespace; the rule says nothing about them.
+const CLUSTER_SCOPED: &[&str] = &[
+    "APIService",
+    "CSIDriver",
+    "CSINode",
+    "ClusterIssuer",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "IngressClass",
+    "MutatingWebhookConfiguration",
+    "Namespace",
+    "Node",
+    "PersistentVolume",
+    "PriorityClass",
+    "RuntimeClass",
+    "StorageClass",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "ValidatingWebhookConfiguration",
+    "VolumeAttachment",
+];
+
+fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
+    let kind = m.kind();
+    if kind.is_empty() || CLUSTER_SCOPED.contains(&kind) || kind.ends_with("List") {
+        return;
+    }
+    match m.value.pointer("/metadata/namespace").and_then(Value::as_str) {
+        Some("default") => out.push(
+            Report::at("/metadata/namespace", format!("{kind} is in the `default` namespace"))
+                .help("give the workload its own namespace"),
+        ),
+        None => out.push(
+            Report::at(
+                "/metadata",
+                format!("{kind} names no namespace, so `kubectl apply` puts it in `default`"),
+            )
+            .help("set metadata.namespace, or leave it to the overlay's `namespace:` and keep this rule off"),
+        ),
+        Some(_) => {}
+    }
+}

@@ -1,13 +1,12 @@
 //! `edgefleet lint --fleet OUT_DIR`: find every site of a generated tree, render its overlays in
 //! process and hand the objects, with the site's inventory context, to the lint engine.
 
-use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use edgefleet_inventory::Fleet;
 use edgefleet_lints::Severity;
 use edgefleet_lints::fleet::{FleetSite, RenderedObject};
-use edgefleet_lints::report::{self, Format, HumanOptions};
+use edgefleet_lints::report::Format;
 use edgefleet_lints::{LintRun, Linter, SiteContext};
 use edgefleet_overlays::render::Renderer;
 use serde_json::Value;
@@ -218,18 +217,7 @@ pub fn run(
         FormatArg::Github => Format::Github,
         FormatArg::Junit => Format::Junit,
     };
-    let stdout = std::io::stdout();
-    let human = HumanOptions {
-        color: stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-        ..HumanOptions::default()
-    };
-    let text = report::render(&run, format, &human);
-    let mut lock = stdout.lock();
-    if lock
-        .write_all(text.as_bytes())
-        .and_then(|_| lock.flush())
-        .is_err()
-    {
+    if crate::lint::print_report(&run, format).is_err() {
         return exit::INPUT;
     }
     if problems > 0 {

@@ -126,19 +126,7 @@ pub fn run(config: &Config, args: LintArgs) -> u8 {
         FormatArg::Github => Format::Github,
         FormatArg::Junit => Format::Junit,
     };
-    let stdout = std::io::stdout();
-    let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let human = HumanOptions {
-        color,
-        ..HumanOptions::default()
-    };
-    let text = report::render(&run, format, &human);
-    let mut out = stdout.lock();
-    if out
-        .write_all(text.as_bytes())
-        .and_then(|_| out.flush())
-        .is_err()
-    {
+    if print_report(&run, format).is_err() {
         return exit::INPUT;
     }
     let fail_level = match args.fail_level {
@@ -195,4 +183,17 @@ pub fn explain(args: ExplainArgs) -> u8 {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
     exit::OK
+}
+
+/// Writes a run's report to stdout (colour only on a terminal without `NO_COLOR`).
+pub(crate) fn print_report(run: &edgefleet_lints::LintRun, format: Format) -> std::io::Result<()> {
+    let stdout = std::io::stdout();
+    let human = HumanOptions {
+        color: stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        ..HumanOptions::default()
+    };
+    let text = report::render(run, format, &human);
+    let mut out = stdout.lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
 }

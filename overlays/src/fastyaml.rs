@@ -8,6 +8,7 @@
 //! reference parser, which then decides (and words any error). A test checks that both agree on
 //! every document the default catalogue renders for a synthetic fleet.
 
+use edgefleet_inventory::scalar::{PlainScalar, resolve_plain};
 use serde_json::{Map, Number, Value};
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::TScalarStyle;
@@ -91,65 +92,13 @@ fn scalar(text: String, style: TScalarStyle) -> Option<Value> {
     if style != TScalarStyle::Plain {
         return Some(Value::String(text));
     }
-    let bytes = text.as_bytes();
-    let Some(&first) = bytes.first() else {
-        return Some(Value::Null);
-    };
-    match text.as_str() {
-        "null" | "~" => return Some(Value::Null),
-        "true" => return Some(Value::Bool(true)),
-        "false" => return Some(Value::Bool(false)),
-        _ => {}
-    }
-    if first.is_ascii_alphabetic() || first == b'_' || first == b'/' {
-        // Words some resolver reads as booleans, nulls or special floats: not our call.
-        const DOUBTFUL: [&str; 12] = [
-            "null", "true", "false", "yes", "no", "on", "off", "y", "n", "nan", "inf", "infinity",
-        ];
-        if DOUBTFUL.iter().any(|w| text.eq_ignore_ascii_case(w)) {
-            return None;
-        }
-        return Some(Value::String(text));
-    }
-    if first.is_ascii_digit() || first == b'-' {
-        let digits = text.strip_prefix('-').unwrap_or(&text);
-        // Plain decimal integers without leading zeros.
-        if !digits.is_empty()
-            && digits.len() <= 18
-            && digits.bytes().all(|b| b.is_ascii_digit())
-            && (digits == "0" || !digits.starts_with('0'))
-        {
-            return text.parse::<i64>().ok().map(Value::from);
-        }
-        // Plain decimals `12.5`.
-        if let Some((int, frac)) = digits.split_once('.')
-            && !int.is_empty()
-            && !frac.is_empty()
-            && int.bytes().all(|b| b.is_ascii_digit())
-            && frac.bytes().all(|b| b.is_ascii_digit())
-            && (int == "0" || !int.starts_with('0'))
-        {
-            return text
-                .parse::<f64>()
-                .ok()
-                .and_then(Number::from_f64)
-                .map(Value::Number);
-        }
-        // Quantities such as `500m`, `64Mi`, names such as `20-site.conf`: a letter that no
-        // number, date or time notation uses makes it a string. Anything else (`1e3`, `0x1F`,
-        // `1_000`, dates, times) is left to the reference parser.
-        if text.bytes().any(|b| {
-            b.is_ascii_alphabetic()
-                && !matches!(b, b'a'..=b'f' | b'A'..=b'F' | b'x' | b'X' | b'o' | b'O')
-        }) {
-            return Some(Value::String(text));
-        }
-        return None;
-    }
-    if matches!(first, b'+' | b'.') {
-        return None;
-    }
-    Some(Value::String(text))
+    Some(match resolve_plain(&text)? {
+        PlainScalar::Null => Value::Null,
+        PlainScalar::Bool(b) => Value::Bool(b),
+        PlainScalar::Int(i) => Value::from(i),
+        PlainScalar::Float(f) => Value::Number(Number::from_f64(f)?),
+        PlainScalar::Str => Value::String(text),
+    })
 }
 
 #[cfg(test)]

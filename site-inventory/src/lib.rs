@@ -6,6 +6,7 @@ pub mod csv_sites;
 pub mod diagnostic;
 pub mod load;
 pub mod model;
+pub mod scalar;
 pub mod schema;
 pub mod sizing;
 pub mod source;

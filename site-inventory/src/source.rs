@@ -7,10 +7,12 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use granit_parser::{Event, Parser, ScalarStyle};
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
 use crate::diagnostic::Diagnostic;
+use crate::scalar::{PlainScalar, resolve_plain};
 
 /// Files larger than this are refused before parsing: an inventory or manifest of this size is a
 /// mistake (a log file, a binary), and parsing it would only burn memory.
@@ -39,9 +41,35 @@ impl SourceLocation {
     }
 
     pub(crate) fn from_saphyr(file: &Arc<Path>, loc: &serde_saphyr::Location) -> Self {
-        let span = loc.span();
+        Self::at(file, Span::from_saphyr(loc))
+    }
+
+    /// A span of `file`.
+    pub fn at(file: &Arc<Path>, span: Span) -> Self {
         Self {
             file: file.clone(),
+            line: span.line,
+            column: span.column,
+            offset: span.offset,
+            len: span.len,
+        }
+    }
+}
+
+/// Where a node is in its file: 1-based line and column (in characters), 0-based byte offset and
+/// byte length. For a scalar, its token (quotes included); for a collection, where it starts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Span {
+    pub line: u32,
+    pub column: u32,
+    pub offset: usize,
+    pub len: usize,
+}
+
+impl Span {
+    fn from_saphyr(loc: &serde_saphyr::Location) -> Self {
+        let span = loc.span();
+        Self {
             line: u32::try_from(loc.line()).unwrap_or(u32::MAX).max(1),
             column: u32::try_from(loc.column()).unwrap_or(u32::MAX).max(1),
             offset: span
@@ -54,6 +82,34 @@ impl SourceLocation {
                 .unwrap_or(0),
         }
     }
+
+    /// The same place as the reference parser reports it for an event's span.
+    fn from_parser(span: &granit_parser::Span) -> Option<Self> {
+        let start = span.start.byte_offset()?;
+        let end = span.end.byte_offset()?;
+        Some(Self {
+            line: u32::try_from(span.start.line()).ok()?.max(1),
+            column: u32::try_from(span.start.col() + 1).ok()?,
+            offset: start,
+            len: end.checked_sub(start)?,
+        })
+    }
+}
+
+/// A value and where it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+impl<T> Located<T> {
+    fn from_spanned(s: Spanned<T>) -> Self {
+        Self {
+            span: Span::from_saphyr(&s.referenced),
+            value: s.value,
+        }
+    }
 }
 
 impl fmt::Display for SourceLocation {
@@ -63,7 +119,7 @@ impl fmt::Display for SourceLocation {
 }
 
 /// A YAML value with the location of every node.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum YamlNode {
     Null,
     Bool(bool),
@@ -71,8 +127,8 @@ pub enum YamlNode {
     Uint(u64),
     Float(f64),
     Str(String),
-    Seq(Vec<Spanned<YamlNode>>),
-    Map(Vec<(Spanned<String>, Spanned<YamlNode>)>),
+    Seq(Vec<Located<YamlNode>>),
+    Map(Vec<(Located<String>, Located<YamlNode>)>),
 }
 
 impl<'de> Deserialize<'de> for YamlNode {
@@ -109,16 +165,16 @@ impl<'de> Deserialize<'de> for YamlNode {
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<YamlNode, A::Error> {
                 let mut items = Vec::new();
-                while let Some(item) = seq.next_element()? {
-                    items.push(item);
+                while let Some(item) = seq.next_element::<Spanned<YamlNode>>()? {
+                    items.push(Located::from_spanned(item));
                 }
                 Ok(YamlNode::Seq(items))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<YamlNode, A::Error> {
                 let mut entries = Vec::new();
                 while let Some(key) = map.next_key::<Spanned<String>>()? {
-                    let value = map.next_value()?;
-                    entries.push((key, value));
+                    let value = map.next_value::<Spanned<YamlNode>>()?;
+                    entries.push((Located::from_spanned(key), Located::from_spanned(value)));
                 }
                 Ok(YamlNode::Map(entries))
             }
@@ -131,7 +187,7 @@ impl<'de> Deserialize<'de> for YamlNode {
 #[derive(Debug)]
 pub struct YamlDocument {
     pub file: Arc<Path>,
-    pub root: Spanned<YamlNode>,
+    pub root: Located<YamlNode>,
 }
 
 impl YamlDocument {
@@ -157,7 +213,7 @@ impl YamlDocument {
                 None => break,
             }
         }
-        SourceLocation::from_saphyr(&self.file, &node.referenced)
+        SourceLocation::at(&self.file, node.span)
     }
 
     /// Location of the key of a mapping entry at a JSON pointer (`/sites/0/labels/tier` points at
@@ -169,13 +225,13 @@ impl YamlDocument {
             if let Some(YamlNode::Map(entries)) = self.node_at(&parent_ptr).map(|n| &n.value)
                 && let Some((key, _)) = entries.iter().find(|(k, _)| &k.value == last)
             {
-                return SourceLocation::from_saphyr(&self.file, &key.referenced);
+                return SourceLocation::at(&self.file, key.span);
             }
         }
         self.locate(pointer)
     }
 
-    fn node_at(&self, pointer: &str) -> Option<&Spanned<YamlNode>> {
+    fn node_at(&self, pointer: &str) -> Option<&Located<YamlNode>> {
         let mut node = &self.root;
         for token in pointer_tokens(pointer) {
             node = match &node.value {
@@ -290,16 +346,18 @@ pub fn line_col(text: &str, offset: usize) -> (u32, u32) {
 }
 
 /// Parse every document of a YAML stream into located trees.
+///
+/// Most files (manifests, rendered overlays, inventories) use a plain subset of YAML, which
+/// [`parse_plain_stream`] reads straight from the parser's events. Anything else — anchors,
+/// aliases, tags, merge keys, duplicate keys, doubtful scalars, syntax errors — goes to the
+/// reference parser, which then decides and words any error. Both give the same tree and the same
+/// spans (a test compares them on every file of the repository).
 pub fn parse_yaml(path: &Path, text: &str) -> Result<Vec<YamlDocument>, Diagnostic> {
     let file: Arc<Path> = Arc::from(path);
-    let roots: Vec<Spanned<YamlNode>> =
-        serde_saphyr::from_multiple_with_options(text, parse_options()).map_err(|e| {
-            let location = e
-                .location()
-                .map(|l| SourceLocation::from_saphyr(&file, &l))
-                .unwrap_or_else(|| SourceLocation::start_of(&file));
-            Diagnostic::new(location, yaml_error_message(&e))
-        })?;
+    let roots = match parse_plain_stream(text) {
+        Some(roots) => roots,
+        None => parse_reference(&file, text)?,
+    };
     Ok(roots
         .into_iter()
         .filter(|r| !matches!(r.value, YamlNode::Null))
@@ -308,6 +366,156 @@ pub fn parse_yaml(path: &Path, text: &str) -> Result<Vec<YamlDocument>, Diagnost
             root,
         })
         .collect())
+}
+
+/// Every document through the reference parser (serde-saphyr), null documents included.
+pub fn parse_reference(file: &Arc<Path>, text: &str) -> Result<Vec<Located<YamlNode>>, Diagnostic> {
+    let roots: Vec<Spanned<YamlNode>> =
+        serde_saphyr::from_multiple_with_options(text, parse_options()).map_err(|e| {
+            let location = e
+                .location()
+                .map(|l| SourceLocation::from_saphyr(file, &l))
+                .unwrap_or_else(|| SourceLocation::start_of(file));
+            Diagnostic::new(location, yaml_error_message(&e))
+        })?;
+    Ok(roots.into_iter().map(Located::from_spanned).collect())
+}
+
+/// Deeper nesting goes to the reference parser, which bounds it (trees are dropped and converted
+/// recursively, so depth must stay small).
+const MAX_PLAIN_DEPTH: usize = 128;
+
+/// Mappings up to this size are checked for duplicate keys as they are read; larger ones once, at
+/// their end, so a huge mapping costs n log n rather than n².
+const LINEAR_KEY_CHECK: usize = 32;
+
+fn has_duplicate_key(entries: &[(Located<String>, Located<YamlNode>)]) -> bool {
+    let mut keys: Vec<&str> = entries.iter().map(|(k, _)| k.value.as_str()).collect();
+    keys.sort_unstable();
+    keys.windows(2).any(|w| w[0] == w[1])
+}
+
+/// The documents of a stream in the plain subset, read from the parser's events, or `None` when
+/// the stream leaves the subset (see [`parse_yaml`]).
+pub fn parse_plain_stream(text: &str) -> Option<Vec<Located<YamlNode>>> {
+    // Open collections: a sequence, or a mapping with its key waiting for a value.
+    enum Open {
+        Seq(Span, Vec<Located<YamlNode>>),
+        Map(
+            Span,
+            Vec<(Located<String>, Located<YamlNode>)>,
+            Option<Located<String>>,
+        ),
+    }
+    let mut parser = Parser::new_from_str(text);
+    let mut docs = Vec::new();
+    let mut stack: Vec<Open> = Vec::new();
+    while let Some(item) = parser.next_event() {
+        let (event, span) = item.ok()?;
+        let node = match event {
+            Event::StreamStart
+            | Event::DocumentStart(..)
+            | Event::DocumentEnd
+            | Event::Comment(..) => continue,
+            Event::StreamEnd => break,
+            Event::Scalar(value, style, anchor, tag) => {
+                if anchor != 0 || tag.is_some() {
+                    return None;
+                }
+                let node = match style {
+                    ScalarStyle::Plain => match resolve_plain(&value)? {
+                        PlainScalar::Null => YamlNode::Null,
+                        PlainScalar::Bool(b) => YamlNode::Bool(b),
+                        // As the reference parser: non-negative integers are unsigned.
+                        PlainScalar::Int(i) => match u64::try_from(i) {
+                            Ok(u) => YamlNode::Uint(u),
+                            Err(_) => YamlNode::Int(i),
+                        },
+                        PlainScalar::Float(f) => YamlNode::Float(f),
+                        PlainScalar::Str => YamlNode::Str(value.into_owned()),
+                    },
+                    _ => YamlNode::Str(value.into_owned()),
+                };
+                Located {
+                    value: node,
+                    span: Span::from_parser(&span)?,
+                }
+            }
+            Event::SequenceStart(_, anchor, tag) | Event::MappingStart(_, anchor, tag)
+                if anchor != 0 || tag.is_some() =>
+            {
+                return None;
+            }
+            Event::SequenceStart(..) | Event::MappingStart(..)
+                if stack.len() >= MAX_PLAIN_DEPTH =>
+            {
+                return None;
+            }
+            Event::SequenceStart(..) => {
+                stack.push(Open::Seq(Span::from_parser(&span)?, Vec::new()));
+                continue;
+            }
+            Event::MappingStart(..) => {
+                stack.push(Open::Map(Span::from_parser(&span)?, Vec::new(), None));
+                continue;
+            }
+            Event::SequenceEnd => match stack.pop()? {
+                Open::Seq(span, items) => Located {
+                    value: YamlNode::Seq(items),
+                    span,
+                },
+                Open::Map(..) => return None,
+            },
+            Event::MappingEnd => match stack.pop()? {
+                Open::Map(span, entries, None) => {
+                    if entries.len() > LINEAR_KEY_CHECK && has_duplicate_key(&entries) {
+                        return None;
+                    }
+                    Located {
+                        value: YamlNode::Map(entries),
+                        span,
+                    }
+                }
+                Open::Map(..) | Open::Seq(..) => return None,
+            },
+            // Aliases, anchors, comments and whatever later parsers emit: not plain.
+            _ => return None,
+        };
+        // Attach the finished node to its parent, or end a document.
+        match stack.last_mut() {
+            None => {
+                if matches!(node.value, YamlNode::Null) {
+                    // An empty document: the reference parser says what it means.
+                    return None;
+                }
+                docs.push(node);
+            }
+            Some(Open::Seq(_, items)) => items.push(node),
+            Some(Open::Map(_, entries, pending)) => match pending.take() {
+                None => {
+                    let YamlNode::Str(key) = node.value else {
+                        return None;
+                    };
+                    if key == "<<"
+                        || (entries.len() <= LINEAR_KEY_CHECK
+                            && entries.iter().any(|(k, _)| k.value == key))
+                    {
+                        return None;
+                    }
+                    *pending = Some(Located {
+                        value: key,
+                        span: node.span,
+                    });
+                }
+                Some(key) => entries.push((key, node)),
+            },
+        }
+    }
+    if stack.is_empty() && !docs.is_empty() {
+        Some(docs)
+    } else {
+        None
+    }
 }
 
 /// The parser's message without its own "line X column Y" prefix (we print the location ourselves).

@@ -65,6 +65,12 @@ pub fn resolve_plain(text: &str) -> Option<PlainScalar> {
                 .filter(|f| f.is_finite())
                 .map(PlainScalar::Float);
         }
+        // Versions and addresses such as `0.139.0`, `10.0.0.1`: no number notation has two dots.
+        if digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            && digits.bytes().filter(|&b| b == b'.').count() >= 2
+        {
+            return Some(PlainScalar::Str);
+        }
         // Quantities such as `500m`, `64Mi`, names such as `20-site.conf`: a letter that no
         // number, date or time notation uses makes it a string. Anything else is left to the
         // reference parser.

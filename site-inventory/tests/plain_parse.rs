@@ -86,6 +86,7 @@ fn agrees_on_awkward_but_plain_cases() {
         "# leading comment\na: 1 # trailing\n# between\nb:\n  - x # item\n",
         "url: https://x.example.net:8443/v1\nzero: 0\nneg: -17\nbig: 18446744073709551\n",
         "20-site.conf: x\nv: 25.10-py3\nq: 9921Mi\nr: -5s\ns: ../../base\nt: .hidden\n",
+        "version: 0.139.0\nip: 10.0.0.1\nneg: -1.2.3\ndots: 1..2\n",
         "name: \"ünïcödé ✓\"\nnext: 日本語の値\nafter: [é, 😀]\n",
         "a: 1\r\nb:\r\n  c: x\r\n",
         "\"quoted key\": 'single ''q'''\nplain key: \"esc \\t \\u00e9\"\n",

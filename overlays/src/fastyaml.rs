@@ -113,16 +113,14 @@ mod tests {
         .unwrap()
     }
 
+    // Scalar typing is shared with the located reader and tested with it
+    // (`edgefleet_inventory::scalar`); these cases cover this reader's own structure handling.
     #[test]
     fn agrees_with_the_reference_parser_where_it_answers() {
         let cases = [
-            "a: 1\nb: [x, \"y\", 'z']\nc: {d: -2, e: 1.5}\n",
-            "kind: Deployment\nspec:\n  containers:\n  - name: x\n    resources: {limits: {cpu: 500m, memory: 64Mi}}\n",
-            "data:\n  conf: |\n    line one\n    line two\n  other: >-\n    folded\n    text\n",
-            "a: ~\nb: null\nc:\nd: true\ne: false\nf: /path/x\ng: value with spaces\n",
-            "---\na: 1\n---\nb: 2\n",
-            "url: https://x.example.net:8443/v1\nzero: 0\nneg: -17\n",
-            "20-site.conf: x\nv: 25.10-py3\nq: 9921Mi\nr: -5s\n",
+            "a: 1\nb: [x, \"y\", 'z']\nc: {d: -2, e: 1.5}\n---\nb: 2\n",
+            "spec:\n  containers:\n  - name: x\n    resources: {limits: {cpu: 500m}}\n",
+            "data:\n  conf: |\n    line one\n  other: >-\n    folded\n    text\nc:\nd: ~\n",
         ];
         for text in cases {
             let fast = parse_stream(text).unwrap_or_else(|| panic!("fast path refused {text:?}"));
@@ -131,29 +129,15 @@ mod tests {
     }
 
     #[test]
-    fn doubtful_input_goes_to_the_reference_parser() {
-        for text in [
-            "a: yes\n",
-            "a: On\n",
-            "a: 1e3\n",
-            "a: 0x1F\n",
-            "a: 0xBEEF\n",
-            "a: 1E3\n",
-            "a: 0o17\n",
-            "a: 012\n",
-            "a: 1_000\n",
-            "a: 2001-12-14\n",
-            "a: 12:30\n",
-            "a: .inf\n",
-            "a: +1\n",
+    fn anything_beyond_the_subset_goes_to_the_reference_parser() {
+        let cases = [
             "a: &x 1\nb: *x\n",
             "a: !!str 1\n",
-            "a: 1\na: 2\n",
-            "<<: {a: 1}\n",
+            "a: 1\na: 2\n<<: {a: 1}\n",
             "1: a\n",
-            "a: 1\n---\n",
-            "a: [1\n",
-        ] {
+            "a: yes\n",
+        ];
+        for text in cases.into_iter().chain(["a: 1\n---\n", "a: [1\n"]) {
             assert_eq!(parse_stream(text), None, "{text:?}");
         }
     }

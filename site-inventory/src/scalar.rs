@@ -95,3 +95,92 @@ pub fn resolve_plain(text: &str) -> Option<PlainScalar> {
     }
     Some(PlainScalar::Str)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reference parser's reading of `a: <text>`, as JSON.
+    fn reference(text: &str) -> serde_json::Value {
+        let doc: serde_json::Value = serde_saphyr::from_str_with_options(
+            &format!("a: {text}\n"),
+            serde_saphyr::options! { strict_booleans: true },
+        )
+        .unwrap();
+        doc["a"].clone()
+    }
+
+    #[test]
+    fn agrees_with_the_reference_parser_where_it_answers() {
+        for text in [
+            "",
+            "~",
+            "null",
+            "true",
+            "false",
+            "0",
+            "-17",
+            "42",
+            "12.5",
+            "-0.25",
+            "500m",
+            "64Mi",
+            "9921Mi",
+            "-5s",
+            "25.10-py3",
+            "20-site.conf",
+            "0.139.0",
+            "10.0.0.1",
+            "1..2",
+            "-1.2.3",
+            "../../base",
+            ".hidden",
+            "/path/x",
+            "_x",
+            "value with spaces",
+            "https://x.example.net:8443/v1",
+            "--model-repository=/models",
+        ] {
+            let Some(resolved) = resolve_plain(text) else {
+                panic!("refused {text:?}");
+            };
+            let ours = match resolved {
+                PlainScalar::Null => serde_json::Value::Null,
+                PlainScalar::Bool(b) => b.into(),
+                PlainScalar::Int(i) => i.into(),
+                PlainScalar::Float(f) => f.into(),
+                PlainScalar::Str => text.into(),
+            };
+            assert_eq!(ours, reference(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn doubtful_scalars_are_left_to_the_reference_parser() {
+        for text in [
+            "yes",
+            "No",
+            "On",
+            "off",
+            "y",
+            "NaN",
+            "Infinity",
+            "1e3",
+            "1E3",
+            "0x1F",
+            "0xBEEF",
+            "0o17",
+            "012",
+            "1_000",
+            "2001-12-14",
+            "12:30",
+            ".inf",
+            ".NaN",
+            ".5",
+            "+1",
+            "123456789012345678901",
+        ] {
+            assert_eq!(resolve_plain(text), None, "{text:?}");
+        }
+    }
+}

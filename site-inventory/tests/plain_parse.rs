@@ -99,30 +99,20 @@ fn agrees_on_awkward_but_plain_cases() {
 }
 
 #[test]
-fn doubtful_input_goes_to_the_reference_parser() {
-    for text in [
-        "a: yes\n",
-        "a: On\n",
-        "a: 1e3\n",
-        "a: 0x1F\n",
-        "a: 1E3\n",
-        "a: 0o17\n",
-        "a: 012\n",
-        "a: 1_000\n",
-        "a: 2001-12-14\n",
-        "a: 12:30\n",
-        "a: .inf\n",
-        "a: .5\n",
-        "a: +1\n",
-        "a: &x 1\nb: *x\n",
-        "a: !!str 1\n",
-        "a: 1\na: 2\n",
-        "<<: {a: 1}\n",
-        "1: a\n",
-        "a: 1\n---\n",
-        "a: [1\n",
+fn anything_beyond_the_plain_subset_goes_to_the_reference_parser() {
+    // Doubtful scalars are covered in `edgefleet_inventory::scalar`; one stands for them here.
+    let structural = [
+        "anchor: &x 1\nalias: *x\n",
+        "tagged: !!str 1\n",
+        "dup: 1\ndup: 2\n",
+        "<<: {merged: 1}\n",
+        "1: non-string key\n",
+        "doc: 1\n---\n",
+        "broken: [1\n",
         "",
-    ] {
+        "word: yes\n",
+    ];
+    for text in structural {
         assert_eq!(parse_plain_stream(text), None, "{text:?}");
     }
     // Deep nesting is left to the reference parser, which bounds it.

@@ -217,6 +217,15 @@ mod tests {
     }
 
     #[test]
+    fn hostile_sizes_do_not_panic() {
+        let needed = bytes_for(1e308, u64::MAX);
+        assert!(needed.is_infinite());
+        assert_eq!(show_bytes(needed), format!("{}Mi", u64::MAX));
+        assert_eq!(show_seconds(f64::INFINITY), show_seconds(u64::MAX as f64));
+        assert!(show_kbps(f64::MAX).ends_with(" kbit/s"));
+    }
+
+    #[test]
     fn shown_values() {
         assert_eq!(show_seconds(259_200.0), "72h");
         assert_eq!(show_seconds(16_200.0), "4h30m");

@@ -225,8 +225,12 @@ fn a_short_buffer_or_certificate_is_found_at_its_site_and_line() {
     ] {
         assert!(message.contains(part), "{part:?} not in {message:?}");
     }
-    // The buffer is set in the overlay's inline patch: the finding is at that patch entry.
-    assert!(line_of(buffer).contains("patch:"), "{buffer:#}");
+    // The buffer is set in the overlay's inline patch: the finding is at its line there.
+    assert_eq!(
+        line_of(buffer).trim(),
+        "edgefleet.io/outage-buffer: 512Mi",
+        "{buffer:#}"
+    );
     assert_eq!(buffer["severity"], "warning");
 
     let renewal = found

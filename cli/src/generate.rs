@@ -138,6 +138,8 @@ pub fn run(config: &Config, args: GenerateArgs) -> u8 {
         }
     };
 
+    warn_disk_bounded_buffers(&fleet, &catalogue);
+
     let changes = match write::compare(&planned.tree, &out) {
         Ok(c) => c,
         Err(e) => {
@@ -186,6 +188,49 @@ pub fn run(config: &Config, args: GenerateArgs) -> u8 {
         );
     }
     exit::OK
+}
+
+/// Sites where a workload's outage buffer was cut by the disk bound: the generated queue is
+/// smaller than the longest outage needs (`outage/buffer-below-outage` warns there too). The
+/// tree is still written; these are said, not silently emitted.
+fn warn_disk_bounded_buffers(fleet: &Fleet, catalogue: &Catalogue) {
+    const SHOWN: usize = 20;
+    let mut count = 0;
+    for site in &fleet.sites {
+        let (backhaul, hardware) = (fleet.backhaul_of(site), fleet.hardware_of(site));
+        for w in plan::site_workloads(site, catalogue) {
+            let b = plan::buffer_for(w, site, backhaul, hardware);
+            if !(b.enabled && b.bounded_by_disk) {
+                continue;
+            }
+            count += 1;
+            if count <= SHOWN {
+                eprintln!(
+                    "warning: site {}: {} gets a {} MiB outage buffer, but {} kbit/s for backhaul `{}`'s {} needs {} MiB ({} of hardware `{}`'s disk allowed)",
+                    site.id,
+                    w.name,
+                    b.mib,
+                    b.effective_kbps,
+                    backhaul.name,
+                    backhaul.max_outage,
+                    b.required_mib,
+                    w.buffer_disk_share.unwrap_or(0.0),
+                    hardware.name
+                );
+            }
+        }
+    }
+    if count > SHOWN {
+        eprintln!(
+            "warning: {} more outage buffers bounded by disk",
+            count - SHOWN
+        );
+    }
+    if count > 0 {
+        eprintln!(
+            "warning: data older than these buffers is lost in the longest outage; see docs/outage.md"
+        );
+    }
 }
 
 fn print_timings(phases: &[(&str, f64)]) {

@@ -89,10 +89,11 @@ impl Cache {
         parsed
     }
 
-    fn kustomization(&self, dir: &Path, keep: bool) -> Option<(PathBuf, Arc<SourceDoc>)> {
+    fn kustomization(&self, dir: &Path, keep: bool) -> Option<(PathBuf, Arc<str>, Arc<SourceDoc>)> {
         let f = kustomization_file(dir)?;
-        let doc = self.parsed_keep(&f, keep)?.docs.first()?.clone();
-        Some((f, doc))
+        let parsed = self.parsed_keep(&f, keep)?;
+        let doc = parsed.docs.first()?.clone();
+        Some((f, parsed.text.clone(), doc))
     }
 
     /// The strategic-merge patches a kustomization folder applies: its components' (in order,
@@ -103,7 +104,7 @@ impl Cache {
             return t;
         }
         let mut out: Vec<PatchDoc> = Vec::new();
-        if let Some((file, k)) = self.kustomization(dir, depth > 0) {
+        if let Some((file, file_text, k)) = self.kustomization(dir, depth > 0) {
             let list = |field: &str| -> Vec<Value> {
                 k.json
                     .get(field)
@@ -134,10 +135,26 @@ impl Cache {
                             inline_at: None,
                         }));
                     }
-                } else if let Some(text) = p.get("patch").and_then(Value::as_str)
-                    && let Ok(docs) = source::parse_yaml(&file, text)
-                {
+                } else if let Some(text) = p.get("patch").and_then(Value::as_str) {
                     let at = k.doc.locate_key(&format!("/patches/{i}/patch"));
+                    // A literal block whose lines are the patch verbatim: parse it in place, so
+                    // findings point at the line in the kustomization that sets the value.
+                    if let Some(in_place) = inline_in_place(&file_text, at.offset, text)
+                        && let Ok(docs) = source::parse_yaml(&file, &in_place)
+                    {
+                        out.extend(
+                            docs.into_iter()
+                                .filter(|d| matches!(d.root.value, YamlNode::Map(_)))
+                                .map(|d| PatchDoc {
+                                    doc: Arc::new(SourceDoc::new(d)),
+                                    inline_at: None,
+                                }),
+                        );
+                        continue;
+                    }
+                    let Ok(docs) = source::parse_yaml(&file, text) else {
+                        continue;
+                    };
                     out.extend(
                         docs.into_iter()
                             .filter(|d| matches!(d.root.value, YamlNode::Map(_)))
@@ -157,6 +174,64 @@ impl Cache {
         }
         trail
     }
+}
+
+/// The kustomization's text with everything blanked (bytes to spaces, line breaks kept) except
+/// the literal block scalar that holds an inline patch, when that block's lines are `patch`'s
+/// lines with one common indentation. Parsing it gives the patch with file positions (offsets,
+/// lines and columns). `None` when the block cannot be matched line for line (other scalar
+/// styles, a multi-document patch whose `---` would not be at column 0 in place).
+fn inline_in_place(file_text: &str, key_offset: usize, patch: &str) -> Option<String> {
+    let rest = file_text.get(key_offset..)?;
+    let key_line_end = key_offset + rest.find('\n')?;
+    let key_line = &file_text[key_offset..key_line_end];
+    let indicator = key_line.split_once(':')?.1.trim();
+    if !indicator.starts_with('|') || indicator.contains('#') {
+        return None;
+    }
+    let lines: Vec<&str> = patch.lines().collect();
+    if lines.is_empty()
+        || lines
+            .iter()
+            .any(|l| l.starts_with("---") || l.starts_with("..."))
+    {
+        return None;
+    }
+    let start = key_line_end + 1;
+    let block = file_text.get(start..)?;
+    let first = block.lines().find(|l| !l.trim().is_empty())?;
+    let indent = first.len() - first.trim_start_matches(' ').len();
+    if indent == 0 {
+        return None;
+    }
+    let mut end = start;
+    for (want, got) in lines.iter().zip(block.split_inclusive('\n')) {
+        let got_line = got.trim_end_matches('\n').trim_end_matches('\r');
+        let matches = if want.is_empty() {
+            got_line.trim().is_empty()
+        } else {
+            got_line.len() == indent + want.len()
+                && got_line[..indent].bytes().all(|b| b == b' ')
+                && &got_line[indent..] == *want
+        };
+        if !matches {
+            return None;
+        }
+        end += got.len();
+    }
+    if block.split_inclusive('\n').count() < lines.len() {
+        return None;
+    }
+    let mut out = String::with_capacity(file_text.len());
+    for (i, ch) in file_text.char_indices() {
+        if (start..end).contains(&i) || ch == '\n' {
+            out.push(ch);
+        } else {
+            // One space per byte: offsets stay those of the file.
+            out.extend(std::iter::repeat_n(' ', ch.len_utf8()));
+        }
+    }
+    Some(out)
 }
 
 fn kustomization_file(dir: &Path) -> Option<PathBuf> {
@@ -329,8 +404,29 @@ fn site_list(sites: &[Arc<str>]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::normalize;
+    use super::{inline_in_place, normalize};
     use std::path::Path;
+
+    #[test]
+    fn inline_patches_are_parsed_in_place() {
+        let file = "kind: Kustomization\npatches:\n- patch: |\n    kind: Deployment\n    metadata:\n\n      name: é\n- path: other.yaml\n";
+        let patch = "kind: Deployment\nmetadata:\n\n  name: é\n";
+        let key = file.find("patch:").unwrap();
+        let in_place = inline_in_place(file, key, patch).expect("a literal block");
+        assert_eq!(in_place.len(), file.len());
+        let docs = edgefleet_inventory::source::parse_yaml(Path::new("k.yaml"), &in_place).unwrap();
+        assert_eq!(docs.len(), 1);
+        assert_eq!(docs[0].to_json()["metadata"]["name"], "é");
+        // `name` is on line 7, column 7 of the file, at its byte offset there.
+        let at = docs[0].locate_key("/metadata/name");
+        assert_eq!((at.line, at.column), (7, 7));
+        assert_eq!(&file[at.offset..at.offset + 4], "name");
+        // Not the same lines (a folded or quoted scalar, an edited text): no in-place parse.
+        assert!(inline_in_place(file, key, "kind: Service\n").is_none());
+        let folded = file.replace("patch: |", "patch: >");
+        assert!(inline_in_place(&folded, key, patch).is_none());
+        assert!(inline_in_place(file, key, "a: 1\n---\nb: 2\n").is_none());
+    }
 
     #[test]
     fn normalizes_lexically() {

@@ -245,3 +245,80 @@ fn fleet_rules_follow_the_sites_profiles() {
             .any(|f| f.rule == "images/pull-always-on-outage-link")
     );
 }
+
+/// Findings of one rule on its fixture at `site`, by object name.
+fn flagged_at(site: &SiteContext, id: &str) -> BTreeSet<String> {
+    let linter = Linter::new(&config_enabling_all(), Path::new(".")).expect("valid config");
+    let run = linter.lint_sources_at(vec![Source::from_file(&fixture(id))], Some(site));
+    run.findings
+        .iter()
+        .filter(|f| f.rule == id)
+        .filter_map(|f| f.object.as_ref().map(|o| o.name.clone()))
+        .collect()
+}
+
+#[test]
+fn outage_rules_follow_the_sites_backhaul() {
+    let names =
+        |list: &[&str]| -> BTreeSet<String> { list.iter().map(|s| s.to_string()).collect() };
+    let mut site = fixture_site();
+    // A 4h outage instead of 72h: 256 kbit/s × 14,400 s / 8 = 460,800,000 B = 439.5 MiB, so a
+    // 512Mi queue is enough; 2304 × 0.111 kbit/s needs 437 MiB < 4Gi.
+    site.backhaul.max_outage = Duration::parse("4h").unwrap();
+    assert_eq!(
+        flagged_at(&site, "outage/buffer-below-outage"),
+        names(&[
+            "bad-no-buffer",
+            "bad-volume-too-small",
+            "bad-not-a-size",
+            "bad-volume-missing"
+        ])
+    );
+    // A week's certificate renewing 56h before expiry now rides out a 4h outage; 24h too; 1 %
+    // of 2160h = 21.6h too. The invalid value stays a finding.
+    assert_eq!(
+        flagged_at(&site, "outage/certificate-renew-before"),
+        names(&["bad-not-a-go-duration"])
+    );
+    // A 100 Mbit/s link: every declared rate fits; the invalid values are still reported.
+    site.backhaul.bandwidth_kbps = 100_000;
+    assert_eq!(
+        flagged_at(&site, "outage/upstream-exceeds-link"),
+        names(&["bad-rate-not-a-number", "bad-share-as-percent"])
+    );
+    // A link that never drops: no buffer or certificate window is needed.
+    site.backhaul.max_outage = Duration::parse("0").unwrap();
+    assert_eq!(
+        flagged_at(&site, "outage/buffer-below-outage"),
+        names(&[
+            "bad-volume-too-small",
+            "bad-not-a-size",
+            "bad-volume-missing"
+        ])
+    );
+    assert_eq!(
+        flagged_at(&site, "outage/certificate-renew-before"),
+        names(&["bad-not-a-go-duration"])
+    );
+}
+
+#[test]
+fn cert_manager_certificates_are_not_schema_errors() {
+    // No cert-manager schema is embedded: its kinds are skipped, never reported as invalid.
+    let linter = Linter::new(&config_enabling_all(), Path::new(".")).expect("valid config");
+    let run = linter.lint_sources_at(
+        vec![Source::from_file(&fixture(
+            "outage/certificate-renew-before",
+        ))],
+        Some(&fixture_site()),
+    );
+    assert!(
+        run.findings.iter().all(|f| !f.rule.starts_with("schema/")),
+        "{:?}",
+        run.findings
+            .iter()
+            .map(|f| (f.rule, &f.message))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(run.objects, 9);
+}

@@ -8,6 +8,7 @@ use crate::rule::Rule;
 pub mod argocd;
 pub mod images;
 pub mod input;
+pub mod outage;
 pub mod probes;
 pub mod resources;
 pub mod schema;
@@ -49,6 +50,9 @@ pub static RULES: &[&Rule] = &[
     &argocd::prune_without_preserve::RULE,
     &argocd::step_matches_no_application::RULE,
     &argocd::application_matches_no_step::RULE,
+    &outage::buffer_below_outage::RULE,
+    &outage::upstream_exceeds_link::RULE,
+    &outage::certificate_renew_before::RULE,
 ];
 
 /// Rules replaced by a fleet-aware rule when the site is known (`lint --fleet`): there the

@@ -223,10 +223,12 @@ impl TrustStore {
         }
     }
 
-    /// A store from keys already parsed (tests and benchmarks).
+    /// A store from keys already parsed (tests and benchmarks); `shown` is how messages name
+    /// the material folder.
     pub fn from_keys(
         keys: Vec<(String, VerifyingKey, Vec<String>)>,
         material: &Path,
+        shown: &Path,
     ) -> Result<Self, String> {
         let mut trusted = Vec::new();
         for (id, key, repositories) in keys {
@@ -249,7 +251,7 @@ impl TrustStore {
         Ok(Self::new(
             trusted,
             material.to_path_buf(),
-            material.to_path_buf(),
+            shown.to_path_buf(),
         ))
     }
 

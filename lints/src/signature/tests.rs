@@ -78,6 +78,7 @@ fn store(dir: &Path, keys: &[(&str, &SigningKey, &[&str])]) -> TrustStore {
             })
             .collect(),
         dir,
+        dir,
     )
     .expect("valid patterns")
 }
@@ -108,6 +109,7 @@ fn published_vector_is_accepted_and_a_changed_byte_rejected() {
             vk,
             vec!["registry-testing.svc.lan/**".into()],
         )],
+        tmp.path(),
         tmp.path(),
     )
     .unwrap();
@@ -151,6 +153,7 @@ fn published_vector_is_accepted_and_a_changed_byte_rejected() {
             vk,
             vec!["registry-testing.svc.lan/**".into()],
         )],
+        tmp.path(),
         tmp.path(),
     )
     .unwrap();

@@ -18,6 +18,7 @@ use edgefleet_lints::rule::{Check, Rule};
 use edgefleet_lints::rules::RULES;
 use edgefleet_lints::signature::TrustStore;
 use edgefleet_lints::{Level, LintConfig, LintRun, Linter, SiteContext, Source};
+use rayon::prelude::*;
 
 fn fixture(id: &str) -> PathBuf {
     Path::new("tests/fixtures").join(format!("{id}.yaml"))
@@ -335,4 +336,31 @@ fn fleet_rules_follow_the_sites_profiles() {
             .iter()
             .any(|f| f.rule == "images/pull-always-on-outage-link")
     );
+}
+
+#[test]
+fn signatures_are_verified_once_per_digest_across_sites() {
+    let material = tempfile::tempdir().expect("temp dir");
+    let store = Arc::new(fixture_trust_store(material.path()));
+    let linter = Linter::new(&config_enabling_all(), Path::new("."))
+        .expect("valid config")
+        .with_signatures(store.clone());
+    let fixture = fixture("images/signature");
+    // The fixture pins 10 distinct (repository, digest) pairs that can be verified: good-signed
+    // uses digest 1 twice (init container and app), good-platform-signed digest 11, and the bad
+    // cases digests 2, 3, 4, 5, 6, 7, 9 and 10 (the unpinned and malformed ones never reach the
+    // store). Linting it as 50 sites' objects, in parallel, verifies each pair once.
+    let findings: Vec<usize> = (0..50)
+        .into_par_iter()
+        .map(|_| {
+            let run =
+                linter.lint_sources_at(vec![Source::from_file(&fixture)], Some(&fixture_site()));
+            run.findings
+                .iter()
+                .filter(|f| f.rule == "images/signature")
+                .count()
+        })
+        .collect();
+    assert!(findings.iter().all(|&n| n == 10), "{findings:?}");
+    assert_eq!(store.verifications(), 10);
 }

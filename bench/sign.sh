@@ -2,6 +2,7 @@
 # Offline signature verification at scale: N distinct signed digests (default 10,000).
 # Prints the in-process verification figures (cold: every digest verified; warm: from the
 # per-run cache) and the wall time and peak RSS of `edgefleet lint` on one pod per digest.
+# Wall times depend on what else runs: the CPU seconds are the figure to compare.
 # Usage: bash bench/sign.sh [N]
 set -euo pipefail
 n="${1:-10000}"
@@ -14,7 +15,7 @@ cargo build --release --locked -q -p edgefleet
 target="${CARGO_TARGET_DIR:-$root/target}"
 "$target/release/examples/sign_bench" "$n" "$work"
 for i in 1 2 3; do
-  /usr/bin/time -f "edgefleet lint, $n pods with distinct signed digests: wall %e s, peak RSS %M KiB" \
+  /usr/bin/time -f "edgefleet lint, $n pods with distinct signed digests: wall %e s, cpu %U s user + %S s sys, peak RSS %M KiB" \
     "$target/release/edgefleet" --config "$work/edgefleet.toml" lint --format json "$work/manifests" \
     > "$work/report.json" || true
 done

@@ -1,6 +1,9 @@
 //! `edgefleet.toml`: project defaults, found by walking up from the working directory.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use edgefleet_lints::signature::TrustStore;
 
 use serde::Deserialize;
 
@@ -18,11 +21,16 @@ pub struct Config {
     /// `[lint]`: rule levels, allowed registries, excludes, fail level.
     #[serde(default)]
     pub lint: edgefleet_lints::LintConfig,
+    /// `[signatures]`: the trust store for `images/signature` and `edgefleet sign verify`.
+    pub signatures: Option<edgefleet_lints::signature::SignaturesConfig>,
     /// Folder of the config file; relative paths in it are relative to this folder.
     #[serde(skip)]
     pub base: PathBuf,
     #[serde(skip)]
     pub file: Option<PathBuf>,
+    /// The config file's text, to turn byte spans into line:col.
+    #[serde(skip)]
+    text: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -77,7 +85,32 @@ impl Config {
         })?;
         config.base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
         config.file = Some(path.to_path_buf());
+        config.text = text;
         Ok(config)
+    }
+
+    /// The trust store of `[signatures]`, loaded (keys parsed) once for the run; `None` when the
+    /// section is absent. Errors name the config file, line and column.
+    pub fn trust_store(&self) -> Result<Option<Arc<TrustStore>>, String> {
+        let Some(section) = &self.signatures else {
+            return Ok(None);
+        };
+        TrustStore::load(section, &self.base)
+            .map(|s| Some(Arc::new(s)))
+            .map_err(|e| {
+                let file = self
+                    .file
+                    .as_deref()
+                    .map_or_else(|| CONFIG_FILE.to_owned(), |f| f.display().to_string());
+                match e.span {
+                    Some(span) => {
+                        let (line, col) =
+                            edgefleet_inventory::source::line_col(&self.text, span.start);
+                        format!("{file}:{line}:{col}: {}", e.message)
+                    }
+                    None => format!("{file}: {}", e.message),
+                }
+            })
     }
 
     pub fn resolve(&self, p: &Path) -> PathBuf {

@@ -77,6 +77,14 @@ pub fn run(config: &Config, args: LintArgs) -> u8 {
             return exit::INPUT;
         }
     };
+    let linter = match config.trust_store() {
+        Ok(Some(store)) => linter.with_signatures(store),
+        Ok(None) => linter,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::INPUT;
+        }
+    };
     if let Some(out) = &args.fleet {
         return crate::fleet::run(
             config,

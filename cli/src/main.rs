@@ -6,6 +6,7 @@ mod fleet;
 mod generate;
 mod lint;
 mod render;
+mod sign;
 mod synth;
 
 use std::path::PathBuf;
@@ -57,6 +58,11 @@ enum Command {
         #[command(subcommand)]
         command: AppsetCommand,
     },
+    /// Work with image signatures (the `[signatures]` trust store).
+    Sign {
+        #[command(subcommand)]
+        command: SignCommand,
+    },
     /// Print a shell completion script.
     Completions { shell: clap_complete::Shell },
 }
@@ -65,6 +71,16 @@ enum Command {
 enum InventoryCommand {
     /// Write a realistic synthetic inventory for demos, tests and benchmarks.
     Synth(synth::SynthArgs),
+}
+
+#[derive(Subcommand)]
+enum SignCommand {
+    /// Verify one image against the trust store, offline, and show every signature found;
+    /// exit 0 when verified, 1 when not.
+    Verify {
+        /// The image, pinned by digest (registry.example.com/edge/agent@sha256:...).
+        image: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -118,6 +134,9 @@ fn main() -> ExitCode {
         Command::Appset {
             command: AppsetCommand::Preview { file, repo },
         } => generate::preview(&config, &file, repo),
+        Command::Sign {
+            command: SignCommand::Verify { image },
+        } => sign::verify(&config, &image),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

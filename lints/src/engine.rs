@@ -156,10 +156,22 @@ impl Linter {
             levels,
             options: RuleOptions {
                 allowed_registries: config.allowed_registries.clone(),
+                signatures: None,
             },
             exclude,
             base: base.to_path_buf(),
         })
+    }
+
+    /// The linter with a trust store: `images/signature` verifies every image against it.
+    pub fn with_signatures(mut self, store: Arc<crate::signature::TrustStore>) -> Self {
+        self.options.signatures = Some(store);
+        self
+    }
+
+    /// The trust store, if one is configured.
+    pub fn signatures(&self) -> Option<&Arc<crate::signature::TrustStore>> {
+        self.options.signatures.as_ref()
     }
 
     /// The configured severity of a rule, `None` when it is off.

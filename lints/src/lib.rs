@@ -14,6 +14,7 @@ pub mod manifest;
 pub mod rule;
 pub mod rules;
 pub mod schema;
+pub mod signature;
 pub mod site;
 pub mod trace;
 

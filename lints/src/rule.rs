@@ -9,6 +9,9 @@ use crate::site::SiteContext;
 pub struct RuleOptions {
     /// Registries images may come from (`registry.example.com`, `ghcr.io/acme`); empty: any.
     pub allowed_registries: Vec<String>,
+    /// The trust store for `images/signature` (`[signatures]` in `edgefleet.toml`), loaded once
+    /// per run; `None` when none is configured, and the rule stays silent.
+    pub signatures: Option<std::sync::Arc<crate::signature::TrustStore>>,
 }
 
 /// One problem as a rule sees it: a JSON pointer into the object, not yet a file location.

@@ -9,13 +9,16 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use edgefleet_inventory::units::{Duration, Quantity};
 use edgefleet_inventory::{BackhaulProfile, HardwareProfile, Region, SourceLocation};
 use edgefleet_lints::report::{self, Format, HumanOptions};
 use edgefleet_lints::rule::{Check, Rule};
 use edgefleet_lints::rules::RULES;
+use edgefleet_lints::signature::TrustStore;
 use edgefleet_lints::{Level, LintConfig, LintRun, Linter, SiteContext, Source};
+use rayon::prelude::*;
 
 fn fixture(id: &str) -> PathBuf {
     Path::new("tests/fixtures").join(format!("{id}.yaml"))
@@ -68,8 +71,97 @@ fn fixture_site() -> SiteContext {
     }
 }
 
+/// The trust store `images/signature`'s fixture is linted with: keys from fixed bytes,
+/// signatures made now, in `dir`, for the digests the fixture's cases name.
+fn fixture_trust_store(dir: &Path) -> TrustStore {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use p256::ecdsa::signature::Signer;
+    use p256::ecdsa::{Signature, SigningKey};
+    use p256::pkcs8::{EncodePublicKey, LineEnding};
+
+    let key = |seed: u8| SigningKey::from_slice(&[seed; 32]).expect("valid scalar");
+    let (release, platform, stranger) = (key(1), key(2), key(3));
+    let digest = |n: u32| format!("sha256:{n:064x}");
+    let payload = |d: &str, kind: &str| {
+        format!(
+            r#"{{"critical":{{"identity":{{"docker-reference":"registry.example.com/edge/agent"}},"image":{{"docker-manifest-digest":"{d}"}},"type":"{kind}"}},"optional":null}}"#
+        )
+        .into_bytes()
+    };
+    let image = "cosign container image signature";
+    let sign = |k: &SigningKey, p: &[u8]| -> Vec<u8> {
+        let s: Signature = k.sign(p);
+        s.to_der().as_bytes().to_vec()
+    };
+    let line = |p: &[u8], sig: &[u8], cert: Option<&SigningKey>| {
+        let cert = cert.map(|k| {
+            k.verifying_key()
+                .to_public_key_pem(LineEnding::LF)
+                .expect("encodable")
+        });
+        serde_json::json!({
+            "Base64Signature": STANDARD.encode(sig),
+            "Payload": STANDARD.encode(p),
+            "Cert": cert,
+            "Chain": null,
+            "Bundle": null,
+        })
+        .to_string()
+            + "\n"
+    };
+    let write = |n: u32, text: String| {
+        std::fs::write(dir.join(format!("sha256-{n:064x}.json")), text).expect("write material");
+    };
+    let signed = |n: u32, k: &SigningKey, cert: Option<&SigningKey>| {
+        let p = payload(&digest(n), image);
+        line(&p, &sign(k, &p), cert)
+    };
+    write(1, signed(1, &release, None));
+    write(
+        3,
+        "{\"Payload\": \"eyJ9\", \"Base64Signature\": 7}\n".to_owned(),
+    );
+    write(4, signed(4, &stranger, Some(&stranger)));
+    write(5, signed(5, &stranger, None));
+    write(6, signed(6, &platform, None));
+    let p = payload(&digest(8), image);
+    write(7, line(&p, &sign(&release, &p), None));
+    let p = payload(&digest(9), image);
+    let sig = sign(&release, &p);
+    let tampered = String::from_utf8(p)
+        .unwrap()
+        .replace("edge/agent", "edge/agenT")
+        .into_bytes();
+    write(9, line(&tampered, &sig, Some(&release)));
+    let p = payload(&digest(10), "cosign container image attestation");
+    write(10, line(&p, &sign(&release, &p), None));
+    write(11, signed(11, &platform, None));
+    TrustStore::from_keys(
+        vec![
+            (
+                "release".to_owned(),
+                *release.verifying_key(),
+                vec!["registry.example.com/edge/*".to_owned()],
+            ),
+            (
+                "platform".to_owned(),
+                *platform.verifying_key(),
+                vec!["registry.example.com/platform/**".to_owned()],
+            ),
+        ],
+        dir,
+        Path::new("signatures"),
+    )
+    .expect("valid patterns")
+}
+
 fn lint_rule(rule: &Rule, path: &Path) -> LintRun {
-    let linter = Linter::new(&config_enabling_all(), Path::new(".")).expect("valid config");
+    let mut linter = Linter::new(&config_enabling_all(), Path::new(".")).expect("valid config");
+    let material = tempfile::tempdir().expect("temp dir");
+    if rule.id == "images/signature" {
+        linter = linter.with_signatures(Arc::new(fixture_trust_store(material.path())));
+    }
     match rule.check {
         Check::Site(_) => {
             linter.lint_sources_at(vec![Source::from_file(path)], Some(&fixture_site()))
@@ -321,4 +413,31 @@ fn cert_manager_certificates_are_not_schema_errors() {
             .collect::<Vec<_>>()
     );
     assert_eq!(run.objects, 9);
+}
+
+#[test]
+fn signatures_are_verified_once_per_digest_across_sites() {
+    let material = tempfile::tempdir().expect("temp dir");
+    let store = Arc::new(fixture_trust_store(material.path()));
+    let linter = Linter::new(&config_enabling_all(), Path::new("."))
+        .expect("valid config")
+        .with_signatures(store.clone());
+    let fixture = fixture("images/signature");
+    // The fixture pins 10 distinct (repository, digest) pairs that can be verified: good-signed
+    // uses digest 1 twice (init container and app), good-platform-signed digest 11, and the bad
+    // cases digests 2, 3, 4, 5, 6, 7, 9 and 10 (the unpinned and malformed ones never reach the
+    // store). Linting it as 50 sites' objects, in parallel, verifies each pair once.
+    let findings: Vec<usize> = (0..50)
+        .into_par_iter()
+        .map(|_| {
+            let run =
+                linter.lint_sources_at(vec![Source::from_file(&fixture)], Some(&fixture_site()));
+            run.findings
+                .iter()
+                .filter(|f| f.rule == "images/signature")
+                .count()
+        })
+        .collect();
+    assert!(findings.iter().all(|&n| n == 10), "{findings:?}");
+    assert_eq!(store.verifications(), 10);
 }

@@ -39,6 +39,7 @@ pub static RULES: &[&Rule] = &[
     &images::registry_not_allowed::RULE,
     &images::pull_always::RULE,
     &images::pull_always_on_outage_link::RULE,
+    &images::signature::RULE,
     &security::privileged::RULE,
     &security::host_namespaces::RULE,
     &security::privilege_escalation::RULE,

@@ -3,6 +3,7 @@ pub mod not_pinned_by_digest;
 pub mod pull_always;
 pub mod pull_always_on_outage_link;
 pub mod registry_not_allowed;
+pub mod signature;
 
 /// An image reference split as the container runtime reads it.
 #[derive(Debug, PartialEq, Eq)]

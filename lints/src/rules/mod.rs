@@ -9,6 +9,7 @@ pub mod argocd;
 pub mod images;
 pub mod input;
 pub mod probes;
+pub mod residency;
 pub mod resources;
 pub mod schema;
 pub mod security;
@@ -49,6 +50,10 @@ pub static RULES: &[&Rule] = &[
     &argocd::prune_without_preserve::RULE,
     &argocd::step_matches_no_application::RULE,
     &argocd::application_matches_no_step::RULE,
+    &residency::endpoint_outside_zone::RULE,
+    &residency::unknown_endpoint::RULE,
+    &residency::zone_restricted_workload::RULE,
+    &residency::missing_egress_policy::RULE,
 ];
 
 /// Rules replaced by a fleet-aware rule when the site is known (`lint --fleet`): there the

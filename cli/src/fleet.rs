@@ -245,7 +245,7 @@ fn read_appsets(out: &Path) -> Vec<AppSetTarget> {
                 .into_iter()
                 .flatten()
             {
-                let match_labels = g
+                let match_labels: BTreeMap<String, String> = g
                     .pointer("/selector/matchLabels")
                     .and_then(Value::as_object)
                     .map(|m| {

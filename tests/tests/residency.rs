@@ -287,12 +287,12 @@ fn one_template_change_leaking_eea_telemetry_to_the_us_is_found_at_every_eea_sit
         let message = f["message"].as_str().unwrap();
         let jurisdiction = jurisdiction_of_region(&region);
         for needle in [
-            &format!("a site in {jurisdiction} (zone EEA)"),
-            "`otlp.us-gulf.example.com` in zone US",
-            "`telemetry`",
-            "EDGEFLEET_TELEMETRY_ENDPOINT",
+            format!("a site in {jurisdiction} (zone EEA)"),
+            "`otlp.us-gulf.example.com` in zone US".to_owned(),
+            "`telemetry`".to_owned(),
+            "EDGEFLEET_TELEMETRY_ENDPOINT".to_owned(),
         ] {
-            assert!(message.contains(needle.as_str()), "{needle:?} in {message}");
+            assert!(message.contains(&needle), "{needle:?} in {message}");
         }
         // The site ids of the finding are exactly this region's collector sites.
         let in_region: BTreeSet<String> = SITES
@@ -359,7 +359,11 @@ fn a_zone_restricted_workload_targeted_outside_its_zone_names_the_application_se
     assert_eq!(outside.len(), 2, "rig-us-1 and mec-sg-1");
     assert_eq!(sites_of(&restricted), outside, "{doc:#}");
     for f in &restricted {
-        assert_eq!(line_of(f).trim(), "edgefleet.io/allowed-zones: EEA", "{f:#}");
+        assert_eq!(
+            line_of(f).trim(),
+            "edgefleet.io/allowed-zones: EEA",
+            "{f:#}"
+        );
         let m = f["message"].as_str().unwrap();
         let site = f["sites"][0].as_str().unwrap();
         let region = SITES.iter().find(|s| s.0 == site).unwrap().1;
@@ -389,7 +393,9 @@ fn a_restricted_workload_without_its_egress_policy_is_reported() {
     std::fs::write(&base, format!("{}{}", &text[..start], &text[end + 5..])).unwrap();
     let region = fleet.template("mqtt-broker/region.yaml.j2");
     let text = std::fs::read_to_string(&region).unwrap();
-    let start = text.find("{% if \"mqtt_bridge\" in region.endpoints %}").unwrap();
+    let start = text
+        .find("{% if \"mqtt_bridge\" in region.endpoints %}")
+        .unwrap();
     std::fs::write(&region, &text[..start]).unwrap();
 
     let (_, doc) = fleet.generate_and_lint();
@@ -400,7 +406,12 @@ fn a_restricted_workload_without_its_egress_policy_is_reported() {
         .collect();
     assert_eq!(sites_of(&missing), all, "{doc:#}");
     for f in &missing {
-        assert!(f["message"].as_str().unwrap().contains("StatefulSet edge-mqtt/mqtt-broker"));
+        assert!(
+            f["message"]
+                .as_str()
+                .unwrap()
+                .contains("StatefulSet edge-mqtt/mqtt-broker")
+        );
         assert!(line_of(f).contains("edgefleet.io/data-class"), "{f:#}");
     }
 }
@@ -449,5 +460,24 @@ fn a_synthetic_fleet_of_300_sites_has_no_residency_finding() {
         .flat_map(|r| std::fs::read_dir(r.unwrap().path()).unwrap())
         .count();
     assert_eq!(sites, 300);
-    assert!(doc["summary"]["objects"].as_u64().unwrap() > 300 * 10, "{doc:#}");
+    assert!(
+        doc["summary"]["objects"].as_u64().unwrap() > 300 * 10,
+        "{doc:#}"
+    );
+    // The rules had something to judge: every base declares its classes and ships its egress
+    // policy.
+    for workload in [
+        "telemetry-collector",
+        "metrics-agent",
+        "mqtt-broker",
+        "inference-server",
+    ] {
+        let dir = out.join("bases").join(workload);
+        let all: String = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|f| std::fs::read_to_string(f.unwrap().path()).unwrap())
+            .collect();
+        assert!(all.contains("edgefleet.io/data-class:"), "{workload}");
+        assert!(all.contains("kind: NetworkPolicy"), "{workload}");
+    }
 }

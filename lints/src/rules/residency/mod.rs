@@ -193,7 +193,7 @@ pub(crate) fn endpoints(manifests: &[Manifest]) -> Vec<FoundEndpoint> {
         }
         for cm in config_maps_used(m) {
             let entry = readers.entry((namespace(m).to_owned(), cm)).or_default();
-            for (class, _) in &classes {
+            for class in classes.keys() {
                 entry
                     .entry(class.clone())
                     .or_insert_with(|| m.object.to_string());

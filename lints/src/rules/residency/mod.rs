@@ -383,3 +383,46 @@ pub(crate) fn site_text(site: &SiteContext) -> String {
 pub(crate) fn zone_of(site: &SiteContext, e: &Endpoint) -> EndpointZone {
     site.residency.zone_of(&e.host)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::config_endpoints;
+
+    fn hosts(text: &str) -> Vec<String> {
+        config_endpoints(text)
+            .into_iter()
+            .map(|(_, (_, e))| e.host.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn config_values_yield_their_well_known_endpoints_only() {
+        let otel = "receivers:\n  otlp: {protocols: {grpc: {endpoint: 0.0.0.0:4317}}}\nextensions:\n  health_check: {endpoint: 0.0.0.0:13133}\nexporters:\n  otlphttp: {endpoint: https://otlp.eu.example.net}\n  otlp/b: {endpoint: \"collector.example.org:4317\"}\n";
+        assert_eq!(
+            hosts(otel),
+            ["otlp.eu.example.net", "collector.example.org"]
+        );
+        let prom = "remote_write:\n  - url: https://prom.example.com/api/v1/write\nscrape_configs:\n  - static_configs: [{targets: [\"10.0.0.1:9100\"]}]\n";
+        assert_eq!(hosts(prom), ["prom.example.com"]);
+        let mosquitto = "connection up\naddress a.example.net:8883 b.example.net\ntopic # out 1\n";
+        assert_eq!(hosts(mosquitto), ["a.example.net", "b.example.net"]);
+        assert_eq!(hosts("https://s3.example.net"), ["s3.example.net"]);
+        assert!(hosts("listener 1883\nallow_anonymous true\n").is_empty());
+    }
+
+    #[test]
+    fn hostile_config_values_do_not_panic() {
+        let deep = format!("{}x{}", "[".repeat(10_000), "]".repeat(10_000));
+        let bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n";
+        for text in [
+            deep.as_str(),
+            bomb,
+            "exporters: {x: {endpoint: \"https://[::1\"}}\n",
+            "address \u{0}:1 é:2 [::1]:99999\n",
+            "{\"exporters\": {\"x\": {\"endpoint\": 12}}}\n",
+            ":\n- - -\n  ? ]\n",
+        ] {
+            let _ = config_endpoints(text);
+        }
+    }
+}

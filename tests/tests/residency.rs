@@ -393,9 +393,7 @@ fn a_restricted_workload_without_its_egress_policy_is_reported() {
     std::fs::write(&base, format!("{}{}", &text[..start], &text[end + 5..])).unwrap();
     let region = fleet.template("mqtt-broker/region.yaml.j2");
     let text = std::fs::read_to_string(&region).unwrap();
-    let start = text
-        .find("---\napiVersion: networking.k8s.io/v1")
-        .unwrap();
+    let start = text.find("---\napiVersion: networking.k8s.io/v1").unwrap();
     std::fs::write(&region, &text[..start]).unwrap();
 
     let (_, doc) = fleet.generate_and_lint();

@@ -1,7 +1,9 @@
 //! `edgefleet lint --fleet OUT_DIR`: find every site of a generated tree, render its overlays in
 //! process and hand the objects, with the site's inventory context, to the lint engine.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use edgefleet_inventory::Fleet;
 use edgefleet_lints::Severity;
@@ -39,10 +41,13 @@ pub fn lint(linter: &Linter, out: &Path, fleet: &Fleet) -> Result<(LintRun, usiz
     let mut problems = Vec::new();
     let dirs = find_sites(&sites_root, &mut problems);
 
+    let residency = Arc::new(fleet.residency.clone());
+    let appsets = read_appsets(out);
     let mut sites = Vec::new();
     for d in dirs {
-        match context(&d, fleet) {
-            Ok((ctx, warning)) => {
+        match context(&d, fleet, &residency) {
+            Ok((mut ctx, warning)) => {
+                ctx.applicationsets = targeting(&appsets, &d, &sites_root);
                 if let Some(w) = warning {
                     eprintln!("warning: {w}");
                 }
@@ -137,7 +142,11 @@ fn sorted_dirs(dir: &Path) -> Vec<PathBuf> {
 /// The site's context from the inventory. The inventory is the truth about the hardware and
 /// the link; when `site.json` disagrees (a tree generated from an older inventory), the
 /// inventory wins and a warning says the tree is stale.
-fn context(d: &SiteDir, fleet: &Fleet) -> Result<(SiteContext, Option<String>), String> {
+fn context(
+    d: &SiteDir,
+    fleet: &Fleet,
+    residency: &Arc<edgefleet_inventory::Residency>,
+) -> Result<(SiteContext, Option<String>), String> {
     let file = d.dir.join("site.json");
     let param = |k: &str| d.params.get(k).and_then(Value::as_str).unwrap_or_default();
     let id = match param("site") {
@@ -180,9 +189,128 @@ fn context(d: &SiteDir, fleet: &Fleet) -> Result<(SiteContext, Option<String>), 
             region: fleet.region_of(site).clone(),
             hardware: fleet.hardware_of(site).clone(),
             backhaul: fleet.backhaul_of(site).clone(),
+            residency: residency.clone(),
+            applicationsets: BTreeMap::new(),
         },
         warning,
     ))
+}
+
+/// What the linter needs of a generated ApplicationSet to tell which site overlays it targets.
+struct AppSetTarget {
+    name: String,
+    /// The git-files generator's glob, from its `sites/` part (the tree may sit under a prefix
+    /// in the repository).
+    files: globset::GlobMatcher,
+    /// The generator's `selector.matchLabels`, compared with `site.json`.
+    match_labels: BTreeMap<String, String>,
+    /// The overlay folder its template's source path ends with (`{{.path.path}}/<workload>`).
+    overlay: String,
+}
+
+/// The ApplicationSets under `OUT_DIR/appsets/` (unreadable ones are skipped: they only name
+/// the ApplicationSet in residency messages).
+fn read_appsets(out: &Path) -> Vec<AppSetTarget> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(out.join("appsets")) else {
+        return found;
+    };
+    let mut files: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    files.sort();
+    for file in files {
+        let Ok(text) = edgefleet_inventory::source::read_source(&file) else {
+            continue;
+        };
+        let Ok(docs) = edgefleet_inventory::source::parse_yaml(&file, &text) else {
+            continue;
+        };
+        for doc in docs {
+            let v = doc.to_json();
+            if v.get("kind").and_then(Value::as_str) != Some("ApplicationSet") {
+                continue;
+            }
+            let text = |p: &str| v.pointer(p).and_then(Value::as_str).unwrap_or_default();
+            let name = text("/metadata/name").to_owned();
+            let Some(overlay) = text("/spec/template/spec/source/path")
+                .rsplit('/')
+                .next()
+                .filter(|o| !o.is_empty() && !o.contains("{{"))
+                .map(str::to_owned)
+            else {
+                continue;
+            };
+            for g in v
+                .pointer("/spec/generators")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let match_labels: BTreeMap<String, String> = g
+                    .pointer("/selector/matchLabels")
+                    .and_then(Value::as_object)
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                for f in g
+                    .pointer("/git/files")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let path = f.get("path").and_then(Value::as_str).unwrap_or_default();
+                    let Some(at) = path.find("sites/") else {
+                        continue;
+                    };
+                    let Ok(glob) = globset::GlobBuilder::new(&path[at..])
+                        .literal_separator(true)
+                        .build()
+                    else {
+                        continue;
+                    };
+                    found.push(AppSetTarget {
+                        name: name.clone(),
+                        files: glob.compile_matcher(),
+                        match_labels: match_labels.clone(),
+                        overlay: overlay.clone(),
+                    });
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Overlay folder → the ApplicationSets whose generator picks this site's `site.json`.
+fn targeting(
+    appsets: &[AppSetTarget],
+    d: &SiteDir,
+    sites_root: &Path,
+) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let Ok(rel) = d.dir.join("site.json").strip_prefix(sites_root).map(|r| {
+        Path::new("sites")
+            .join(r)
+            .to_string_lossy()
+            .replace('\\', "/")
+    }) else {
+        return out;
+    };
+    for a in appsets {
+        let selected = a.files.is_match(&rel)
+            && a.match_labels
+                .iter()
+                .all(|(k, v)| d.params.get(k).and_then(Value::as_str) == Some(v.as_str()));
+        if selected {
+            let names = out.entry(a.overlay.clone()).or_default();
+            if !names.contains(&a.name) {
+                names.push(a.name.clone());
+            }
+        }
+    }
+    out
 }
 
 /// `edgefleet lint --fleet OUT_DIR`: load the inventory, lint, print, and the exit code (2 when a

@@ -1,6 +1,9 @@
 //! What the linter knows about the site an object lands on (`edgefleet lint --fleet`).
 
-use edgefleet_inventory::{BackhaulProfile, HardwareProfile, Region};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use edgefleet_inventory::{BackhaulProfile, HardwareProfile, Region, Residency};
 
 /// A site and its profiles, from the inventory: the context fleet-aware rules judge objects in.
 #[derive(Debug, Clone)]
@@ -10,4 +13,9 @@ pub struct SiteContext {
     pub region: Region,
     pub hardware: HardwareProfile,
     pub backhaul: BackhaulProfile,
+    /// The fleet's residency zones, endpoint catalogue and data-class policy.
+    pub residency: Arc<Residency>,
+    /// Overlay folder of the site (a workload, `telemetry-collector`) → the ApplicationSets of
+    /// the generated tree that target it at this site (`appsets/telemetry-collector-eu-north.yaml`).
+    pub applicationsets: BTreeMap<String, Vec<String>>,
 }

@@ -38,6 +38,39 @@ fn config_enabling_all() -> LintConfig {
     config
 }
 
+/// The residency of the fixture site's fleet: zones EEA (NO, DE), US and SG, the default policy
+/// (personal, video-raw, telemetry: same zone; public: any), and a small catalogue.
+fn fixture_residency() -> edgefleet_inventory::Residency {
+    use edgefleet_inventory::residency::AllowedZone;
+    let mut r = edgefleet_inventory::Residency::default();
+    r.zones
+        .insert("EEA".into(), ["NO".to_owned(), "DE".to_owned()].into());
+    r.zones.insert("US".into(), ["US".to_owned()].into());
+    r.zones.insert("SG".into(), ["SG".to_owned()].into());
+    for (host, zone) in [
+        ("otlp.eu-north.example.net", "EEA"),
+        ("prom.eu-north.example.net", "EEA"),
+        ("mqtt.eu-north.example.net", "EEA"),
+        ("s3.eu-north.example.net", "EEA"),
+        ("otlp.us-gulf.example.com", "US"),
+        ("prom.us-gulf.example.com", "US"),
+        ("s3.us-gulf.example.com", "US"),
+        ("mqtt.ap-southeast.example.sg", "SG"),
+    ] {
+        r.endpoints.insert(host.into(), zone.into());
+    }
+    for (class, allowed) in [
+        ("personal", AllowedZone::Same),
+        ("video-raw", AllowedZone::Same),
+        ("telemetry", AllowedZone::Same),
+        ("public", AllowedZone::Any),
+    ] {
+        r.policy
+            .insert(class.into(), [("*".to_owned(), vec![allowed])].into());
+    }
+    r
+}
+
 /// The site fleet-aware fixtures are linted at.
 fn fixture_site() -> SiteContext {
     let at = SourceLocation::start_of(&std::sync::Arc::from(Path::new("fixture-inventory.yaml")));
@@ -68,6 +101,8 @@ fn fixture_site() -> SiteContext {
             max_outage: Duration::parse("72h").unwrap(),
             location: at,
         },
+        residency: std::sync::Arc::new(fixture_residency()),
+        applicationsets: Default::default(),
     }
 }
 

@@ -104,6 +104,7 @@ enum EntryKind {
     Backhaul(String),
     Region(String),
     Rollout,
+    Residency,
     Site,
 }
 
@@ -251,6 +252,14 @@ fn read_file(path: &Path) -> FileEntries {
                         pointer: "/rollout".into(),
                     },
                 }),
+                ("residency", v) => entries.push(Entry {
+                    kind: EntryKind::Residency,
+                    value: v,
+                    origin: Origin::Yaml {
+                        doc: doc.clone(),
+                        pointer: "/residency".into(),
+                    },
+                }),
                 ("sites", Value::Array(sites)) => {
                     for (i, v) in sites.into_iter().enumerate() {
                         if broken_sites.contains(&i) {
@@ -343,6 +352,9 @@ fn assemble(root: &Path, entries: Vec<Entry>, diags: &mut Diagnostics) -> Option
     let mut backhaul: BTreeMap<String, BackhaulProfile> = BTreeMap::new();
     let mut regions: BTreeMap<String, Region> = BTreeMap::new();
     let mut rollout: Option<(Rollout, SourceLocation)> = None;
+    let mut residency_entry: Option<(Entry, SourceLocation)> = None;
+    // Where each region wrote its zone and jurisdiction, for residency errors.
+    let mut region_fields: BTreeMap<String, (SourceLocation, SourceLocation)> = BTreeMap::new();
     let mut site_entries = Vec::new();
 
     for entry in entries {
@@ -417,6 +429,13 @@ fn assemble(root: &Path, entries: Vec<Entry>, diags: &mut Diagnostics) -> Option
                     diags.push(duplicate("region", &name, loc, &first.location));
                     continue;
                 }
+                region_fields.insert(
+                    name.clone(),
+                    (
+                        entry.origin.field("zone"),
+                        entry.origin.field("jurisdiction"),
+                    ),
+                );
                 regions.insert(
                     name.clone(),
                     Region {
@@ -438,9 +457,31 @@ fn assemble(root: &Path, entries: Vec<Entry>, diags: &mut Diagnostics) -> Option
                 }
                 rollout = Some((parse_rollout(v, &entry.origin, loc.clone(), diags), loc));
             }
+            EntryKind::Residency => {
+                if let Some((_, first)) = &residency_entry {
+                    diags.push(
+                        Diagnostic::new(loc, "`residency` is declared more than once")
+                            .with_related(first.clone(), "first declared"),
+                    );
+                    continue;
+                }
+                residency_entry = Some((entry, loc));
+            }
             EntryKind::Site => site_entries.push((entry, loc)),
         }
     }
+    let residency = match residency_entry {
+        Some((entry, loc)) => crate::residency_load::parse(
+            &entry.value,
+            &|p| entry.origin.field(p),
+            &|p| entry.origin.key(p),
+            loc,
+            &regions,
+            &region_fields,
+            diags,
+        ),
+        None => crate::residency_load::derived(&regions, diags),
+    };
 
     let rollout = rollout.map(|(r, _)| r);
     let mut sites: Vec<Site> = Vec::with_capacity(site_entries.len());
@@ -470,6 +511,7 @@ fn assemble(root: &Path, entries: Vec<Entry>, diags: &mut Diagnostics) -> Option
         regions,
         rollout,
         sites,
+        residency,
     })
 }
 

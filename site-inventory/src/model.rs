@@ -17,6 +17,9 @@ pub struct Fleet {
     pub regions: BTreeMap<String, Region>,
     pub rollout: Rollout,
     pub sites: Vec<Site>,
+    /// Residency zones, endpoint catalogue and data-class policy (derived from the regions when
+    /// the inventory has no `residency:` section).
+    pub residency: crate::residency::Residency,
 }
 
 impl Fleet {

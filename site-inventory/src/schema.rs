@@ -220,4 +220,27 @@ mod tests {
                 .contains("\"x\\n---\\nkind: Secret\" is not a valid Kubernetes label value")
         );
     }
+
+    #[test]
+    fn schema_accepts_a_residency_section_and_rejects_bad_keys() {
+        let doc = json!({"residency": {
+            "zones": {"EEA": ["NO", "DE"], "US": ["US"]},
+            "endpoints": {"collector.partner.example.org": "EEA", "*.example.com": "US"},
+            "policy": {"telemetry": {"*": ["same"]}, "personal": {"EEA": ["same"], "US": ["same", "EEA"]}, "public": {"*": ["any"]}}
+        }});
+        assert_eq!(check(&doc), vec![]);
+        let bad = json!({"residency": {
+            "zones": {"EEA": ["no"]},
+            "endpoints": {"bad host": "EEA"},
+            "policy": {"Personal": {"*": ["same"]}}
+        }});
+        let v = check(&bad);
+        for p in [
+            "/residency/zones/EEA/0",
+            "/residency/endpoints/bad host",
+            "/residency/policy/Personal",
+        ] {
+            assert!(v.iter().any(|x| x.pointer == p), "{p} in {v:?}");
+        }
+    }
 }

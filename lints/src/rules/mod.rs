@@ -10,6 +10,7 @@ pub mod images;
 pub mod input;
 pub mod outage;
 pub mod probes;
+pub mod residency;
 pub mod resources;
 pub mod schema;
 pub mod security;
@@ -54,6 +55,10 @@ pub static RULES: &[&Rule] = &[
     &outage::buffer_below_outage::RULE,
     &outage::upstream_exceeds_link::RULE,
     &outage::certificate_renew_before::RULE,
+    &residency::endpoint_outside_zone::RULE,
+    &residency::unknown_endpoint::RULE,
+    &residency::zone_restricted_workload::RULE,
+    &residency::missing_egress_policy::RULE,
 ];
 
 /// Rules replaced by a fleet-aware rule when the site is known (`lint --fleet`): there the

@@ -65,8 +65,11 @@ pub fn resolve_plain(text: &str) -> Option<PlainScalar> {
                 .filter(|f| f.is_finite())
                 .map(PlainScalar::Float);
         }
-        // Versions and addresses such as `0.139.0`, `10.0.0.1`: no number notation has two dots.
-        if digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        // Versions and addresses such as `0.139.0`, `10.0.0.1`, `0.0.0.0:4317`: no number, date
+        // or time notation has two dots.
+        if digits
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b':')
             && digits.bytes().filter(|&b| b == b'.').count() >= 2
         {
             return Some(PlainScalar::Str);
@@ -131,6 +134,8 @@ mod tests {
             "20-site.conf",
             "0.139.0",
             "10.0.0.1",
+            "0.0.0.0:4317",
+            "1.2.3:4",
             "1..2",
             "-1.2.3",
             "../../base",

@@ -10,7 +10,8 @@
 //!   Prometheus `remote_write[].url`, an S3 `endpoint`, an MQTT bridge `address`) and the
 //!   `address` / `addresses` lines of a mosquitto bridge.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use edgefleet_inventory::residency::{Endpoint, EndpointZone};
 use edgefleet_inventory::source;
@@ -50,13 +51,21 @@ fn template_metadata_pointer(m: &Manifest) -> Option<&'static str> {
 /// A label or annotation value on the object or its pod template, with its pointer.
 fn metadata_values(m: &Manifest, key: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    let mut bases = vec!["/metadata"];
-    bases.extend(template_metadata_pointer(m));
-    for base in bases {
+    let mut bases = vec![("/metadata", m.value.get("metadata"))];
+    if let Some(pointer) = template_metadata_pointer(m) {
+        bases.push((pointer, m.value.pointer(pointer)));
+    }
+    for (base, metadata) in bases {
+        let Some(metadata) = metadata else {
+            continue;
+        };
         for field in ["labels", "annotations"] {
-            let pointer = format!("{base}/{field}/{}", escape(key));
-            if let Some(v) = m.value.pointer(&pointer).and_then(Value::as_str) {
-                out.push((v.to_owned(), pointer));
+            if let Some(v) = metadata
+                .get(field)
+                .and_then(|f| f.get(key))
+                .and_then(Value::as_str)
+            {
+                out.push((v.to_owned(), format!("{base}/{field}/{}", escape(key))));
             }
         }
     }
@@ -246,7 +255,7 @@ pub(crate) fn endpoints(manifests: &[Manifest]) -> Vec<FoundEndpoint> {
                 let Some(text) = value.as_str() else {
                     continue;
                 };
-                for (field, found) in config_endpoints(text) {
+                for (field, found) in config_endpoints_cached(text).iter().cloned() {
                     let what = match field {
                         None => format!("ConfigMap key `{key}`"),
                         Some(f) => format!("ConfigMap key `{key}` ({f})"),
@@ -266,6 +275,34 @@ pub(crate) fn endpoints(manifests: &[Manifest]) -> Vec<FoundEndpoint> {
     out
 }
 
+/// Config values found in a run: the same ConfigMap (a base's collector config) reaches every
+/// site, and two rules read it at each. Bounded: past this many distinct values, or for values
+/// above this size, nothing more is kept.
+const CONFIG_CACHE_ENTRIES: usize = 4096;
+const CONFIG_CACHE_MAX_TEXT: usize = 64 * 1024;
+
+type ConfigEndpoints = Arc<Vec<(Option<String>, (String, Endpoint))>>;
+
+static CONFIG_CACHE: LazyLock<Mutex<HashMap<String, ConfigEndpoints>>> =
+    LazyLock::new(Default::default);
+
+/// [`config_endpoints`], read once per distinct value.
+fn config_endpoints_cached(text: &str) -> ConfigEndpoints {
+    if text.len() > CONFIG_CACHE_MAX_TEXT {
+        return Arc::new(config_endpoints(text));
+    }
+    if let Some(found) = CONFIG_CACHE.lock().ok().and_then(|c| c.get(text).cloned()) {
+        return found;
+    }
+    let found = Arc::new(config_endpoints(text));
+    if let Ok(mut cache) = CONFIG_CACHE.lock()
+        && cache.len() < CONFIG_CACHE_ENTRIES
+    {
+        cache.insert(text.to_owned(), found.clone());
+    }
+    found
+}
+
 /// Endpoints in one ConfigMap value: the whole value, the well-known fields of a YAML or JSON
 /// config, or the `address` lines of a mosquitto bridge. Each with the field's name.
 fn config_endpoints(text: &str) -> Vec<(Option<String>, (String, Endpoint))> {
@@ -277,7 +314,9 @@ fn config_endpoints(text: &str) -> Vec<(Option<String>, (String, Endpoint))> {
     if !text.contains('\n') && !text.trim_start().starts_with('{') {
         return out;
     }
-    if let Ok(docs) = source::parse_yaml(std::path::Path::new("<configmap>"), text) {
+    if looks_like_yaml(text)
+        && let Ok(docs) = source::parse_yaml(std::path::Path::new("<configmap>"), text)
+    {
         for doc in docs {
             let json = doc.to_json();
             if json.is_object() {
@@ -303,6 +342,17 @@ fn config_endpoints(text: &str) -> Vec<(Option<String>, (String, Endpoint))> {
         }
     }
     out
+}
+
+/// Whether a config text can hold a YAML or JSON mapping: a `{` document, or a line with a
+/// `key:` entry. Line-oriented configs (mosquitto.conf: `address host:port`) are not worth handing
+/// to the YAML parser, whose error path is the slow one.
+fn looks_like_yaml(text: &str) -> bool {
+    text.trim_start().starts_with('{')
+        || text.lines().any(|line| {
+            let line = line.trim();
+            !line.starts_with('#') && (line.ends_with(':') || line.contains(": "))
+        })
 }
 
 /// The well-known endpoint fields of collector, Prometheus, object-store and bridge configs.

@@ -469,3 +469,106 @@ pub fn describe(o: &Output) -> String {
         String::from_utf8_lossy(&o.stderr)
     )
 }
+
+/// Copies a folder tree (creating `to`).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Replaces the first `from` in a file; `from` must occur.
+pub fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{} lacks {from:?}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// `edgefleet inventory synth`: a synthetic inventory of `sites` sites in `out`.
+pub fn synth_inventory(sites: u32, seed: u32, out: &Path) {
+    let (sites, seed) = (sites.to_string(), seed.to_string());
+    let o = run_edgefleet(&[
+        "inventory",
+        "synth",
+        "--sites",
+        &sites,
+        "--seed",
+        &seed,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+}
+
+/// `edgefleet generate` of `inventory` with `templates` into `out`; must succeed.
+pub fn generate_fleet(inventory: &Path, templates: &Path, out: &Path) {
+    let o = run_edgefleet(&[
+        "generate",
+        "--inventory",
+        inventory.to_str().unwrap(),
+        "--templates",
+        templates.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+}
+
+/// `edgefleet lint --fleet OUT --inventory INV --format json`: exit code and document.
+pub fn lint_fleet_json(out: &Path, inventory: &Path) -> (Option<i32>, Value) {
+    let o = run_edgefleet(&[
+        "lint",
+        "--fleet",
+        out.to_str().unwrap(),
+        "--inventory",
+        inventory.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let doc: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("JSON output ({e}): {}", describe(&o)));
+    (o.status.code(), doc)
+}
+
+/// The findings of a JSON report whose rule is `rule`, or in family `rule` when it ends in `/`
+/// (`residency/`).
+pub fn findings<'a>(doc: &'a Value, rule: &str) -> Vec<&'a Value> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            let id = f["rule"].as_str().unwrap();
+            if rule.ends_with('/') {
+                id.starts_with(rule)
+            } else {
+                id == rule
+            }
+        })
+        .collect()
+}
+
+/// Every site the findings name (`lint --fleet` JSON `sites`).
+pub fn sites_of(findings: &[&Value]) -> std::collections::BTreeSet<String> {
+    findings
+        .iter()
+        .flat_map(|f| f["sites"].as_array().unwrap().iter())
+        .map(|s| s.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The text of the line a finding points at.
+pub fn line_of(finding: &Value) -> String {
+    let file = PathBuf::from(finding["file"].as_str().unwrap());
+    let text = std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("finding points at {}: {e}", file.display()));
+    let line = finding["line"].as_u64().unwrap() as usize;
+    text.lines().nth(line - 1).unwrap_or_default().to_owned()
+}

@@ -2,85 +2,13 @@
 //! with findings that depend on each site's hardware and backhaul from the inventory.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use edgefleet_e2e::{describe as text, run_edgefleet as edgefleet, workspace_root};
+use edgefleet_e2e::{
+    copy_dir, describe as text, edit, findings, generate_fleet as generate, line_of,
+    lint_fleet_json as lint_fleet, run_edgefleet as edgefleet, sites_of, workspace_root,
+};
 use serde_json::Value;
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
-/// Replaces `from` (which must occur) in a file.
-fn edit(path: &Path, from: &str, to: &str) {
-    let text = std::fs::read_to_string(path).unwrap();
-    assert!(text.contains(from), "{} lacks {from:?}", path.display());
-    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
-}
-
-fn generate(inventory: &Path, templates: &Path, out: &Path) {
-    let o = edgefleet(&[
-        "generate",
-        "--inventory",
-        inventory.to_str().unwrap(),
-        "--templates",
-        templates.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-}
-
-/// `edgefleet lint --fleet OUT --inventory INV --format json`: exit code and document.
-fn lint_fleet(out: &Path, inventory: &Path) -> (Option<i32>, Value) {
-    let o = edgefleet(&[
-        "lint",
-        "--fleet",
-        out.to_str().unwrap(),
-        "--inventory",
-        inventory.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
-    let doc: Value = serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("JSON output ({e}): {}", text(&o)));
-    (o.status.code(), doc)
-}
-
-fn findings<'a>(doc: &'a Value, rule: &str) -> Vec<&'a Value> {
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"] == rule)
-        .collect()
-}
-
-fn sites_of(findings: &[&Value]) -> BTreeSet<String> {
-    findings
-        .iter()
-        .flat_map(|f| f["sites"].as_array().unwrap().iter())
-        .map(|s| s.as_str().unwrap().to_owned())
-        .collect()
-}
-
-/// The text of the line a finding points at.
-fn line_of(finding: &Value) -> String {
-    let file = PathBuf::from(finding["file"].as_str().unwrap());
-    let text = std::fs::read_to_string(&file)
-        .unwrap_or_else(|e| panic!("finding points at {}: {e}", file.display()));
-    let line = finding["line"].as_u64().unwrap() as usize;
-    text.lines().nth(line - 1).unwrap_or_default().to_owned()
-}
 
 #[test]
 fn the_example_fleet_fits_its_hardware() {

@@ -5,64 +5,10 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use edgefleet_e2e::{describe as text, run_edgefleet as edgefleet, workspace_root};
-use serde_json::Value;
-
-fn generate(inventory: &Path, out: &Path) {
-    let o = edgefleet(&[
-        "generate",
-        "--inventory",
-        inventory.to_str().unwrap(),
-        "--templates",
-        workspace_root().join("templates").to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-}
-
-/// `edgefleet lint --fleet OUT --inventory INV --format json`: exit code and document.
-fn lint_fleet(out: &Path, inventory: &Path) -> (Option<i32>, Value) {
-    let o = edgefleet(&[
-        "lint",
-        "--fleet",
-        out.to_str().unwrap(),
-        "--inventory",
-        inventory.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
-    let doc: Value = serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("JSON output ({e}): {}", text(&o)));
-    (o.status.code(), doc)
-}
-
-fn outage_findings(doc: &Value) -> Vec<&Value> {
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"].as_str().unwrap().starts_with("outage/"))
-        .collect()
-}
-
-fn sites_of(f: &Value) -> BTreeSet<String> {
-    f["sites"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_str().unwrap().to_owned())
-        .collect()
-}
-
-/// The text of the line a finding points at.
-fn line_of(finding: &Value) -> String {
-    let file = PathBuf::from(finding["file"].as_str().unwrap());
-    let text = std::fs::read_to_string(&file)
-        .unwrap_or_else(|e| panic!("finding points at {}: {e}", file.display()));
-    let line = finding["line"].as_u64().unwrap() as usize;
-    text.lines().nth(line - 1).unwrap_or_default().to_owned()
-}
+use edgefleet_e2e::{
+    describe as text, findings, generate_fleet, line_of, lint_fleet_json,
+    run_edgefleet as edgefleet, sites_of, synth_inventory, workspace_root,
+};
 
 /// Replaces `from` (which must occur once) in a file.
 fn edit(path: &Path, from: &str, to: &str) {
@@ -89,18 +35,8 @@ fn a_synthetic_fleet_of_300_sites_passes_every_outage_rule() {
     let tmp = tempfile::tempdir().unwrap();
     let inventory = tmp.path().join("inventory");
     let out = tmp.path().join("out");
-    let o = edgefleet(&[
-        "inventory",
-        "synth",
-        "--sites",
-        "300",
-        "--seed",
-        "1",
-        "--out",
-        inventory.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    generate(&inventory, &out);
+    synth_inventory(300, 1, &inventory);
+    generate_fleet(&inventory, &workspace_root().join("templates"), &out);
 
     // The generator declared what the rules judge: every telemetry collector has a buffer, and
     // on a 72h VSAT link at the collector's default 256 kbit/s it is 256,000 / 8 × 259,200 =
@@ -130,9 +66,9 @@ fn a_synthetic_fleet_of_300_sites_passes_every_outage_rule() {
     assert!(collectors > 250, "{collectors} telemetry collectors");
     assert!(vsat_default > 0, "the synthetic fleet has no VSAT site");
 
-    let (code, doc) = lint_fleet(&out, &inventory);
+    let (code, doc) = lint_fleet_json(&out, &inventory);
     assert_ne!(code, Some(2), "{}", doc["summary"]);
-    let found = outage_findings(&doc);
+    let found = findings(&doc, "outage/");
     assert!(
         found.is_empty(),
         "the generator and the linter disagree on the outage rules: {found:#?}"
@@ -144,7 +80,7 @@ fn a_short_buffer_or_certificate_is_found_at_its_site_and_line() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let inventory = workspace_root().join("examples/fleet/site-inventory");
-    generate(&inventory, &out);
+    generate_fleet(&inventory, &workspace_root().join("templates"), &out);
 
     // rig-nsea-042: VSAT, 72h. Its collector's buffer (7911Mi, see above) becomes 512Mi.
     // rig-nsea-043, same link, is left alone: its 1024 kbit/s override is above its budget of
@@ -186,9 +122,9 @@ fn a_short_buffer_or_certificate_is_found_at_its_site_and_line() {
         );
     }
 
-    let (code, doc) = lint_fleet(&out, &inventory);
+    let (code, doc) = lint_fleet_json(&out, &inventory);
     assert_eq!(code, Some(1), "{doc:#}");
-    let found = outage_findings(&doc);
+    let found = findings(&doc, "outage/");
     let rules: BTreeSet<&str> = found.iter().map(|f| f["rule"].as_str().unwrap()).collect();
     assert_eq!(
         rules,
@@ -200,7 +136,7 @@ fn a_short_buffer_or_certificate_is_found_at_its_site_and_line() {
     );
     for f in &found {
         assert_eq!(
-            sites_of(f),
+            sites_of(&[f]),
             BTreeSet::from(["rig-nsea-042".to_owned()]),
             "{f:#}"
         );
@@ -293,9 +229,9 @@ fn a_disk_bounded_buffer_is_said_by_the_generator_and_the_linter() {
         text(&o)
     );
 
-    let (code, doc) = lint_fleet(&out, &inventory);
+    let (code, doc) = lint_fleet_json(&out, &inventory);
     assert_eq!(code, Some(1), "{doc:#}");
-    let found = outage_findings(&doc);
+    let found = findings(&doc, "outage/");
     let collector = found
         .iter()
         .find(|f| {
@@ -318,6 +254,6 @@ fn a_disk_bounded_buffer_is_said_by_the_generator_and_the_linter() {
         "rig-nsea-043".to_owned(),
     ]);
     for f in &found {
-        assert!(sites_of(f).is_subset(&rigs), "{f:#}");
+        assert!(sites_of(&[f]).is_subset(&rigs), "{f:#}");
     }
 }

@@ -5,9 +5,12 @@
 //! region, workloads it runs), never from the linter's output.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use edgefleet_e2e::{describe as text, run_edgefleet as edgefleet, workspace_root};
+use edgefleet_e2e::{
+    copy_dir, describe as text, edit, findings, generate_fleet, line_of, lint_fleet_json,
+    run_edgefleet as edgefleet, sites_of, synth_inventory, workspace_root,
+};
 use serde_json::Value;
 
 /// (site id, region, workloads it runs; `None`: the whole catalogue).
@@ -101,25 +104,6 @@ fn sites_running(workload: &str, zone: &str) -> BTreeSet<String> {
         .collect()
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
-fn edit(path: &Path, from: &str, to: &str) {
-    let text = std::fs::read_to_string(path).unwrap();
-    assert!(text.contains(from), "{} lacks {from:?}", path.display());
-    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
-}
-
 /// A scratch folder with the inventory and a copy of the default templates.
 struct Fleet {
     tmp: tempfile::TempDir,
@@ -192,40 +176,6 @@ impl Fleet {
     }
 }
 
-fn findings<'a>(doc: &'a Value, rule: &str) -> Vec<&'a Value> {
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"] == rule)
-        .collect()
-}
-
-fn residency_findings(doc: &Value) -> Vec<&Value> {
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"].as_str().unwrap().starts_with("residency/"))
-        .collect()
-}
-
-fn sites_of(findings: &[&Value]) -> BTreeSet<String> {
-    findings
-        .iter()
-        .flat_map(|f| f["sites"].as_array().unwrap().iter())
-        .map(|s| s.as_str().unwrap().to_owned())
-        .collect()
-}
-
-fn line_of(finding: &Value) -> String {
-    let file = PathBuf::from(finding["file"].as_str().unwrap());
-    let text = std::fs::read_to_string(&file)
-        .unwrap_or_else(|e| panic!("finding points at {}: {e}", file.display()));
-    let line = finding["line"].as_u64().unwrap() as usize;
-    text.lines().nth(line - 1).unwrap_or_default().to_owned()
-}
-
 /// The region a finding's file belongs to (`components/region/<region>/...`).
 fn region_of_file(finding: &Value) -> String {
     let file = finding["file"].as_str().unwrap();
@@ -252,7 +202,7 @@ fn the_compliant_fleet_is_clean() {
     let fleet = Fleet::new();
     let (code, doc) = fleet.generate_and_lint();
     assert_eq!(code, Some(0), "{doc:#}");
-    assert!(residency_findings(&doc).is_empty(), "{doc:#}");
+    assert!(findings(&doc, "residency/").is_empty(), "{doc:#}");
     assert!(doc["summary"]["objects"].as_u64().unwrap() > 50, "{doc:#}");
 }
 
@@ -310,7 +260,7 @@ fn one_template_change_leaking_eea_telemetry_to_the_us_is_found_at_every_eea_sit
         );
     }
     // Nothing else of the family fires, and no US or SG site is named.
-    assert_eq!(residency_findings(&doc).len(), leaks.len(), "{doc:#}");
+    assert_eq!(findings(&doc, "residency/").len(), leaks.len(), "{doc:#}");
 }
 
 #[test]
@@ -421,37 +371,11 @@ fn a_synthetic_fleet_of_300_sites_has_no_residency_finding() {
     let tmp = tempfile::tempdir().unwrap();
     let inv = tmp.path().join("inventory");
     let out = tmp.path().join("out");
-    let o = edgefleet(&[
-        "inventory",
-        "synth",
-        "--sites",
-        "300",
-        "--seed",
-        "6",
-        "--out",
-        inv.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let o = edgefleet(&[
-        "generate",
-        "--inventory",
-        inv.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let o = edgefleet(&[
-        "lint",
-        "--fleet",
-        out.to_str().unwrap(),
-        "--inventory",
-        inv.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
-    assert_ne!(o.status.code(), Some(2), "{}", text(&o));
-    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert!(residency_findings(&doc).is_empty(), "{doc:#}");
+    synth_inventory(300, 6, &inv);
+    generate_fleet(&inv, &workspace_root().join("templates"), &out);
+    let (code, doc) = lint_fleet_json(&out, &inv);
+    assert_ne!(code, Some(2), "{doc:#}");
+    assert!(findings(&doc, "residency/").is_empty(), "{doc:#}");
     // The fleet is really there: 300 sites' objects were linted.
     let sites = std::fs::read_dir(out.join("sites"))
         .unwrap()

@@ -2,12 +2,12 @@
 //! written as `cosign download signature` exports them, and judged by the `edgefleet` binary
 //! (`lint`, `lint --fleet`, `sign verify`), also inside an empty network namespace.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use edgefleet_e2e::{describe, edgefleet_bin, is_ci, run_edgefleet, workspace_root};
+use edgefleet_e2e::{copy_dir, describe, edgefleet_bin, is_ci, run_edgefleet, workspace_root};
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
 use p256::pkcs8::{EncodePublicKey, LineEnding};
@@ -421,19 +421,6 @@ fn catalogue_images() -> Vec<(String, String)> {
         }
     }
     out
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 #[test]

@@ -98,21 +98,26 @@ fn outcome(v: &Verification) -> Outcome {
     }
 }
 
-#[test]
-fn published_vector_is_accepted_and_a_changed_byte_rejected() {
-    let vk = VerifyingKey::from_public_key_pem(VECTOR_PUBLIC_KEY).expect("vector key");
-    let signature = STANDARD.decode(VECTOR_SIGNATURE).unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let s = TrustStore::from_keys(
+/// A store trusting the published vector's key for its repository, material in `dir`.
+fn vector_store(vk: VerifyingKey, dir: &Path) -> TrustStore {
+    TrustStore::from_keys(
         vec![(
             "vector".into(),
             vk,
             vec!["registry-testing.svc.lan/**".into()],
         )],
-        tmp.path(),
-        tmp.path(),
+        dir,
+        dir,
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn published_vector_is_accepted_and_a_changed_byte_rejected() {
+    let vk = VerifyingKey::from_public_key_pem(VECTOR_PUBLIC_KEY).expect("vector key");
+    let signature = STANDARD.decode(VECTOR_SIGNATURE).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let s = vector_store(vk, tmp.path());
     write(
         tmp.path(),
         VECTOR_DIGEST,
@@ -147,16 +152,7 @@ fn published_vector_is_accepted_and_a_changed_byte_rejected() {
         other,
         &[line(&changed, &signature, Some(VECTOR_PUBLIC_KEY))],
     );
-    let s2 = TrustStore::from_keys(
-        vec![(
-            "vector".into(),
-            vk,
-            vec!["registry-testing.svc.lan/**".into()],
-        )],
-        tmp.path(),
-        tmp.path(),
-    )
-    .unwrap();
+    let s2 = vector_store(vk, tmp.path());
     assert_eq!(
         outcome(&s2.verify("registry-testing.svc.lan/busybox", other)),
         Outcome::Tampered

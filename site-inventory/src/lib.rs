@@ -10,7 +10,7 @@ pub mod platform;
 mod platform_load;
 pub mod residency;
 mod residency_load;
-pub mod scalar;
+pub use kube_basics::scalar;
 pub mod schema;
 pub mod sizing;
 pub mod source;

@@ -52,7 +52,7 @@ while IFS= read -r -d '' dir; do
   elif [ "$code" = 0 ]; then
     different=$((different + 1))
     if [ "$verbose" = 1 ]; then
-      line="$(diff "$work/want" "$work/got" | head -n 3 | tr '\n' ' ' | cut -c1-160)"
+      line="$( (diff "$work/want" "$work/got" || true) | head -n 3 | tr '\n' ' ' | cut -c1-160)"
       echo "DIFFERENT $dir: $line"
     fi
   elif [ "$code" = 2 ]; then

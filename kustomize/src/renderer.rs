@@ -136,6 +136,7 @@ impl Renderer {
             }
         }
         transform::fix_name_references(&mut resources);
+        transform::stringify_annotations(&mut resources);
         order::sort(&mut resources, k.sort_options.as_ref());
         Ok(resources)
     }

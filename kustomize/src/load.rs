@@ -42,11 +42,12 @@ pub fn is_remote(entry: &str) -> bool {
 }
 
 /// Resolves `entry` relative to the canonical folder `root` to a canonical path and whether it
-/// is a folder. [`fs_resolver`] asks the file system; the renderer caches the answers.
+/// is a folder, as the renderer's file system answers it (cached).
 pub type Resolver<'a> = &'a dyn Fn(&Path, &str) -> std::io::Result<(PathBuf, bool)>;
 
-/// The uncached [`Resolver`].
-pub fn fs_resolver(root: &Path, entry: &str) -> std::io::Result<(PathBuf, bool)> {
+/// The uncached [`Resolver`] over the disk (the tests' resolver).
+#[cfg(test)]
+fn fs_resolver(root: &Path, entry: &str) -> std::io::Result<(PathBuf, bool)> {
     let disk = super::fs::DiskFs;
     let real = disk.canonicalize(&root.join(entry))?;
     let is_dir = disk.is_dir(&real);

@@ -427,7 +427,7 @@ fn catalogue_images() -> Vec<(String, String)> {
 fn fleet_lint_verifies_the_example_fleet() {
     let p = Project::new();
     let images = catalogue_images();
-    assert_eq!(images.len(), 4, "{images:?}");
+    assert_eq!(images.len(), 6, "{images:?}");
     // Every catalogue image signed, except the inference server's.
     let unsigned = images
         .iter()

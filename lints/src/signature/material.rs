@@ -23,7 +23,7 @@ pub const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
 /// Layer annotation holding the signer's certificate (PEM), when there is one.
 const CERTIFICATE_ANNOTATION: &str = "dev.sigstore.cosign/certificate";
 /// `index.json` annotation marking the signatures manifest, and the image's.
-const KIND_ANNOTATION: &str = "kind";
+pub(super) const KIND_ANNOTATION: &str = "kind";
 const KIND_SIGNATURES: &str = "dev.cosignproject.cosign/sigs";
 const KIND_IMAGE: &[&str] = &[
     "dev.cosignproject.cosign/image",
@@ -86,9 +86,9 @@ pub(crate) fn load(dir: &Path, shown: &Path, digest: &str) -> Material {
     Material::Found(found)
 }
 
-type Unreadable = (String, String);
+pub(super) type Unreadable = (String, String);
 
-fn read_bytes(path: &Path, shown: &str) -> Result<Vec<u8>, Unreadable> {
+pub(super) fn read_bytes(path: &Path, shown: &str) -> Result<Vec<u8>, Unreadable> {
     let meta = std::fs::metadata(path).map_err(|e| (shown.to_owned(), e.to_string()))?;
     if meta.len() > MAX_MATERIAL_BYTES {
         return Err((
@@ -199,7 +199,7 @@ fn key_from_pem(pem: &str) -> Option<VerifyingKey> {
 
 /// The SubjectPublicKeyInfo of a DER X.509 certificate: the seventh field of the TBS
 /// certificate, or the sixth when the optional `[0]` version is absent.
-fn certificate_spki(der: &[u8]) -> Option<&[u8]> {
+pub(super) fn certificate_spki(der: &[u8]) -> Option<&[u8]> {
     let (cert, _) = tlv(der, 0x30)?;
     let (tbs, _) = tlv(content(cert)?, 0x30)?;
     let mut rest = content(tbs)?;
@@ -331,7 +331,7 @@ fn read_layout(
     Ok(out)
 }
 
-fn read_json(path: &Path, shown: &str) -> Result<Value, Unreadable> {
+pub(super) fn read_json(path: &Path, shown: &str) -> Result<Value, Unreadable> {
     let bytes = read_bytes(path, shown)?;
     serde_json::from_slice(&bytes).map_err(|e| {
         (
@@ -342,7 +342,11 @@ fn read_json(path: &Path, shown: &str) -> Result<Value, Unreadable> {
 }
 
 /// A blob of the layout, checked against its digest (only `sha256` blobs are read).
-fn read_blob(dir: &Path, shown: &Path, digest: &str) -> Result<(Vec<u8>, String), Unreadable> {
+pub(super) fn read_blob(
+    dir: &Path,
+    shown: &Path,
+    digest: &str,
+) -> Result<(Vec<u8>, String), Unreadable> {
     let hex = digest
         .strip_prefix("sha256:")
         .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))

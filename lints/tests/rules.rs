@@ -16,7 +16,7 @@ use edgefleet_inventory::{BackhaulProfile, HardwareProfile, Region, SourceLocati
 use edgefleet_lints::report::{self, Format, HumanOptions};
 use edgefleet_lints::rule::{Check, Rule};
 use edgefleet_lints::rules::RULES;
-use edgefleet_lints::signature::TrustStore;
+use edgefleet_lints::signature::{AttestationPolicy, TrustStore};
 use edgefleet_lints::{Level, LintConfig, LintRun, Linter, SiteContext, Source};
 use rayon::prelude::*;
 
@@ -210,6 +210,7 @@ fn fixture_trust_store(dir: &Path) -> TrustStore {
     let p = payload(&digest(10), "cosign container image attestation");
     write(10, line(&p, &sign(&release, &p), None));
     write(11, signed(11, &platform, None));
+    fixture_attestations(dir, &release, &stranger);
     TrustStore::from_keys(
         vec![
             (
@@ -227,12 +228,163 @@ fn fixture_trust_store(dir: &Path) -> TrustStore {
         Path::new("signatures"),
     )
     .expect("valid patterns")
+    .with_policy(
+        AttestationPolicy::new(
+            vec!["https://ci.example.com/builders/release@*".to_owned()],
+            Some(Duration::parse("24h").unwrap()),
+        )
+        .expect("valid builder patterns"),
+    )
+}
+
+/// Attestations for the `images/provenance` and `images/sbom` fixtures, made now in `dir` for
+/// the digests their cases name (0x20 and up): DSSE envelopes signed over their PAE, bare (as
+/// `cosign download attestation` prints them) or in a Sigstore bundle.
+fn fixture_attestations(
+    dir: &Path,
+    release: &p256::ecdsa::SigningKey,
+    stranger: &p256::ecdsa::SigningKey,
+) {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use edgefleet_lints::signature::{dsse, intoto};
+    use p256::ecdsa::Signature;
+    use p256::ecdsa::signature::Signer;
+    use serde_json::{Value, json};
+
+    let digest = |n: u32| format!("{n:064x}");
+    let statement = |subject: u32, predicate_type: &str, predicate: Value| {
+        json!({
+            "_type": intoto::STATEMENT_V1,
+            "subject": [{"name": "registry.example.com/edge/agent", "digest": {"sha256": digest(subject)}}],
+            "predicateType": predicate_type,
+            "predicate": predicate,
+        })
+        .to_string()
+    };
+    let provenance = |subject: u32, builder: &str| {
+        statement(
+            subject,
+            intoto::SLSA_PROVENANCE_V1,
+            json!({"buildDefinition": {"buildType": "https://ci.example.com/container@v1"},
+                   "runDetails": {"builder": {"id": builder}}}),
+        )
+    };
+    let spdx = |subject: u32| statement(subject, intoto::SPDX, json!({"spdxVersion": "SPDX-2.3"}));
+    let envelope = |k: &p256::ecdsa::SigningKey, payload: &str| {
+        let sig: Signature = k.sign(&dsse::pae(dsse::INTOTO_PAYLOAD_TYPE, payload.as_bytes()));
+        json!({
+            "payloadType": dsse::INTOTO_PAYLOAD_TYPE,
+            "payload": STANDARD.encode(payload),
+            "signatures": [{"keyid": "", "sig": STANDARD.encode(sig.to_der().as_bytes())}],
+        })
+    };
+    let bundle = |e: Value| {
+        json!({
+            "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+            "verificationMaterial": {"publicKey": {"hint": "release"}},
+            "dsseEnvelope": e,
+        })
+    };
+    let write = |n: u32, items: &[Value]| {
+        let lines: Vec<String> = items.iter().map(Value::to_string).collect();
+        std::fs::write(
+            dir.join(format!("sha256-{}.att.json", digest(n))),
+            lines.join("\n") + "\n",
+        )
+        .expect("write attestations");
+    };
+    let allowed = "https://ci.example.com/builders/release@v2";
+    // 0x20: provenance (v1) and an SPDX SBOM; 0x21: a v0.1 statement with a SLSA v0.2
+    // provenance and a CycloneDX SBOM, in Sigstore bundles.
+    write(
+        0x20,
+        &[
+            envelope(release, &provenance(0x20, allowed)),
+            envelope(release, &spdx(0x20)),
+        ],
+    );
+    let v02 = json!({
+        "_type": intoto::STATEMENT_V01,
+        "subject": [{"name": "registry.example.com/edge/agent", "digest": {"sha256": digest(0x21)}}],
+        "predicateType": intoto::SLSA_PROVENANCE_V02,
+        "predicate": {"builder": {"id": allowed}},
+    })
+    .to_string();
+    let cdx = statement(
+        0x21,
+        "https://cyclonedx.org/bom/v1.5",
+        json!({"bomFormat": "CycloneDX", "specVersion": "1.5"}),
+    );
+    write(
+        0x21,
+        &[
+            bundle(envelope(release, &v02)),
+            bundle(envelope(release, &cdx)),
+        ],
+    );
+    // 0x22: nothing. 0x23: a provenance from a laptop, and an SBOM.
+    write(
+        0x23,
+        &[
+            envelope(
+                release,
+                &provenance(0x23, "https://ci.example.com/builders/laptop@v1"),
+            ),
+            envelope(release, &spdx(0x23)),
+        ],
+    );
+    // 0x24: signed by a stranger. 0x25: made for another image.
+    write(
+        0x24,
+        &[
+            envelope(stranger, &provenance(0x24, allowed)),
+            envelope(stranger, &spdx(0x24)),
+        ],
+    );
+    write(
+        0x25,
+        &[
+            envelope(release, &provenance(0x99, allowed)),
+            envelope(release, &spdx(0x99)),
+        ],
+    );
+    // 0x26: only a provenance; 0x27: only an SBOM.
+    write(0x26, &[envelope(release, &provenance(0x26, allowed))]);
+    write(0x27, &[envelope(release, &spdx(0x27))]);
+    // 0x28: not JSON.
+    std::fs::write(
+        dir.join(format!("sha256-{}.att.json", digest(0x28))),
+        "{\"payloadType\"\n",
+    )
+    .expect("write attestations");
+    // 0x29: an SBOM whose predicate is no SPDX document; the provenance altered after signing.
+    let mut altered = envelope(release, &provenance(0x29, allowed));
+    altered["payload"] = STANDARD
+        .encode(provenance(
+            0x29,
+            "https://ci.example.com/builders/release@v3",
+        ))
+        .into();
+    write(
+        0x29,
+        &[
+            altered,
+            envelope(
+                release,
+                &statement(0x29, intoto::SPDX, json!({"name": "not spdx"})),
+            ),
+        ],
+    );
 }
 
 fn lint_rule(rule: &Rule, path: &Path) -> LintRun {
     let mut linter = Linter::new(&config_enabling_all(), Path::new(".")).expect("valid config");
     let material = tempfile::tempdir().expect("temp dir");
-    if rule.id == "images/signature" {
+    if matches!(
+        rule.id,
+        "images/signature" | "images/provenance" | "images/sbom"
+    ) {
         linter = linter.with_signatures(Arc::new(fixture_trust_store(material.path())));
     }
     match rule.check {
@@ -409,6 +561,33 @@ fn fleet_rules_follow_the_sites_profiles() {
             .iter()
             .any(|f| f.rule == "images/pull-always-on-outage-link")
     );
+}
+
+#[test]
+fn sboms_are_required_only_where_the_link_can_be_out_long_enough() {
+    let material = tempfile::tempdir().expect("temp dir");
+    let linter = Linter::new(&config_enabling_all(), Path::new("."))
+        .expect("valid config")
+        .with_signatures(Arc::new(fixture_trust_store(material.path())));
+    let count = |site: &SiteContext| {
+        let run =
+            linter.lint_sources_at(vec![Source::from_file(&fixture("images/sbom"))], Some(site));
+        run.findings
+            .iter()
+            .filter(|f| f.rule == "images/sbom")
+            .count()
+    };
+    let mut site = fixture_site();
+    assert_eq!(count(&site), 5, "72h ≥ sbom_min_outage 24h");
+    site.backhaul.max_outage = Duration::parse("24h").unwrap();
+    assert_eq!(count(&site), 5, "the bound is inclusive");
+    site.backhaul.max_outage = Duration::parse("23h59m").unwrap();
+    assert_eq!(count(&site), 0);
+    // Without the site (plain `lint`), the fleet-aware rule has nothing to judge.
+    let run = linter
+        .lint_paths(&[fixture("images/sbom")])
+        .expect("fixture exists");
+    assert!(run.findings.iter().all(|f| f.rule != "images/sbom"));
 }
 
 /// Findings of one rule on its fixture at `site`, by object name.

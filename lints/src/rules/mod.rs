@@ -42,6 +42,8 @@ pub static RULES: &[&Rule] = &[
     &images::pull_always::RULE,
     &images::pull_always_on_outage_link::RULE,
     &images::signature::RULE,
+    &images::provenance::RULE,
+    &images::sbom::RULE,
     &security::privileged::RULE,
     &security::host_namespaces::RULE,
     &security::privilege_escalation::RULE,

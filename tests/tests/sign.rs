@@ -829,4 +829,31 @@ fn fleet_lint_requires_provenance_everywhere_and_sboms_where_links_fail_long() {
     let longer = running("telemetry-collector", 4.0);
     assert!(longer.len() > long.len(), "{longer:?}");
     assert_eq!(sites_of(&doc, "images/sbom"), longer, "{doc:#}");
+
+    // One line of the inventory: a store moves from LTE (6h) to VSAT (72h) and needs SBOMs.
+    edgefleet_e2e::edit(
+        &config,
+        "sbom_min_outage = \"4h\"",
+        "sbom_min_outage = \"24h\"",
+    );
+    edgefleet_e2e::edit(
+        &inventory.join("sites/stores.csv"),
+        "store-de-hamburg-0342,eu-central,rpi-cm4,lte-cat12,",
+        "store-de-hamburg-0342,eu-central,rpi-cm4,vsat-2m,",
+    );
+    let o = p.run(&[
+        "generate",
+        "--inventory",
+        inventory.to_str().unwrap(),
+        "--templates",
+        workspace_root().join("templates").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    let doc = lint(&p);
+    let mut expected = long.clone();
+    assert!(!expected.contains("store-de-hamburg-0342"));
+    expected.insert("store-de-hamburg-0342".to_owned());
+    assert_eq!(sites_of(&doc, "images/sbom"), expected, "{doc:#}");
 }

@@ -112,6 +112,12 @@ impl Resource {
             .and_then(Value::as_str)
     }
 
+    /// Whether Kustomize treats the object as cluster-scoped (by `apiVersion` and kind, as its
+    /// built-in schema does: see [`kube_basics::kinds`]).
+    pub fn is_cluster_scoped(&self) -> bool {
+        kube_basics::kinds::kustomize_cluster_scoped(self.api_version(), self.kind())
+    }
+
     /// `(group, version)` of `apiVersion` (`"apps/v1"` → `("apps", "v1")`, `"v1"` → `("", "v1")`).
     pub fn group_version(&self) -> (&str, &str) {
         let av = self.api_version();
@@ -179,6 +185,7 @@ pub enum RenderError {
 }
 
 pub mod emit;
+pub mod fs;
 pub mod generate;
 pub mod kustomization;
 pub mod load;
@@ -208,8 +215,8 @@ pub const MAX_DEPTH: usize = 100;
 ///
 /// `Send + Sync`: share one `Renderer` across rayon workers to render a whole fleet. The cache
 /// assumes files do not change during its lifetime; make a new `Renderer` to see edits.
-#[derive(Default)]
 pub struct Renderer {
+    fs: Arc<dyn fs::FileSystem>,
     kustomizations: RwLock<HashMap<PathBuf, Arc<Kustomization>>>,
     documents: RwLock<HashMap<PathBuf, Arc<Vec<Resource>>>>,
     texts: RwLock<HashMap<PathBuf, Arc<str>>>,
@@ -246,25 +253,58 @@ fn remember<T>(map: &RwLock<HashMap<PathBuf, T>>, key: &Path, value: T) {
     }
 }
 
+impl Default for Renderer {
+    fn default() -> Self {
+        Self::with_fs(fs::DiskFs)
+    }
+}
+
 impl Renderer {
+    /// A renderer that reads the disk.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// A renderer that reads through `fs` (a tree in memory, a git revision, ...).
+    pub fn with_fs(fs: impl fs::FileSystem + 'static) -> Self {
+        Self::with_shared_fs(Arc::new(fs))
+    }
+
+    /// A renderer that reads through a filesystem shared with its caller.
+    pub fn with_shared_fs(fs: Arc<dyn fs::FileSystem>) -> Self {
+        Self {
+            fs,
+            kustomizations: RwLock::default(),
+            documents: RwLock::default(),
+            texts: RwLock::default(),
+            bases: RwLock::default(),
+            paths: RwLock::default(),
+            shared: RwLock::default(),
+        }
+    }
+
+    /// The filesystem this renderer reads.
+    pub fn fs(&self) -> &dyn fs::FileSystem {
+        &*self.fs
+    }
+
     /// Builds the kustomization in `dir` (objects in output order).
     pub fn build(&self, dir: &Path) -> Result<Vec<Resource>, RenderError> {
-        let root = std::fs::canonicalize(dir).map_err(|source| RenderError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        if !root.is_dir() {
+        let root = self
+            .fs
+            .canonicalize(dir)
+            .map_err(|source| RenderError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        if !self.fs.is_dir(&root) {
             return Err(RenderError::Build {
                 path: dir.to_path_buf(),
                 message: "must be a folder holding a kustomization".into(),
             });
         }
         // The overlay's own kustomization is read once: not cached (a fleet has thousands).
-        let k = Arc::new(Kustomization::load(&root)?);
+        let k = Arc::new(Kustomization::load(&*self.fs, &root)?);
         let mut stack = vec![root.clone()];
         let mut resources = self.accumulate_with(
             k.clone(),
@@ -308,8 +348,8 @@ impl Renderer {
         if let Some(r) = cached(&self.paths, &key) {
             return Ok(r);
         }
-        let real = std::fs::canonicalize(&key)?;
-        let is_dir = real.is_dir();
+        let real = self.fs.canonicalize(&key)?;
+        let is_dir = self.fs.is_dir(&real);
         let r = (real, is_dir);
         remember(&self.paths, &key, r.clone());
         Ok(r)
@@ -319,7 +359,7 @@ impl Renderer {
         if let Some(k) = cached(&self.kustomizations, dir) {
             return Ok(k);
         }
-        let k = Arc::new(Kustomization::load(dir)?);
+        let k = Arc::new(Kustomization::load(&*self.fs, dir)?);
         remember(&self.kustomizations, dir, k.clone());
         Ok(k)
     }
@@ -328,7 +368,7 @@ impl Renderer {
         if let Some(t) = cached(&self.texts, file) {
             return Ok(t);
         }
-        let t: Arc<str> = Arc::from(load::read_text(file)?);
+        let t: Arc<str> = Arc::from(load::read_text(&*self.fs, file)?);
         remember(&self.texts, file, t.clone());
         Ok(t)
     }
@@ -337,7 +377,7 @@ impl Renderer {
         if let Some(d) = cached(&self.documents, file) {
             return Ok(d);
         }
-        let text = load::read_text(file)?;
+        let text = load::read_text(&*self.fs, file)?;
         let docs = load::parse_documents(file, &text)?;
         let origin: Arc<Path> = Arc::from(file);
         let d = Arc::new(load::resources_of(&origin, &docs)?);
@@ -466,7 +506,9 @@ impl Renderer {
                 entry,
                 "generator",
             )?;
-            std::fs::read(&file).map_err(|source| RenderError::Io { path: file, source })
+            self.fs
+                .read(&file)
+                .map_err(|source| RenderError::Io { path: file, source })
         };
         let origin = Origin {
             file: Arc::from(kfile),

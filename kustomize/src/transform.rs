@@ -343,55 +343,13 @@ pub fn common_annotation_specs() -> Vec<FieldSpec> {
 // ---------------------------------------------------------------------------------------------
 // Transformers
 
-/// Kinds that have no namespace (kustomize reads this from its built-in OpenAPI schema).
-pub fn is_cluster_scoped(kind: &str) -> bool {
-    matches!(
-        kind,
-        "Namespace"
-            | "Node"
-            | "PersistentVolume"
-            | "ClusterRole"
-            | "ClusterRoleBinding"
-            | "CustomResourceDefinition"
-            | "StorageClass"
-            | "PriorityClass"
-            | "IngressClass"
-            | "RuntimeClass"
-            | "MutatingWebhookConfiguration"
-            | "ValidatingWebhookConfiguration"
-            | "ValidatingAdmissionPolicy"
-            | "ValidatingAdmissionPolicyBinding"
-            | "MutatingAdmissionPolicy"
-            | "MutatingAdmissionPolicyBinding"
-            | "APIService"
-            | "CSIDriver"
-            | "CSINode"
-            | "VolumeAttachment"
-            | "PodSecurityPolicy"
-            | "CertificateSigningRequest"
-            | "ComponentStatus"
-            | "FlowSchema"
-            | "PriorityLevelConfiguration"
-            | "TokenReview"
-            | "SelfSubjectAccessReview"
-            | "SelfSubjectRulesReview"
-            | "SelfSubjectReview"
-            | "SubjectAccessReview"
-            | "ClusterTrustBundle"
-            | "DeviceClass"
-            | "IPAddress"
-            | "ServiceCIDR"
-            | "VolumeAttributesClass"
-    )
-}
-
 /// `namespace`: every namespaced object moves to `ns`, and every `Namespace` object is renamed
 /// to `ns` (as kustomize does). Two objects ending with the same id is an error.
 pub fn namespace(resources: &mut [Resource], ns: &str) -> Result<(), String> {
     for r in resources.iter_mut() {
-        let key = if r.kind() == "Namespace" {
+        let key = if r.kind() == "Namespace" && r.api_version() == "v1" {
             "name"
-        } else if is_cluster_scoped(r.kind()) {
+        } else if r.is_cluster_scoped() {
             continue;
         } else {
             "namespace"
@@ -1032,7 +990,7 @@ fn fix_subject<'t>(subject: &mut Value, candidates_named: &dyn Fn(&str) -> Vec<&
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::Origin;
+    use crate::Origin;
     use serde_json::json;
     use std::path::Path;
     use std::sync::Arc;

@@ -27,6 +27,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use kube_basics::selector::LabelSelector;
 use regex::Regex;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -836,106 +837,11 @@ pub struct Selector {
     kind: Option<Regex>,
     name: Option<Regex>,
     namespace: Option<Regex>,
-    label_selector: Vec<Requirement>,
-    annotation_selector: Vec<Requirement>,
+    label_selector: LabelSelector,
+    annotation_selector: LabelSelector,
     /// Patches match the namespace `default` for objects without one (Kustomize's effective
     /// namespace); replacements match the namespace as written.
     raw_namespace: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Requirement {
-    Exists(String),
-    NotExists(String),
-    In(String, Vec<String>),
-    NotIn(String, Vec<String>),
-}
-
-impl Requirement {
-    fn matches(&self, map: Option<&Map<String, Value>>) -> bool {
-        let get = |k: &str| map.and_then(|m| m.get(k)).map(scalar_string);
-        match self {
-            Requirement::Exists(k) => get(k).is_some(),
-            Requirement::NotExists(k) => get(k).is_none(),
-            Requirement::In(k, vs) => get(k).is_some_and(|v| vs.contains(&v)),
-            Requirement::NotIn(k, vs) => get(k).is_none_or(|v| !vs.contains(&v)),
-        }
-    }
-}
-
-/// Parses a Kubernetes label selector (`a=b,c!=d,e in (x,y),f notin (z),g,!h`).
-fn parse_label_selector(s: &str) -> Result<Vec<Requirement>, String> {
-    let mut out = Vec::new();
-    let mut rest = s.trim();
-    while !rest.is_empty() {
-        // One requirement runs to the next comma outside parentheses.
-        let mut depth = 0;
-        let mut end = rest.len();
-        for (i, c) in rest.char_indices() {
-            match c {
-                '(' => depth += 1,
-                ')' => depth -= 1,
-                ',' if depth == 0 => {
-                    end = i;
-                    break;
-                }
-                _ => {}
-            }
-        }
-        let part = rest[..end].trim();
-        rest = rest.get(end + 1..).unwrap_or("").trim();
-        if part.is_empty() {
-            return Err(format!("invalid selector `{s}`: empty requirement"));
-        }
-        out.push(parse_requirement(part).map_err(|e| format!("invalid selector `{s}`: {e}"))?);
-    }
-    Ok(out)
-}
-
-fn parse_requirement(part: &str) -> Result<Requirement, String> {
-    if let Some(k) = part.strip_prefix('!') {
-        return Ok(Requirement::NotExists(k.trim().to_owned()));
-    }
-    if let Some((k, v)) = part.split_once("!=") {
-        return Ok(Requirement::NotIn(
-            k.trim().to_owned(),
-            vec![v.trim().to_owned()],
-        ));
-    }
-    if let Some((k, v)) = part.split_once("==").or_else(|| part.split_once('=')) {
-        return Ok(Requirement::In(
-            k.trim().to_owned(),
-            vec![v.trim().to_owned()],
-        ));
-    }
-    let words: Vec<&str> = part.splitn(2, char::is_whitespace).collect();
-    if words.len() == 2 {
-        let key = words[0].trim().to_owned();
-        let rest = words[1].trim();
-        let (op, set) = if let Some(r) = rest.strip_prefix("notin") {
-            ("notin", r)
-        } else if let Some(r) = rest.strip_prefix("in") {
-            ("in", r)
-        } else {
-            return Err(format!("unknown operator in `{part}`"));
-        };
-        let set = set.trim();
-        let inner = set
-            .strip_prefix('(')
-            .and_then(|x| x.strip_suffix(')'))
-            .ok_or_else(|| format!("expected a parenthesised set in `{part}`"))?;
-        let values: Vec<String> = inner
-            .split(',')
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-            .collect();
-        return Ok(if op == "in" {
-            Requirement::In(key, values)
-        } else {
-            Requirement::NotIn(key, values)
-        });
-    }
-    Ok(Requirement::Exists(part.trim().to_owned()))
 }
 
 fn anchored(field: &str, pattern: &str) -> Result<Option<Regex>, String> {
@@ -945,38 +851,6 @@ fn anchored(field: &str, pattern: &str) -> Result<Option<Regex>, String> {
     Regex::new(&format!("^(?:{pattern})$"))
         .map(Some)
         .map_err(|e| format!("`{field}`: invalid regular expression `{pattern}`: {e}"))
-}
-
-/// Kinds that have no namespace (Kustomize's list of cluster-scoped built-in kinds).
-pub fn is_cluster_scoped(kind: &str) -> bool {
-    matches!(
-        kind,
-        "APIService"
-            | "CertificateSigningRequest"
-            | "ClusterRole"
-            | "ClusterRoleBinding"
-            | "ComponentStatus"
-            | "CSIDriver"
-            | "CSINode"
-            | "CustomResourceDefinition"
-            | "FlowSchema"
-            | "IngressClass"
-            | "MutatingWebhookConfiguration"
-            | "Namespace"
-            | "Node"
-            | "PersistentVolume"
-            | "PodSecurityPolicy"
-            | "PriorityClass"
-            | "PriorityLevelConfiguration"
-            | "RuntimeClass"
-            | "SelfSubjectAccessReview"
-            | "SelfSubjectRulesReview"
-            | "StorageClass"
-            | "SubjectAccessReview"
-            | "TokenReview"
-            | "ValidatingWebhookConfiguration"
-            | "VolumeAttachment"
-    )
 }
 
 impl Selector {
@@ -999,8 +873,8 @@ impl Selector {
                 "kind" => sel.kind = anchored("kind", &text)?,
                 "name" => sel.name = anchored("name", &text)?,
                 "namespace" => sel.namespace = anchored("namespace", &text)?,
-                "labelSelector" => sel.label_selector = parse_label_selector(&text)?,
-                "annotationSelector" => sel.annotation_selector = parse_label_selector(&text)?,
+                "labelSelector" => sel.label_selector = LabelSelector::parse(&text)?,
+                "annotationSelector" => sel.annotation_selector = LabelSelector::parse(&text)?,
                 other => {
                     return Err(format!(
                         "unknown field `{other}` in a target selector (expected group, version, \
@@ -1044,7 +918,7 @@ impl Selector {
             let effective = |ns: Option<&str>| -> String {
                 if self.raw_namespace {
                     ns.unwrap_or("").to_owned()
-                } else if is_cluster_scoped(r.kind()) {
+                } else if r.is_cluster_scoped() {
                     String::new()
                 } else {
                     ns.filter(|n| !n.is_empty()).unwrap_or("default").to_owned()
@@ -1069,11 +943,7 @@ impl Selector {
             .value
             .pointer("/metadata/annotations")
             .and_then(Value::as_object);
-        self.label_selector.iter().all(|q| q.matches(labels))
-            && self
-                .annotation_selector
-                .iter()
-                .all(|q| q.matches(annotations))
+        self.label_selector.matches(labels) && self.annotation_selector.matches(annotations)
     }
 
     /// Whether the selector selects `r`.

@@ -66,6 +66,7 @@ pub fn lint(linter: &Linter, out: &Path, fleet: &Fleet) -> Result<(LintRun, usiz
         let resources = renderer
             .build(dir)
             .map_err(|e| format!("{}: cannot render: {e}", dir.display()))?;
+        crate::render::check_object_count(dir, resources.len())?;
         Ok(resources
             .into_iter()
             .map(|r| RenderedObject {

@@ -97,7 +97,14 @@ pub fn run(config: &Config, args: RenderArgs) -> u8 {
         None => args.dirs.clone(),
     };
     let renderer = Renderer::new();
-    let builds: Vec<_> = dirs.par_iter().map(|d| renderer.build_yaml(d)).collect();
+    let builds: Vec<Result<String, String>> = dirs
+        .par_iter()
+        .map(|d| {
+            let resources = renderer.build(d).map_err(|e| e.to_string())?;
+            check_object_count(d, resources.len())?;
+            Ok(kustomize::to_yaml(&resources))
+        })
+        .collect();
     // Nothing is printed unless every build succeeded.
     let mut texts = Vec::with_capacity(builds.len());
     for b in builds {
@@ -124,4 +131,18 @@ pub fn run(config: &Config, args: RenderArgs) -> u8 {
     // A closed pipe (`| head`) is not an error worth reporting.
     let _ = write();
     exit::OK
+}
+
+/// Refuses an overlay that renders more objects than edgefleet reads for one site
+/// (docs/limits.md), naming its kustomization.
+pub fn check_object_count(dir: &Path, objects: usize) -> Result<(), String> {
+    let limit = edgefleet_inventory::limits::MAX_OBJECTS_PER_SITE;
+    if objects > limit {
+        return Err(format!(
+            "{}: renders {objects} objects, more than the {limit} edgefleet reads for one \
+             overlay (docs/limits.md)",
+            dir.join("kustomization.yaml").display()
+        ));
+    }
+    Ok(())
 }

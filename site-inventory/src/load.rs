@@ -22,6 +22,28 @@ pub const RESERVED_PREFIX: &str = "edgefleet.io/";
 pub fn load_inventory(path: &Path) -> Result<Fleet, Diagnostics> {
     let files = inventory_files(path)?;
     let parsed: Vec<FileEntries> = files.par_iter().map(|f| read_file(f)).collect();
+    combine(path, parsed)
+}
+
+/// Load and validate an inventory given as file contents in memory (`path`, text), exactly as
+/// [`load_inventory`] reads the same files from `root`: `.csv` paths are read as CSV, any other
+/// as YAML. For tools that hold the inventory already (and for fuzzing).
+pub fn load_sources(root: &Path, files: &[(PathBuf, String)]) -> Result<Fleet, Diagnostics> {
+    let mut files: Vec<&(PathBuf, String)> = files.iter().collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let parsed: Vec<FileEntries> = files
+        .par_iter()
+        .map(|(path, text)| {
+            match source::check_size(&Arc::from(path.as_path()), text.len() as u64) {
+                Ok(()) => read_text(path, text),
+                Err(d) => FileEntries::failed(d),
+            }
+        })
+        .collect();
+    combine(root, parsed)
+}
+
+fn combine(path: &Path, parsed: Vec<FileEntries>) -> Result<Fleet, Diagnostics> {
     let mut diagnostics = Diagnostics::default();
     let mut entries = Vec::new();
     let mut blocked = false;
@@ -29,6 +51,21 @@ pub fn load_inventory(path: &Path) -> Result<Fleet, Diagnostics> {
         entries.append(&mut file.entries);
         diagnostics.0.extend(file.diagnostics.0);
         blocked |= file.blocking;
+    }
+    // The site past the limit, in file order, is where the inventory is too large.
+    if let Some(extra) = entries
+        .iter()
+        .filter(|e| matches!(e.kind, EntryKind::Site))
+        .nth(crate::limits::MAX_SITES)
+    {
+        diagnostics.push(Diagnostic::new(
+            extra.origin.whole(),
+            format!(
+                "more than {} sites in the inventory (edgefleet's limit, docs/limits.md)",
+                crate::limits::MAX_SITES
+            ),
+        ));
+        blocked = true;
     }
     // When a file could not be read, or a profile, region or rollout is broken, reference checks
     // would only repeat that error at every site: report the cause alone.
@@ -174,14 +211,17 @@ impl FileEntries {
 }
 
 fn read_file(path: &Path) -> FileEntries {
-    let text = match source::read_source(path) {
-        Ok(t) => t,
-        Err(d) => return FileEntries::failed(d),
-    };
-    if path.extension().and_then(|e| e.to_str()) == Some("csv") {
-        return crate::csv_sites::read_csv(path, &text);
+    match source::read_source(path) {
+        Ok(text) => read_text(path, &text),
+        Err(d) => FileEntries::failed(d),
     }
-    let docs = match source::parse_yaml(path, &text) {
+}
+
+fn read_text(path: &Path, text: &str) -> FileEntries {
+    if path.extension().and_then(|e| e.to_str()) == Some("csv") {
+        return crate::csv_sites::read_csv(path, text);
+    }
+    let docs = match source::parse_yaml(path, text) {
         Ok(d) => d,
         Err(d) => return FileEntries::failed(d),
     };

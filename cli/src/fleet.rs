@@ -166,9 +166,10 @@ fn context(
     };
     let mut stale = Vec::new();
     for (key, inventory) in [
-        ("hardware", &site.hardware),
-        ("backhaul", &site.backhaul),
-        ("region", &site.region),
+        ("hardware", site.hardware.as_str()),
+        ("backhaul", site.backhaul.as_str()),
+        ("region", site.region.as_str()),
+        ("platform", site.platform.as_deref().unwrap_or_default()),
     ] {
         let tree = param(key);
         if !tree.is_empty() && tree != inventory {
@@ -190,6 +191,7 @@ fn context(
             region: fleet.region_of(site).clone(),
             hardware: fleet.hardware_of(site).clone(),
             backhaul: fleet.backhaul_of(site).clone(),
+            platform: fleet.platform_of(site).cloned(),
             residency: residency.clone(),
             applicationsets: BTreeMap::new(),
         },

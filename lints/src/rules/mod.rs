@@ -9,6 +9,7 @@ pub mod argocd;
 pub mod images;
 pub mod input;
 pub mod outage;
+pub mod platform;
 pub mod probes;
 pub mod residency;
 pub mod resources;
@@ -59,6 +60,11 @@ pub static RULES: &[&Rule] = &[
     &residency::unknown_endpoint::RULE,
     &residency::zone_restricted_workload::RULE,
     &residency::missing_egress_policy::RULE,
+    &platform::api_not_served::RULE,
+    &platform::runtime_class_not_installed::RULE,
+    &platform::wasm_without_runtime::RULE,
+    &platform::tee_required::RULE,
+    &platform::svid_ttl_below_outage::RULE,
 ];
 
 /// Rules replaced by a fleet-aware rule when the site is known (`lint --fleet`): there the

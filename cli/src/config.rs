@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use edgefleet_lints::policy::PolicySet;
 use edgefleet_lints::signature::TrustStore;
 
 use serde::Deserialize;
@@ -21,6 +22,9 @@ pub struct Config {
     /// `[lint]`: rule levels, allowed registries, excludes, fail level.
     #[serde(default)]
     pub lint: edgefleet_lints::LintConfig,
+    /// `[policies]`: the team's Rego and ValidatingAdmissionPolicy files.
+    #[serde(default)]
+    pub policies: edgefleet_lints::policy::PoliciesConfig,
     /// `[signatures]`: the trust store for `images/signature` and `edgefleet sign verify`.
     pub signatures: Option<edgefleet_lints::signature::SignaturesConfig>,
     /// Folder of the config file; relative paths in it are relative to this folder.
@@ -111,6 +115,18 @@ impl Config {
                     None => format!("{file}: {}", e.message),
                 }
             })
+    }
+
+    /// The policies of `[policies]`, read and compiled once for the run; `None` when none are
+    /// configured. Errors name the policy file, line and column.
+    pub fn policies(&self) -> Result<Option<Arc<PolicySet>>, String> {
+        let p = &self.policies;
+        if p.rego.is_empty() && p.admission.is_empty() {
+            return Ok(None);
+        }
+        PolicySet::load(p, &self.base)
+            .map(|s| Some(Arc::new(s)))
+            .map_err(|e| e.to_string())
     }
 
     pub fn resolve(&self, p: &Path) -> PathBuf {

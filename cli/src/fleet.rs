@@ -191,6 +191,8 @@ fn context(
             backhaul: fleet.backhaul_of(site).clone(),
             residency: residency.clone(),
             applicationsets: BTreeMap::new(),
+            wave: site.wave.clone(),
+            labels: site.labels.clone(),
         },
         warning,
     ))

@@ -85,6 +85,25 @@ pub fn run(config: &Config, args: LintArgs) -> u8 {
             return exit::INPUT;
         }
     };
+    let linter = match config.policies() {
+        Ok(Some(policies)) => match linter.with_policies(policies, &config.lint) {
+            Ok(l) => l,
+            Err(e) => {
+                let file = config
+                    .file
+                    .as_deref()
+                    .map(|f| f.display().to_string())
+                    .unwrap_or_else(|| "edgefleet.toml".to_owned());
+                eprintln!("error: {file}: {e}");
+                return exit::INPUT;
+            }
+        },
+        Ok(None) => linter,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::INPUT;
+        }
+    };
     if let Some(out) = &args.fleet {
         return crate::fleet::run(
             config,
@@ -162,7 +181,22 @@ fn changed_paths(rev: &str, scopes: &[PathBuf], stdin: bool) -> Result<Vec<PathB
     Ok(changed::select(changed, scopes, &cwd))
 }
 
-pub fn explain(args: ExplainArgs) -> u8 {
+/// `edgefleet explain`: built-in rules, and the rules of the configured policies (from their
+/// METADATA or annotations).
+pub fn explain(config: &Config, args: ExplainArgs) -> u8 {
+    let id = args.rule.clone().unwrap_or_default();
+    // A broken policy does not stop `explain` of a built-in rule.
+    let policies = if args.list || edgefleet_lints::engine::is_policy_id(&id) {
+        match config.policies() {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::INPUT;
+            }
+        }
+    } else {
+        None
+    };
     let mut text = String::new();
     if args.list {
         for rule in RULES {
@@ -173,12 +207,15 @@ pub fn explain(args: ExplainArgs) -> u8 {
                 rule.summary
             ));
         }
-    } else {
-        let id = args.rule.unwrap_or_default();
-        let Some(rule) = rules::find(&id) else {
-            eprintln!("error: unknown rule `{id}`; `edgefleet explain --list` lists them");
-            return exit::INPUT;
-        };
+        for rule in policies.iter().flat_map(|p| p.rules()) {
+            text.push_str(&format!(
+                "{:<40} {:<8} {}\n",
+                rule.id,
+                rule.default_level.as_str(),
+                rule.summary
+            ));
+        }
+    } else if let Some(rule) = rules::find(&id) {
         text = format!(
             "# {}\n\nDefault level: {}. {}\n\n{}",
             rule.id,
@@ -186,6 +223,17 @@ pub fn explain(args: ExplainArgs) -> u8 {
             rule.summary,
             rule.explain()
         );
+    } else if let Some(rule) = policies.as_ref().and_then(|p| p.find(&id)) {
+        text = format!(
+            "# {}\n\nDefault level: {}. {}\n\n{}",
+            rule.id,
+            rule.default_level.as_str(),
+            rule.summary,
+            rule.docs
+        );
+    } else {
+        eprintln!("error: unknown rule `{id}`; `edgefleet explain --list` lists them");
+        return exit::INPUT;
     }
     // A closed pipe (`| head`) is not an error worth a panic.
     let mut out = std::io::stdout().lock();

@@ -127,7 +127,7 @@ fn main() -> ExitCode {
         Command::Generate(args) => generate::run(&config, args),
         Command::Render(args) => render::run(&config, args),
         Command::Lint(args) => lint::run(&config, args),
-        Command::Explain(args) => lint::explain(args),
+        Command::Explain(args) => lint::explain(&config, args),
         Command::Inventory {
             command: InventoryCommand::Synth(args),
         } => synth::run(args),

@@ -11,6 +11,7 @@
 
 pub mod finding;
 pub mod manifest;
+pub mod policy;
 pub mod rule;
 pub mod rules;
 pub mod schema;

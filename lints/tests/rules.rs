@@ -103,6 +103,8 @@ fn fixture_site() -> SiteContext {
         },
         residency: std::sync::Arc::new(fixture_residency()),
         applicationsets: Default::default(),
+        wave: "canary".to_owned(),
+        labels: Default::default(),
     }
 }
 

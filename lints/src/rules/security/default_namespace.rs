@@ -37,7 +37,7 @@ crate::declare_rule! {
 }
 
 /// Kinds without a namespace; the rule says nothing about them.
-const CLUSTER_SCOPED: &[&str] = &[
+pub(crate) const CLUSTER_SCOPED: &[&str] = &[
     "APIService",
     "CSIDriver",
     "CSINode",

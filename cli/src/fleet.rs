@@ -10,7 +10,7 @@ use edgefleet_lints::Severity;
 use edgefleet_lints::fleet::{FleetSite, RenderedObject};
 use edgefleet_lints::report::Format;
 use edgefleet_lints::{LintRun, Linter, SiteContext};
-use edgefleet_overlays::render::Renderer;
+use kustomize::Renderer;
 use serde_json::Value;
 
 use crate::config::Config;

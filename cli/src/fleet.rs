@@ -6,10 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use edgefleet_inventory::Fleet;
-use edgefleet_lints::Severity;
 use edgefleet_lints::fleet::{FleetSite, RenderedObject};
-use edgefleet_lints::report::Format;
-use edgefleet_lints::{LintRun, Linter, SiteContext};
+use edgefleet_lints::{LintRun, Linter, RunProblem, SiteContext};
 use edgefleet_overlays::render::Renderer;
 use serde_json::Value;
 
@@ -27,9 +25,9 @@ struct SiteDir {
 }
 
 /// Lints a generated tree. Problems that stop one site (unreadable `site.json`, a site missing
-/// from the inventory, an overlay that does not render) are printed and counted; the other sites
-/// are still linted. Returns the run and the number of such problems.
-pub fn lint(linter: &Linter, out: &Path, fleet: &Fleet) -> Result<(LintRun, usize), String> {
+/// from the inventory, an overlay that does not render) become the run's `problems`, which every
+/// report carries; the other sites are still linted.
+pub fn lint(linter: &Linter, out: &Path, fleet: &Fleet) -> Result<LintRun, String> {
     let sites_root = out.join("sites");
     if !sites_root.is_dir() {
         return Err(format!(
@@ -49,7 +47,7 @@ pub fn lint(linter: &Linter, out: &Path, fleet: &Fleet) -> Result<(LintRun, usiz
             Ok((mut ctx, warning)) => {
                 ctx.applicationsets = targeting(&appsets, &d, &sites_root);
                 if let Some(w) = warning {
-                    eprintln!("warning: {w}");
+                    crate::output::warning(w);
                 }
                 sites.push(FleetSite {
                     context: ctx,
@@ -76,12 +74,10 @@ pub fn lint(linter: &Linter, out: &Path, fleet: &Fleet) -> Result<(LintRun, usiz
             })
             .collect())
     };
-    let (run, render_errors) = linter.lint_fleet(&sites, &render);
-    problems.extend(render_errors);
-    for p in &problems {
-        eprintln!("error: {p}");
-    }
-    Ok((run, problems.len()))
+    let mut run = linter.lint_fleet(&sites, &render);
+    problems.append(&mut run.problems);
+    run.problems = problems;
+    Ok(run)
 }
 
 /// The renderer's (canonical) origin path, under the output folder as the user named it.
@@ -96,7 +92,7 @@ fn display_path(file: &Path, canonical_out: &Path, out: &Path) -> PathBuf {
 }
 
 /// `sites/<region>/<site>/site.json` folders, in path order, with their overlay folders.
-fn find_sites(root: &Path, problems: &mut Vec<String>) -> Vec<SiteDir> {
+fn find_sites(root: &Path, problems: &mut Vec<RunProblem>) -> Vec<SiteDir> {
     let mut out = Vec::new();
     for region in sorted_dirs(root) {
         for dir in sorted_dirs(&region) {
@@ -119,7 +115,7 @@ fn find_sites(root: &Path, problems: &mut Vec<String>) -> Vec<SiteDir> {
                         overlays,
                     });
                 }
-                Err(e) => problems.push(format!("{}: {e}", file.display())),
+                Err(e) => problems.push(RunProblem::new(Some(file), e)),
             }
         }
     }
@@ -146,7 +142,7 @@ fn context(
     d: &SiteDir,
     fleet: &Fleet,
     residency: &Arc<edgefleet_inventory::Residency>,
-) -> Result<(SiteContext, Option<String>), String> {
+) -> Result<(SiteContext, Option<String>), RunProblem> {
     let file = d.dir.join("site.json");
     let param = |k: &str| d.params.get(k).and_then(Value::as_str).unwrap_or_default();
     let id = match param("site") {
@@ -158,9 +154,9 @@ fn context(
         id => id.to_owned(),
     };
     let Some(site) = fleet.site(&id) else {
-        return Err(format!(
-            "{}: site `{id}` is not in the inventory (run `edgefleet generate` to prune it)",
-            file.display()
+        return Err(RunProblem::new(
+            Some(file),
+            format!("site `{id}` is not in the inventory (run `edgefleet generate` to prune it)"),
         ));
     };
     let mut stale = Vec::new();
@@ -331,31 +327,15 @@ pub fn run(
             return exit::INPUT;
         }
     };
-    let (run, problems) = match lint(linter, out, &fleet) {
+    let run = match lint(linter, out, &fleet) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::output::error(e);
             return exit::INPUT;
         }
     };
-    let format = match format {
-        FormatArg::Human => Format::Human,
-        FormatArg::Json => Format::Json,
-        FormatArg::Sarif => Format::Sarif,
-        FormatArg::Github => Format::Github,
-        FormatArg::Junit => Format::Junit,
-    };
-    if crate::lint::print_report(&run, format).is_err() {
-        return exit::INPUT;
+    if let Err(code) = crate::lint::print_report(&run, format) {
+        return code;
     }
-    if problems > 0 {
-        return exit::INPUT;
-    }
-    let fail_level = match fail_level {
-        Some(FailLevel::Note) => Severity::Note,
-        Some(FailLevel::Warning) => Severity::Warning,
-        Some(FailLevel::Error) => Severity::Error,
-        None => config.lint.fail_level(),
-    };
-    run.exit_code(fail_level)
+    run.exit_code(crate::lint::fail_level(config, fail_level))
 }

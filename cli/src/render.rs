@@ -89,7 +89,7 @@ pub fn run(config: &Config, args: RenderArgs) -> u8 {
             match site_overlays(&out, site) {
                 Ok(d) => d,
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    crate::output::error(e.to_string());
                     return exit::INPUT;
                 }
             }
@@ -104,7 +104,7 @@ pub fn run(config: &Config, args: RenderArgs) -> u8 {
         match b {
             Ok(yaml) => texts.push(yaml),
             Err(e) => {
-                eprintln!("error: {e}");
+                crate::output::error(e.to_string());
                 return exit::INPUT;
             }
         }

@@ -659,6 +659,18 @@ fn site_from(entry: Entry, loc: SourceLocation) -> Site {
     }
 }
 
+/// Adds `did you mean `x`?` when a known name is close to the misspelt one.
+fn did_you_mean<'a>(
+    d: Diagnostic,
+    name: &str,
+    known: impl IntoIterator<Item = &'a str>,
+) -> Diagnostic {
+    match crate::diagnostic::closest(name, known) {
+        Some(c) => d.with_help(format!("did you mean `{c}`?")),
+        None => d,
+    }
+}
+
 fn check_sites(
     sites: &[Site],
     hardware: &BTreeMap<String, HardwareProfile>,
@@ -692,44 +704,60 @@ fn check_sites(
             );
         }
         if !regions.contains_key(&site.region) {
-            diags.push(Diagnostic::new(
-                site.source.field("region").clone(),
-                format!(
-                    "unknown region `{}` ({})",
-                    site.region,
-                    names(&mut regions.keys())
+            diags.push(did_you_mean(
+                Diagnostic::new(
+                    site.source.field("region").clone(),
+                    format!(
+                        "unknown region `{}` ({})",
+                        site.region,
+                        names(&mut regions.keys())
+                    ),
                 ),
+                &site.region,
+                regions.keys().map(String::as_str),
             ));
         }
         if !hardware.contains_key(&site.hardware) {
-            diags.push(Diagnostic::new(
-                site.source.field("hardware").clone(),
-                format!(
-                    "unknown hardware profile `{}` ({})",
-                    site.hardware,
-                    names(&mut hardware.keys())
+            diags.push(did_you_mean(
+                Diagnostic::new(
+                    site.source.field("hardware").clone(),
+                    format!(
+                        "unknown hardware profile `{}` ({})",
+                        site.hardware,
+                        names(&mut hardware.keys())
+                    ),
                 ),
+                &site.hardware,
+                hardware.keys().map(String::as_str),
             ));
         }
         if !backhaul.contains_key(&site.backhaul) {
-            diags.push(Diagnostic::new(
-                site.source.field("backhaul").clone(),
-                format!(
-                    "unknown backhaul profile `{}` ({})",
-                    site.backhaul,
-                    names(&mut backhaul.keys())
+            diags.push(did_you_mean(
+                Diagnostic::new(
+                    site.source.field("backhaul").clone(),
+                    format!(
+                        "unknown backhaul profile `{}` ({})",
+                        site.backhaul,
+                        names(&mut backhaul.keys())
+                    ),
                 ),
+                &site.backhaul,
+                backhaul.keys().map(String::as_str),
             ));
         }
         match rollout {
             Some(r) if r.waves.iter().any(|w| w.name == site.wave) => {}
-            Some(r) => diags.push(Diagnostic::new(
-                site.source.field("wave").clone(),
-                format!(
-                    "unknown wave `{}` (declared waves: {})",
-                    site.wave,
-                    r.waves.iter().map(|w| w.name.as_str()).collect::<Vec<_>>().join(", ")
+            Some(r) => diags.push(did_you_mean(
+                Diagnostic::new(
+                    site.source.field("wave").clone(),
+                    format!(
+                        "unknown wave `{}` (declared waves: {})",
+                        site.wave,
+                        r.waves.iter().map(|w| w.name.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
                 ),
+                &site.wave,
+                r.waves.iter().map(|w| w.name.as_str()),
             )),
             None => diags.push(
                 Diagnostic::new(

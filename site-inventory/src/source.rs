@@ -345,6 +345,39 @@ pub fn line_col(text: &str, offset: usize) -> (u32, u32) {
     )
 }
 
+/// Syntax errors carry a line and column but not always a byte offset: without one, a snippet
+/// would underline the start of the file instead of the place the parser stopped.
+fn with_offset(mut location: SourceLocation, text: &str) -> SourceLocation {
+    if location.offset == 0 && (location.line, location.column) != (1, 1) {
+        location.offset = offset_of(text, location.line, location.column);
+        let rest = &text[location.offset..];
+        location.len = rest
+            .chars()
+            .next()
+            .filter(|c| *c != '\n')
+            .map_or(0, char::len_utf8);
+    }
+    location
+}
+
+/// The byte offset of a 1-based line and column (in characters), clamped to the text.
+pub fn offset_of(text: &str, line: u32, column: u32) -> usize {
+    let mut offset = 0;
+    for _ in 1..line {
+        match text[offset..].find('\n') {
+            Some(i) => offset += i + 1,
+            None => return text.len(),
+        }
+    }
+    let line_text = &text[offset..];
+    let line_end = line_text.find('\n').unwrap_or(line_text.len());
+    offset
+        + line_text[..line_end]
+            .char_indices()
+            .nth(column.saturating_sub(1) as usize)
+            .map_or(line_end, |(i, _)| i)
+}
+
 /// Parse every document of a YAML stream into located trees.
 ///
 /// Most files (manifests, rendered overlays, inventories) use a plain subset of YAML, which
@@ -375,6 +408,7 @@ pub fn parse_reference(file: &Arc<Path>, text: &str) -> Result<Vec<Located<YamlN
             let location = e
                 .location()
                 .map(|l| SourceLocation::from_saphyr(file, &l))
+                .map(|l| with_offset(l, text))
                 .unwrap_or_else(|| SourceLocation::start_of(file));
             Diagnostic::new(location, yaml_error_message(&e))
         })?;
@@ -531,7 +565,28 @@ pub fn yaml_error_message(e: &serde_saphyr::Error) -> String {
         None => text,
     };
     let first_line = text.lines().next().unwrap_or(text);
-    format!("invalid YAML: {first_line}")
+    let mut message = first_line.to_owned();
+    // The parser's advice to its own callers ("set DuplicateKeyPolicy in Options") means
+    // nothing to someone editing a YAML file.
+    if let Some(i) = message.find(", set ")
+        && message[i..].contains(" in Options")
+    {
+        let end = message[i..]
+            .find(" in Options")
+            .map_or(message.len(), |j| i + j + " in Options".len());
+        let rest = message[end..]
+            .strip_prefix(" if acceptable")
+            .unwrap_or(&message[end..])
+            .to_owned();
+        message = format!("{}{rest}", &message[..i]);
+    }
+    // The location is the diagnostic's own; the text need not repeat it.
+    if let Some(i) = message.rfind(" at line ")
+        && message[i..].contains(", column ")
+    {
+        message.truncate(i);
+    }
+    format!("invalid YAML: {message}")
 }
 
 /// A path relative to `base` when possible, for shorter messages.

@@ -12,7 +12,7 @@ SITES="${1:-10000}"
 SAMPLE="${2:-30}"
 cd "$ROOT"
 EDGEFLEET_ORACLES_ONLY=1 bash scripts/test.sh >/dev/null
-cargo build --release --locked --quiet -p edgefleet -p edgefleet-overlays --example render_fleet
+cargo build --release --locked --quiet -p edgefleet -p kustomize --example render_fleet
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/edgefleet-render-bench.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 "$ROOT/target/release/edgefleet" inventory synth --sites "$SITES" --seed 1 --out "$WORK/inventory" >/dev/null

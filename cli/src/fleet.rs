@@ -8,7 +8,7 @@ use std::sync::Arc;
 use edgefleet_inventory::Fleet;
 use edgefleet_lints::fleet::{FleetSite, RenderedObject};
 use edgefleet_lints::{LintRun, Linter, RunProblem, SiteContext};
-use edgefleet_overlays::render::Renderer;
+use kustomize::Renderer;
 use serde_json::Value;
 
 use crate::config::Config;

@@ -8,7 +8,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use edgefleet_overlays::render::Renderer;
+use kustomize::Renderer;
 use rayon::prelude::*;
 
 use crate::config::Config;
@@ -66,7 +66,7 @@ fn site_overlays(out: &Path, site: &str) -> Result<Vec<PathBuf>, String> {
         .map(|e| e.path())
         .filter(|p| {
             p.is_dir()
-                && edgefleet_overlays::render::kustomization::find_file(p)
+                && kustomize::kustomization::find_file(&kustomize::fs::DiskFs, p)
                     .ok()
                     .flatten()
                     .is_some()

@@ -359,38 +359,8 @@ fn selector_matches(selector: Option<&Value>, params: &Map<String, Value>) -> Re
 
 /// Kubernetes label selector semantics (`matchLabels` and `matchExpressions`, all must hold).
 pub fn label_selector_matches(sel: &Value, labels: &BTreeMap<&str, &str>) -> Result<bool, String> {
-    if let Some(m) = sel.get("matchLabels").and_then(Value::as_object) {
-        for (k, v) in m {
-            if labels.get(k.as_str()).copied() != v.as_str() {
-                return Ok(false);
-            }
-        }
-    }
-    if let Some(exprs) = sel.get("matchExpressions").and_then(Value::as_array) {
-        for e in exprs {
-            let key = e
-                .get("key")
-                .and_then(Value::as_str)
-                .ok_or("matchExpression without key")?;
-            let values: Vec<&str> = e
-                .get("values")
-                .and_then(Value::as_array)
-                .map(|v| v.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            let have = labels.get(key).copied();
-            let ok = match e.get("operator").and_then(Value::as_str) {
-                Some("In") => have.is_some_and(|h| values.contains(&h)),
-                Some("NotIn") => !have.is_some_and(|h| values.contains(&h)),
-                Some("Exists") => have.is_some(),
-                Some("DoesNotExist") => have.is_none(),
-                other => return Err(format!("unknown selector operator {other:?}")),
-            };
-            if !ok {
-                return Ok(false);
-            }
-        }
-    }
-    Ok(true)
+    let sel = kube_basics::selector::LabelSelector::from_value(sel)?;
+    Ok(sel.matches_with(&|k| labels.get(k).map(|v| (*v).to_owned())))
 }
 
 /// Glob as the git files generator uses it: `*` and `?` stay within a path segment, `**` spans

@@ -521,7 +521,7 @@ impl Catalogue {
         let Some(text) = self.render_text(workload, part, ctx)? else {
             return Ok(Vec::new());
         };
-        let docs = match crate::fastyaml::parse_stream(&text) {
+        let docs = match kube_basics::fastyaml::parse_stream(&text) {
             Some(docs) => docs,
             None => parse_rendered(&text).map_err(|err| {
                 let path = self.template_path(workload, part);

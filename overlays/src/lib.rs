@@ -4,9 +4,7 @@
 
 pub mod appset;
 pub mod catalogue;
-pub mod fastyaml;
 pub mod plan;
-pub mod render;
 pub mod tree;
 pub mod write;
 pub mod yaml;

@@ -2,10 +2,10 @@
 //! catalogue renders for a synthetic fleet, and covers nearly all of it.
 
 use edgefleet_overlays::catalogue::{Catalogue, Part, parse_rendered};
-use edgefleet_overlays::fastyaml;
 use edgefleet_overlays::plan::{
     backhaul_context, buffer_for, hardware_context, region_context, site_context, site_workloads,
 };
+use kube_basics::fastyaml;
 use serde_json::json;
 
 #[test]

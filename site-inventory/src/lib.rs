@@ -8,7 +8,7 @@ pub mod load;
 pub mod model;
 pub mod residency;
 mod residency_load;
-pub mod scalar;
+pub use kube_basics::scalar;
 pub mod schema;
 pub mod sizing;
 pub mod source;

@@ -38,6 +38,7 @@
 //! | namespace-basic | namespace on namespaced objects only; RoleBinding/ClusterRoleBinding subjects |
 //! | namespace-overrides-existing | namespace replaces an existing one; Namespace and ClusterRole untouched |
 //! | namespace-nested-overlay | namespace set in base and overlay |
+//! | namespace-version-sensitive-kinds | namespace: cluster scope by apiVersion and kind, as Kustomize's built-in schema knows it |
 //! | nameprefix-suffix-basic | namePrefix + nameSuffix |
 //! | nameprefix-pod-spec-references | prefix with ConfigMap/Secret/ServiceAccount/PVC references in a pod spec |
 //! | namesuffix-pod-spec-references | suffix with the same references |
@@ -151,6 +152,10 @@ const CASES: &[(&str, &str)] = &[
     ("namespace-basic", "namespace, subjects"),
     ("namespace-overrides-existing", "namespace"),
     ("namespace-nested-overlay", "namespace"),
+    (
+        "namespace-version-sensitive-kinds",
+        "namespace: cluster scope by apiVersion and kind as Kustomize's schema knows it (admission policies, DeviceClass, FlowSchema v1 namespaced)",
+    ),
     ("nameprefix-suffix-basic", "namePrefix, nameSuffix"),
     (
         "nameprefix-pod-spec-references",
@@ -378,7 +383,7 @@ fn kubectl_kustomize(kubectl: &Path, dir: &Path) -> Result<Vec<u8>, String> {
 }
 
 /// `edgefleet render <dir>` (the binary, as users run it). To compare the library instead, swap
-/// the body for `edgefleet_overlays::render::build_yaml(dir)`.
+/// the body for `kustomize::build_yaml(dir)`.
 fn edgefleet_render(dir: &Path) -> Run {
     run_with_timeout(
         Command::new(edgefleet_bin()).arg("render").arg(dir),
@@ -642,4 +647,140 @@ fn edgefleet_render_matches_kubectl_kustomize() {
     );
     eprint!("{summary}");
     assert!(failures.is_empty(), "{report}{summary}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The renderer library over other filesystems, and its table of cluster-scoped kinds
+
+/// Copies a case folder into a [`kustomize::fs::MemoryFs`] under `/case`, symlinks as symlinks.
+fn memory_copy(dir: &Path) -> kustomize::fs::MemoryFs {
+    fn walk(fs: &mut kustomize::fs::MemoryFs, dir: &Path, to: &Path) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let path = e.path();
+            let dest = to.join(e.file_name());
+            let kind = e.file_type().unwrap();
+            if kind.is_symlink() {
+                fs.add_symlink(&dest, std::fs::read_link(&path).unwrap());
+            } else if kind.is_dir() {
+                fs.add_dir(&dest);
+                walk(fs, &path, &dest);
+            } else {
+                fs.add_file(&dest, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut fs = kustomize::fs::MemoryFs::new();
+    walk(&mut fs, dir, Path::new("/case"));
+    fs
+}
+
+/// Every fixture that kubectl builds renders to the same bytes from memory as kubectl prints from
+/// disk; every error case is refused from memory too.
+#[test]
+fn in_memory_render_matches_kubectl_kustomize() {
+    let Some(kubectl) = require_kubectl() else {
+        return;
+    };
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for case in fixture_cases() {
+        let ours =
+            kustomize::Renderer::with_fs(memory_copy(&case.dir)).build_yaml(Path::new("/case"));
+        match (&case.expect_error, ours) {
+            (None, Ok(yaml)) => {
+                let want = kubectl_kustomize(&kubectl, &case.dir)
+                    .unwrap_or_else(|e| panic!("{}: kubectl fails: {e}", case.name));
+                if yaml.as_bytes() != want {
+                    failures.push(format!(
+                        "{}: {}",
+                        case.name,
+                        first_difference(&String::from_utf8_lossy(&want), &yaml)
+                    ));
+                }
+            }
+            (None, Err(e)) => failures.push(format!("{}: refused from memory: {e}", case.name)),
+            (Some(_), Ok(_)) => {
+                failures.push(format!("{}: error case renders from memory", case.name))
+            }
+            (Some(_), Err(_)) => {}
+        }
+        checked += 1;
+    }
+    assert!(checked >= 60, "only {checked} cases");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// `kube_basics::kinds` answers, for every group, kind and version of its table (and versions it
+/// does not list), what the pinned kubectl's Kustomize does under `namespace:`.
+#[test]
+fn the_cluster_scoped_table_matches_kubectl_kustomize() {
+    let Some(kubectl) = require_kubectl() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut stream = String::new();
+    let mut objects = Vec::new();
+    for c in kube_basics::kinds::CLUSTER_SCOPED {
+        for version in ["v1", "v1beta1", "v1beta2", "v1alpha1"] {
+            let api_version = if c.group.is_empty() {
+                version.to_owned()
+            } else {
+                format!("{}/{version}", c.group)
+            };
+            let name = format!("o{}", objects.len());
+            stream.push_str(&format!(
+                "---\napiVersion: {api_version}\nkind: {}\nmetadata:\n  name: {name}\n",
+                c.kind
+            ));
+            objects.push((name, api_version, c.kind));
+        }
+    }
+    // A few kinds whose name is a cluster-scoped kind's, in another group.
+    for (i, (api_version, kind)) in [
+        ("apps/v1", "Namespace"),
+        ("example.com/v1", "ClusterRole"),
+        ("v1", "ConfigMap"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let name = format!("x{i}");
+        stream.push_str(&format!(
+            "---\napiVersion: {api_version}\nkind: {kind}\nmetadata:\n  name: {name}\n"
+        ));
+        objects.push((name, api_version.to_owned(), kind));
+    }
+    std::fs::write(dir.path().join("objects.yaml"), &stream).unwrap();
+    std::fs::write(
+        dir.path().join("kustomization.yaml"),
+        "namespace: probe\nresources:\n- objects.yaml\n",
+    )
+    .unwrap();
+    let out = kubectl_kustomize(&kubectl, dir.path()).expect("kubectl builds the probe");
+    let docs: Vec<serde_json::Value> =
+        serde_saphyr::from_multiple(&String::from_utf8(out).unwrap()).unwrap();
+    let mut wrong = Vec::new();
+    for (name, api_version, kind) in &objects {
+        // kustomize renames a v1 Namespace to the namespace; find objects by apiVersion, kind
+        // and name (or, for that one, by apiVersion and kind).
+        let doc = docs
+            .iter()
+            .find(|d| {
+                d["apiVersion"] == api_version.as_str()
+                    && d["kind"] == *kind
+                    && (d["metadata"]["name"] == name.as_str()
+                        || (*kind == "Namespace" && api_version == "v1"))
+            })
+            .unwrap_or_else(|| panic!("{api_version} {kind} {name} missing from kubectl's output"));
+        let kubectl_says = doc["metadata"].get("namespace").is_none();
+        let table_says = kube_basics::kinds::kustomize_cluster_scoped(api_version, kind);
+        if kubectl_says != table_says {
+            wrong.push(format!(
+                "{api_version} {kind}: kubectl cluster-scoped={kubectl_says}, table={table_says}"
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

@@ -1,4 +1,4 @@
-//! The renderer's YAML emitter (`edgefleet_overlays::render::emit`) against the real
+//! The renderer's YAML emitter (`kustomize::emit`) against the real
 //! `kubectl kustomize`: for thousands of generated strings, keys, numbers and shapes, the bytes
 //! kustomize prints for an object must be the bytes the emitter prints for it.
 //!
@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use edgefleet_e2e::{kustomize_build, require_kubectl};
-use edgefleet_overlays::render::emit::{emit_stream, find_unprintable, kustomize_timestamp};
+use kustomize::emit::{emit_stream, find_unprintable, kustomize_timestamp};
 use serde_json::{Map, Value, json};
 
 // ---------------------------------------------------------------------------------------------

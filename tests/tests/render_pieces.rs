@@ -1,7 +1,7 @@
 //! The renderer's pieces (strategic merge and JSON 6902 patches, ConfigMap/Secret generators with
 //! their hash suffix, replacements) against the real `kubectl kustomize`: each case is a small
 //! kustomization written to a temp folder; kubectl renders it, and the same inputs go through
-//! `edgefleet_overlays::render::{patch, generate, replace}`; the objects must be equal (as JSON
+//! `kustomize::{patch, generate, replace}`; the objects must be equal (as JSON
 //! values; the generated names, hash suffix included, exactly). Error cases must fail in both.
 //! Under `CI=true` a missing kubectl fails these tests (see `require_kubectl`).
 
@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use edgefleet_e2e::{kustomize_build, parse_stream, require_kubectl};
-use edgefleet_overlays::render::{Origin, RenderError, Resource, generate, patch, replace};
+use kustomize::{Origin, RenderError, Resource, generate, patch, replace};
 use serde_json::Value;
 
 /// Writes `files` (name → text, sub-folders allowed) under a fresh temp folder.

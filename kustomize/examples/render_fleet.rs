@@ -1,14 +1,14 @@
 //! Benchmark: render every site overlay of a generated tree in-process, then `kubectl kustomize`
 //! on a sample of the same overlays, and print the per-overlay ratio.
 //!
-//! `cargo run --release -p edgefleet-overlays --example render_fleet -- OUT_DIR [KUBECTL] [SAMPLE]`
+//! `cargo run --release -p kustomize --example render_fleet -- OUT_DIR [KUBECTL] [SAMPLE]`
 //! (`bench/render.sh` prepares a 10,000-site fleet and runs this.)
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use edgefleet_overlays::render::Renderer;
+use kustomize::Renderer;
 use rayon::prelude::*;
 
 // The same allocator as the `edgefleet` binary, so the figures are the command's.

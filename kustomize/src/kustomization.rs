@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use super::RenderError;
+use super::fs::FileSystem;
 
 /// The names kustomize accepts for a kustomization file, in the order it looks for them.
 pub const FILE_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
@@ -137,11 +138,11 @@ pub struct Kustomization {
 
 /// The kustomization file of `dir`, if it has one. Several candidates is an error, as in
 /// kustomize.
-pub fn find_file(dir: &Path) -> Result<Option<PathBuf>, RenderError> {
+pub fn find_file(fs: &dyn FileSystem, dir: &Path) -> Result<Option<PathBuf>, RenderError> {
     let mut found: Vec<PathBuf> = Vec::new();
     for name in FILE_NAMES {
         let p = dir.join(name);
-        if p.is_file() {
+        if fs.is_file(&p) {
             found.push(p);
         }
     }
@@ -204,8 +205,8 @@ fn unsupported_reason(field: &str) -> Option<&'static str> {
 
 impl Kustomization {
     /// Reads and parses the kustomization file of `dir` (none there is an error naming `dir`).
-    pub fn load(dir: &Path) -> Result<Kustomization, RenderError> {
-        let Some(file) = find_file(dir)? else {
+    pub fn load(fs: &dyn FileSystem, dir: &Path) -> Result<Kustomization, RenderError> {
+        let Some(file) = find_file(fs, dir)? else {
             return Err(RenderError::Build {
                 path: dir.to_path_buf(),
                 message: format!(
@@ -214,7 +215,7 @@ impl Kustomization {
                 ),
             });
         };
-        let text = std::fs::read_to_string(&file).map_err(|source| RenderError::Io {
+        let text = fs.read_to_string(&file).map_err(|source| RenderError::Io {
             path: file.clone(),
             source,
         })?;
@@ -230,7 +231,7 @@ impl Kustomization {
                 message: "the kustomization file is empty (kustomize refuses it too)".into(),
             });
         } else {
-            match crate::fastyaml::parse_stream(text).as_deref() {
+            match kube_basics::fastyaml::parse_stream(text).as_deref() {
                 Some([one]) => one.clone(),
                 _ => serde_saphyr::from_str_with_options(text, parse_options())
                     .map_err(|e| yaml_error(file, &e))?,

@@ -108,7 +108,7 @@ fn permute(items: &mut Vec<Resource>, order: &[usize]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::Origin;
+    use crate::Origin;
     use serde_json::json;
     use std::path::Path;
     use std::sync::Arc;

@@ -23,7 +23,7 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value};
 
-use super::patch::{Selector, is_cluster_scoped};
+use super::patch::Selector;
 use super::{RenderError, Resource};
 
 fn err(message: impl Into<String>) -> RenderError {
@@ -133,7 +133,7 @@ impl IdSel {
             return false;
         }
         let effective = |ns: Option<&str>| -> String {
-            if is_cluster_scoped(r.kind()) {
+            if r.is_cluster_scoped() {
                 String::new()
             } else {
                 ns.filter(|n| !n.is_empty()).unwrap_or("default").to_owned()
@@ -628,7 +628,7 @@ fn set_value(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::Origin;
+    use crate::Origin;
     use serde_json::json;
     use std::path::Path;
     use std::sync::Arc;

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::fs::FileSystem;
 use super::kustomization::{parse_options, yaml_error};
 use super::{Origin, RenderError, Resource};
 
@@ -46,8 +47,9 @@ pub type Resolver<'a> = &'a dyn Fn(&Path, &str) -> std::io::Result<(PathBuf, boo
 
 /// The uncached [`Resolver`].
 pub fn fs_resolver(root: &Path, entry: &str) -> std::io::Result<(PathBuf, bool)> {
-    let real = std::fs::canonicalize(root.join(entry))?;
-    let is_dir = real.is_dir();
+    let disk = super::fs::DiskFs;
+    let real = disk.canonicalize(&root.join(entry))?;
+    let is_dir = disk.is_dir(&real);
     Ok((real, is_dir))
 }
 
@@ -163,23 +165,23 @@ fn check_under_root(
 }
 
 /// Reads a text file (bounded size, UTF-8).
-pub fn read_text(path: &Path) -> Result<String, RenderError> {
+pub fn read_text(fs: &dyn FileSystem, path: &Path) -> Result<String, RenderError> {
     let io = |source| RenderError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let meta = std::fs::metadata(path).map_err(io)?;
-    if meta.len() > MAX_FILE_BYTES {
+    let len = fs.file_len(path).map_err(io)?;
+    if len > MAX_FILE_BYTES {
         return Err(RenderError::Build {
             path: path.to_path_buf(),
             message: format!(
                 "file is {} bytes, more than the {} MiB the renderer reads",
-                meta.len(),
+                len,
                 MAX_FILE_BYTES >> 20
             ),
         });
     }
-    std::fs::read_to_string(path).map_err(io)
+    fs.read_to_string(path).map_err(io)
 }
 
 /// The documents of a YAML stream; empty documents are dropped.
@@ -187,7 +189,7 @@ pub fn parse_documents(path: &Path, text: &str) -> Result<Vec<Value>, RenderErro
     // The fast reader takes the unambiguous subset of YAML (what generated overlays hold) and
     // answers `None` for anything else (anchors, tags, doubtful scalars, duplicate keys), which
     // serde-saphyr then reads, with its budget and its error messages.
-    let mut docs: Vec<Value> = match crate::fastyaml::parse_stream(text) {
+    let mut docs: Vec<Value> = match kube_basics::fastyaml::parse_stream(text) {
         Some(docs) => docs,
         None => serde_saphyr::from_multiple_with_options(text, parse_options())
             .map_err(|e| yaml_error(path, &e))?,
@@ -299,10 +301,10 @@ fn retype_timestamps(path: &Path, text: &str, docs: &mut [Value]) -> Result<(), 
         return Ok(());
     }
     for (d, keys, ts) in fixes {
-        let ptr: String = keys
-            .iter()
-            .map(|k| format!("/{}", k.replace('~', "~0").replace('/', "~1")))
-            .collect();
+        let mut ptr = String::new();
+        for k in &keys {
+            kube_basics::pointer::push(&mut ptr, k);
+        }
         if let Some(v) = docs[d].pointer_mut(&ptr)
             && v.is_string()
         {

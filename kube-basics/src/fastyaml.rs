@@ -8,7 +8,7 @@
 //! reference parser, which then decides (and words any error). A test checks that both agree on
 //! every document the default catalogue renders for a synthetic fleet.
 
-use edgefleet_inventory::scalar::{PlainScalar, resolve_plain};
+use crate::scalar::{PlainScalar, resolve_plain};
 use serde_json::{Map, Number, Value};
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::TScalarStyle;
@@ -114,7 +114,7 @@ mod tests {
     }
 
     // Scalar typing is shared with the located reader and tested with it
-    // (`edgefleet_inventory::scalar`); these cases cover this reader's own structure handling.
+    // ([`crate::scalar`]); these cases cover this reader's own structure handling.
     #[test]
     fn agrees_with_the_reference_parser_where_it_answers() {
         let cases = [

@@ -65,7 +65,7 @@ fn fleet_with_a_site_missing_from_the_inventory(dir: &Path) -> (PathBuf, PathBuf
 #[test]
 fn a_site_that_cannot_be_linted_is_in_every_format() {
     let tmp = scratch();
-    let (out, inventory) = fleet_with_a_site_missing_from_the_inventory(tmp.path());
+    fleet_with_a_site_missing_from_the_inventory(tmp.path());
     let why = "site `fab-linz-02` is not in the inventory";
     for format in FORMATS {
         let o = edgefleet_in(

@@ -195,10 +195,9 @@ fn main() -> ExitCode {
             | Command::Render(_)
             | Command::Appset { .. }
             | Command::Sign { .. }
-    ) {
-        if let Some(note) = config.describe() {
-            output::note(note);
-        }
+    ) && let Some(note) = config.describe()
+    {
+        output::note(note);
     }
     let code = match cli.command {
         Command::Validate { inventory } => generate::validate(&config, inventory),

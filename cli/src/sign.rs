@@ -15,7 +15,7 @@ pub fn verify(config: &Config, image: &str) -> u8 {
             return exit::INPUT;
         }
         Err(e) => {
-            crate::output::error(e.to_string());
+            crate::output::error(&e);
             return exit::INPUT;
         }
     };

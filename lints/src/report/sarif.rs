@@ -114,10 +114,10 @@ pub fn artifact_uri(path: &Path, cwd: Option<&Path>) -> Option<(String, bool)> {
     if path.is_relative() {
         return Some((encode_path(path), true));
     }
-    if let Some(rest) = cwd.and_then(|c| path.strip_prefix(c).ok()) {
-        if !rest.as_os_str().is_empty() {
-            return Some((encode_path(rest), true));
-        }
+    if let Some(rest) = cwd.and_then(|c| path.strip_prefix(c).ok())
+        && !rest.as_os_str().is_empty()
+    {
+        return Some((encode_path(rest), true));
     }
     Some((file_uri(path, false), false))
 }

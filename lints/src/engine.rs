@@ -28,10 +28,17 @@ pub const STDIN_NAME: &str = "<stdin>";
 /// A configuration the engine cannot use.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("[lint.rules]: unknown rule `{0}` (see `edgefleet explain --list`)")]
+    #[error("[lint.rules]: unknown rule `{id}`{hint}; `edgefleet explain --list` lists them", id = .0, hint = did_you_mean(.0))]
     UnknownRule(String),
     #[error("[lint] exclude: invalid glob `{0}`: {1}")]
     BadGlob(String, String),
+}
+
+/// ` (did you mean `x`?)` when a known rule id is close to `id`.
+pub fn did_you_mean(id: &str) -> String {
+    rules::suggest(id)
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default()
 }
 
 /// A path given on the command line that does not exist or cannot be listed.
@@ -80,6 +87,34 @@ impl Source {
     }
 }
 
+/// A problem that stopped part of a run without being any rule's finding: a site missing from
+/// the inventory, an unreadable `site.json`, an overlay that does not render. Every report
+/// carries it (the run is incomplete) and the run exits 2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunProblem {
+    /// The file the problem is about, when there is one.
+    pub file: Option<PathBuf>,
+    pub message: String,
+}
+
+impl RunProblem {
+    pub fn new(file: Option<PathBuf>, message: impl Into<String>) -> Self {
+        Self {
+            file,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for RunProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.file {
+            Some(file) => write!(f, "{}: {}", file.display(), self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
 /// Everything one lint run found.
 #[derive(Debug, Default)]
 pub struct LintRun {
@@ -93,6 +128,10 @@ pub struct LintRun {
     pub input_errors: usize,
     /// The text of every file read, for source snippets.
     pub sources: BTreeMap<Arc<Path>, Arc<str>>,
+    /// Every file the run linted (read or not), for reports that list clean files too.
+    pub linted: BTreeSet<Arc<Path>>,
+    /// Problems that stopped part of the run (see [`RunProblem`]).
+    pub problems: Vec<RunProblem>,
 }
 
 impl LintRun {
@@ -103,10 +142,15 @@ impl LintRun {
             .count()
     }
 
-    /// The process exit code: 2 when an input could not be read, 1 when a finding is at or
-    /// above `fail_level`, 0 otherwise.
+    /// Inputs that could not be read or parsed plus problems that stopped part of the run.
+    pub fn incomplete(&self) -> usize {
+        self.input_errors + self.problems.len()
+    }
+
+    /// The process exit code: 2 when an input could not be read or part of the run was
+    /// stopped, 1 when a finding is at or above `fail_level`, 0 otherwise.
     pub fn exit_code(&self, fail_level: Severity) -> u8 {
-        if self.input_errors > 0 {
+        if self.incomplete() > 0 {
             2
         } else if self.findings.iter().any(|f| f.severity >= fail_level) {
             1
@@ -283,6 +327,7 @@ impl Linter {
             })
             .collect();
         for (file, text, docs) in parsed {
+            run.linted.insert(file.clone());
             if let Some(text) = text {
                 run.sources.insert(file.clone(), Arc::from(text));
             }
@@ -468,7 +513,10 @@ impl Linter {
                 ignored.insert(id.to_owned());
             } else {
                 problem(
-                    format!("{IGNORE_ANNOTATION} names unknown rule `{id}`"),
+                    format!(
+                        "{IGNORE_ANNOTATION} names unknown rule `{id}`{}",
+                        did_you_mean(id)
+                    ),
                     "see `edgefleet explain --list` for rule ids",
                 );
             }

@@ -28,5 +28,5 @@ pub mod fleet;
 pub mod report;
 
 pub use config::LintConfig;
-pub use engine::{LintRun, Linter, Source};
+pub use engine::{LintRun, Linter, RunProblem, Source};
 pub use site::SiteContext;

@@ -227,8 +227,7 @@ fn read_file(path: &Path) -> FileEntries {
             match (key.as_str(), section) {
                 ("hardware" | "backhaul" | "regions", Value::Object(items)) => {
                     for (name, v) in items {
-                        let pointer =
-                            format!("/{key}/{}", name.replace('~', "~0").replace('/', "~1"));
+                        let pointer = format!("/{key}/{}", kube_basics::pointer::escape(&name));
                         let kind = match key.as_str() {
                             "hardware" => EntryKind::Hardware(name),
                             "backhaul" => EntryKind::Backhaul(name),
@@ -288,9 +287,9 @@ fn read_file(path: &Path) -> FileEntries {
 
 pub(crate) fn csv_column_for(path: &str) -> String {
     if let Some(k) = path.strip_prefix("labels/") {
-        format!("label.{}", k.replace("~1", "/").replace("~0", "~"))
+        format!("label.{}", kube_basics::pointer::unescape(k))
     } else if let Some(k) = path.strip_prefix("annotations/") {
-        format!("annotation.{}", k.replace("~1", "/").replace("~0", "~"))
+        format!("annotation.{}", kube_basics::pointer::unescape(k))
     } else if let Some(k) = path.strip_prefix("overrides/") {
         let workload = k.split('/').next().unwrap_or(k);
         format!("upstream_kbps.{workload}")
@@ -659,6 +658,18 @@ fn site_from(entry: Entry, loc: SourceLocation) -> Site {
     }
 }
 
+/// Adds `did you mean `x`?` when a known name is close to the misspelt one.
+fn did_you_mean<'a>(
+    d: Diagnostic,
+    name: &str,
+    known: impl IntoIterator<Item = &'a str>,
+) -> Diagnostic {
+    match crate::diagnostic::closest(name, known) {
+        Some(c) => d.with_help(format!("did you mean `{c}`?")),
+        None => d,
+    }
+}
+
 fn check_sites(
     sites: &[Site],
     hardware: &BTreeMap<String, HardwareProfile>,
@@ -692,44 +703,60 @@ fn check_sites(
             );
         }
         if !regions.contains_key(&site.region) {
-            diags.push(Diagnostic::new(
-                site.source.field("region").clone(),
-                format!(
-                    "unknown region `{}` ({})",
-                    site.region,
-                    names(&mut regions.keys())
+            diags.push(did_you_mean(
+                Diagnostic::new(
+                    site.source.field("region").clone(),
+                    format!(
+                        "unknown region `{}` ({})",
+                        site.region,
+                        names(&mut regions.keys())
+                    ),
                 ),
+                &site.region,
+                regions.keys().map(String::as_str),
             ));
         }
         if !hardware.contains_key(&site.hardware) {
-            diags.push(Diagnostic::new(
-                site.source.field("hardware").clone(),
-                format!(
-                    "unknown hardware profile `{}` ({})",
-                    site.hardware,
-                    names(&mut hardware.keys())
+            diags.push(did_you_mean(
+                Diagnostic::new(
+                    site.source.field("hardware").clone(),
+                    format!(
+                        "unknown hardware profile `{}` ({})",
+                        site.hardware,
+                        names(&mut hardware.keys())
+                    ),
                 ),
+                &site.hardware,
+                hardware.keys().map(String::as_str),
             ));
         }
         if !backhaul.contains_key(&site.backhaul) {
-            diags.push(Diagnostic::new(
-                site.source.field("backhaul").clone(),
-                format!(
-                    "unknown backhaul profile `{}` ({})",
-                    site.backhaul,
-                    names(&mut backhaul.keys())
+            diags.push(did_you_mean(
+                Diagnostic::new(
+                    site.source.field("backhaul").clone(),
+                    format!(
+                        "unknown backhaul profile `{}` ({})",
+                        site.backhaul,
+                        names(&mut backhaul.keys())
+                    ),
                 ),
+                &site.backhaul,
+                backhaul.keys().map(String::as_str),
             ));
         }
         match rollout {
             Some(r) if r.waves.iter().any(|w| w.name == site.wave) => {}
-            Some(r) => diags.push(Diagnostic::new(
-                site.source.field("wave").clone(),
-                format!(
-                    "unknown wave `{}` (declared waves: {})",
-                    site.wave,
-                    r.waves.iter().map(|w| w.name.as_str()).collect::<Vec<_>>().join(", ")
+            Some(r) => diags.push(did_you_mean(
+                Diagnostic::new(
+                    site.source.field("wave").clone(),
+                    format!(
+                        "unknown wave `{}` (declared waves: {})",
+                        site.wave,
+                        r.waves.iter().map(|w| w.name.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
                 ),
+                &site.wave,
+                r.waves.iter().map(|w| w.name.as_str()),
             )),
             None => diags.push(
                 Diagnostic::new(

@@ -221,7 +221,10 @@ impl YamlDocument {
     pub fn locate_key(&self, pointer: &str) -> SourceLocation {
         let tokens: Vec<String> = pointer_tokens(pointer).collect();
         if let Some((last, parent)) = tokens.split_last() {
-            let parent_ptr: String = parent.iter().map(|t| format!("/{}", escape(t))).collect();
+            let parent_ptr: String = parent
+                .iter()
+                .map(|t| format!("/{}", kube_basics::pointer::escape(t)))
+                .collect();
             if let Some(YamlNode::Map(entries)) = self.node_at(&parent_ptr).map(|n| &n.value)
                 && let Some((key, _)) = entries.iter().find(|(k, _)| &k.value == last)
             {
@@ -244,16 +247,9 @@ impl YamlDocument {
     }
 }
 
-fn escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
-}
-
 /// The unescaped reference tokens of a JSON pointer (RFC 6901).
 pub fn pointer_tokens(pointer: &str) -> impl Iterator<Item = String> + '_ {
-    pointer
-        .split('/')
-        .skip(1)
-        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+    kube_basics::pointer::tokens(pointer)
 }
 
 fn node_to_json(node: &YamlNode) -> serde_json::Value {
@@ -345,6 +341,39 @@ pub fn line_col(text: &str, offset: usize) -> (u32, u32) {
     )
 }
 
+/// Syntax errors carry a line and column but not always a byte offset: without one, a snippet
+/// would underline the start of the file instead of the place the parser stopped.
+fn with_offset(mut location: SourceLocation, text: &str) -> SourceLocation {
+    if location.offset == 0 && (location.line, location.column) != (1, 1) {
+        location.offset = offset_of(text, location.line, location.column);
+        let rest = &text[location.offset..];
+        location.len = rest
+            .chars()
+            .next()
+            .filter(|c| *c != '\n')
+            .map_or(0, char::len_utf8);
+    }
+    location
+}
+
+/// The byte offset of a 1-based line and column (in characters), clamped to the text.
+pub fn offset_of(text: &str, line: u32, column: u32) -> usize {
+    let mut offset = 0;
+    for _ in 1..line {
+        match text[offset..].find('\n') {
+            Some(i) => offset += i + 1,
+            None => return text.len(),
+        }
+    }
+    let line_text = &text[offset..];
+    let line_end = line_text.find('\n').unwrap_or(line_text.len());
+    offset
+        + line_text[..line_end]
+            .char_indices()
+            .nth(column.saturating_sub(1) as usize)
+            .map_or(line_end, |(i, _)| i)
+}
+
 /// Parse every document of a YAML stream into located trees.
 ///
 /// Most files (manifests, rendered overlays, inventories) use a plain subset of YAML, which
@@ -375,6 +404,7 @@ pub fn parse_reference(file: &Arc<Path>, text: &str) -> Result<Vec<Located<YamlN
             let location = e
                 .location()
                 .map(|l| SourceLocation::from_saphyr(file, &l))
+                .map(|l| with_offset(l, text))
                 .unwrap_or_else(|| SourceLocation::start_of(file));
             Diagnostic::new(location, yaml_error_message(&e))
         })?;
@@ -531,7 +561,28 @@ pub fn yaml_error_message(e: &serde_saphyr::Error) -> String {
         None => text,
     };
     let first_line = text.lines().next().unwrap_or(text);
-    format!("invalid YAML: {first_line}")
+    let mut message = first_line.to_owned();
+    // The parser's advice to its own callers ("set DuplicateKeyPolicy in Options") means
+    // nothing to someone editing a YAML file.
+    if let Some(i) = message.find(", set ")
+        && message[i..].contains(" in Options")
+    {
+        let end = message[i..]
+            .find(" in Options")
+            .map_or(message.len(), |j| i + j + " in Options".len());
+        let rest = message[end..]
+            .strip_prefix(" if acceptable")
+            .unwrap_or(&message[end..])
+            .to_owned();
+        message = format!("{}{rest}", &message[..i]);
+    }
+    // The location is the diagnostic's own; the text need not repeat it.
+    if let Some(i) = message.rfind(" at line ")
+        && message[i..].contains(", column ")
+    {
+        message.truncate(i);
+    }
+    format!("invalid YAML: {message}")
 }
 
 /// A path relative to `base` when possible, for shorter messages.

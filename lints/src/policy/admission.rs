@@ -35,7 +35,6 @@ use super::{PolicyError, PolicyRule, Verdict, located};
 use crate::finding::{Level, Severity};
 use crate::manifest::Manifest;
 use crate::rules::residency::missing_egress_policy::selects;
-use crate::rules::security::default_namespace::CLUSTER_SCOPED;
 
 const API_GROUP: &str = "admissionregistration.k8s.io/";
 
@@ -444,7 +443,7 @@ impl AdmissionPolicies {
             .pointer("/metadata/namespace")
             .and_then(Value::as_str)
             .unwrap_or("");
-        let cluster_scoped = CLUSTER_SCOPED.contains(&m.kind());
+        let cluster_scoped = kube_basics::kinds::is_cluster_scoped_api(m.api_version(), m.kind());
         let ns_object = if cluster_scoped || namespace.is_empty() {
             None
         } else {
@@ -562,7 +561,7 @@ impl AdmissionPolicies {
                     .pointer("/metadata/namespace")
                     .and_then(Value::as_str)
                     .unwrap_or("");
-                CLUSTER_SCOPED.contains(&kind.as_str())
+                kube_basics::kinds::is_cluster_scoped_api(api, kind)
                     || namespace.is_empty()
                     || ns == namespace
                     || ns.is_empty()

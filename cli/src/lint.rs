@@ -318,7 +318,7 @@ pub fn explain(config: &Config, args: ExplainArgs) -> u8 {
             let level = config
                 .lint
                 .rules
-                .get(&rule.id)
+                .get(rule.id)
                 .copied()
                 .unwrap_or(rule.default_level);
             let changed = if level == rule.default_level {

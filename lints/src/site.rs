@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use edgefleet_inventory::{BackhaulProfile, HardwareProfile, PlatformProfile, Region, Residency};
+use edgefleet_inventory::{BackhaulProfile, HardwareProfile, Region, Residency};
 
 /// A site and its profiles, from the inventory: the context fleet-aware rules judge objects in.
 #[derive(Debug, Clone)]
@@ -13,9 +13,10 @@ pub struct SiteContext {
     pub region: Region,
     pub hardware: HardwareProfile,
     pub backhaul: BackhaulProfile,
-    /// The site's platform (distribution, RuntimeClasses, identity); `None` when the inventory
-    /// declares none, and the `platform/*` rules do not judge the site.
-    pub platform: Option<PlatformProfile>,
+    /// The rollout wave the site is in (`canary`, `main`, ...).
+    pub wave: String,
+    /// The site's labels from the inventory.
+    pub labels: BTreeMap<String, String>,
     /// The fleet's residency zones, endpoint catalogue and data-class policy.
     pub residency: Arc<Residency>,
     /// Overlay folder of the site (a workload, `telemetry-collector`) → the ApplicationSets of

@@ -4,14 +4,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use edgefleet_inventory::{
-    BackhaulProfile, Diagnostic, Diagnostics, Fleet, HardwareProfile, OutageBuffer,
-    PlatformProfile, Region, RuntimeKind, Site,
+    BackhaulProfile, Diagnostic, Diagnostics, Fleet, HardwareProfile, OutageBuffer, Region, Site,
 };
 use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 
 use crate::appset::{self, ArgoSettings};
 use crate::catalogue::{Catalogue, CatalogueError, Part, WorkloadMeta};
+use crate::layout;
+use crate::site_json::SiteJson;
 use crate::tree::OutputTree;
 use crate::yaml::to_yaml;
 
@@ -62,14 +63,13 @@ pub enum PlanError {
 
 /// Where a site's folder is, relative to the output root.
 pub fn site_dir(site: &Site) -> String {
-    format!("sites/{}/{}", site.region, site.id)
+    layout::site_dir(&site.region, &site.id)
 }
 
-/// The workloads a site runs, in catalogue order: those it lists, or every workload that is not
-/// opt-in.
+/// The workloads a site runs, in catalogue order.
 pub fn site_workloads<'c>(site: &Site, catalogue: &'c Catalogue) -> Vec<&'c WorkloadMeta> {
     match &site.workloads {
-        None => catalogue.workloads().filter(|w| !w.opt_in).collect(),
+        None => catalogue.workloads().collect(),
         Some(names) => catalogue
             .workloads()
             .filter(|w| names.iter().any(|n| n == &w.name))
@@ -229,7 +229,7 @@ fn plan_base(
     workload: &str,
 ) -> Result<(), PlanError> {
     let docs = catalogue.render(workload, Part::Base, &json!({}))?;
-    let dir = format!("bases/{workload}");
+    let dir = layout::base_dir(workload);
     let mut taken = BTreeSet::new();
     let mut resources = Vec::new();
     for doc in &docs {
@@ -242,7 +242,10 @@ fn plan_base(
         "kind": "Kustomization",
         "resources": resources,
     });
-    tree.insert(format!("{dir}/kustomization.yaml"), to_yaml(&kustomization));
+    tree.insert(
+        format!("{dir}/{}", layout::KUSTOMIZATION),
+        to_yaml(&kustomization),
+    );
     Ok(())
 }
 
@@ -259,7 +262,7 @@ fn plan_component(
     if docs.is_empty() {
         return Ok(false);
     }
-    let dir = format!("components/{}/{profile}/{workload}", part.as_str());
+    let dir = layout::component_dir(part.as_str(), profile, workload);
     let mut taken = BTreeSet::new();
     let mut patches = Vec::new();
     for doc in &docs {
@@ -272,7 +275,10 @@ fn plan_component(
         "kind": "Component",
         "patches": patches,
     });
-    tree.insert(format!("{dir}/kustomization.yaml"), to_yaml(&component));
+    tree.insert(
+        format!("{dir}/{}", layout::KUSTOMIZATION),
+        to_yaml(&component),
+    );
     Ok(true)
 }
 
@@ -286,7 +292,6 @@ fn plan_site(
     let hardware = fleet.hardware_of(site);
     let backhaul = fleet.backhaul_of(site);
     let region = fleet.region_of(site);
-    let dir = site_dir(site);
     let mut tree = OutputTree::new();
     let workloads = site_workloads(site, catalogue);
     let mut site_ctx = json!({
@@ -294,10 +299,6 @@ fn plan_site(
         "hardware": hardware_context(hardware),
         "backhaul": backhaul_context(backhaul),
         "region": region_context(region),
-        "platform": fleet
-            .platform_of(site)
-            .map(|p| platform_context(p, hardware))
-            .unwrap_or(Value::Null),
         "buffer": Value::Null,
     });
     for w in &workloads {
@@ -306,13 +307,17 @@ fn plan_site(
         let patches = catalogue.render(&w.name, Part::Site, &site_ctx)?;
         let kustomization = site_kustomization(site, w, components, &patches);
         tree.insert(
-            format!("{dir}/{}/kustomization.yaml", w.name),
+            format!(
+                "{}/{}",
+                layout::overlay_dir(&site.region, &site.id, &w.name),
+                layout::KUSTOMIZATION
+            ),
             to_yaml(&kustomization),
         );
     }
     tree.insert(
-        format!("{dir}/site.json"),
-        site_json(fleet, site, shard, catalogue, &workloads),
+        layout::site_json(&site.region, &site.id),
+        site_json(fleet, site, shard, catalogue, &workloads).to_text(),
     );
     Ok((tree, workloads.len()))
 }
@@ -345,7 +350,7 @@ fn site_kustomization(
     components: &BTreeSet<(Part, String, String)>,
     patches: &[Value],
 ) -> Value {
-    let up = "../../../..";
+    let up = layout::OVERLAY_TO_ROOT;
     let mut comps = Vec::new();
     for (part, profile) in [
         (Part::Hardware, &site.hardware),
@@ -354,9 +359,8 @@ fn site_kustomization(
     ] {
         if components.contains(&(part, profile.clone(), workload.name.clone())) {
             comps.push(Value::String(format!(
-                "{up}/components/{}/{profile}/{}",
-                part.as_str(),
-                workload.name
+                "{up}/{}",
+                layout::component_dir(part.as_str(), profile, &workload.name)
             )));
         }
     }
@@ -373,7 +377,7 @@ fn site_kustomization(
     k.insert("namespace".into(), workload.namespace.clone().into());
     k.insert(
         "resources".into(),
-        json!([format!("{up}/bases/{}", workload.name)]),
+        json!([format!("{up}/{}", layout::base_dir(&workload.name))]),
     );
     if !comps.is_empty() {
         k.insert("components".into(), Value::Array(comps));
@@ -404,41 +408,32 @@ fn site_kustomization(
     Value::Object(k)
 }
 
-/// Parameters of a site for the ApplicationSet git-files generator. Top-level string values only:
-/// ArgoCD's post-selectors see only those.
-fn site_json(
+/// Parameters of a site for the ApplicationSet git-files generator (see [`SiteJson`]).
+pub fn site_json(
     fleet: &Fleet,
     site: &Site,
     shard: usize,
     catalogue: &Catalogue,
     workloads: &[&WorkloadMeta],
-) -> String {
+) -> SiteJson {
     let region = fleet.region_of(site);
-    let mut m = Map::new();
-    m.insert("site".into(), site.id.clone().into());
-    m.insert("region".into(), site.region.clone().into());
-    m.insert("jurisdiction".into(), region.jurisdiction.clone().into());
-    m.insert("zone".into(), region.zone.clone().into());
-    m.insert("cluster".into(), site.cluster.clone().into());
-    m.insert("hardware".into(), site.hardware.clone().into());
-    m.insert("backhaul".into(), site.backhaul.clone().into());
-    if let Some(p) = fleet.platform_of(site) {
-        m.insert("platform".into(), p.name.clone().into());
-        m.insert("distribution".into(), p.distribution.as_str().into());
+    SiteJson {
+        site: site.id.clone(),
+        region: site.region.clone(),
+        jurisdiction: region.jurisdiction.clone(),
+        zone: region.zone.clone(),
+        cluster: site.cluster.clone(),
+        hardware: site.hardware.clone(),
+        backhaul: site.backhaul.clone(),
+        wave: site.wave.clone(),
+        rollout_step: fleet.rollout_step(site).to_owned(),
+        shard,
+        workloads: catalogue
+            .workloads()
+            .map(|w| (w.name.clone(), workloads.iter().any(|x| x.name == w.name)))
+            .collect(),
+        extra: Vec::new(),
     }
-    m.insert("wave".into(), site.wave.clone().into());
-    m.insert("rolloutStep".into(), fleet.rollout_step(site).into());
-    m.insert("shard".into(), shard.to_string().into());
-    for w in catalogue.workloads() {
-        let enabled = workloads.iter().any(|x| x.name == w.name);
-        m.insert(
-            appset::workload_param(&w.name),
-            (if enabled { "enabled" } else { "disabled" }).into(),
-        );
-    }
-    let mut text = serde_json::to_string_pretty(&Value::Object(m)).unwrap_or_default();
-    text.push('\n');
-    text
 }
 
 pub fn hardware_context(h: &HardwareProfile) -> Value {
@@ -454,45 +449,6 @@ pub fn hardware_context(h: &HardwareProfile) -> Value {
         "accelerators": h.accelerators,
         "gpu": h.gpus(),
         "power_watts": h.power_watts,
-        "tee": h.tee.map(|t| t.as_str()),
-    })
-}
-
-/// What templates see of a site's platform: the distribution, the Kubernetes minor, every
-/// RuntimeClass with its kind, the Wasm runtime and the confidential runtime for the hardware's
-/// TEE (first by name, or null), and the identity settings.
-pub fn platform_context(p: &PlatformProfile, hardware: &HardwareProfile) -> Value {
-    let classes: Vec<Value> = p
-        .runtime_classes
-        .values()
-        .map(|r| {
-            let kind = match r.kind {
-                RuntimeKind::Container => "container",
-                RuntimeKind::Wasm => "wasm",
-                RuntimeKind::Confidential(_) => "confidential",
-            };
-            json!({"name": r.name, "kind": kind, "tee": r.kind.tee().map(|t| t.as_str())})
-        })
-        .collect();
-    let confidential = hardware.tee.and_then(|tee| {
-        p.confidential_runtimes()
-            .find(|r| r.kind.tee() == Some(tee))
-            .map(|r| r.name.clone())
-    });
-    json!({
-        "name": p.name,
-        "distribution": p.distribution.as_str(),
-        "version": p.version,
-        "kubernetes": p.kubernetes.to_string(),
-        "kubernetes_minor": p.kubernetes.0,
-        "runtime_classes": classes,
-        "wasm_runtime": p.wasm_runtime().map(|r| r.name.clone()),
-        "confidential_runtime": confidential,
-        "identity": p.identity.as_ref().map(|i| json!({
-            "trust_domain": i.trust_domain,
-            "svid_ttl": i.svid_ttl.text,
-            "svid_ttl_seconds": i.svid_ttl.seconds,
-        })),
     })
 }
 

@@ -9,7 +9,6 @@ use serde_json::Value;
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::model::*;
-use crate::platform::PlatformProfile;
 use crate::schema;
 use crate::source::{self, SourceLocation, YamlDocument};
 use crate::units::{Duration, Quantity};
@@ -141,7 +140,6 @@ enum EntryKind {
     Hardware(String),
     Backhaul(String),
     Region(String),
-    Platform(String),
     Rollout,
     Residency,
     Site,
@@ -149,7 +147,7 @@ enum EntryKind {
 
 /// Where an entry's fields are: a YAML document and the entry's pointer in it, or CSV cells.
 #[derive(Clone)]
-pub(crate) enum Origin {
+enum Origin {
     Yaml {
         doc: Arc<YamlDocument>,
         pointer: String,
@@ -176,7 +174,7 @@ impl Origin {
     }
 
     /// Location of a field below the entry (`hardware`, `labels/tier`, `workloads/2`).
-    pub(crate) fn field(&self, path: &str) -> SourceLocation {
+    fn field(&self, path: &str) -> SourceLocation {
         match self {
             Origin::Yaml { doc, pointer } => doc.locate(&format!("{pointer}/{path}")),
             Origin::Csv { row, cells } => {
@@ -267,14 +265,12 @@ fn read_text(path: &Path, text: &str) -> FileEntries {
         let Value::Object(top) = value else { continue };
         for (key, section) in top {
             match (key.as_str(), section) {
-                ("hardware" | "backhaul" | "regions" | "platforms", Value::Object(items)) => {
+                ("hardware" | "backhaul" | "regions", Value::Object(items)) => {
                     for (name, v) in items {
-                        let pointer =
-                            format!("/{key}/{}", name.replace('~', "~0").replace('/', "~1"));
+                        let pointer = format!("/{key}/{}", kube_basics::pointer::escape(&name));
                         let kind = match key.as_str() {
                             "hardware" => EntryKind::Hardware(name),
                             "backhaul" => EntryKind::Backhaul(name),
-                            "platforms" => EntryKind::Platform(name),
                             _ => EntryKind::Region(name),
                         };
                         entries.push(Entry {
@@ -331,9 +327,9 @@ fn read_text(path: &Path, text: &str) -> FileEntries {
 
 pub(crate) fn csv_column_for(path: &str) -> String {
     if let Some(k) = path.strip_prefix("labels/") {
-        format!("label.{}", k.replace("~1", "/").replace("~0", "~"))
+        format!("label.{}", kube_basics::pointer::unescape(k))
     } else if let Some(k) = path.strip_prefix("annotations/") {
-        format!("annotation.{}", k.replace("~1", "/").replace("~0", "~"))
+        format!("annotation.{}", kube_basics::pointer::unescape(k))
     } else if let Some(k) = path.strip_prefix("overrides/") {
         let workload = k.split('/').next().unwrap_or(k);
         format!("upstream_kbps.{workload}")
@@ -394,7 +390,6 @@ fn assemble(root: &Path, entries: Vec<Entry>, diags: &mut Diagnostics) -> Option
     let mut hardware: BTreeMap<String, HardwareProfile> = BTreeMap::new();
     let mut backhaul: BTreeMap<String, BackhaulProfile> = BTreeMap::new();
     let mut regions: BTreeMap<String, Region> = BTreeMap::new();
-    let mut platforms: BTreeMap<String, PlatformProfile> = BTreeMap::new();
     let mut rollout: Option<(Rollout, SourceLocation)> = None;
     let mut residency_entry: Option<(Entry, SourceLocation)> = None;
     // Where each region wrote its zone and jurisdiction, for residency errors.
@@ -437,10 +432,6 @@ fn assemble(root: &Path, entries: Vec<Entry>, diags: &mut Diagnostics) -> Option
                         })
                         .unwrap_or_default(),
                     power_watts: v.get("power_watts").and_then(Value::as_u64).unwrap_or(0),
-                    tee: v
-                        .get("tee")
-                        .and_then(Value::as_str)
-                        .and_then(crate::platform::Tee::parse),
                     location: loc,
                 };
                 hardware.insert(name, profile);
@@ -495,15 +486,6 @@ fn assemble(root: &Path, entries: Vec<Entry>, diags: &mut Diagnostics) -> Option
                     },
                 );
             }
-            EntryKind::Platform(name) => {
-                if let Some(first) = platforms.get(&name) {
-                    diags.push(duplicate("platform profile", &name, loc, &first.location));
-                    continue;
-                }
-                if let Some(p) = crate::platform_load::parse(&name, v, &entry.origin, loc, diags) {
-                    platforms.insert(name, p);
-                }
-            }
             EntryKind::Rollout => {
                 if let Some((_, first)) = &rollout {
                     diags.push(
@@ -555,7 +537,6 @@ fn assemble(root: &Path, entries: Vec<Entry>, diags: &mut Diagnostics) -> Option
         rollout.as_ref(),
         diags,
     );
-    crate::platform_load::check_sites(&sites, &platforms, diags);
     if sites.is_empty() && diags.is_empty() {
         diags.push(Diagnostic::new(
             SourceLocation::start_of(&Arc::from(root)),
@@ -567,7 +548,6 @@ fn assemble(root: &Path, entries: Vec<Entry>, diags: &mut Diagnostics) -> Option
         hardware,
         backhaul,
         regions,
-        platforms,
         rollout,
         sites,
         residency,
@@ -657,9 +637,7 @@ fn site_from(entry: Entry, loc: SourceLocation) -> Site {
     let origin = &entry.origin;
     let id = str_of(v, "id").to_owned();
     let mut fields = BTreeMap::new();
-    for f in [
-        "id", "region", "hardware", "backhaul", "platform", "wave", "cluster",
-    ] {
+    for f in ["id", "region", "hardware", "backhaul", "wave", "cluster"] {
         fields.insert(f.to_owned(), origin.field(f));
     }
     let workloads = v.get("workloads").and_then(Value::as_array).map(|ws| {
@@ -707,7 +685,6 @@ fn site_from(entry: Entry, loc: SourceLocation) -> Site {
         region: str_of(v, "region").to_owned(),
         hardware: str_of(v, "hardware").to_owned(),
         backhaul: str_of(v, "backhaul").to_owned(),
-        platform: v.get("platform").and_then(Value::as_str).map(str::to_owned),
         wave: str_of(v, "wave").to_owned(),
         cluster,
         labels,
@@ -718,6 +695,18 @@ fn site_from(entry: Entry, loc: SourceLocation) -> Site {
         offline: v.get("offline").and_then(Value::as_bool).unwrap_or(false),
         source: SiteSource { site: loc, fields },
         id,
+    }
+}
+
+/// Adds `did you mean `x`?` when a known name is close to the misspelt one.
+fn did_you_mean<'a>(
+    d: Diagnostic,
+    name: &str,
+    known: impl IntoIterator<Item = &'a str>,
+) -> Diagnostic {
+    match crate::diagnostic::closest(name, known) {
+        Some(c) => d.with_help(format!("did you mean `{c}`?")),
+        None => d,
     }
 }
 
@@ -754,44 +743,60 @@ fn check_sites(
             );
         }
         if !regions.contains_key(&site.region) {
-            diags.push(Diagnostic::new(
-                site.source.field("region").clone(),
-                format!(
-                    "unknown region `{}` ({})",
-                    site.region,
-                    names(&mut regions.keys())
+            diags.push(did_you_mean(
+                Diagnostic::new(
+                    site.source.field("region").clone(),
+                    format!(
+                        "unknown region `{}` ({})",
+                        site.region,
+                        names(&mut regions.keys())
+                    ),
                 ),
+                &site.region,
+                regions.keys().map(String::as_str),
             ));
         }
         if !hardware.contains_key(&site.hardware) {
-            diags.push(Diagnostic::new(
-                site.source.field("hardware").clone(),
-                format!(
-                    "unknown hardware profile `{}` ({})",
-                    site.hardware,
-                    names(&mut hardware.keys())
+            diags.push(did_you_mean(
+                Diagnostic::new(
+                    site.source.field("hardware").clone(),
+                    format!(
+                        "unknown hardware profile `{}` ({})",
+                        site.hardware,
+                        names(&mut hardware.keys())
+                    ),
                 ),
+                &site.hardware,
+                hardware.keys().map(String::as_str),
             ));
         }
         if !backhaul.contains_key(&site.backhaul) {
-            diags.push(Diagnostic::new(
-                site.source.field("backhaul").clone(),
-                format!(
-                    "unknown backhaul profile `{}` ({})",
-                    site.backhaul,
-                    names(&mut backhaul.keys())
+            diags.push(did_you_mean(
+                Diagnostic::new(
+                    site.source.field("backhaul").clone(),
+                    format!(
+                        "unknown backhaul profile `{}` ({})",
+                        site.backhaul,
+                        names(&mut backhaul.keys())
+                    ),
                 ),
+                &site.backhaul,
+                backhaul.keys().map(String::as_str),
             ));
         }
         match rollout {
             Some(r) if r.waves.iter().any(|w| w.name == site.wave) => {}
-            Some(r) => diags.push(Diagnostic::new(
-                site.source.field("wave").clone(),
-                format!(
-                    "unknown wave `{}` (declared waves: {})",
-                    site.wave,
-                    r.waves.iter().map(|w| w.name.as_str()).collect::<Vec<_>>().join(", ")
+            Some(r) => diags.push(did_you_mean(
+                Diagnostic::new(
+                    site.source.field("wave").clone(),
+                    format!(
+                        "unknown wave `{}` (declared waves: {})",
+                        site.wave,
+                        r.waves.iter().map(|w| w.name.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
                 ),
+                &site.wave,
+                r.waves.iter().map(|w| w.name.as_str()),
             )),
             None => diags.push(
                 Diagnostic::new(

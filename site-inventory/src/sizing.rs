@@ -115,7 +115,6 @@ mod tests {
             ephemeral_storage: Quantity::parse(disk).unwrap(),
             accelerators: Default::default(),
             power_watts: 20,
-            tee: None,
             location: loc(),
         }
     }

@@ -222,7 +222,10 @@ impl YamlDocument {
     pub fn locate_key(&self, pointer: &str) -> SourceLocation {
         let tokens: Vec<String> = pointer_tokens(pointer).collect();
         if let Some((last, parent)) = tokens.split_last() {
-            let parent_ptr: String = parent.iter().map(|t| format!("/{}", escape(t))).collect();
+            let parent_ptr: String = parent
+                .iter()
+                .map(|t| format!("/{}", kube_basics::pointer::escape(t)))
+                .collect();
             if let Some(YamlNode::Map(entries)) = self.node_at(&parent_ptr).map(|n| &n.value)
                 && let Some((key, _)) = entries.iter().find(|(k, _)| &k.value == last)
             {
@@ -245,16 +248,9 @@ impl YamlDocument {
     }
 }
 
-fn escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
-}
-
 /// The unescaped reference tokens of a JSON pointer (RFC 6901).
 pub fn pointer_tokens(pointer: &str) -> impl Iterator<Item = String> + '_ {
-    pointer
-        .split('/')
-        .skip(1)
-        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+    kube_basics::pointer::tokens(pointer)
 }
 
 fn node_to_json(node: &YamlNode) -> serde_json::Value {
@@ -406,6 +402,21 @@ pub fn line_col(text: &str, offset: usize) -> (u32, u32) {
     )
 }
 
+/// Syntax errors carry a line and column but not always a byte offset: without one, a snippet
+/// would underline the start of the file instead of the place the parser stopped.
+fn with_offset(mut location: SourceLocation, text: &str) -> SourceLocation {
+    if location.offset == 0 && (location.line, location.column) != (1, 1) {
+        location.offset = offset_of(text, location.line, location.column);
+        let rest = &text[location.offset..];
+        location.len = rest
+            .chars()
+            .next()
+            .filter(|c| *c != '\n')
+            .map_or(0, char::len_utf8);
+    }
+    location
+}
+
 /// Parse every document of a YAML stream into located trees.
 ///
 /// Most files (manifests, rendered overlays, inventories) use a plain subset of YAML, which
@@ -467,16 +478,8 @@ pub fn parse_reference(file: &Arc<Path>, text: &str) -> Result<Vec<Located<YamlN
         serde_saphyr::from_multiple_with_options(text, parse_options()).map_err(|e| {
             let location = e
                 .location()
-                .map(|l| {
-                    let mut at = SourceLocation::from_saphyr(file, &l);
-                    // Some errors carry a line and column but no byte offset: derive it, so
-                    // that snippets underline the place the message names.
-                    if l.span().byte_offset().is_none() {
-                        at.offset = offset_of(text, at.line, at.column);
-                        (at.line, at.column) = line_col(text, at.offset);
-                    }
-                    at
-                })
+                .map(|l| SourceLocation::from_saphyr(file, &l))
+                .map(|l| with_offset(l, text))
                 .unwrap_or_else(|| SourceLocation::start_of(file));
             Diagnostic::new(location, yaml_error_message(&e))
         })?;
@@ -651,12 +654,28 @@ pub fn yaml_error_message(e: &serde_saphyr::Error) -> String {
         None => text,
     };
     let first_line = text.lines().next().unwrap_or(text);
-    // The location is printed separately: drop the parser's own " at line N, column M".
-    let first_line = match first_line.rfind(" at line ") {
-        Some(i) if first_line[i..].contains(", column ") => &first_line[..i],
-        _ => first_line,
-    };
-    format!("invalid YAML: {first_line}")
+    let mut message = first_line.to_owned();
+    // The parser's advice to its own callers ("set DuplicateKeyPolicy in Options") means
+    // nothing to someone editing a YAML file.
+    if let Some(i) = message.find(", set ")
+        && message[i..].contains(" in Options")
+    {
+        let end = message[i..]
+            .find(" in Options")
+            .map_or(message.len(), |j| i + j + " in Options".len());
+        let rest = message[end..]
+            .strip_prefix(" if acceptable")
+            .unwrap_or(&message[end..])
+            .to_owned();
+        message = format!("{}{rest}", &message[..i]);
+    }
+    // The location is the diagnostic's own; the text need not repeat it.
+    if let Some(i) = message.rfind(" at line ")
+        && message[i..].contains(", column ")
+    {
+        message.truncate(i);
+    }
+    format!("invalid YAML: {message}")
 }
 
 /// A path relative to `base` when possible, for shorter messages.

@@ -51,6 +51,8 @@
 //! | labels-several-entries | several `labels` entries with different options |
 //! | commonlabels | `commonLabels` (selectors and templates too) |
 //! | commonannotations | `commonAnnotations` (quoted, multi-line and empty values) |
+//! | annotations-typed-values | annotation values that are not strings (numbers, YAML 1.1 words, null, dates, maps) from files, patches and replacements become the text written; an empty map is dropped |
+//! | annotations-replacement-source | typed annotation values as a replacement source keep their type in the target |
 //! | commonlabels-networkpolicy-and-pdb | commonLabels into NetworkPolicy and PDB selectors |
 //! | images-newtag | images: `newTag` |
 //! | images-newname | images: `newName` |
@@ -196,6 +198,11 @@ const CASES: &[(&str, &str)] = &[
     ("labels-several-entries", "labels"),
     ("commonlabels", "commonLabels"),
     ("commonannotations", "commonAnnotations"),
+    ("annotations-typed-values", "metadata.annotations"),
+    (
+        "annotations-replacement-source",
+        "metadata.annotations, replacements",
+    ),
     (
         "commonlabels-networkpolicy-and-pdb",
         "commonLabels selectors",

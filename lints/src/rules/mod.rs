@@ -9,7 +9,6 @@ pub mod argocd;
 pub mod images;
 pub mod input;
 pub mod outage;
-pub mod platform;
 pub mod probes;
 pub mod residency;
 pub mod resources;
@@ -60,11 +59,6 @@ pub static RULES: &[&Rule] = &[
     &residency::unknown_endpoint::RULE,
     &residency::zone_restricted_workload::RULE,
     &residency::missing_egress_policy::RULE,
-    &platform::api_not_served::RULE,
-    &platform::runtime_class_not_installed::RULE,
-    &platform::wasm_without_runtime::RULE,
-    &platform::tee_required::RULE,
-    &platform::svid_ttl_below_outage::RULE,
 ];
 
 /// Rules replaced by a fleet-aware rule when the site is known (`lint --fleet`): there the
@@ -80,6 +74,26 @@ pub fn superseded_at_site(id: &str) -> bool {
 /// The rule with this id.
 pub fn find(id: &str) -> Option<&'static Rule> {
     RULES.iter().copied().find(|r| r.id == id)
+}
+
+/// The known rule id closest to a misspelt one (`did you mean ...?`), if one is close enough:
+/// the same name in another family, or an edit distance of at most a third of the id.
+pub fn suggest(id: &str) -> Option<&'static str> {
+    let name = id.rsplit('/').next().unwrap_or(id);
+    if let Some(r) = RULES.iter().find(|r| r.id.rsplit('/').next() == Some(name)) {
+        return Some(r.id);
+    }
+    RULES
+        .iter()
+        .map(|r| {
+            (
+                edgefleet_inventory::diagnostic::edit_distance(id, r.id),
+                r.id,
+            )
+        })
+        .filter(|(d, _)| *d <= id.chars().count().max(3) / 3)
+        .min()
+        .map(|(_, id)| id)
 }
 
 /// JSON pointer of the deepest existing field along `path` under a container: where a finding

@@ -6,7 +6,7 @@
 //! output is still one valid multi-document YAML stream, as `kubectl apply -f -` reads it.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use edgefleet_fleet::FleetTree;
 use kustomize::Renderer;

@@ -8,7 +8,7 @@ use crate::{parts, roundtrip};
 
 fn yaml_value(bytes: &[u8]) -> Option<Value> {
     let text = std::str::from_utf8(bytes).ok()?;
-    serde_saphyr::from_str_with_options(text, kustomize::kustomization::parse_options()).ok()
+    serde_saphyr::from_str_with_options(text, kustomize::fuzzing::parse_options()).ok()
 }
 
 /// The strategic-merge and JSON 6902 patchers: the first byte chooses which; then a target and a
@@ -27,11 +27,11 @@ pub fn patch(data: &[u8]) {
     };
     let (apply, empty): (fn(&mut Value, &Value) -> Result<(), String>, Value) = if mode % 2 == 0 {
         (
-            kustomize::patch::strategic_merge,
+            kustomize::fuzzing::strategic_merge,
             Value::Object(Default::default()),
         )
     } else {
-        (kustomize::patch::json6902, Value::Array(Vec::new()))
+        (kustomize::fuzzing::json6902, Value::Array(Vec::new()))
     };
     if target.is_object() {
         let mut same = target.clone();
@@ -86,7 +86,7 @@ pub fn render(data: &[u8]) {
             {
                 let back: Vec<Value> = serde_saphyr::from_multiple_with_options(
                     &yaml,
-                    kustomize::kustomization::parse_options(),
+                    kustomize::fuzzing::parse_options(),
                 )
                 .unwrap_or_else(|e| panic!("rendered YAML does not parse ({e}):\n{yaml}"));
                 let back: Vec<&Value> = back.iter().filter(|v| !v.is_null()).collect();

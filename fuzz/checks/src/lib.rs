@@ -171,7 +171,7 @@ pub fn yaml(data: &[u8]) {
 
 /// The renderer's parser options (what `kustomize` reads every file with).
 fn render_options() -> serde_saphyr::Options {
-    kustomize::kustomization::parse_options()
+    kustomize::fuzzing::parse_options()
 }
 
 /// Equal trees; floats compare by bits so that NaN equals NaN.

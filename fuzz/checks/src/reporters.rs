@@ -66,16 +66,20 @@ pub fn reporters(data: &[u8]) {
     let run = run_from(data);
     let human = HumanOptions::default();
 
-    let json: Value = serde_json::from_str(&report::render(&run, Format::Json, &human))
-        .expect("--format json is JSON");
+    let json: Value = serde_json::from_str(
+        &report::render(&run, Format::Json, &human).expect("every run renders"),
+    )
+    .expect("--format json is JSON");
     let findings = json["findings"].as_array().expect("a findings list");
     assert_eq!(findings.len(), run.findings.len());
     for (shown, f) in findings.iter().zip(&run.findings) {
         assert_eq!(shown["message"].as_str(), Some(f.message.as_str()));
     }
 
-    let sarif: Value = serde_json::from_str(&report::render(&run, Format::Sarif, &human))
-        .expect("--format sarif is JSON");
+    let sarif: Value = serde_json::from_str(
+        &report::render(&run, Format::Sarif, &human).expect("every run renders"),
+    )
+    .expect("--format sarif is JSON");
     let results = sarif["runs"][0]["results"].as_array().expect("results");
     assert_eq!(results.len(), run.findings.len());
     for (result, f) in results.iter().zip(&run.findings) {
@@ -91,9 +95,9 @@ pub fn reporters(data: &[u8]) {
         check_uri(uri, &f.location.file);
     }
 
-    check_xml(&report::render(&run, Format::Junit, &human));
+    check_xml(&report::render(&run, Format::Junit, &human).expect("every run renders"));
 
-    let github = report::render(&run, Format::Github, &human);
+    let github = report::render(&run, Format::Github, &human).expect("every run renders");
     assert_eq!(
         github.lines().filter(|l| l.starts_with("::")).count(),
         run.findings.len(),
@@ -101,7 +105,7 @@ pub fn reporters(data: &[u8]) {
     );
     assert_eq!(github.lines().count(), run.findings.len(), "{github:?}");
 
-    let _ = report::render(&run, Format::Human, &human);
+    let _ = report::render(&run, Format::Human, &human).expect("every run renders");
 }
 
 /// A SARIF artifact URI: a valid URI reference (RFC 3986) whose percent-decoding is the path as

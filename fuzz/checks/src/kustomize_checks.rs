@@ -25,7 +25,8 @@ pub fn patch(data: &[u8]) {
     ) else {
         return;
     };
-    let (apply, empty): (fn(&mut Value, &Value) -> Result<(), String>, Value) = if mode % 2 == 0 {
+    type Patcher = fn(&mut Value, &Value) -> Result<(), String>;
+    let (apply, empty): (Patcher, Value) = if mode % 2 == 0 {
         (
             kustomize::fuzzing::strategic_merge,
             Value::Object(Default::default()),

@@ -19,8 +19,11 @@ pub mod reporters;
 
 pub use kustomize_checks::{patch, render};
 
+/// A fuzz target's check: any bytes, a panic when an invariant breaks.
+pub type Check = fn(&[u8]);
+
 /// Every fuzz target: its name (the folder of its corpus) and its check.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Check)] = &[
     ("inventory", inventory),
     ("yaml", yaml),
     ("signature", signature),

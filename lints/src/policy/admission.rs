@@ -106,7 +106,7 @@ pub(crate) struct AdmissionPolicies {
     /// What the expressions read of `object`, plus what matching and `request` read: the key of
     /// the verdict cache (objects that differ only elsewhere are evaluated once).
     object_paths: Projection,
-    cache: Mutex<HashMap<(usize, String, String, String), Arc<Vec<Verdict>>>>,
+    cache: super::VerdictCache<(usize, String, String, String)>,
 }
 
 /// What a set of objects offers to the policies: namespaces' labels and candidate params.
@@ -757,9 +757,8 @@ fn group_version(api: &str) -> (&str, &str) {
 /// The resource (plural) of a kind, as the API server names it.
 pub(crate) fn resource_of(kind: &str) -> String {
     let k = kind.to_ascii_lowercase();
-    match k.as_str() {
-        "endpoints" => return k,
-        _ => {}
+    if k == "endpoints" {
+        return k;
     }
     if k.ends_with('s') || k.ends_with('x') || k.ends_with("ch") || k.ends_with("sh") {
         format!("{k}es")

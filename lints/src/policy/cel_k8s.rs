@@ -291,9 +291,9 @@ impl CelLibrary {
         functions
             .into_iter()
             .find(|f| {
-                !(f.starts_with('_') || f.starts_with('@') || f.starts_with('!'))
-                    && !STANDARD_FUNCTIONS.contains(f)
-                    && !KUBERNETES_FUNCTIONS.contains(f)
+                !(f.starts_with(['_', '@', '!'])
+                    || STANDARD_FUNCTIONS.contains(f)
+                    || KUBERNETES_FUNCTIONS.contains(f))
             })
             .map(str::to_owned)
     }

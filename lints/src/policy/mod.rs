@@ -100,6 +100,11 @@ impl PolicyRule {
     }
 }
 
+/// Verdicts cached per key (what a policy reads of an object and of the site): objects that
+/// differ only in fields no policy reads are evaluated once.
+pub(crate) type VerdictCache<K> =
+    std::sync::Mutex<std::collections::HashMap<K, std::sync::Arc<Vec<Verdict>>>>;
+
 /// One violation as a policy reports it, before suppression and location.
 #[derive(Debug, Clone)]
 pub(crate) struct Verdict {

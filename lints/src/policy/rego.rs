@@ -64,7 +64,7 @@ pub(crate) struct RegoPolicies {
     input_paths: Projection,
     /// A package's verdicts per (package, input key, site key): objects that differ only in
     /// fields no module reads are evaluated once.
-    cache: Mutex<HashMap<(usize, String, String), Arc<Vec<Verdict>>>>,
+    cache: super::VerdictCache<(usize, String, String)>,
 }
 
 /// The site as the cache sees it: `data.edgefleet.site` and its key.
@@ -480,7 +480,7 @@ fn eval_rules(engine: &mut Engine, package: &Package, rules: &[PolicyRule]) -> V
         None => Vec::new(),
     };
     for r in &package.rules {
-        if !r.suffix.is_empty() && excepted.iter().any(|e| *e == r.suffix) {
+        if !r.suffix.is_empty() && excepted.contains(&r.suffix) {
             continue;
         }
         let rule = &rules[r.rule];

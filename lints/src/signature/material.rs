@@ -272,11 +272,14 @@ fn read_layout(
 /// The signatures of layout 2 (an OCI image layout as `cosign save` writes it) for `digest`, from
 /// the bytes of its `index.json`; `blob` reads the blob named by a SHA-256 hex digest (each is
 /// checked against its digest here). `shown` names the layout folder in messages.
+/// Reads a blob of an OCI layout by its hex digest; errors are (file shown, message).
+pub type BlobReader<'a> = dyn Fn(&str) -> Result<Vec<u8>, (String, String)> + 'a;
+
 pub fn parse_layout(
     index: &[u8],
     shown: &Path,
     digest: &str,
-    blob: &dyn Fn(&str) -> Result<Vec<u8>, (String, String)>,
+    blob: &BlobReader<'_>,
 ) -> Result<Vec<MaterialSignature>, (String, String)> {
     let index_shown = shown.join("index.json").display().to_string();
     let index: Value = serde_json::from_slice(index).map_err(|e| {

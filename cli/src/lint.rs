@@ -66,9 +66,9 @@ pub struct ExplainArgs {
     list: bool,
 }
 
-/// Rule ids: completion scripts offer the built-in ones after `explain`, and a misspelt one is
-/// refused with the closest id suggested. Policy rule ids (`policy/...`) depend on the config
-/// found, so any is accepted here and checked by `explain`.
+/// Rule ids: completion scripts offer the built-in ones after `explain`. Any text is accepted
+/// here: policy rule ids (`policy/...`) depend on the config found, and `explain` answers an
+/// unknown id with the closest one ("did you mean").
 #[derive(Clone)]
 struct RuleIds(clap::builder::PossibleValuesParser);
 
@@ -83,14 +83,11 @@ impl clap::builder::TypedValueParser for RuleIds {
 
     fn parse_ref(
         &self,
-        cmd: &clap::Command,
-        arg: Option<&clap::Arg>,
+        _: &clap::Command,
+        _: Option<&clap::Arg>,
         value: &std::ffi::OsStr,
     ) -> Result<String, clap::Error> {
-        match value.to_str() {
-            Some(id) if edgefleet_lints::engine::is_policy_id(id) => Ok(id.to_owned()),
-            _ => self.0.parse_ref(cmd, arg, value),
-        }
+        Ok(value.to_string_lossy().into_owned())
     }
 
     fn possible_values(

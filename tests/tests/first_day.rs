@@ -446,7 +446,11 @@ fn explain_list_shows_the_levels_in_effect() {
     );
     let o = edgefleet_in(tmp.path(), &["explain", "images/pull-alway"], &[]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(err(&o).contains("images/pull-always"), "{}", err(&o));
+    assert!(
+        err(&o).contains("unknown rule `images/pull-alway` (did you mean `images/pull-always`?)"),
+        "{}",
+        err(&o)
+    );
 }
 
 #[test]

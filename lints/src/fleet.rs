@@ -15,7 +15,7 @@ use edgefleet_inventory::source::{self, YamlNode};
 use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::engine::{LintRun, Linter, worker_pool};
+use crate::engine::{LintRun, Linter, RunProblem, worker_pool};
 use crate::finding::Finding;
 use crate::manifest::Manifest;
 use crate::site::SiteContext;
@@ -57,8 +57,8 @@ struct Parsed {
 struct Cache {
     files: Mutex<HashMap<PathBuf, Option<Arc<Parsed>>>>,
     trails: Mutex<HashMap<PathBuf, Arc<[PatchDoc]>>>,
-    /// Files parsed without being kept.
-    transient: std::sync::atomic::AtomicUsize,
+    /// Files parsed without being kept (listed, for reports that name every file linted).
+    transient: Mutex<Vec<PathBuf>>,
 }
 
 impl Cache {
@@ -81,8 +81,9 @@ impl Cache {
             }))
         });
         if !keep {
-            self.transient
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if let Ok(mut transient) = self.transient.lock() {
+                transient.push(path.to_path_buf());
+            }
         } else if let Ok(mut files) = self.files.lock() {
             files.insert(path.to_path_buf(), parsed.clone());
         }
@@ -264,21 +265,18 @@ impl Linter {
     /// Renders and lints every site (in parallel; one site's objects are in memory at a time
     /// per worker) with the site's context. Findings identical at several sites (same rule,
     /// place, object and message) are merged and name every site. Overlays that cannot be
-    /// rendered are skipped and returned as messages, in site order.
-    pub fn lint_fleet(&self, sites: &[FleetSite], render: &RenderFn<'_>) -> (LintRun, Vec<String>) {
+    /// rendered are skipped and recorded as the run's [`problems`](LintRun::problems), in
+    /// site order.
+    pub fn lint_fleet(&self, sites: &[FleetSite], render: &RenderFn<'_>) -> LintRun {
         match worker_pool() {
             Some(pool) => pool.install(|| self.lint_fleet_here(sites, render)),
             None => self.lint_fleet_here(sites, render),
         }
     }
 
-    fn lint_fleet_here(
-        &self,
-        sites: &[FleetSite],
-        render: &RenderFn<'_>,
-    ) -> (LintRun, Vec<String>) {
+    fn lint_fleet_here(&self, sites: &[FleetSite], render: &RenderFn<'_>) -> LintRun {
         let cache = Cache::default();
-        let per_site: Vec<(Vec<Finding>, usize, usize, Vec<String>)> = sites
+        let per_site: Vec<(Vec<Finding>, usize, usize, Vec<RunProblem>)> = sites
             .par_iter()
             .map(|site| {
                 let mut manifests = Vec::new();
@@ -292,7 +290,7 @@ impl Linter {
                     let objects = match objects {
                         Ok(o) => o,
                         Err(e) => {
-                            errors.push(e);
+                            errors.push(RunProblem::new(None, e));
                             continue;
                         }
                     };
@@ -370,9 +368,14 @@ impl Linter {
             ))
         });
         // The text of every file a finding points at, for source snippets.
-        let transient = cache.transient.into_inner();
+        let transient = cache.transient.into_inner().unwrap_or_default();
         let files = cache.files.into_inner().unwrap_or_default();
-        run.files = files.len() + transient;
+        run.files = files.len() + transient.len();
+        run.linted = files
+            .keys()
+            .chain(&transient)
+            .map(|p| Arc::from(p.as_path()))
+            .collect();
         for f in &findings {
             let file = &f.location.file;
             if run.sources.contains_key(file) {
@@ -387,7 +390,8 @@ impl Linter {
             }
         }
         run.findings = findings;
-        (run, errors)
+        run.problems = errors;
+        run
     }
 }
 

@@ -16,6 +16,10 @@ pub struct SiteContext {
     /// The site's platform (distribution, RuntimeClasses, identity); `None` when the inventory
     /// declares none, and the `platform/*` rules do not judge the site.
     pub platform: Option<PlatformProfile>,
+    /// The rollout wave the site is in (`canary`, `main`, ...).
+    pub wave: String,
+    /// The site's labels from the inventory.
+    pub labels: BTreeMap<String, String>,
     /// The fleet's residency zones, endpoint catalogue and data-class policy.
     pub residency: Arc<Residency>,
     /// Overlay folder of the site (a workload, `telemetry-collector`) → the ApplicationSets of

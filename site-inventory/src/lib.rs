@@ -4,6 +4,7 @@
 
 pub mod csv_sites;
 pub mod diagnostic;
+pub mod limits;
 pub mod load;
 pub mod model;
 pub mod platform;
@@ -18,7 +19,7 @@ pub mod synth;
 pub mod units;
 
 pub use diagnostic::{Diagnostic, Diagnostics};
-pub use load::load_inventory;
+pub use load::{load_inventory, load_sources};
 pub use model::*;
 pub use platform::{Distribution, KubeMinor, PlatformProfile, RuntimeClass, RuntimeKind, Tee};
 pub use residency::Residency;

@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use super::dsse::{self, INTOTO_PAYLOAD_TYPE, Parsed, Shape};
 use super::intoto::{self, Predicate, Statement};
-use super::material::{KIND_ANNOTATION, Unreadable, read_blob, read_bytes, read_json};
+use super::material::{KIND_ANNOTATION, Unreadable, read_blob, read_bytes};
 use super::{Outcome, TrustStore};
 
 /// `index.json` annotation of the attestations manifest in a `cosign save` layout.
@@ -455,7 +455,18 @@ fn strip_position(message: &str) -> String {
 /// The attestations manifest(s) of a `cosign save` layout; `None` when it has none.
 fn read_layout(dir: &Path, shown: &Path) -> Result<Option<Vec<(String, Parsed)>>, Unreadable> {
     let index_shown = shown.join("index.json").display().to_string();
-    let index = read_json(&dir.join("index.json"), &index_shown)?;
+    let index: Value = serde_json::from_slice(&read_bytes(&dir.join("index.json"), &index_shown)?)
+        .map_err(|e| {
+            (
+                format!("{index_shown}:{}:{}", e.line(), e.column()),
+                format!("invalid JSON: {}", strip_position(&e.to_string())),
+            )
+        })?;
+    let blob = |hex: &str| {
+        let path = dir.join("blobs/sha256").join(hex);
+        let shown = shown.join("blobs/sha256").join(hex).display().to_string();
+        read_bytes(&path, &shown)
+    };
     let manifests = index
         .get("manifests")
         .and_then(Value::as_array)
@@ -468,7 +479,7 @@ fn read_layout(dir: &Path, shown: &Path) -> Result<Option<Vec<(String, Parsed)>>
     }) {
         let found: &mut Vec<_> = out.get_or_insert_with(Vec::new);
         let manifest_digest = m.get("digest").and_then(Value::as_str).unwrap_or("");
-        let (manifest, manifest_shown) = read_blob(dir, shown, manifest_digest)?;
+        let (manifest, manifest_shown) = read_blob(&blob, shown, manifest_digest)?;
         let manifest: Value = serde_json::from_slice(&manifest).map_err(|e| {
             (
                 format!("{manifest_shown}:{}:{}", e.line(), e.column()),
@@ -484,7 +495,7 @@ fn read_layout(dir: &Path, shown: &Path) -> Result<Option<Vec<(String, Parsed)>>
                 continue;
             }
             let layer_digest = layer.get("digest").and_then(Value::as_str).unwrap_or("");
-            let (blob, origin) = read_blob(dir, shown, layer_digest)?;
+            let (blob, origin) = read_blob(&blob, shown, layer_digest)?;
             let doc: Value = serde_json::from_slice(&blob).map_err(|e| {
                 (
                     format!("{origin}:{}:{}", e.line(), e.column()),

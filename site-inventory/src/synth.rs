@@ -134,6 +134,20 @@ fn profiles() -> Value {
             "xeon-d-2u": {"arch": "amd64", "allocatable": {"cpu": "14", "memory": "60Gi", "ephemeral-storage": "800Gi"}, "power_watts": 180},
             "epyc-gpu-1u": {"arch": "amd64", "allocatable": {"cpu": "30", "memory": "120Gi", "ephemeral-storage": "1500Gi"}, "accelerators": {"nvidia.com/gpu": 2}, "power_watts": 450, "tee": "sev-snp"}
         },
+        "backhaul": {
+            "fibre-1g": {"bandwidth_kbps": 1000000, "metered": false, "latency_ms": 8, "max_outage": "15m"},
+            "5g-sa": {"bandwidth_kbps": 200000, "metered": false, "latency_ms": 15, "max_outage": "1h"},
+            "lte-cat12": {"bandwidth_kbps": 30000, "metered": true, "latency_ms": 60, "max_outage": "6h"},
+            "leo-sat": {"bandwidth_kbps": 40000, "metered": true, "latency_ms": 45, "max_outage": "4h"},
+            "vsat-2m": {"bandwidth_kbps": 2048, "metered": true, "latency_ms": 650, "max_outage": "72h"}
+        }
+    })
+}
+
+/// The platforms of the synthetic fleet, in their own file as in the example inventory (so
+/// `synth --force` over an inventory replaces them instead of defining them twice).
+fn platforms() -> Value {
+    json!({
         "platforms": {
             "k3s-edge": {"distribution": "k3s", "version": "1.33", "runtime_classes": ["runc", "spin", "wasmedge"], "identity": {"trust_domain": "edge.example.net", "svid_ttl": "96h"}},
             "k3s-jetson": {"distribution": "k3s", "version": "1.33", "runtime_classes": ["runc", "nvidia", "spin"], "identity": {"trust_domain": "edge.example.net", "svid_ttl": "96h"}},
@@ -141,13 +155,6 @@ fn profiles() -> Value {
             "kubeedge-corridor": {"distribution": "kubeedge", "version": "1.21", "kubernetes": "1.31", "runtime_classes": ["runc"], "identity": {"trust_domain": "edge.example.net", "svid_ttl": "96h"}},
             "openyurt-factory": {"distribution": "openyurt", "version": "1.6", "kubernetes": "1.32", "runtime_classes": ["runc", "wasmtime-spin-v2"], "identity": {"trust_domain": "edge.example.net", "svid_ttl": "96h"}},
             "kubernetes-mec": {"distribution": "kubernetes", "version": "1.34", "runtime_classes": ["runc", "nvidia", "kata-qemu-snp"], "identity": {"trust_domain": "edge.example.net", "svid_ttl": "96h"}}
-        },
-        "backhaul": {
-            "fibre-1g": {"bandwidth_kbps": 1000000, "metered": false, "latency_ms": 8, "max_outage": "15m"},
-            "5g-sa": {"bandwidth_kbps": 200000, "metered": false, "latency_ms": 15, "max_outage": "1h"},
-            "lte-cat12": {"bandwidth_kbps": 30000, "metered": true, "latency_ms": 60, "max_outage": "6h"},
-            "leo-sat": {"bandwidth_kbps": 40000, "metered": true, "latency_ms": 45, "max_outage": "4h"},
-            "vsat-2m": {"bandwidth_kbps": 2048, "metered": true, "latency_ms": 650, "max_outage": "72h"}
         }
     })
 }
@@ -239,6 +246,10 @@ pub fn synthesize(sites: usize, seed: u64) -> Vec<SynthFile> {
         SynthFile {
             path: "profiles.yaml".into(),
             content: top_level_yaml(&header, &profiles()),
+        },
+        SynthFile {
+            path: "platforms.yaml".into(),
+            content: top_level_yaml(&header, &platforms()),
         },
         SynthFile {
             path: "regions.yaml".into(),

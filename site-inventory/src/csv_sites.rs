@@ -118,6 +118,8 @@ pub(crate) fn read_csv(path: &Path, text: &str) -> FileEntries {
     }
 
     let mut entries = Vec::new();
+    // The last record's start: (byte offset, line).
+    let mut cursor = (0, 1);
     for record in reader.records() {
         let record = match record {
             Ok(r) => r,
@@ -126,12 +128,19 @@ pub(crate) fn read_csv(path: &Path, text: &str) -> FileEntries {
                 continue;
             }
         };
-        let (start, line) = record.position().map_or((0, 1), |p| {
-            (
-                p.byte() as usize,
-                u32::try_from(p.line()).unwrap_or(u32::MAX),
-            )
-        });
+        // The reader's own line number counts `\n` only; a lone `\r` also ends a record (and a
+        // line, as everywhere else edgefleet locates text), so lines are counted here, from the
+        // previous record on (linear in the file).
+        let start = record.position().map_or(0, |p| p.byte() as usize);
+        // After `\r\n` the reader places the next record at the `\n`; a record never starts
+        // with a line break, so its cells (and line) are found after any.
+        let start = start
+            + text.as_bytes()[start.min(text.len())..]
+                .iter()
+                .take_while(|b| matches!(b, b'\r' | b'\n'))
+                .count();
+        let line = located(&file, text, cursor, start, 0).line;
+        cursor = (start, line);
         let offsets = cell_offsets(text, start);
         let row = located(&file, text, (start, line), start, 0);
         let mut cells = BTreeMap::new();

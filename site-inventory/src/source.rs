@@ -357,8 +357,8 @@ pub fn offset_of(text: &str, line: u32, column: u32) -> usize {
             None => return text.len(),
         }
     }
-    if offset == 0 && text.starts_with('\u{feff}') {
-        offset = '\u{feff}'.len_utf8();
+    while text[offset..].starts_with('\u{feff}') {
+        offset += '\u{feff}'.len_utf8();
     }
     let rest = &text[offset..];
     let line_end = rest.find(['\n', '\r']).unwrap_or(rest.len());
@@ -370,12 +370,18 @@ pub fn offset_of(text: &str, line: u32, column: u32) -> usize {
 }
 
 /// 1-based line and column (in characters) of a byte offset. Line breaks are `\n`, `\r\n` and a
-/// lone `\r`, as YAML (and editors) count them.
+/// lone `\r`, as YAML (and editors) count them. Byte order marks at the start of a line are
+/// invisible: the line's columns count from after them, as the YAML parser counts them (a mark may
+/// open any document of a stream, after comments too, as in files joined with `cat`).
 pub fn line_col(text: &str, offset: usize) -> (u32, u32) {
     let offset = offset.min(text.len());
     let before = &text[..text.floor_char_boundary(offset)];
-    // A byte order mark is invisible: columns of the first line count from after it.
-    let bom = |line_start: usize| usize::from(line_start == 0 && before.starts_with('\u{feff}'));
+    let bom = |line_start: usize| {
+        before[line_start..]
+            .chars()
+            .take_while(|c| *c == '\u{feff}')
+            .count()
+    };
     if !before.contains('\r') {
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
@@ -543,10 +549,11 @@ pub fn parse_plain_stream(text: &str) -> Option<Vec<Located<YamlNode>>> {
                     ScalarStyle::Plain => match resolve_plain(&value)? {
                         PlainScalar::Null => YamlNode::Null,
                         PlainScalar::Bool(b) => YamlNode::Bool(b),
-                        // As the reference parser: non-negative integers are unsigned.
+                        // As the reference parser: an integer written with a minus sign is
+                        // signed (`-0` too), any other unsigned.
                         PlainScalar::Int(i) => match u64::try_from(i) {
-                            Ok(u) => YamlNode::Uint(u),
-                            Err(_) => YamlNode::Int(i),
+                            Ok(u) if !value.starts_with('-') => YamlNode::Uint(u),
+                            _ => YamlNode::Int(i),
                         },
                         PlainScalar::Float(f) => YamlNode::Float(f),
                         PlainScalar::Str => YamlNode::Str(value.into_owned()),

@@ -166,6 +166,47 @@ fn csv_cells_are_located() {
     assert!(e[1].1.contains("\"BAD\" is not a valid name"));
 }
 
+/// Windows line ends: cells are located on their line, at their column.
+#[test]
+fn csv_cells_are_located_with_crlf_line_ends() {
+    let (d, r) = inventory(&[(
+        "sites.csv",
+        "id,region,hardware,backhaul,wave\r\ns-1,eu,box,lte,canary\r\ns-2,eu,gpu-box,lte,canary\r\n",
+    )]);
+    let e = errors(d.path(), r);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0].0, "sites.csv:3:8", "{e:?}");
+}
+
+/// Old Mac line ends: a lone CR ends a record and a line, for the CSV reader and for locations.
+#[test]
+fn csv_rows_after_lone_carriage_returns_are_located() {
+    let (d, r) = inventory(&[(
+        "sites.csv",
+        "id,region,hardware,backhaul,wave\rs-1,eu,box,lte,canary\r\ns-2,eu,gpu-box,lte,canary\rBAD,eu,box,lte,canary\n",
+    )]);
+    let e = errors(d.path(), r);
+    assert_eq!(e.len(), 2, "{e:?}");
+    assert_eq!(e[0].0, "sites.csv:3:8", "{e:?}");
+    assert!(e[0].1.starts_with("unknown hardware profile `gpu-box`"));
+    assert_eq!(e[1].0, "sites.csv:4:1");
+    assert!(e[1].1.contains("\"BAD\" is not a valid name"));
+}
+
+/// A header prepended to a file with a byte order mark: the mark still opens the document, and
+/// is invisible on its line (columns as the YAML parser counts them).
+#[test]
+fn a_byte_order_mark_after_a_comment_is_not_a_column() {
+    let (d, r) = inventory(&[(
+        "sites.yaml",
+        "# Copyright header\n\u{feff}\u{feff}sites:\n  - {id: s-1, region: eu, hardware: gpu-box, backhaul: lte, wave: canary}\n",
+    )]);
+    let e = errors(d.path(), r);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0].0, "sites.yaml:3:37", "{e:?}");
+    assert!(e[0].1.starts_with("unknown hardware profile `gpu-box`"), "{e:?}");
+}
+
 #[test]
 fn hostile_label_value_is_a_clear_error() {
     let (d, r) = inventory(&[(

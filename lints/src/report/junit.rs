@@ -82,6 +82,60 @@ pub fn write(run: &LintRun, out: &mut dyn std::io::Write) -> Result<(), super::R
         }
         report.add_test_suite(suite);
     }
-    report.serialize(&mut *out)?;
+    let mut xml = Vec::new();
+    report.serialize(&mut xml)?;
+    out.write_all(xml_chars_only(&String::from_utf8_lossy(&xml)).as_bytes())?;
     Ok(())
+}
+
+/// The serialised report with every character XML 1.0 forbids replaced by U+FFFD. quick-junit
+/// drops the control characters (and ANSI escapes) from every text, but passes the noncharacters
+/// U+FFFE and U+FFFF through, which XML 1.0 forbids as well: a file name or message holding one
+/// would make the whole report unreadable to the CI system. No markup uses them, so replacing
+/// them in the serialised text reaches every field.
+fn xml_chars_only(xml: &str) -> std::borrow::Cow<'_, str> {
+    const FORBIDDEN: [char; 2] = ['\u{FFFE}', '\u{FFFF}'];
+    if xml.contains(FORBIDDEN) {
+        std::borrow::Cow::Owned(xml.replace(FORBIDDEN, "\u{FFFD}"))
+    } else {
+        std::borrow::Cow::Borrowed(xml)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::finding::{Finding, Severity};
+    use edgefleet_inventory::SourceLocation;
+
+    #[test]
+    fn noncharacters_do_not_reach_the_xml() {
+        let file: Arc<Path> = Arc::from(Path::new("a\u{FFFF}b.yaml"));
+        let mut run = LintRun::default();
+        run.sources.insert(file.clone(), Arc::from(""));
+        run.findings.push(Finding {
+            rule: "resources/missing-memory-limit",
+            severity: Severity::Warning,
+            message: "no \u{FFFE} limit".to_owned(),
+            location: SourceLocation {
+                file,
+                line: 1,
+                column: 1,
+                offset: 0,
+                len: 0,
+            },
+            object: None,
+            help: None,
+            sites: Vec::new(),
+        });
+        let mut out = Vec::new();
+        write(&run, &mut out).unwrap();
+        let xml = String::from_utf8(out).unwrap();
+        assert!(!xml.contains(['\u{FFFE}', '\u{FFFF}']), "{xml}");
+        assert!(xml.contains("a\u{FFFD}b.yaml"), "{xml}");
+        assert!(xml.contains("no \u{FFFD} limit"), "{xml}");
+    }
 }

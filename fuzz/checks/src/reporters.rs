@@ -1,10 +1,11 @@
 //! The reporters: any finding text, any path → valid JSON, SARIF, JUnit XML and GitHub commands.
 
-use std::path::Path;
+use std::path::{Component, Path};
 use std::sync::Arc;
 
 use edgefleet_inventory::source::SourceLocation;
 use edgefleet_lints::report::{self, Format, HumanOptions};
+use edgefleet_lints::engine::STDIN_NAME;
 use edgefleet_lints::{Finding, LintRun, ObjectRef, Severity};
 use serde_json::Value;
 
@@ -76,6 +77,8 @@ pub fn reporters(data: &[u8]) {
         assert_eq!(shown["message"].as_str(), Some(f.message.as_str()));
     }
 
+    // SARIF URIs are relative to the working directory for the files under it.
+    let cwd = std::env::current_dir().ok();
     let sarif: Value = serde_json::from_str(
         &report::render(&run, Format::Sarif, &human).expect("every run renders"),
     )
@@ -89,44 +92,87 @@ pub fn reporters(data: &[u8]) {
             "{text:?} lost {:?}",
             f.message
         );
-        let uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
-            .as_str()
-            .expect("a uri");
-        check_uri(uri, &f.location.file);
+        let location = &result["locations"][0]["physicalLocation"]["artifactLocation"];
+        if f.location.file.as_os_str() == STDIN_NAME {
+            assert!(location.get("uri").is_none(), "standard input has no URI");
+        } else {
+            let uri = location["uri"].as_str().expect("a uri");
+            check_uri(uri, &f.location.file, cwd.as_deref());
+        }
     }
 
     check_xml(&report::render(&run, Format::Junit, &human).expect("every run renders"));
 
+    // One workflow command per finding and per input problem, then the run's summary.
     let github = report::render(&run, Format::Github, &human).expect("every run renders");
+    let commands = run.findings.len() + run.problems.len() + 1;
     assert_eq!(
         github.lines().filter(|l| l.starts_with("::")).count(),
-        run.findings.len(),
+        commands,
         "one workflow command per finding: {github:?}"
     );
-    assert_eq!(github.lines().count(), run.findings.len(), "{github:?}");
+    assert_eq!(github.lines().count(), commands, "{github:?}");
+    assert!(
+        github
+            .lines()
+            .last()
+            .is_some_and(|l| l.contains("title=edgefleet lint::")),
+        "no summary line: {github:?}"
+    );
 
     let _ = report::render(&run, Format::Human, &human).expect("every run renders");
 }
 
-/// A SARIF artifact URI: a valid URI reference (RFC 3986) whose percent-decoding is the path as
-/// reports print it (forward slashes, no leading `./`).
-pub fn check_uri(uri: &str, file: &Path) {
+/// A SARIF artifact URI: a valid URI reference (RFC 3986), without a query or fragment, whose
+/// segments percent-decode to the file path's components, byte for byte: a relative URI to the
+/// relative path (or to the part under `cwd` of an absolute one), a `file:` URI to an absolute
+/// path. `.` components, doubled and trailing separators name the same file and are not
+/// written; a `\` is part of a Unix file name, not a separator.
+pub fn check_uri(uri: &str, file: &Path, cwd: Option<&Path>) {
     let parsed = fluent_uri::UriRef::parse(uri)
         .unwrap_or_else(|e| panic!("{uri:?} (for {file:?}) is not an RFC 3986 URI reference: {e}"));
     assert!(
         parsed.fragment().is_none() && parsed.query().is_none(),
         "{uri:?} (for {file:?}) has a fragment or a query"
     );
-    let path = file.to_string_lossy().replace('\\', "/");
-    let path = path.strip_prefix("./").unwrap_or(&path);
-    if path.is_empty() {
-        return;
-    }
-    let decoded = percent_encoding::percent_decode_str(uri).decode_utf8_lossy();
-    let decoded = decoded.strip_prefix("file://").unwrap_or(&decoded);
-    assert!(
-        decoded == path || decoded.ends_with(&format!("/{path}")),
-        "{uri:?} decodes to {decoded:?}, not {path:?}"
+    let (named, expected) = match uri.strip_prefix("file://") {
+        Some(absolute) => (absolute, file.to_path_buf()),
+        None if file.is_absolute() => {
+            let rest = cwd
+                .and_then(|c| file.strip_prefix(c).ok())
+                .unwrap_or_else(|| panic!("{uri:?} is relative but {file:?} is not under {cwd:?}"));
+            (uri, rest.to_path_buf())
+        }
+        None => (uri, file.to_path_buf()),
+    };
+    let decoded: Vec<Vec<u8>> = if named.is_empty() {
+        Vec::new()
+    } else {
+        // `file:///` is the root: the empty segment after it is no component.
+        named
+            .split('/')
+            .enumerate()
+            .filter(|(i, s)| *i == 0 || !s.is_empty())
+            .map(|(_, s)| percent_encoding::percent_decode_str(s).collect())
+            .collect()
+    };
+    let components: Vec<Vec<u8>> = expected
+        .components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .map(|c| match c {
+            Component::RootDir => Vec::new(),
+            c => c.as_os_str().to_string_lossy().as_bytes().to_vec(),
+        })
+        .collect();
+    assert_eq!(
+        decoded,
+        components,
+        "{uri:?} decodes to {:?}, not {file:?}",
+        decoded
+            .iter()
+            .map(|s| String::from_utf8_lossy(s))
+            .collect::<Vec<_>>()
+            .join("/")
     );
 }
 

@@ -44,6 +44,7 @@ pub fn patch(data: &[u8]) {
     if apply(&mut patched, &patch).is_ok()
         && kustomize::emit::find_unprintable(&patched).is_none()
         && !crate::has_yaml11_break(&patched)
+        && !crate::has_overflowing_float(&patched)
     {
         roundtrip(
             "renderer",
@@ -84,7 +85,9 @@ pub fn render(data: &[u8]) {
             );
             let values: Vec<&Value> = a.iter().map(|r| &r.value).collect();
             if values.iter().all(|v| {
-                kustomize::emit::find_unprintable(v).is_none() && !crate::has_yaml11_break(v)
+                kustomize::emit::find_unprintable(v).is_none()
+                    && !crate::has_yaml11_break(v)
+                    && !crate::has_overflowing_float(v)
             }) {
                 let back: Vec<Value> = serde_saphyr::from_multiple_with_options(
                     &yaml,

@@ -320,7 +320,10 @@ pub fn emit(data: &[u8]) {
     // U+0085, U+2028 and U+2029 are line breaks to the YAML 1.1 emitter kubectl uses (and so to
     // the renderer, which prints its bytes) but not to the YAML 1.2 reference parser: such text
     // does not read back the same through this parser.
-    if kustomize::emit::find_unprintable(&value).is_none() && !has_yaml11_break(&value) {
+    if kustomize::emit::find_unprintable(&value).is_none()
+        && !has_yaml11_break(&value)
+        && !has_overflowing_float(&value)
+    {
         roundtrip("renderer", &value, &kustomize::emit::emit_document(&value));
     }
 }
@@ -383,6 +386,27 @@ pub(crate) fn has_yaml11_break(v: &serde_json::Value) -> bool {
         serde_json::Value::String(s) => breaks(s),
         serde_json::Value::Object(m) => m.iter().any(|(k, v)| breaks(k) || has_yaml11_break(v)),
         serde_json::Value::Array(a) => a.iter().any(has_yaml11_break),
+        _ => false,
+    }
+}
+
+/// A string that is a float literal too large for a 64-bit float (`5e881`). kubectl's YAML
+/// library reads such a plain scalar as a string and prints the string plain, so the renderer
+/// prints it plain as well (byte for byte as kubectl); edgefleet's readers refuse it with a
+/// located error (a non-finite float) instead of reading a string, so such text does not read
+/// back through them (docs/fuzzing.md, "Runs").
+pub(crate) fn has_overflowing_float(v: &serde_json::Value) -> bool {
+    let overflows = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'e' | b'E' | b'.' | b'+' | b'-'))
+            && s.parse::<f64>().is_ok_and(f64::is_infinite)
+    };
+    match v {
+        serde_json::Value::String(s) => overflows(s),
+        serde_json::Value::Object(m) => m
+            .iter()
+            .any(|(k, v)| overflows(k) || has_overflowing_float(v)),
+        serde_json::Value::Array(a) => a.iter().any(has_overflowing_float),
         _ => false,
     }
 }

@@ -148,13 +148,7 @@ fn write_double_quoted(out: &mut String, s: &str) {
             '\r' => out.push_str("\\r"),
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20
-                || ('\u{7f}'..='\u{9f}').contains(&c)
-                || matches!(
-                    c,
-                    '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
-                ) =>
-            {
+            c if needs_escape(c) => {
                 // Lower-case hex, as JSON writes it (unchanged output for what JSON escaped).
                 let _ = write!(out, "\\u{:04x}", c as u32);
             }
@@ -164,9 +158,22 @@ fn write_double_quoted(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// Characters written only as escapes in a double-quoted string: the control characters (C0,
+/// DEL, C1), the line and paragraph separators, the byte order mark and the noncharacters U+FFFE
+/// and U+FFFF (which YAML does not allow raw). Literal blocks and plain scalars hold none of them.
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+        )
+}
+
 fn write_literal(out: &mut String, s: &str, level: usize) {
     out.push('|');
-    if s.starts_with(' ') {
+    // A reader takes the block's indentation from its first non-empty line, which may come after
+    // empty lines: when that line starts with a space, the indentation must be given.
+    if first_content_line(s).starts_with(' ') {
         out.push('2');
     }
     let trailing = s.len() - s.trim_end_matches('\n').len();
@@ -198,16 +205,20 @@ fn write_literal(out: &mut String, s: &str, level: usize) {
     out.pop();
 }
 
+/// The first line of `s` that is not empty (`""` when there is none).
+fn first_content_line(s: &str) -> &str {
+    s.split('\n').find(|l| !l.is_empty()).unwrap_or("")
+}
+
 /// Multi-line text without characters that need escapes.
 fn can_be_literal(s: &str) -> bool {
     s.contains('\n')
         && !s.trim_end_matches('\n').is_empty()
-        && s.chars().all(|c| c == '\n' || c == '\t' || !c.is_control())
-        && !s.contains('\u{feff}')
+        && s.chars().all(|c| c == '\n' || c == '\t' || !needs_escape(c))
         && !s.contains('\r')
         && s.split('\n')
             .all(|l| !l.ends_with(' ') && !l.ends_with('\t'))
-        && !s.starts_with('\t')
+        && !first_content_line(s).starts_with('\t')
 }
 
 /// Whether `s` reads back as exactly this string when written without quotes.
@@ -276,11 +287,8 @@ pub fn is_plain_safe(s: &str) -> bool {
         }
         previous = b;
     }
-    // Non-ASCII control characters (C1, line and paragraph separators) need escapes.
-    if !s.is_ascii()
-        && s.chars()
-            .any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}' || c == '\u{feff}')
-    {
+    // Non-ASCII characters that need escapes (C1, separators, the mark, noncharacters).
+    if !s.is_ascii() && s.chars().any(needs_escape) {
         return false;
     }
     !(looks_numeric(s) || is_reserved_word(s))
@@ -385,6 +393,23 @@ mod tests {
             roundtrip(&json!({ "k": s }));
             roundtrip(&json!([s]));
             roundtrip(&json!({ s: 1 }));
+        }
+    }
+
+    #[test]
+    fn a_literal_block_whose_first_text_line_is_indented_says_its_indentation() {
+        for s in ["\n *", "\n\n  x\ny", " a\nb", "\n\tx\n", "\n\n\t\n a"] {
+            roundtrip(&json!({ "k": s }));
+            roundtrip(&json!([s]));
+        }
+        assert_eq!(to_yaml(&json!({"k": "\n *"})), "k: |2-\n\n   *\n");
+    }
+
+    #[test]
+    fn noncharacters_are_escaped_in_every_style() {
+        for s in ["a\u{ffff}b", "a\u{fffe}\nb", "x\n\u{ffff}\n", "\u{ffff}"] {
+            roundtrip(&json!({ "k": s }));
+            roundtrip(&json!({ s: [s] }));
         }
     }
 

@@ -507,10 +507,31 @@ fn walk_associative(
     };
     let item_sch = sch.elements();
 
-    // Values of the keys: patch elements first (Kustomize prepends), then the target's.
-    let mut values_list: Vec<Vec<String>> = Vec::new();
     let primitive = keys.is_empty();
     let keys: Vec<String> = if primitive { vec![String::new()] } else { keys };
+    // kyaml matches elements by their keys; one target element with none of them makes it drop
+    // every other element of the list and the patch's (`containers: [{image: a}, {name: b,
+    // image: b}]` keeps only the first, whatever the patch says). Kubernetes requires these keys
+    // anyway: refuse rather than lose containers, ports or volumes without a word.
+    if !primitive && !same && (dest_list.len() > 1 || !origin_list.is_empty()) {
+        let keyless = dest_list.iter().position(|e| {
+            e.as_object()
+                .is_some_and(|m| keys.iter().all(|k| !m.contains_key(k)))
+        });
+        if let Some(i) = keyless {
+            return Err(format!(
+                "element {i} of `{}` has no `{}`, the key this list is merged by: Kustomize \
+                 would drop the list's other elements when patching it; edgefleet refuses: \
+                 give every element its `{}`",
+                display_path(path),
+                keys.join("`/`"),
+                keys[0]
+            ));
+        }
+    }
+
+    // Values of the keys: patch elements first (Kustomize prepends), then the target's.
+    let mut values_list: Vec<Vec<String>> = Vec::new();
     {
         let mut push = |vs: Vec<String>| {
             if !vs.is_empty() && !values_list.contains(&vs) {
@@ -623,6 +644,30 @@ mod tests {
             out.pointer("/spec/template/spec/containers").unwrap(),
             &json!([{"name": "new", "image": "n"}, {"name": "side", "image": "s:2"}, {"name": "app", "image": "a:1"}])
         );
+    }
+
+    /// Kustomize keeps only the element without a name (checked against kubectl kustomize):
+    /// edgefleet refuses instead, naming the list and the element.
+    #[test]
+    fn a_keyed_list_element_without_its_key_is_refused_not_dropped() {
+        let target = dep(json!({"containers": [
+            {"name": "side", "image": "s"}, {"nam": "web", "image": "w"}]}));
+        for patch in [
+            json!({}),
+            dep(json!({"containers": [{"name": "side", "image": "s:2"}]})),
+        ] {
+            let mut t = target.clone();
+            let e = strategic_merge(&mut t, &patch).unwrap_err();
+            assert!(
+                e.starts_with(
+                    "element 1 of `spec.template.spec.containers` has no `name`, the key this list is merged by"
+                ),
+                "{e}"
+            );
+        }
+        // Alone, it loses nothing: merged as Kustomize does.
+        let single = dep(json!({"containers": [{"image": "w"}]}));
+        assert_eq!(smp(single.clone(), json!({})), single);
     }
 
     #[test]

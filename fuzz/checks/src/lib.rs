@@ -421,7 +421,7 @@ fn has_merge_key(v: &serde_json::Value) -> bool {
 
 /// Equal values, numbers compared by what they are (`1.0` and `1`, `-0.0` and `0` are equal);
 /// two integers are compared exactly.
-fn same_numbers(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+pub(crate) fn same_numbers(a: &serde_json::Value, b: &serde_json::Value) -> bool {
     use serde_json::Value;
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => {

@@ -1,9 +1,10 @@
 //! Kubernetes basics written once for the whole workspace, with no I/O and no knowledge of
 //! edgefleet: how a plain YAML scalar is typed ([`scalar`]), a fast reader for plain YAML
 //! ([`fastyaml`]), JSON pointer tokens ([`pointer`]), which kinds have no namespace ([`kinds`])
-//! and label selectors ([`selector`]).
+//! label selectors ([`selector`]) and container image references ([`image`]).
 
 pub mod fastyaml;
+pub mod image;
 pub mod kinds;
 pub mod pointer;
 pub mod scalar;

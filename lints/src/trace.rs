@@ -50,7 +50,7 @@ pub struct Trace {
 }
 
 /// A located finding, with a note when the location is the object rather than the field.
-pub struct Located {
+pub struct TracedLocation {
     pub location: SourceLocation,
     pub note: Option<&'static str>,
 }
@@ -62,15 +62,15 @@ const NOTE_INLINE: &str = "set by the overlay's inline patch";
 
 impl Trace {
     /// The source location of the field at `pointer` in the rendered object `rendered`.
-    pub fn locate(&self, rendered: &Value, kind: &str, pointer: &str) -> Located {
+    pub fn locate(&self, rendered: &Value, kind: &str, pointer: &str) -> TracedLocation {
         let Some(origin) = &self.origin else {
-            return Located {
+            return TracedLocation {
                 location: self.fallback.clone(),
                 note: Some(NOTE_GENERATED),
             };
         };
         let origin_root = self.origin_root(origin);
-        let object = |note| Located {
+        let object = |note| TracedLocation {
             location: locate_object(origin, &origin_root),
             note,
         };
@@ -81,7 +81,7 @@ impl Trace {
         let scalar = !matches!(target, Some(Value::Object(_) | Value::Array(_)));
         // A structure (a container, a resources map) is best shown where the object defines it.
         if !scalar && let Some(p) = map_pointer(rendered, &origin.json, &origin_root, pointer) {
-            return Located {
+            return TracedLocation {
                 location: origin.doc.locate_key(&p),
                 note: None,
             };
@@ -96,11 +96,11 @@ impl Trace {
                 && same(patch.doc.json.pointer(&p), target)
             {
                 return match &patch.inline_at {
-                    Some(at) => Located {
+                    Some(at) => TracedLocation {
                         location: at.clone(),
                         note: Some(NOTE_INLINE),
                     },
-                    None => Located {
+                    None => TracedLocation {
                         location: patch.doc.doc.locate_key(&p),
                         note: None,
                     },
@@ -110,14 +110,14 @@ impl Trace {
         if let Some(p) = map_pointer(rendered, &origin.json, &origin_root, pointer)
             && (target.is_none() || same(origin.json.pointer(&p), target))
         {
-            return Located {
+            return TracedLocation {
                 location: origin.doc.locate_key(&p),
                 note: None,
             };
         }
         if target.is_none() {
             // A missing field: the deepest ancestor the origin holds.
-            return Located {
+            return TracedLocation {
                 location: origin.doc.locate_key(&deepest(
                     rendered,
                     &origin.json,

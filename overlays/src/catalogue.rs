@@ -118,9 +118,11 @@ impl fmt::Display for Part {
 // Workload metadata
 // ---------------------------------------------------------------------------------------------
 
-/// A container image pinned by digest, as listed under `images:` in `workload.yaml`.
+/// A container image pinned by digest, as listed under `images:` in `workload.yaml` (its
+/// [`reference`](Self::reference) parses as a [`kube_basics::image::ImageRef`] with a digest and
+/// no tag).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImageRef {
+pub struct PinnedImage {
     /// Repository, e.g. `registry.example.com/otel/opentelemetry-collector-contrib`.
     pub name: String,
     /// `sha256:<64 hex>`.
@@ -129,7 +131,7 @@ pub struct ImageRef {
     pub version: Option<String>,
 }
 
-impl ImageRef {
+impl PinnedImage {
     /// `name@digest`, the reference containers use.
     pub fn reference(&self) -> String {
         format!("{}@{}", self.name, self.digest)
@@ -153,7 +155,7 @@ pub struct WorkloadMeta {
     /// Smallest buffer worth having, in MiB.
     pub buffer_min_mib: Option<u64>,
     /// Images by role (`collector`, `broker`, ...), all pinned by digest.
-    pub images: BTreeMap<String, ImageRef>,
+    pub images: BTreeMap<String, PinnedImage>,
     /// The templates the workload has (always contains [`Part::Base`]).
     pub parts: BTreeSet<Part>,
     /// The whole mapping, including free-form keys: the `workload` variable of every template.
@@ -813,7 +815,12 @@ fn parse_meta(path: &Path, folder: &str, text: &str) -> Result<WorkloadMeta, Cat
     }
     let mut images = BTreeMap::new();
     for (role, image) in file.images {
-        if image.name.value.is_empty() || image.name.value.contains(['@', ' ']) {
+        if image.name.value.is_empty()
+            || image.name.value.contains(['@', ' '])
+            || kube_basics::image::ImageRef::parse(&image.name.value)
+                .tag
+                .is_some()
+        {
             return Err(at(
                 &image.name.referenced,
                 format!(
@@ -833,7 +840,7 @@ fn parse_meta(path: &Path, folder: &str, text: &str) -> Result<WorkloadMeta, Cat
         }
         images.insert(
             role,
-            ImageRef {
+            PinnedImage {
                 name: image.name.value,
                 digest: image.digest.value,
                 version: image.version,

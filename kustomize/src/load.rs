@@ -301,10 +301,10 @@ fn retype_timestamps(path: &Path, text: &str, docs: &mut [Value]) -> Result<(), 
         return Ok(());
     }
     for (d, keys, ts) in fixes {
-        let ptr: String = keys
-            .iter()
-            .map(|k| format!("/{}", k.replace('~', "~0").replace('/', "~1")))
-            .collect();
+        let mut ptr = String::new();
+        for k in &keys {
+            kube_basics::pointer::push(&mut ptr, k);
+        }
         if let Some(v) = docs[d].pointer_mut(&ptr)
             && v.is_string()
         {

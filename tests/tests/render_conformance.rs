@@ -154,7 +154,7 @@ const CASES: &[(&str, &str)] = &[
     ("namespace-nested-overlay", "namespace"),
     (
         "namespace-version-sensitive-kinds",
-        "namespace: cluster scope by apiVersion and kind as Kustomize's schema knows it (admission policies, DeviceClass, FlowSchema v1 namespaced; apps/v1 Namespace not renamed)",
+        "namespace: cluster scope by apiVersion and kind as Kustomize's schema knows it (admission policies, DeviceClass, FlowSchema v1 namespaced)",
     ),
     ("nameprefix-suffix-basic", "namePrefix, nameSuffix"),
     (

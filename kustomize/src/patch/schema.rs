@@ -1,0 +1,193 @@
+//! Merge keys of the built-in kinds, as Kustomize v5's embedded OpenAPI schema (Kubernetes
+//! v1.21) gives them to kyaml's `merge2`: for each kind and field, whether it is a list, which
+//! keys its elements merge by, and the schema of its elements. Read from `schema.json`.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Debug, Deserialize)]
+pub(super) struct FieldInfo {
+    #[serde(rename = "ref")]
+    reference: Option<String>,
+    #[serde(default)]
+    list: bool,
+    /// Present when the patch strategy is `merge`: the merge keys (empty for lists of primitives).
+    merge: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct SchemaTable {
+    roots: HashMap<String, String>,
+    defs: HashMap<String, HashMap<String, FieldInfo>>,
+}
+
+pub(super) fn table() -> &'static SchemaTable {
+    static TABLE: OnceLock<SchemaTable> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        serde_json::from_str(include_str!("schema.json"))
+            .expect("schema.json is valid (checked by a unit test)")
+    })
+}
+
+pub(super) type Def = HashMap<String, FieldInfo>;
+
+/// What the schema says about the node being walked.
+#[derive(Clone, Copy)]
+pub(super) enum Sch {
+    Unknown,
+    Object(&'static Def),
+    List {
+        merge: Option<&'static [String]>,
+        item: Option<&'static Def>,
+    },
+}
+
+impl Sch {
+    pub(super) fn root(api_version: &str, kind: &str) -> Sch {
+        let t = table();
+        t.roots
+            .get(&format!("{api_version}/{kind}"))
+            .and_then(|d| t.defs.get(d))
+            .map_or(Sch::Unknown, Sch::Object)
+    }
+
+    pub(super) fn field(self, key: &str) -> Sch {
+        let Sch::Object(def) = self else {
+            return Sch::Unknown;
+        };
+        let Some(info) = def.get(key) else {
+            return Sch::Unknown;
+        };
+        let t = table();
+        let target = info.reference.as_deref().and_then(|r| t.defs.get(r));
+        if info.list {
+            Sch::List {
+                merge: info.merge.as_deref(),
+                item: target,
+            }
+        } else {
+            target.map_or(Sch::Unknown, Sch::Object)
+        }
+    }
+
+    pub(super) fn elements(self) -> Sch {
+        match self {
+            Sch::List {
+                item: Some(def), ..
+            } => Sch::Object(def),
+            _ => Sch::Unknown,
+        }
+    }
+}
+
+/// kyaml looks up a schema for any map that carries `apiVersion` and `kind` when it has none.
+pub(super) fn schema_for(sch: Sch, sources: [Option<&Value>; 2]) -> Sch {
+    if !matches!(sch, Sch::Unknown) {
+        return sch;
+    }
+    for v in sources.into_iter().flatten() {
+        let av = v.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+        let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
+        if !av.is_empty() && !kind.is_empty() {
+            let s = Sch::root(av, kind);
+            if !matches!(s, Sch::Unknown) {
+                return s;
+            }
+        }
+    }
+    Sch::Unknown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use regex::Regex;
+
+    #[test]
+    fn schema_table_parses() {
+        assert!(table().roots.contains_key("apps/v1/Deployment"));
+        let s = Sch::root("apps/v1", "Deployment")
+            .field("spec")
+            .field("template")
+            .field("spec")
+            .field("containers");
+        assert!(matches!(s, Sch::List { merge: Some(k), .. } if k == ["name"]));
+    }
+
+    /// The derived table agrees with the embedded v1.35 definitions: every list with patch
+    /// strategy `merge` is in it with the same keys, except the fields and types newer than
+    /// Kubernetes v1.21 (which Kustomize's schema does not know).
+    #[test]
+    fn schema_table_matches_the_embedded_definitions() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../lints/schemas/kubernetes-v1.35/_definitions.json"
+        );
+        let Ok(text) = std::fs::read_to_string(path) else {
+            panic!("cannot read {path}");
+        };
+        let all: Value = serde_json::from_str(&text).unwrap();
+        let newer_fields = [
+            (
+                "io.k8s.api.core.v1.ContainerStatus",
+                "allocatedResourcesStatus",
+            ),
+            ("io.k8s.api.core.v1.ContainerStatus", "volumeMounts"),
+            ("io.k8s.api.core.v1.PodSpec", "resourceClaims"),
+            ("io.k8s.api.core.v1.PodSpec", "schedulingGates"),
+            ("io.k8s.api.core.v1.PodStatus", "hostIPs"),
+            ("io.k8s.api.core.v1.PodStatus", "resourceClaimStatuses"),
+            (
+                "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps",
+                "x-kubernetes-validations",
+            ),
+        ];
+        let newer_type = Regex::new(r"^io\.k8s\.api\.(resource|storagemigration|flowcontrol\.v1\.|certificates\.v1beta1\.PodCertificate|networking\.v1(beta1)?\.ServiceCIDR|admissionregistration\.[a-z0-9]+\.(ValidatingAdmissionPolicy|MutatingAdmissionPolicy))").unwrap();
+        let mut checked = 0;
+        for (def, schema) in all["$defs"].as_object().unwrap() {
+            for (field, prop) in schema
+                .get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                let strategy = prop
+                    .get("x-kubernetes-patch-strategy")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                if !strategy.split(',').any(|s| s == "merge") {
+                    continue;
+                }
+                let newer = newer_type.is_match(def)
+                    || newer_fields.contains(&(def.as_str(), field.as_str()))
+                    || (def.starts_with("io.k8s.api.admissionregistration.")
+                        && matches!(field.as_str(), "matchConditions" | "variables"));
+                let entry = table().defs.get(def).and_then(|d| d.get(field));
+                if newer {
+                    assert!(
+                        entry.is_none_or(|e| e.merge.is_none()),
+                        "{def}.{field} is newer than v1.21"
+                    );
+                    continue;
+                }
+                let keys: Vec<String> = match prop.get("x-kubernetes-list-map-keys") {
+                    Some(Value::Array(k)) => {
+                        k.iter().map(|k| k.as_str().unwrap().to_owned()).collect()
+                    }
+                    _ => prop
+                        .get("x-kubernetes-patch-merge-key")
+                        .and_then(Value::as_str)
+                        .map(|k| vec![k.to_owned()])
+                        .unwrap_or_default(),
+                };
+                let got = entry.and_then(|e| e.merge.clone());
+                assert_eq!(got, Some(keys), "{def}.{field}");
+                checked += 1;
+            }
+        }
+        assert!(checked >= 40, "only {checked} merge lists checked");
+    }
+}

@@ -1,0 +1,127 @@
+//! The rendered object and its identity: [`Resource`] (an object plus the file and document it
+//! came from), [`Origin`] and [`ResId`], Kustomize's `resid.ResId` (group, version, kind,
+//! namespace, name) by which resources are matched, deduplicated and patched.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+/// Where an object came from: the file (and document in it) that defined it, so the linter can
+/// point at the source line, not at a temporary render.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub file: Arc<Path>,
+    /// 0-based index of the YAML document in `file`.
+    pub document: usize,
+}
+
+/// Kubernetes identity of an object, as kustomize matches them.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ResId {
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl fmt::Display for ResId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let gv = if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        };
+        match &self.namespace {
+            Some(ns) => write!(f, "{gv} {} {ns}/{}", self.kind, self.name),
+            None => write!(f, "{gv} {} {}", self.kind, self.name),
+        }
+    }
+}
+
+/// One object of a render.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    /// The object; a JSON object whose key order is the source order.
+    pub value: Value,
+    pub origin: Origin,
+    /// Name and namespace before prefixes, suffixes and hashes: name references in other
+    /// objects are written against these.
+    pub original_name: String,
+    pub original_namespace: Option<String>,
+    /// Generated ConfigMaps and Secrets get a content-hash suffix (unless disabled).
+    pub needs_hash: bool,
+}
+
+impl Resource {
+    pub fn new(value: Value, origin: Origin) -> Self {
+        let original_name = value
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let original_namespace = value
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        Self {
+            value,
+            origin,
+            original_name,
+            original_namespace,
+            needs_hash: false,
+        }
+    }
+
+    pub fn api_version(&self) -> &str {
+        self.value
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+
+    pub fn kind(&self) -> &str {
+        self.value
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+
+    pub fn name(&self) -> &str {
+        self.value
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+
+    pub fn namespace(&self) -> Option<&str> {
+        self.value
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+    }
+
+    /// Whether Kustomize treats the object as cluster-scoped (by `apiVersion` and kind, as its
+    /// built-in schema does: see [`kube_basics::kinds`]).
+    pub fn is_cluster_scoped(&self) -> bool {
+        kube_basics::kinds::kustomize_cluster_scoped(self.api_version(), self.kind())
+    }
+
+    /// `(group, version)` of `apiVersion` (`"apps/v1"` → `("apps", "v1")`, `"v1"` → `("", "v1")`).
+    pub fn group_version(&self) -> (&str, &str) {
+        let av = self.api_version();
+        av.split_once('/').unwrap_or(("", av))
+    }
+
+    pub fn id(&self) -> ResId {
+        let (group, version) = self.group_version();
+        ResId {
+            group: group.to_owned(),
+            version: version.to_owned(),
+            kind: self.kind().to_owned(),
+            namespace: self.namespace().map(str::to_owned),
+            name: self.name().to_owned(),
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! The metadata transformers: `namespace`, `namePrefix`/`nameSuffix`, `labels`/`commonLabels` and
+//! `commonAnnotations`, as Kustomize's namespace, prefix-suffix, label and annotation
+//! transformers apply them.
+
+use serde_json::{Map, Value};
+
+use super::field_spec::{
+    FieldSpec, common_annotation_specs, common_label_specs, set_pairs, template_label_specs,
+};
+use crate::Resource;
+use crate::kustomization::LabelSpec;
+
+/// `namespace`: every namespaced object moves to `ns`, and every `Namespace` object is renamed
+/// to `ns` (as kustomize does). Two objects ending with the same id is an error.
+pub fn namespace(resources: &mut [Resource], ns: &str) -> Result<(), String> {
+    for r in resources.iter_mut() {
+        let key = if r.kind() == "Namespace" && r.api_version() == "v1" {
+            "name"
+        } else if r.is_cluster_scoped() {
+            continue;
+        } else {
+            "namespace"
+        };
+        if let Some(Value::Object(md)) = r.value.get_mut("metadata") {
+            md.insert(key.into(), Value::String(ns.to_owned()));
+        } else if let Value::Object(m) = &mut r.value {
+            let mut md = Map::new();
+            md.insert(key.into(), Value::String(ns.to_owned()));
+            m.insert("metadata".into(), Value::Object(md));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for r in resources.iter() {
+        let id = r.id();
+        if !seen.insert(id.clone()) {
+            return Err(format!(
+                "namespace transformation produces ID conflict: two objects become {id}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `namePrefix` / `nameSuffix`.
+pub fn prefix_suffix(resources: &mut [Resource], prefix: &str, suffix: &str) {
+    if prefix.is_empty() && suffix.is_empty() {
+        return;
+    }
+    for r in resources.iter_mut() {
+        if matches!(
+            r.kind(),
+            "Namespace" | "CustomResourceDefinition" | "APIService"
+        ) {
+            continue;
+        }
+        let name = format!("{prefix}{}{suffix}", r.name());
+        if let Some(Value::Object(md)) = r.value.get_mut("metadata") {
+            md.insert("name".into(), Value::String(name));
+        }
+    }
+}
+
+/// `labels` entries, then `commonLabels` (kustomize's order).
+pub fn labels(
+    resources: &mut [Resource],
+    specs: &[LabelSpec],
+    common: &[(String, String)],
+) -> Result<(), String> {
+    for l in specs {
+        let mut fss: Vec<FieldSpec> = l
+            .fields
+            .iter()
+            .map(FieldSpec::from_value)
+            .collect::<Result<_, _>>()?;
+        if l.include_selectors {
+            fss.extend(common_label_specs());
+        } else if l.include_templates {
+            fss.extend(template_label_specs());
+        } else {
+            fss.push(FieldSpec::any("metadata/labels", true));
+        }
+        set_pairs(resources, &fss, &l.pairs);
+    }
+    set_pairs(resources, &common_label_specs(), common);
+    Ok(())
+}
+
+/// `commonAnnotations`.
+pub fn annotations(resources: &mut [Resource], pairs: &[(String, String)]) {
+    set_pairs(resources, &common_annotation_specs(), pairs);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transform::test_support::*;
+    use serde_json::json;
+
+    #[test]
+    fn labels_with_and_without_selectors() {
+        let mut rs = vec![deployment()];
+        let spec = LabelSpec {
+            pairs: vec![("site".into(), "s1".into())],
+            include_templates: true,
+            ..LabelSpec::default()
+        };
+        labels(&mut rs, &[spec], &[]).unwrap();
+        assert_eq!(rs[0].value["metadata"]["labels"]["site"], "s1");
+        assert_eq!(
+            rs[0].value["spec"]["template"]["metadata"]["labels"]["site"],
+            "s1"
+        );
+        assert!(
+            rs[0].value["spec"]["selector"]["matchLabels"]
+                .get("site")
+                .is_none()
+        );
+        labels(&mut rs, &[], &[("team".into(), "t".into())]).unwrap();
+        assert_eq!(rs[0].value["spec"]["selector"]["matchLabels"]["team"], "t");
+    }
+
+    #[test]
+    fn namespace_skips_cluster_scoped() {
+        let mut rs = vec![
+            deployment(),
+            res(
+                json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "r"}}),
+            ),
+        ];
+        namespace(&mut rs, "edge").unwrap();
+        assert_eq!(rs[0].namespace(), Some("edge"));
+        assert_eq!(rs[1].namespace(), None);
+    }
+}

@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use edgefleet_inventory::Fleet;
 use edgefleet_lints::Severity;
-use edgefleet_lints::fleet::{FleetSite, RenderedObject};
+use edgefleet_lints::fleet::{EditSource, FieldEdit, FleetSite, RenderedObject};
 use edgefleet_lints::report::Format;
 use edgefleet_lints::{LintRun, Linter, SiteContext};
 use kustomize::Renderer;
+use kustomize::provenance::Source;
 use serde_json::Value;
 
 use crate::config::Config;
@@ -66,6 +67,20 @@ pub fn lint(linter: &Linter, out: &Path, fleet: &Fleet) -> Result<(LintRun, usiz
         let resources = renderer
             .build(dir)
             .map_err(|e| format!("{}: cannot render: {e}", dir.display()))?;
+        // The files edits name, as the user named the output folder: converted once per file
+        // (an overlay's edits name a handful of files, each shared by many objects).
+        let mut shown: Vec<(Arc<Path>, Arc<Path>)> = Vec::new();
+        let mut show = |file: &Arc<Path>| -> Arc<Path> {
+            if let Some((_, s)) = shown
+                .iter()
+                .find(|(f, _)| Arc::ptr_eq(f, file) || f == file)
+            {
+                return s.clone();
+            }
+            let s: Arc<Path> = Arc::from(display_path(file, &canonical, out));
+            shown.push((file.clone(), s.clone()));
+            s
+        };
         Ok(resources
             .into_iter()
             .map(|r| RenderedObject {
@@ -73,6 +88,32 @@ pub fn lint(linter: &Linter, out: &Path, fleet: &Fleet) -> Result<(LintRun, usiz
                 origin_document: r.origin.document,
                 original_name: r.original_name,
                 value: r.value,
+                edits: r
+                    .edits
+                    .into_iter()
+                    .map(|e| FieldEdit {
+                        field: e.field,
+                        at: e.at,
+                        source: match e.source {
+                            Source::Document { file, document } => EditSource::Document {
+                                file: show(&file),
+                                document,
+                            },
+                            Source::Kustomization { file } => {
+                                EditSource::Kustomization { file: show(&file) }
+                            }
+                            Source::Inline {
+                                file,
+                                pointer,
+                                document,
+                            } => EditSource::Inline {
+                                file: show(&file),
+                                pointer,
+                                document,
+                            },
+                        },
+                    })
+                    .collect(),
             })
             .collect())
     };

@@ -10,7 +10,8 @@
 //! restrictor, cycles), [`transform`] (namespace, prefixes, labels, images, replicas, name
 //! references), [`patch`] (strategic merge and JSON 6902), [`generate`] (ConfigMap and Secret
 //! generators, content hashes), [`replace`] (replacements), [`order`] (output order) and
-//! [`emit`] (kustomize's YAML formatting).
+//! [`emit`] (kustomize's YAML formatting). [`provenance`] records, for each object, which
+//! patches, transformers and generators set which fields ([`Resource::edits`]).
 
 pub mod emit;
 mod error;
@@ -20,6 +21,7 @@ pub mod kustomization;
 pub mod load;
 pub mod order;
 pub mod patch;
+pub mod provenance;
 mod renderer;
 pub mod replace;
 mod resource;

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::kustomization::{Kind, Kustomization};
 use crate::load::Entry;
+use crate::provenance::{self, Source};
 use crate::{
     Origin, RenderError, Resource, emit, fs, generate, load, order, patch, replace, transform,
 };
@@ -367,6 +368,8 @@ impl Renderer {
     /// The built-in transformers of `k`, in kustomize's order.
     fn transform(&self, k: &Kustomization, ra: &mut Vec<Resource>) -> Result<(), RenderError> {
         let kfile = k.file.as_path();
+        // Provenance names this kustomization in every edit it makes: one shared path.
+        let kf: Arc<Path> = Arc::from(kfile);
         let dir = k.dir.as_path();
         let field_err = |field: &str, message: String| RenderError::Field {
             path: kfile.to_path_buf(),
@@ -375,7 +378,10 @@ impl Renderer {
         };
 
         // patchesStrategicMerge: each entry a file or an inline patch
-        for entry in &k.patches_strategic_merge {
+        for (i, entry) in k.patches_strategic_merge.iter().enumerate() {
+            // Where each document of the entry is written, for provenance.
+            let mut in_file: Option<Arc<Path>> = None;
+            let mut prefix = String::new();
             let docs = match entry {
                 Value::String(s) if !s.contains('\n') && !s.trim_start().starts_with('{') => {
                     let file = load::resolve_file(
@@ -385,13 +391,32 @@ impl Renderer {
                         s,
                         "patchesStrategicMerge",
                     )?;
-                    load::parse_documents(&file, &self.text(&file)?)?
+                    let docs = load::parse_documents(&file, &self.text(&file)?)?;
+                    in_file = Some(Arc::from(file.as_path()));
+                    docs
                 }
                 Value::String(s) => load::parse_documents(kfile, s.trim())?,
-                other => vec![other.clone()],
+                other => {
+                    prefix = format!("/patchesStrategicMerge/{i}");
+                    vec![other.clone()]
+                }
             };
-            for patch in &docs {
-                apply_smp_by_id(ra, patch, kfile, "patchesStrategicMerge")?;
+            let pointer: Arc<str> = Arc::from(format!("/patchesStrategicMerge/{i}"));
+            for (j, patch) in docs.iter().enumerate() {
+                let source = match (&in_file, prefix.is_empty()) {
+                    (Some(file), _) => Source::Document {
+                        file: file.clone(),
+                        document: j,
+                    },
+                    (None, true) => Source::Inline {
+                        file: kf.clone(),
+                        pointer: pointer.clone(),
+                        document: j,
+                    },
+                    (None, false) => Source::Kustomization { file: kf.clone() },
+                };
+                let from = (&source, prefix.as_str());
+                apply_smp_by_id(ra, patch, kfile, "patchesStrategicMerge", from)?;
             }
         }
 
@@ -406,6 +431,7 @@ impl Renderer {
                     return Err(field_err(&field, format!("unknown field {key:?}")));
                 }
             }
+            let mut in_file: Option<Arc<Path>> = None;
             let text: Arc<str> = match (m.get("path"), m.get("patch")) {
                 (Some(Value::String(p)), None) => {
                     let file = load::resolve_file(
@@ -415,7 +441,9 @@ impl Renderer {
                         p,
                         "patches",
                     )?;
-                    self.text(&file)?
+                    let text = self.text(&file)?;
+                    in_file = Some(Arc::from(file.as_path()));
+                    text
                 }
                 // kustomize trims an inline patch: a literal block that ends it loses its
                 // final newline (`|` prints as `|-`), measured with v5.8.1
@@ -434,6 +462,18 @@ impl Renderer {
                 }
             };
             let docs = load::parse_documents(kfile, &text)?;
+            let inline: Arc<str> = Arc::from(format!("/patches/{i}/patch"));
+            let source_of = |document: usize| match &in_file {
+                Some(file) => Source::Document {
+                    file: file.clone(),
+                    document,
+                },
+                None => Source::Inline {
+                    file: kf.clone(),
+                    pointer: inline.clone(),
+                    document,
+                },
+            };
             let target = match m.get("target") {
                 Some(t) if !t.is_null() => {
                     Some(patch::Selector::from_value(t).map_err(|e| field_err(&field, e))?)
@@ -448,15 +488,18 @@ impl Renderer {
                         "a JSON 6902 patch needs a `target`".into(),
                     ));
                 };
+                let source = source_of(0);
                 for r in ra.iter_mut().filter(|r| sel.matches(r)) {
                     patch::json6902(&mut r.value, &docs[0])
                         .map_err(|e| field_err(&field, format!("{}: {e}", r.id())))?;
+                    provenance::record_ops(r, &docs[0], &source);
                 }
                 continue;
             }
-            for p in &docs {
+            for (j, p) in docs.iter().enumerate() {
+                let source = source_of(j);
                 match &target {
-                    None => apply_smp_by_id(ra, p, kfile, &field)?,
+                    None => apply_smp_by_id(ra, p, kfile, &field, (&source, ""))?,
                     Some(sel) => {
                         let mut i = 0;
                         while i < ra.len() {
@@ -472,7 +515,7 @@ impl Renderer {
                                     md.insert("namespace".into(), Value::String(ns.to_owned()));
                                 }
                             }
-                            if smp(&mut ra[i], &p, kfile, &field)? {
+                            if smp(&mut ra[i], &p, kfile, &field, (&source, ""))? {
                                 ra.remove(i);
                             } else {
                                 i += 1;
@@ -485,14 +528,17 @@ impl Renderer {
 
         if let Some(ns) = &k.namespace {
             transform::namespace(ra, ns).map_err(|e| field_err("namespace", e))?;
+            provenance::record_namespace(ra, &kf);
         }
-        transform::prefix_suffix(
-            ra,
+        let (prefix, suffix) = (
             k.name_prefix.as_deref().unwrap_or(""),
             k.name_suffix.as_deref().unwrap_or(""),
         );
+        transform::prefix_suffix(ra, prefix, suffix);
+        provenance::record_name(ra, &kf, !prefix.is_empty(), !suffix.is_empty());
         transform::labels(ra, &k.labels, &k.common_labels).map_err(|e| field_err("labels", e))?;
         transform::annotations(ra, &k.common_annotations);
+        record_labels_and_annotations(k, ra, &kf);
 
         // patchesJson6902: exact target ids
         for (i, entry) in k.patches_json6902.iter().enumerate() {
@@ -503,6 +549,11 @@ impl Renderer {
                     "must be a mapping with `target` and `path` or `patch`".into(),
                 )
             })?;
+            let mut source = Source::Inline {
+                file: kf.clone(),
+                pointer: Arc::from(format!("/patchesJson6902/{i}/patch")),
+                document: 0,
+            };
             let text: Arc<str> = match (m.get("path"), m.get("patch")) {
                 (Some(Value::String(p)), None) => {
                     let file = load::resolve_file(
@@ -512,7 +563,12 @@ impl Renderer {
                         p,
                         "patchesJson6902",
                     )?;
-                    self.text(&file)?
+                    let text = self.text(&file)?;
+                    source = Source::Document {
+                        file: Arc::from(file.as_path()),
+                        document: 0,
+                    };
+                    text
                 }
                 (None, Some(Value::String(p))) => Arc::from(p.as_str()),
                 _ => {
@@ -543,6 +599,7 @@ impl Renderer {
                     matched += 1;
                     patch::json6902(&mut r.value, &ops)
                         .map_err(|e| field_err(&field, format!("{}: {e}", r.id())))?;
+                    provenance::record_ops(r, &ops, &source);
                 }
             }
             if matched == 0 {
@@ -551,6 +608,34 @@ impl Renderer {
         }
 
         transform::replicas(ra, &k.replicas);
+        let names: Vec<&str> = k.replicas.iter().map(|r| r.name.as_str()).collect();
+        provenance::record_replicas(ra, &kf, &names);
+        if !k.images.is_empty() {
+            let entries: Vec<(&str, Arc<str>)> = k
+                .images
+                .iter()
+                .enumerate()
+                .map(|(j, spec)| {
+                    let key = if spec.digest.is_some() {
+                        "digest"
+                    } else if spec.new_tag.is_some() {
+                        "newTag"
+                    } else if spec.new_name.is_some() {
+                        "newName"
+                    } else {
+                        "name"
+                    };
+                    (spec.name.as_str(), Arc::from(format!("/images/{j}/{key}")))
+                })
+                .collect();
+            provenance::record_images(ra, &kf, &|image| {
+                let (name, _, _) = transform::split_image(image);
+                entries
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, at)| at.clone())
+            });
+        }
         transform::images(ra, &k.images);
 
         if !k.replacements.is_empty() {
@@ -653,14 +738,70 @@ fn add_generated(
 }
 
 /// Applies one strategic merge patch to `r`; `true` when the patch deletes the object.
-fn smp(r: &mut Resource, p: &Value, kfile: &Path, field: &str) -> Result<bool, RenderError> {
+/// `from`: where the patch is written, and its pointer there when it is a mapping in a
+/// kustomization (for provenance).
+fn smp(
+    r: &mut Resource,
+    p: &Value,
+    kfile: &Path,
+    field: &str,
+    from: (&Source, &str),
+) -> Result<bool, RenderError> {
     let id = r.id();
     patch::strategic_merge(&mut r.value, p).map_err(|message| RenderError::Field {
         path: kfile.to_path_buf(),
         field: field.to_owned(),
         message: format!("{id}: {message}"),
     })?;
-    Ok(r.value.is_null())
+    if r.value.is_null() {
+        return Ok(true);
+    }
+    provenance::record_patch(r, p, from.0, from.1);
+    Ok(false)
+}
+
+/// Provenance of `labels`, `commonLabels` and `commonAnnotations` (after they were applied).
+fn record_labels_and_annotations(k: &Kustomization, ra: &mut [Resource], kf: &Arc<Path>) {
+    use provenance::{Pair, Step};
+    let entry = |field: &str, key: &str| {
+        let mut at = field.to_owned();
+        kube_basics::pointer::push(&mut at, key);
+        at
+    };
+    let mut labels = Vec::new();
+    for (i, l) in k.labels.iter().enumerate() {
+        for (key, value) in &l.pairs {
+            labels.push(Pair {
+                key,
+                value,
+                at: entry(&format!("/labels/{i}/pairs"), key),
+                templates: l.include_templates,
+                selectors: l.include_selectors,
+            });
+        }
+    }
+    for (key, value) in &k.common_labels {
+        labels.push(Pair {
+            key,
+            value,
+            at: entry("/commonLabels", key),
+            templates: true,
+            selectors: true,
+        });
+    }
+    provenance::record_pairs(ra, kf, Step::Labels, &labels);
+    let annotations: Vec<Pair<'_>> = k
+        .common_annotations
+        .iter()
+        .map(|(key, value)| Pair {
+            key,
+            value,
+            at: entry("/commonAnnotations", key),
+            templates: true,
+            selectors: false,
+        })
+        .collect();
+    provenance::record_pairs(ra, kf, Step::Annotations, &annotations);
 }
 
 /// Applies a strategic merge patch to the object it names (apiVersion, kind, name, namespace).
@@ -669,6 +810,7 @@ fn apply_smp_by_id(
     p: &Value,
     kfile: &Path,
     field: &str,
+    from: (&Source, &str),
 ) -> Result<(), RenderError> {
     let s = |ptr: &str| p.pointer(ptr).and_then(Value::as_str).unwrap_or_default();
     let (api, kind, name, ns) = (
@@ -719,7 +861,7 @@ fn apply_smp_by_id(
             message: format!("no resource matches the patch for {id}"),
         }),
         [i] => {
-            if smp(&mut ra[*i], p, kfile, field)? {
+            if smp(&mut ra[*i], p, kfile, field, from)? {
                 ra.remove(*i);
             }
             Ok(())

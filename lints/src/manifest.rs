@@ -93,7 +93,7 @@ impl Manifest {
                 },
                 note: None,
             },
-            ManifestSource::Rendered(trace) => trace.locate(&self.value, self.kind(), pointer),
+            ManifestSource::Rendered(trace) => trace.locate(&self.value, pointer),
         }
     }
 

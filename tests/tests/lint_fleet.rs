@@ -170,3 +170,60 @@ fn a_site_that_cannot_be_linted_is_named_and_the_others_still_are() {
     let doc: Value = serde_json::from_slice(&o.stdout).expect("JSON still printed");
     assert!(doc["summary"]["objects"].as_u64().unwrap() > 100, "{doc:#}");
 }
+
+#[test]
+fn a_component_patch_and_a_site_patch_are_each_traced_to_their_own_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let inventory = workspace_root().join("examples/fleet/site-inventory");
+    generate(&inventory, &workspace_root().join("templates"), &out);
+
+    // The hardware component's patch makes the metrics agent privileged at every site with that
+    // hardware (a component shared by several sites).
+    let component =
+        out.join("components/hardware/jetson-orin-nx/metrics-agent/deployment-metrics-agent.yaml");
+    edit(
+        &component,
+        "      - name: vmagent\n",
+        "      - name: vmagent\n        securityContext:\n          privileged: true\n",
+    );
+    // One site's overlay lets it escalate privileges, through a targeted inline patch (the
+    // patch's own name is ignored: the target picks the object).
+    let site = out.join("sites/eu-north/rig-nsea-042/metrics-agent/kustomization.yaml");
+    edit(
+        &site,
+        "sortOptions:\n",
+        "- target:\n    kind: Deployment\n    name: metrics-agent\n  patch: |\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata:\n      name: any\n    spec:\n      template:\n        spec:\n          containers:\n          - name: vmagent\n            securityContext:\n              allowPrivilegeEscalation: true\nsortOptions:\n",
+    );
+
+    let (code, doc) = lint_fleet(&out, &inventory);
+    assert_eq!(code, Some(1), "{doc:#}");
+
+    let privileged = findings(&doc, "security/privileged");
+    assert_eq!(
+        privileged.len(),
+        1,
+        "one finding for the shared component: {doc:#}"
+    );
+    let f = privileged[0];
+    assert_eq!(Path::new(f["file"].as_str().unwrap()), component, "{f:#}");
+    assert_eq!(line_of(f).trim(), "privileged: true", "{f:#}");
+    assert_eq!(f["line"], 13, "{f:#}");
+    assert!(sites_of(&privileged).contains("rig-nsea-042"), "{f:#}");
+    assert!(sites_of(&privileged).len() > 1, "{f:#}");
+
+    let escalation = findings(&doc, "security/privilege-escalation");
+    assert_eq!(escalation.len(), 1, "{doc:#}");
+    let f = escalation[0];
+    assert_eq!(Path::new(f["file"].as_str().unwrap()), site, "{f:#}");
+    assert_eq!(line_of(f).trim(), "allowPrivilegeEscalation: true", "{f:#}");
+    assert!(
+        !f["message"].as_str().unwrap().contains("shown at"),
+        "{f:#}"
+    );
+    assert_eq!(
+        sites_of(&escalation),
+        BTreeSet::from(["rig-nsea-042".to_owned()]),
+        "{f:#}"
+    );
+}

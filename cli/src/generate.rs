@@ -282,64 +282,30 @@ fn progress_bar(sites: usize) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
-/// Files of a generated tree on disk, for the offline preview, named as in the Git repository
-/// (under `[argocd] path_prefix`).
-struct DirFiles {
-    root: PathBuf,
-    prefix: String,
-}
-
-impl edgefleet_overlays::appset::RepoFiles for DirFiles {
-    fn paths(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut stack = vec![self.root.clone()];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-                let p = e.path();
-                if e.file_type().is_ok_and(|t| t.is_dir()) {
-                    stack.push(p);
-                } else if let Ok(rel) = p.strip_prefix(&self.root) {
-                    out.push(format!(
-                        "{}{}",
-                        self.prefix,
-                        rel.to_string_lossy().replace('\\', "/")
-                    ));
-                }
-            }
-        }
-        out.sort();
-        out
-    }
-    fn read(&self, path: &str) -> Option<Vec<u8>> {
-        std::fs::read(self.root.join(path.strip_prefix(&self.prefix)?)).ok()
-    }
-}
-
+/// `edgefleet appset preview FILE [--repo DIR]`: the Applications FILE expands to over the
+/// generated tree, seen at `[argocd] path_prefix` in its repository.
 pub fn preview(config: &Config, file: &Path, repo: Option<PathBuf>) -> u8 {
-    let text = match std::fs::read_to_string(file) {
-        Ok(t) => t,
+    use edgefleet_fleet::appset::{self, AppSet, Repo};
+    let fs = kustomize::fs::DiskFs;
+    let appset = appset::read_file(&fs, file)
+        .map_err(|e| e.to_string())
+        .and_then(|docs| match docs.as_slice() {
+            [doc] => AppSet::from_value(doc).map_err(|e| format!("{}: {e}", file.display())),
+            _ => Err(format!(
+                "{}: expected exactly one YAML document",
+                file.display()
+            )),
+        });
+    let appset = match appset {
+        Ok(a) => a,
         Err(e) => {
-            eprintln!("error: {}: {e}", file.display());
+            eprintln!("error: {e}");
             return exit::INPUT;
         }
     };
-    let appset: serde_json::Value = match serde_saphyr_value(&text) {
-        Ok(v) => v,
-        Err(e) => {
-            eprintln!("error: {}: {e}", file.display());
-            return exit::INPUT;
-        }
-    };
+    let root = repo.unwrap_or_else(|| config.out());
     let prefix = config.plan_options().argocd.path_prefix;
-    let repo = DirFiles {
-        root: repo.unwrap_or_else(|| config.out()),
-        prefix: if prefix.is_empty() {
-            prefix
-        } else {
-            format!("{}/", prefix.trim_end_matches('/'))
-        },
-    };
-    match edgefleet_overlays::appset::preview(&appset, &repo) {
+    match appset.expand(&Repo::new(&fs, &root, &prefix)) {
         Ok(apps) => {
             print!("{}", edgefleet_overlays::yaml::to_yaml_stream(&apps));
             eprintln!("{} Applications", apps.len());
@@ -349,14 +315,5 @@ pub fn preview(config: &Config, file: &Path, repo: Option<PathBuf>) -> u8 {
             eprintln!("error: {}: {e}", file.display());
             exit::INPUT
         }
-    }
-}
-
-fn serde_saphyr_value(text: &str) -> Result<serde_json::Value, String> {
-    let docs = edgefleet_inventory::source::parse_yaml(Path::new("appset"), text)
-        .map_err(|d| d.message)?;
-    match docs.as_slice() {
-        [doc] => Ok(doc.to_json()),
-        _ => Err("expected exactly one YAML document".into()),
     }
 }

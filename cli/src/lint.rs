@@ -9,9 +9,9 @@ use edgefleet_lints::rules::{self, RULES};
 use edgefleet_lints::{Linter, Severity, Source};
 use rayon::prelude::*;
 
-use crate::changed;
 use crate::config::Config;
 use crate::exit;
+use edgefleet_fleet::git;
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum FormatArg {
@@ -158,8 +158,8 @@ fn changed_paths(rev: &str, scopes: &[PathBuf], stdin: bool) -> Result<Vec<PathB
             return Err(format!("{}: no such file or directory", scope.display()));
         }
     }
-    let changed = changed::changed_files(&cwd, rev)?;
-    Ok(changed::select(changed, scopes, &cwd))
+    let changed = git::changed_files(&cwd, rev).map_err(|e| format!("--changed-since {e}"))?;
+    Ok(git::select(changed, scopes, &cwd))
 }
 
 pub fn explain(args: ExplainArgs) -> u8 {

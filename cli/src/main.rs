@@ -1,6 +1,5 @@
 //! The `edgefleet` command line: wiring between the crates, no domain logic.
 
-mod changed;
 mod config;
 mod fleet;
 mod generate;

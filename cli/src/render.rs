@@ -6,10 +6,10 @@
 //! output is still one valid multi-document YAML stream, as `kubectl apply -f -` reads it.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use edgefleet_fleet::FleetTree;
 use kustomize::Renderer;
-use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::exit;
@@ -31,78 +31,39 @@ pub struct RenderArgs {
     out: Option<PathBuf>,
 }
 
-/// The overlay folders of `site` under `out/sites/<region>/<site>/`, sorted.
-fn site_overlays(out: &Path, site: &str) -> Result<Vec<PathBuf>, String> {
-    let sites = out.join("sites");
-    let regions = std::fs::read_dir(&sites).map_err(|e| format!("{}: {e}", sites.display()))?;
-    let mut found = Vec::new();
-    for region in regions.flatten() {
-        let dir = region.path().join(site);
-        if dir.is_dir() {
-            found.push(dir);
-        }
-    }
-    let site_dir = match found.as_slice() {
-        [] => {
-            return Err(format!(
-                "no site {site:?} under {} (looked in every region folder)",
-                sites.display()
-            ));
-        }
-        [one] => one.clone(),
-        many => {
-            return Err(format!(
-                "site {site:?} is in several regions: {}",
-                many.iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-    };
-    let mut overlays: Vec<PathBuf> = std::fs::read_dir(&site_dir)
-        .map_err(|e| format!("{}: {e}", site_dir.display()))?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.is_dir()
-                && kustomize::kustomization::find_file(&kustomize::fs::DiskFs, p)
-                    .ok()
-                    .flatten()
-                    .is_some()
-        })
-        .collect();
-    overlays.sort();
-    if overlays.is_empty() {
-        return Err(format!(
-            "site {site:?} has no overlays in {}",
-            site_dir.display()
-        ));
-    }
-    Ok(overlays)
-}
-
 pub fn run(config: &Config, args: RenderArgs) -> u8 {
-    let dirs = match &args.site {
+    let builds = match &args.site {
         Some(site) => {
             let out = args.out.clone().unwrap_or_else(|| config.out());
-            match site_overlays(&out, site) {
-                Ok(d) => d,
+            let found = FleetTree::on_disk(&out).and_then(|tree| {
+                let site = tree.find_site(site)?;
+                Ok((tree, site))
+            });
+            let (tree, site) = match found {
+                Ok(f) => f,
                 Err(e) => {
                     eprintln!("error: {e}");
                     return exit::INPUT;
                 }
+            };
+            if site.overlays.is_empty() {
+                eprintln!(
+                    "error: site {:?} has no overlays in {}",
+                    site.id,
+                    site.dir.display()
+                );
+                return exit::INPUT;
             }
+            let dirs: Vec<PathBuf> = site.overlays.iter().map(|o| o.dir.clone()).collect();
+            tree.render_dirs(&dirs)
         }
-        None => args.dirs.clone(),
+        None => edgefleet_fleet::tree::render_dirs(&Renderer::new(), &args.dirs),
     };
-    let renderer = Renderer::new();
-    let builds: Vec<_> = dirs.par_iter().map(|d| renderer.build_yaml(d)).collect();
     // Nothing is printed unless every build succeeded.
     let mut texts = Vec::with_capacity(builds.len());
     for b in builds {
         match b {
-            Ok(yaml) => texts.push(yaml),
+            Ok(resources) => texts.push(kustomize::to_yaml(&resources)),
             Err(e) => {
                 eprintln!("error: {e}");
                 return exit::INPUT;

@@ -30,6 +30,17 @@ pub trait FileSystem: Send + Sync {
     /// The bytes of the file at `path` (following symlinks).
     fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
 
+    /// The entries of the folder at `path` (following symlinks), each as `path` joined with the
+    /// entry's name, sorted by name. Hidden entries are included. The renderer itself never
+    /// lists folders; tools that discover kustomizations in a tree do. A filesystem that cannot
+    /// list answers `ErrorKind::Unsupported`.
+    fn read_dir(&self, path: &Path) -> io::Result<Vec<PathBuf>> {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!("{}: this filesystem cannot list folders", path.display()),
+        ))
+    }
+
     /// The file at `path` as UTF-8 text.
     fn read_to_string(&self, path: &Path) -> io::Result<String> {
         String::from_utf8(self.read(path)?).map_err(|_| {
@@ -68,6 +79,14 @@ impl FileSystem for DiskFs {
 
     fn read_to_string(&self, path: &Path) -> io::Result<String> {
         std::fs::read_to_string(path)
+    }
+
+    fn read_dir(&self, path: &Path) -> io::Result<Vec<PathBuf>> {
+        let mut entries = std::fs::read_dir(path)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<io::Result<Vec<_>>>()?;
+        entries.sort();
+        Ok(entries)
     }
 }
 
@@ -220,6 +239,25 @@ impl FileSystem for MemoryFs {
             )),
         }
     }
+
+    fn read_dir(&self, path: &Path) -> io::Result<Vec<PathBuf>> {
+        let (dir, node) = self.resolve(path)?;
+        if !matches!(node, Node::Dir) {
+            return Err(io::Error::new(
+                io::ErrorKind::NotADirectory,
+                format!("{}: not a directory", path.display()),
+            ));
+        }
+        // Children sort right after their folder; stop at the first path outside it.
+        Ok(self
+            .nodes
+            .range(dir.clone()..)
+            .skip(1)
+            .take_while(|(p, _)| p.starts_with(&dir))
+            .filter(|(p, _)| p.parent() == Some(dir.as_path()))
+            .filter_map(|(p, _)| p.file_name().map(|n| path.join(n)))
+            .collect())
+    }
 }
 
 /// The components of `path` as owned paths, last first (a stack to pop from).
@@ -306,6 +344,30 @@ mod tests {
             "a"
         );
         assert!(fs.read(Path::new("/repo/empty")).is_err());
+        let names = |p: &str| {
+            fs.read_dir(Path::new(p))
+                .unwrap()
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names("/repo"),
+            [
+                "/repo/abs",
+                "/repo/base",
+                "/repo/empty",
+                "/repo/link",
+                "/repo/loop"
+            ]
+        );
+        // Through a symlink, named under the path asked for.
+        assert_eq!(names("/repo/link"), ["/repo/link/a.yaml", "/repo/link/up"]);
+        assert!(names("/repo/empty").is_empty());
+        assert_eq!(
+            fs.read_dir(Path::new("/repo/abs")).unwrap_err().kind(),
+            io::ErrorKind::NotADirectory
+        );
         let mut bad = MemoryFs::new();
         bad.add_file("/x", vec![0xff, 0xfe]);
         assert_eq!(

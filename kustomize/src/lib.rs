@@ -6,26 +6,43 @@
 //! Anything it does not support (Helm charts, plugins, remote bases, `vars`) is refused with an
 //! error naming the field and the file, never ignored.
 //!
-//! Layout: [`kustomization`] (the file format), [`load`] (resources, components, the load
-//! restrictor, cycles), [`transform`] (namespace, prefixes, labels, images, replicas, name
-//! references), [`patch`] (strategic merge and JSON 6902), [`generate`] (ConfigMap and Secret
-//! generators, content hashes), [`replace`] (replacements), [`order`] (output order) and
-//! [`emit`] (kustomize's YAML formatting). [`provenance`] records, for each object, which
-//! patches, transformers and generators set which fields ([`Resource::edits`]).
+//! The public surface is small: a [`Renderer`] (over a [`fs::FileSystem`]: [`fs::DiskFs`],
+//! [`fs::MemoryFs`] or one of your own) builds a folder into [`Resource`]s (each object with its
+//! [`Origin`] and [`ResId`]), or straight into the YAML `kubectl kustomize` prints ([`emit`]);
+//! every failure is a [`RenderError`] naming the file. With provenance on
+//! ([`Renderer::with_provenance`]), each resource also says which patches, transformers and
+//! generators set which of its fields, with file and line ([`provenance`]).
+//!
+//! ```
+//! use std::path::Path;
+//! use kustomize::{Renderer, fs::MemoryFs};
+//!
+//! let mut fs = MemoryFs::new();
+//! fs.add_file("/app/kustomization.yaml", b"namePrefix: edge-\nresources: [cm.yaml]\n".to_vec());
+//! fs.add_file("/app/cm.yaml", b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: site\n".to_vec());
+//! let yaml = Renderer::with_fs(fs).build_yaml(Path::new("/app")).unwrap();
+//! assert_eq!(yaml, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: edge-site\n");
+//! ```
+//!
+//! Inside (private): `kustomization` (the file format), `load` (resources, components, the load
+//! restrictor, cycles), `transform` (namespace, prefixes, labels, images, replicas, name
+//! references), `patch` (strategic merge and JSON 6902), `generate` (ConfigMap and Secret
+//! generators, content hashes), `replace` (replacements), `order` (output order) and `emit`
+//! (kustomize's YAML formatting, public).
 
 pub mod emit;
 mod error;
 pub mod fs;
-pub mod generate;
-pub mod kustomization;
-pub mod load;
-pub mod order;
-pub mod patch;
+mod generate;
+mod kustomization;
+mod load;
+mod order;
+mod patch;
 pub mod provenance;
 mod renderer;
-pub mod replace;
+mod replace;
 mod resource;
-pub mod transform;
+mod transform;
 
 pub use emit::emit_stream;
 pub use error::RenderError;

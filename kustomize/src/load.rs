@@ -42,11 +42,12 @@ pub fn is_remote(entry: &str) -> bool {
 }
 
 /// Resolves `entry` relative to the canonical folder `root` to a canonical path and whether it
-/// is a folder. [`fs_resolver`] asks the file system; the renderer caches the answers.
+/// is a folder, as the renderer's file system answers it (cached).
 pub type Resolver<'a> = &'a dyn Fn(&Path, &str) -> std::io::Result<(PathBuf, bool)>;
 
-/// The uncached [`Resolver`].
-pub fn fs_resolver(root: &Path, entry: &str) -> std::io::Result<(PathBuf, bool)> {
+/// The uncached [`Resolver`] over the disk (the tests' resolver).
+#[cfg(test)]
+fn fs_resolver(root: &Path, entry: &str) -> std::io::Result<(PathBuf, bool)> {
     let disk = super::fs::DiskFs;
     let real = disk.canonicalize(&root.join(entry))?;
     let is_dir = disk.is_dir(&real);
@@ -197,8 +198,8 @@ pub fn parse_documents(path: &Path, text: &str) -> Result<Vec<Value>, RenderErro
     if let Some(last) = docs.last_mut() {
         fix_block_scalar_at_eof(text, last);
     }
-    if may_hold_timestamp(text) {
-        retype_timestamps(path, text, &mut docs)?;
+    if may_hold_timestamp(text) || docs.iter().any(has_typed_annotation) {
+        retype_scalars(path, text, &mut docs)?;
     }
     Ok(docs.into_iter().filter(|d| !d.is_null()).collect())
 }
@@ -210,12 +211,25 @@ fn may_hold_timestamp(text: &str) -> bool {
         .any(|w| w[..4].iter().all(u8::is_ascii_digit) && w[4] == b'-')
 }
 
-/// kustomize (go-yaml v3) reads an unquoted `2001-12-14` as a timestamp and prints it as
-/// `2001-12-14T00:00:00Z`; serde-saphyr keeps the text. Finds the plain scalars that are
-/// timestamps (by their position in the event stream) and rewrites them as kustomize prints
-/// them ([`super::emit::kustomize_timestamp`]). Streams whose shape the walk cannot follow
-/// (complex keys) are left as they are.
-fn retype_timestamps(path: &Path, text: &str, docs: &mut [Value]) -> Result<(), RenderError> {
+/// An object whose `metadata.annotations` holds a value that is not a string (`n: 5`).
+fn has_typed_annotation(doc: &Value) -> bool {
+    doc.pointer("/metadata/annotations")
+        .and_then(Value::as_object)
+        .is_some_and(|a| a.values().any(|v| !v.is_string()))
+}
+
+/// Plain scalars whose value kustomize keeps differently from their YAML 1.2 type, found by
+/// their position in the event stream:
+/// - kustomize (go-yaml v3) reads an unquoted `2001-12-14` as a timestamp and prints it as
+///   `2001-12-14T00:00:00Z`; serde-saphyr keeps the text. Rewritten as kustomize prints them
+///   ([`super::emit::kustomize_timestamp`]).
+/// - an object's annotations are a map of strings to kustomize: it reads each value back as the
+///   text written (`n: 0x1F` is `"0x1F"`, `z: ~` is `"~"`, `f: 1.50` is `"1.50"`), which the
+///   typed value has lost. Rewritten as that text (the pipeline's end turns what is still not a
+///   string into one).
+///
+/// Streams whose shape the walk cannot follow (complex keys) are left as they are.
+fn retype_scalars(path: &Path, text: &str, docs: &mut [Value]) -> Result<(), RenderError> {
     use yaml_rust2::parser::{Event, Parser};
     use yaml_rust2::scanner::TScalarStyle;
 
@@ -227,7 +241,8 @@ fn retype_timestamps(path: &Path, text: &str, docs: &mut [Value]) -> Result<(), 
     let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<Frame> = Vec::new();
     let mut doc: Option<usize> = None;
-    let mut fixes: Vec<(usize, Vec<String>, String)> = Vec::new();
+    // (document, keys, new text, whether it replaces a typed annotation value or a timestamp)
+    let mut fixes: Vec<(usize, Vec<String>, String, bool)> = Vec::new();
     let pointer = |stack: &[Frame]| -> Vec<String> {
         stack
             .iter()
@@ -260,7 +275,12 @@ fn retype_timestamps(path: &Path, text: &str, docs: &mut [Value]) -> Result<(), 
                     *k = Some(value);
                     continue;
                 }
-                if style == TScalarStyle::Plain
+                let in_annotations = stack.len() == 3
+                    && matches!(&stack[0], Frame::Map(Some(k)) if k == "metadata")
+                    && matches!(&stack[1], Frame::Map(Some(k)) if k == "annotations");
+                if style == TScalarStyle::Plain && tag.is_none() && in_annotations {
+                    fixes.push((doc.unwrap_or(0), pointer(&stack), value, true));
+                } else if style == TScalarStyle::Plain
                     && tag.is_none()
                     && let Some(ts) = super::emit::kustomize_timestamp(&value)
                 {
@@ -270,7 +290,7 @@ fn retype_timestamps(path: &Path, text: &str, docs: &mut [Value]) -> Result<(), 
                         column: 1,
                         message,
                     })?;
-                    fixes.push((doc.unwrap_or(0), pointer(&stack), ts));
+                    fixes.push((doc.unwrap_or(0), pointer(&stack), ts, false));
                 }
                 advance(&mut stack);
             }
@@ -300,15 +320,15 @@ fn retype_timestamps(path: &Path, text: &str, docs: &mut [Value]) -> Result<(), 
     if fixes.is_empty() || doc.map_or(0, |d| d + 1) != docs.len() {
         return Ok(());
     }
-    for (d, keys, ts) in fixes {
+    for (d, keys, text, annotation) in fixes {
         let mut ptr = String::new();
         for k in &keys {
             kube_basics::pointer::push(&mut ptr, k);
         }
         if let Some(v) = docs[d].pointer_mut(&ptr)
-            && v.is_string()
+            && v.is_string() != annotation
         {
-            *v = Value::String(ts);
+            *v = Value::String(text);
         }
     }
     Ok(())

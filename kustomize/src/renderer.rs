@@ -54,7 +54,7 @@ pub fn build_yaml(dir: &Path) -> Result<String, RenderError> {
 /// The YAML stream of rendered objects, formatted as `kubectl kustomize` prints them.
 pub fn to_yaml(resources: &[Resource]) -> String {
     let values: Vec<Value> = resources.iter().map(|r| r.value.clone()).collect();
-    ext::emit_stream(&values)
+    emit::emit_stream(&values)
 }
 
 fn cached<T: Clone>(map: &RwLock<HashMap<PathBuf, T>>, key: &Path) -> Option<T> {
@@ -130,13 +130,14 @@ impl Renderer {
         // Done once, at the top: generated names get their content hash, then every reference
         // to a renamed object follows it.
         for r in resources.iter_mut().filter(|r| r.needs_hash) {
-            let hash = ext::hash_suffix(&r.value);
+            let hash = generate::hash_suffix(&r.value);
             let name = format!("{}-{hash}", r.name());
             if let Some(Value::Object(md)) = r.value.get_mut("metadata") {
                 md.insert("name".into(), Value::String(name));
             }
         }
         transform::fix_name_references(&mut resources);
+        transform::stringify_annotations(&mut resources);
         order::sort(&mut resources, k.sort_options.as_ref());
         Ok(resources)
     }
@@ -649,7 +650,7 @@ impl Renderer {
                 )?;
                 Ok(self.text(&file)?.to_string())
             };
-            ext::replacements(ra, &k.replacements, &read)
+            replace::apply(ra, &k.replacements, &read)
                 .map_err(|e| generate::with_path(e, kfile))?;
         }
         Ok(())
@@ -871,28 +872,6 @@ fn apply_smp_by_id(
             field: field.to_owned(),
             message: format!("the patch for {id} matches several resources; give a namespace"),
         }),
-    }
-}
-
-/// Calls into the modules other engineers own, through one place so that their signatures are
-/// easy to follow.
-mod ext {
-    use super::*;
-
-    pub fn emit_stream(values: &[Value]) -> String {
-        emit::emit_stream(values)
-    }
-
-    pub fn hash_suffix(value: &Value) -> String {
-        generate::hash_suffix(value)
-    }
-
-    pub fn replacements(
-        resources: &mut [Resource],
-        replacements: &[Value],
-        read: &dyn Fn(&str) -> Result<String, RenderError>,
-    ) -> Result<(), RenderError> {
-        replace::apply(resources, replacements, read)
     }
 }
 

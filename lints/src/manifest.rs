@@ -198,8 +198,7 @@ impl Container<'_> {
     pub fn ptr(&self, path: &[&str]) -> String {
         let mut s = self.pointer.clone();
         for p in path {
-            s.push('/');
-            s.push_str(&p.replace('~', "~0").replace('/', "~1"));
+            kube_basics::pointer::push(&mut s, p);
         }
         s
     }

@@ -1,9 +1,9 @@
-//! Sharded ArgoCD ApplicationSets, and their offline preview.
+//! Sharded ArgoCD ApplicationSets.
 //!
 //! One ApplicationSet per workload × region (split past `shard_size` sites) uses the git-files
 //! generator over `sites/<region>/*/site.json`, so no object ever lists the fleet and a bad
-//! template reaches at most one shard. `argocd appset generate` needs a live ArgoCD; [`preview`]
-//! expands a generated ApplicationSet from the tree alone, for tests and `appset preview`.
+//! template reaches at most one shard. `argocd appset generate` needs a live ArgoCD; the fleet
+//! library (`edgefleet-fleet`, `appset`) expands a generated ApplicationSet from the tree alone.
 
 use std::collections::BTreeMap;
 
@@ -45,7 +45,7 @@ impl Default for ArgoSettings {
 
 /// The site.json key a post-selector uses to pick the sites running a workload.
 pub fn workload_param(workload: &str) -> String {
-    format!("workload-{workload}")
+    crate::site_json::workload_key(workload)
 }
 
 /// Shard of every site (parallel to `fleet.sites`): its rank among its region's sites (sorted by
@@ -136,17 +136,12 @@ pub fn plan_appsets(
             format!("{}-{}", shard.workload, shard.region)
         };
         let doc = appset(fleet, &options.argocd, shard, &name);
-        tree.insert(format!("appsets/{name}.yaml"), to_yaml(&doc));
+        tree.insert(crate::layout::appset_file(&name), to_yaml(&doc));
     }
     Ok(tree)
 }
 
 fn appset(fleet: &Fleet, argo: &ArgoSettings, shard: &Shard, name: &str) -> Value {
-    let prefix = if argo.path_prefix.is_empty() {
-        String::new()
-    } else {
-        format!("{}/", argo.path_prefix.trim_end_matches('/'))
-    };
     let mut match_labels = Map::new();
     if shard.split {
         match_labels.insert("shard".into(), shard.index.to_string().into());
@@ -194,7 +189,7 @@ fn appset(fleet: &Fleet, argo: &ArgoSettings, shard: &Shard, name: &str) -> Valu
                 "git": {
                     "repoURL": argo.repo_url,
                     "revision": argo.revision,
-                    "files": [{ "path": format!("{prefix}sites/{}/*/site.json", shard.region) }],
+                    "files": [{ "path": crate::layout::site_json_glob(&argo.path_prefix, shard.region) }],
                 },
                 "selector": { "matchLabels": match_labels },
             }],
@@ -242,254 +237,9 @@ fn step(name: &str, max: &MaxUpdate) -> Value {
     })
 }
 
-// ---------------------------------------------------------------------------------------------
-// Offline preview
-// ---------------------------------------------------------------------------------------------
-
-/// Files of a repository the preview can read.
-pub trait RepoFiles {
-    fn paths(&self) -> Vec<String>;
-    fn read(&self, path: &str) -> Option<Vec<u8>>;
-}
-
-impl RepoFiles for OutputTree {
-    fn paths(&self) -> Vec<String> {
-        OutputTree::paths(self).map(str::to_owned).collect()
-    }
-    fn read(&self, path: &str) -> Option<Vec<u8>> {
-        self.get(path).map(<[u8]>::to_vec)
-    }
-}
-
-/// Expand an ApplicationSet the way the controller would, for the generators and template
-/// features edgefleet emits: git files generator, post-selectors, goTemplate `{{.a.b}}` lookups
-/// with `missingkey=error`. Anything else is refused rather than guessed.
-pub fn preview(appset: &Value, repo: &dyn RepoFiles) -> Result<Vec<Value>, String> {
-    let spec = appset.get("spec").ok_or("ApplicationSet has no spec")?;
-    if spec.get("goTemplate") != Some(&Value::Bool(true)) {
-        return Err("offline preview supports goTemplate: true only".into());
-    }
-    let template = spec
-        .get("template")
-        .ok_or("ApplicationSet has no template")?;
-    let generators = spec
-        .get("generators")
-        .and_then(Value::as_array)
-        .ok_or("ApplicationSet has no generators")?;
-    let all_paths = repo.paths();
-    let mut apps = Vec::new();
-    for g in generators {
-        let git = g
-            .get("git")
-            .ok_or("offline preview supports the git files generator only")?;
-        let files = git
-            .get("files")
-            .and_then(Value::as_array)
-            .ok_or("offline preview supports the git files generator only (no `files`)")?;
-        for f in files {
-            let pattern = f
-                .get("path")
-                .and_then(Value::as_str)
-                .ok_or("files entry without path")?;
-            for path in all_paths.iter().filter(|p| glob_match(pattern, p)) {
-                let bytes = repo
-                    .read(path)
-                    .ok_or_else(|| format!("{path}: cannot read"))?;
-                let mut params: Map<String, Value> = match serde_json::from_slice(&bytes) {
-                    Ok(Value::Object(m)) => m,
-                    Ok(_) => return Err(format!("{path}: not a JSON object")),
-                    Err(e) => return Err(format!("{path}: {e}")),
-                };
-                if !selector_matches(g.get("selector"), &params)? {
-                    continue;
-                }
-                params.insert("path".into(), path_params(path));
-                let mut app = render_template(template, &Value::Object(params))?;
-                if let Value::Object(m) = &mut app {
-                    let mut head = Map::new();
-                    head.insert("apiVersion".into(), "argoproj.io/v1alpha1".into());
-                    head.insert("kind".into(), "Application".into());
-                    head.extend(std::mem::take(m));
-                    *m = head;
-                    if let Some(ns) = appset.pointer("/metadata/namespace") {
-                        m["metadata"]["namespace"] = ns.clone();
-                    }
-                }
-                apps.push(app);
-            }
-        }
-    }
-    Ok(apps)
-}
-
-fn path_params(path: &str) -> Value {
-    let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
-    let filename = path.rsplit('/').next().unwrap_or(path);
-    let basename = dir.rsplit('/').next().unwrap_or(dir);
-    let normalize = |s: &str| -> String {
-        s.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' {
-                    c.to_ascii_lowercase()
-                } else {
-                    '-'
-                }
-            })
-            .collect()
-    };
-    json!({
-        "path": dir,
-        "basename": basename,
-        "filename": filename,
-        "basenameNormalized": normalize(basename),
-        "filenameNormalized": normalize(filename),
-        "segments": dir.split('/').collect::<Vec<_>>(),
-    })
-}
-
-/// Label-selector matching over top-level string parameters (as ArgoCD's post-selector does).
-fn selector_matches(selector: Option<&Value>, params: &Map<String, Value>) -> Result<bool, String> {
-    let Some(sel) = selector else { return Ok(true) };
-    let labels: BTreeMap<&str, &str> = params
-        .iter()
-        .filter_map(|(k, v)| v.as_str().map(|s| (k.as_str(), s)))
-        .collect();
-    label_selector_matches(sel, &labels)
-}
-
-/// Kubernetes label selector semantics (`matchLabels` and `matchExpressions`, all must hold).
-pub fn label_selector_matches(sel: &Value, labels: &BTreeMap<&str, &str>) -> Result<bool, String> {
-    let sel = kube_basics::selector::LabelSelector::from_value(sel)?;
-    Ok(sel.matches_with(&|k| labels.get(k).map(|v| (*v).to_owned())))
-}
-
-/// Glob as the git files generator uses it: `*` and `?` stay within a path segment, `**` spans
-/// segments.
-pub fn glob_match(pattern: &str, path: &str) -> bool {
-    fn seg_match(p: &[u8], s: &[u8]) -> bool {
-        match (p.first(), s.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => seg_match(&p[1..], s) || (!s.is_empty() && seg_match(p, &s[1..])),
-            (Some(b'?'), Some(_)) => seg_match(&p[1..], &s[1..]),
-            (Some(a), Some(b)) if a == b => seg_match(&p[1..], &s[1..]),
-            _ => false,
-        }
-    }
-    fn segs_match(p: &[&str], s: &[&str]) -> bool {
-        match (p.first(), s.first()) {
-            (None, None) => true,
-            (Some(&"**"), _) => segs_match(&p[1..], s) || (!s.is_empty() && segs_match(p, &s[1..])),
-            (Some(a), Some(b)) => {
-                seg_match(a.as_bytes(), b.as_bytes()) && segs_match(&p[1..], &s[1..])
-            }
-            _ => false,
-        }
-    }
-    let p: Vec<&str> = pattern.split('/').collect();
-    let s: Vec<&str> = path.split('/').collect();
-    segs_match(&p, &s)
-}
-
-fn render_template(template: &Value, params: &Value) -> Result<Value, String> {
-    Ok(match template {
-        Value::String(s) => Value::String(render_string(s, params)?),
-        Value::Array(a) => Value::Array(
-            a.iter()
-                .map(|v| render_template(v, params))
-                .collect::<Result<_, _>>()?,
-        ),
-        Value::Object(m) => {
-            let mut out = Map::new();
-            for (k, v) in m {
-                out.insert(render_string(k, params)?, render_template(v, params)?);
-            }
-            Value::Object(out)
-        }
-        other => other.clone(),
-    })
-}
-
-fn render_string(s: &str, params: &Value) -> Result<String, String> {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let end = after
-            .find("}}")
-            .ok_or_else(|| format!("unclosed `{{{{` in {s:?}"))?;
-        let expr = after[..end].trim();
-        let path = expr
-            .strip_prefix('.')
-            .filter(|p| {
-                !p.is_empty()
-                    && p.split('.').all(|t| {
-                        !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                    })
-            })
-            .ok_or_else(|| {
-                format!("offline preview supports only `{{{{.field.path}}}}`, not `{{{{{expr}}}}}`")
-            })?;
-        let mut v = params;
-        for token in path.split('.') {
-            v = v.get(token).ok_or_else(|| {
-                format!("map has no entry for key \"{token}\" (missingkey=error) in {s:?}")
-            })?;
-        }
-        match v {
-            Value::String(x) => out.push_str(x),
-            Value::Null => out.push_str("<no value>"),
-            other => out.push_str(&other.to_string()),
-        }
-        rest = &after[end + 2..];
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn globs() {
-        assert!(glob_match("sites/eu/*/site.json", "sites/eu/a/site.json"));
-        assert!(!glob_match(
-            "sites/eu/*/site.json",
-            "sites/eu/a/b/site.json"
-        ));
-        assert!(!glob_match(
-            "sites/eu/*/site.json",
-            "sites/eu-2/a/site.json"
-        ));
-        assert!(glob_match("sites/**/site.json", "sites/eu/a/site.json"));
-        assert!(glob_match("s?tes/*", "sites/x"));
-    }
-
-    #[test]
-    fn templates_resolve_paths_and_refuse_the_rest() {
-        let p = json!({"site": "a", "path": {"path": "sites/x/a"}});
-        assert_eq!(render_string("{{.site}}-tc", &p).unwrap(), "a-tc");
-        assert_eq!(
-            render_string("{{ .path.path }}/tc", &p).unwrap(),
-            "sites/x/a/tc"
-        );
-        assert!(
-            render_string("{{.missing}}", &p)
-                .unwrap_err()
-                .contains("missingkey")
-        );
-        assert!(render_string("{{ index .labels \"x\" }}", &p).is_err());
-    }
-
-    #[test]
-    fn selectors() {
-        let labels: BTreeMap<&str, &str> = [("a", "1"), ("b", "2")].into_iter().collect();
-        let yes = json!({"matchLabels": {"a": "1"}, "matchExpressions": [{"key": "b", "operator": "In", "values": ["2", "3"]}]});
-        let no = json!({"matchExpressions": [{"key": "c", "operator": "Exists"}]});
-        assert!(label_selector_matches(&yes, &labels).unwrap());
-        assert!(!label_selector_matches(&no, &labels).unwrap());
-    }
 
     #[test]
     fn retry_covers_the_outage() {

@@ -4,7 +4,9 @@
 
 pub mod appset;
 pub mod catalogue;
+pub mod layout;
 pub mod plan;
+pub mod site_json;
 pub mod tree;
 pub mod write;
 pub mod yaml;

@@ -11,6 +11,8 @@ use serde_json::{Map, Value, json};
 
 use crate::appset::{self, ArgoSettings};
 use crate::catalogue::{Catalogue, CatalogueError, Part, WorkloadMeta};
+use crate::layout;
+use crate::site_json::SiteJson;
 use crate::tree::OutputTree;
 use crate::yaml::to_yaml;
 
@@ -61,7 +63,7 @@ pub enum PlanError {
 
 /// Where a site's folder is, relative to the output root.
 pub fn site_dir(site: &Site) -> String {
-    format!("sites/{}/{}", site.region, site.id)
+    layout::site_dir(&site.region, &site.id)
 }
 
 /// The workloads a site runs, in catalogue order.
@@ -227,7 +229,7 @@ fn plan_base(
     workload: &str,
 ) -> Result<(), PlanError> {
     let docs = catalogue.render(workload, Part::Base, &json!({}))?;
-    let dir = format!("bases/{workload}");
+    let dir = layout::base_dir(workload);
     let mut taken = BTreeSet::new();
     let mut resources = Vec::new();
     for doc in &docs {
@@ -240,7 +242,10 @@ fn plan_base(
         "kind": "Kustomization",
         "resources": resources,
     });
-    tree.insert(format!("{dir}/kustomization.yaml"), to_yaml(&kustomization));
+    tree.insert(
+        format!("{dir}/{}", layout::KUSTOMIZATION),
+        to_yaml(&kustomization),
+    );
     Ok(())
 }
 
@@ -257,7 +262,7 @@ fn plan_component(
     if docs.is_empty() {
         return Ok(false);
     }
-    let dir = format!("components/{}/{profile}/{workload}", part.as_str());
+    let dir = layout::component_dir(part.as_str(), profile, workload);
     let mut taken = BTreeSet::new();
     let mut patches = Vec::new();
     for doc in &docs {
@@ -270,7 +275,10 @@ fn plan_component(
         "kind": "Component",
         "patches": patches,
     });
-    tree.insert(format!("{dir}/kustomization.yaml"), to_yaml(&component));
+    tree.insert(
+        format!("{dir}/{}", layout::KUSTOMIZATION),
+        to_yaml(&component),
+    );
     Ok(true)
 }
 
@@ -284,7 +292,6 @@ fn plan_site(
     let hardware = fleet.hardware_of(site);
     let backhaul = fleet.backhaul_of(site);
     let region = fleet.region_of(site);
-    let dir = site_dir(site);
     let mut tree = OutputTree::new();
     let workloads = site_workloads(site, catalogue);
     let mut site_ctx = json!({
@@ -300,13 +307,17 @@ fn plan_site(
         let patches = catalogue.render(&w.name, Part::Site, &site_ctx)?;
         let kustomization = site_kustomization(site, w, components, &patches);
         tree.insert(
-            format!("{dir}/{}/kustomization.yaml", w.name),
+            format!(
+                "{}/{}",
+                layout::overlay_dir(&site.region, &site.id, &w.name),
+                layout::KUSTOMIZATION
+            ),
             to_yaml(&kustomization),
         );
     }
     tree.insert(
-        format!("{dir}/site.json"),
-        site_json(fleet, site, shard, catalogue, &workloads),
+        layout::site_json(&site.region, &site.id),
+        site_json(fleet, site, shard, catalogue, &workloads).to_text(),
     );
     Ok((tree, workloads.len()))
 }
@@ -339,7 +350,7 @@ fn site_kustomization(
     components: &BTreeSet<(Part, String, String)>,
     patches: &[Value],
 ) -> Value {
-    let up = "../../../..";
+    let up = layout::OVERLAY_TO_ROOT;
     let mut comps = Vec::new();
     for (part, profile) in [
         (Part::Hardware, &site.hardware),
@@ -348,9 +359,8 @@ fn site_kustomization(
     ] {
         if components.contains(&(part, profile.clone(), workload.name.clone())) {
             comps.push(Value::String(format!(
-                "{up}/components/{}/{profile}/{}",
-                part.as_str(),
-                workload.name
+                "{up}/{}",
+                layout::component_dir(part.as_str(), profile, &workload.name)
             )));
         }
     }
@@ -367,7 +377,7 @@ fn site_kustomization(
     k.insert("namespace".into(), workload.namespace.clone().into());
     k.insert(
         "resources".into(),
-        json!([format!("{up}/bases/{}", workload.name)]),
+        json!([format!("{up}/{}", layout::base_dir(&workload.name))]),
     );
     if !comps.is_empty() {
         k.insert("components".into(), Value::Array(comps));
@@ -398,37 +408,32 @@ fn site_kustomization(
     Value::Object(k)
 }
 
-/// Parameters of a site for the ApplicationSet git-files generator. Top-level string values only:
-/// ArgoCD's post-selectors see only those.
-fn site_json(
+/// Parameters of a site for the ApplicationSet git-files generator (see [`SiteJson`]).
+pub fn site_json(
     fleet: &Fleet,
     site: &Site,
     shard: usize,
     catalogue: &Catalogue,
     workloads: &[&WorkloadMeta],
-) -> String {
+) -> SiteJson {
     let region = fleet.region_of(site);
-    let mut m = Map::new();
-    m.insert("site".into(), site.id.clone().into());
-    m.insert("region".into(), site.region.clone().into());
-    m.insert("jurisdiction".into(), region.jurisdiction.clone().into());
-    m.insert("zone".into(), region.zone.clone().into());
-    m.insert("cluster".into(), site.cluster.clone().into());
-    m.insert("hardware".into(), site.hardware.clone().into());
-    m.insert("backhaul".into(), site.backhaul.clone().into());
-    m.insert("wave".into(), site.wave.clone().into());
-    m.insert("rolloutStep".into(), fleet.rollout_step(site).into());
-    m.insert("shard".into(), shard.to_string().into());
-    for w in catalogue.workloads() {
-        let enabled = workloads.iter().any(|x| x.name == w.name);
-        m.insert(
-            appset::workload_param(&w.name),
-            (if enabled { "enabled" } else { "disabled" }).into(),
-        );
+    SiteJson {
+        site: site.id.clone(),
+        region: site.region.clone(),
+        jurisdiction: region.jurisdiction.clone(),
+        zone: region.zone.clone(),
+        cluster: site.cluster.clone(),
+        hardware: site.hardware.clone(),
+        backhaul: site.backhaul.clone(),
+        wave: site.wave.clone(),
+        rollout_step: fleet.rollout_step(site).to_owned(),
+        shard,
+        workloads: catalogue
+            .workloads()
+            .map(|w| (w.name.clone(), workloads.iter().any(|x| x.name == w.name)))
+            .collect(),
+        extra: Vec::new(),
     }
-    let mut text = serde_json::to_string_pretty(&Value::Object(m)).unwrap_or_default();
-    text.push('\n');
-    text
 }
 
 pub fn hardware_context(h: &HardwareProfile) -> Value {

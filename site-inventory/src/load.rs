@@ -227,8 +227,7 @@ fn read_file(path: &Path) -> FileEntries {
             match (key.as_str(), section) {
                 ("hardware" | "backhaul" | "regions", Value::Object(items)) => {
                     for (name, v) in items {
-                        let pointer =
-                            format!("/{key}/{}", name.replace('~', "~0").replace('/', "~1"));
+                        let pointer = format!("/{key}/{}", kube_basics::pointer::escape(&name));
                         let kind = match key.as_str() {
                             "hardware" => EntryKind::Hardware(name),
                             "backhaul" => EntryKind::Backhaul(name),
@@ -288,9 +287,9 @@ fn read_file(path: &Path) -> FileEntries {
 
 pub(crate) fn csv_column_for(path: &str) -> String {
     if let Some(k) = path.strip_prefix("labels/") {
-        format!("label.{}", k.replace("~1", "/").replace("~0", "~"))
+        format!("label.{}", kube_basics::pointer::unescape(k))
     } else if let Some(k) = path.strip_prefix("annotations/") {
-        format!("annotation.{}", k.replace("~1", "/").replace("~0", "~"))
+        format!("annotation.{}", kube_basics::pointer::unescape(k))
     } else if let Some(k) = path.strip_prefix("overrides/") {
         let workload = k.split('/').next().unwrap_or(k);
         format!("upstream_kbps.{workload}")

@@ -13,10 +13,6 @@ use crate::source::SourceLocation;
 
 type Locate<'a> = dyn Fn(&str) -> SourceLocation + 'a;
 
-fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
-}
-
 /// The default residency when the inventory declares none, after checking that no endpoint host
 /// is claimed by regions of two zones.
 pub(crate) fn derived(regions: &BTreeMap<String, Region>, diags: &mut Diagnostics) -> Residency {
@@ -48,7 +44,7 @@ pub(crate) fn parse(
     {
         if reserved.contains(&zone.as_str()) {
             diags.push(Diagnostic::new(
-                key(&format!("zones/{}", escape(zone))),
+                key(&format!("zones/{}", kube_basics::pointer::escape(zone))),
                 format!("`{zone}` is a policy keyword and cannot name a zone"),
             ));
             continue;
@@ -106,7 +102,7 @@ pub(crate) fn parse(
         .into_iter()
         .flatten()
     {
-        let path = format!("endpoints/{}", escape(host));
+        let path = format!("endpoints/{}", kube_basics::pointer::escape(host));
         let zone = zone.as_str().unwrap_or_default();
         let name = host.strip_prefix("*.").unwrap_or(host);
         match Endpoint::parse(&format!("x://{name}")).map(|e| e.host) {
@@ -161,7 +157,7 @@ pub(crate) fn parse(
                     .and_then(|m| m.keys().find(|k| k.eq_ignore_ascii_case(&h)))
                     .map_or_else(
                         || region.location.clone(),
-                        |k| field(&format!("endpoints/{}", escape(k))),
+                        |k| field(&format!("endpoints/{}", kube_basics::pointer::escape(k))),
                     );
                 diags.push(
                     Diagnostic::new(
@@ -189,7 +185,11 @@ pub(crate) fn parse(
     {
         let mut parsed = BTreeMap::new();
         for (site_zone, list) in by_zone.as_object().into_iter().flatten() {
-            let base = format!("policy/{}/{}", escape(class), escape(site_zone));
+            let base = format!(
+                "policy/{}/{}",
+                kube_basics::pointer::escape(class),
+                kube_basics::pointer::escape(site_zone)
+            );
             if site_zone != EVERY_SITE_ZONE && !r.zones.contains_key(site_zone) {
                 diags.push(Diagnostic::new(
                     key(&base),

@@ -41,12 +41,7 @@ fn describe(e: &jsonschema::ValidationError<'_>) -> Vec<SchemaViolation> {
     let pointer = e.instance_path().as_str().to_owned();
     // The keyword location inside our schema (e.g. `/$defs/name/pattern`) says which rule failed.
     let eval = e.schema_path().as_str().to_owned();
-    let field = pointer
-        .rsplit('/')
-        .next()
-        .unwrap_or("")
-        .replace("~1", "/")
-        .replace("~0", "~");
+    let field = kube_basics::pointer::unescape(pointer.rsplit('/').next().unwrap_or(""));
     let violation = |pointer: String, at_key: bool, message: String| SchemaViolation {
         pointer,
         at_key,
@@ -63,7 +58,7 @@ fn describe(e: &jsonschema::ValidationError<'_>) -> Vec<SchemaViolation> {
                     format!(" (expected one of: {})", allowed.join(", "))
                 };
                 violation(
-                    format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1")),
+                    format!("{pointer}/{}", kube_basics::pointer::escape(key)),
                     true,
                     format!("unknown field `{key}`{hint}"),
                 )
@@ -81,7 +76,7 @@ fn describe(e: &jsonschema::ValidationError<'_>) -> Vec<SchemaViolation> {
             let key = error.instance().as_str().unwrap_or_default().to_owned();
             let inner_eval = error.schema_path().as_str().to_owned();
             vec![violation(
-                format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1")),
+                format!("{pointer}/{}", kube_basics::pointer::escape(&key)),
                 true,
                 format!("key {}", value_problem(&inner_eval, error.instance(), "")),
             )]

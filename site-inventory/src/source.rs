@@ -221,7 +221,10 @@ impl YamlDocument {
     pub fn locate_key(&self, pointer: &str) -> SourceLocation {
         let tokens: Vec<String> = pointer_tokens(pointer).collect();
         if let Some((last, parent)) = tokens.split_last() {
-            let parent_ptr: String = parent.iter().map(|t| format!("/{}", escape(t))).collect();
+            let parent_ptr: String = parent
+                .iter()
+                .map(|t| format!("/{}", kube_basics::pointer::escape(t)))
+                .collect();
             if let Some(YamlNode::Map(entries)) = self.node_at(&parent_ptr).map(|n| &n.value)
                 && let Some((key, _)) = entries.iter().find(|(k, _)| &k.value == last)
             {
@@ -244,16 +247,9 @@ impl YamlDocument {
     }
 }
 
-fn escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
-}
-
 /// The unescaped reference tokens of a JSON pointer (RFC 6901).
 pub fn pointer_tokens(pointer: &str) -> impl Iterator<Item = String> + '_ {
-    pointer
-        .split('/')
-        .skip(1)
-        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+    kube_basics::pointer::tokens(pointer)
 }
 
 fn node_to_json(node: &YamlNode) -> serde_json::Value {

@@ -100,7 +100,7 @@ fn agrees_on_awkward_but_plain_cases() {
 
 #[test]
 fn anything_beyond_the_plain_subset_goes_to_the_reference_parser() {
-    // Doubtful scalars are covered in `edgefleet_inventory::scalar`; one stands for them here.
+    // Doubtful scalars are covered in `kube_basics::scalar`; one stands for them here.
     let structural = [
         "anchor: &x 1\nalias: *x\n",
         "tagged: !!str 1\n",

@@ -288,6 +288,8 @@ fn appsets_are_valid_bounded_and_cover_every_application_once() {
     }
     let mut seen = std::collections::BTreeSet::new();
     let mut sharded = false;
+    let fs = edgefleet_fleet::memory_fs(&plan.tree, Path::new("/out"));
+    let repo = edgefleet_fleet::appset::Repo::new(&fs, Path::new("/out"), "");
     for (path, bytes) in plan.tree.iter().filter(|(p, _)| p.starts_with("appsets/")) {
         assert!(bytes.len() <= 256 * 1024, "{path}: {} bytes", bytes.len());
         let docs = parse_stream(std::str::from_utf8(bytes).unwrap());
@@ -299,7 +301,10 @@ fn appsets_are_valid_bounded_and_cover_every_application_once() {
         sharded |= appset
             .pointer("/spec/generators/0/selector/matchLabels/shard")
             .is_some();
-        let apps = edgefleet_overlays::appset::preview(appset, &plan.tree).unwrap();
+        let apps = edgefleet_fleet::appset::AppSet::from_value(appset)
+            .unwrap()
+            .expand(&repo)
+            .unwrap();
         assert!(
             !apps.is_empty() && apps.len() <= 1000,
             "{path}: {} Applications",
@@ -323,7 +328,11 @@ fn appsets_are_valid_bounded_and_cover_every_application_once() {
                 .collect();
             let matching = steps
                 .iter()
-                .filter(|s| edgefleet_overlays::appset::label_selector_matches(s, &labels).unwrap())
+                .filter(|s| {
+                    kube_basics::selector::LabelSelector::from_value(s)
+                        .unwrap()
+                        .matches_with(&|k| labels.get(k).map(|v| (*v).to_owned()))
+                })
                 .count();
             assert_eq!(
                 matching, 1,

@@ -51,6 +51,8 @@
 //! | labels-several-entries | several `labels` entries with different options |
 //! | commonlabels | `commonLabels` (selectors and templates too) |
 //! | commonannotations | `commonAnnotations` (quoted, multi-line and empty values) |
+//! | annotations-typed-values | annotation values that are not strings (numbers, YAML 1.1 words, null, dates, maps) from files, patches and replacements become the text written; an empty map is dropped |
+//! | annotations-replacement-source | typed annotation values as a replacement source keep their type in the target |
 //! | commonlabels-networkpolicy-and-pdb | commonLabels into NetworkPolicy and PDB selectors |
 //! | images-newtag | images: `newTag` |
 //! | images-newname | images: `newName` |
@@ -114,6 +116,22 @@
 //! | error-unknown-kustomization-field | error: unknown kustomization field |
 //! | error-patch-matches-nothing | error: a patch whose object does not exist |
 //! | error-nan-value | error: `.nan` in a resource (kubectl's JSON step cannot hold NaN) |
+//! | compat-nameref-after-rename-patch | a JSON patch renaming a ConfigMap; references follow the new name |
+//! | compat-same-base-twice-namespaces | one base included twice under different namespaces |
+//! | error-compat-same-base-twice-conflict | error: one base twice with nothing to tell the copies apart |
+//! | compat-labels-custom-fields-create | `labels[].fields` with create, on custom paths |
+//! | compat-generator-merge-three-levels-and-component | generator merge/replace across three levels and a component |
+//! | compat-replacements-lists-and-create | replacements through list selectors, wildcards, delimiters and `create` |
+//! | error-compat-replacements-missing-target | error: a replacement target field that does not exist |
+//! | error-compat-component-under-resources | error: a Component listed under `resources` |
+//! | error-compat-duplicate-key-in-resource | error: duplicate mapping key in a resource |
+//! | compat-openapi-absent-list-replaced | without `openapi` the same patch replaces the list |
+//! | error-compat-generator-repeated-key | error: a generator literal key given twice |
+//! | error-compat-generator-literal-without-value | error: a generator literal without `=` |
+//! | error-compat-kustomization-wrong-apiversion | error: kustomization apiVersion v1 |
+//! | error-compat-kustomization-wrong-kind | error: kustomization kind neither Kustomization nor Component |
+//! | error-compat-sortoptions-unknown-order | error: unknown sortOptions order |
+//! | compat-nameref-across-levels | a base's references resolved by objects the overlay adds |
 //! | deep-chain-50 (generated) | hostile: 50-level base chain, compared with kubectl |
 
 use std::io::Read;
@@ -180,6 +198,11 @@ const CASES: &[(&str, &str)] = &[
     ("labels-several-entries", "labels"),
     ("commonlabels", "commonLabels"),
     ("commonannotations", "commonAnnotations"),
+    ("annotations-typed-values", "metadata.annotations"),
+    (
+        "annotations-replacement-source",
+        "metadata.annotations, replacements",
+    ),
     (
         "commonlabels-networkpolicy-and-pdb",
         "commonLabels selectors",
@@ -297,6 +320,61 @@ const CASES: &[(&str, &str)] = &[
     ("error-unknown-kustomization-field", "error: unknown field"),
     ("error-patch-matches-nothing", "error: patch target missing"),
     ("error-nan-value", "error: NaN"),
+    (
+        "compat-nameref-after-rename-patch",
+        "name references after a rename",
+    ),
+    (
+        "compat-same-base-twice-namespaces",
+        "same base twice (namespaces)",
+    ),
+    (
+        "error-compat-same-base-twice-conflict",
+        "error: same base twice",
+    ),
+    ("compat-labels-custom-fields-create", "labels fields"),
+    (
+        "compat-generator-merge-three-levels-and-component",
+        "generators merge through levels",
+    ),
+    (
+        "compat-replacements-lists-and-create",
+        "replacements lists, create",
+    ),
+    (
+        "error-compat-replacements-missing-target",
+        "error: replacements",
+    ),
+    (
+        "error-compat-component-under-resources",
+        "error: Component as resource",
+    ),
+    (
+        "error-compat-duplicate-key-in-resource",
+        "error: duplicate key",
+    ),
+    ("compat-openapi-absent-list-replaced", "openapi (control)"),
+    ("error-compat-generator-repeated-key", "error: generators"),
+    (
+        "error-compat-generator-literal-without-value",
+        "error: generators",
+    ),
+    (
+        "error-compat-kustomization-wrong-apiversion",
+        "error: kustomization header",
+    ),
+    (
+        "error-compat-kustomization-wrong-kind",
+        "error: kustomization header",
+    ),
+    (
+        "error-compat-sortoptions-unknown-order",
+        "error: sortOptions",
+    ),
+    (
+        "compat-nameref-across-levels",
+        "name references across levels",
+    ),
     ("deep-chain-50", "hostile: 50-level base chain (generated)"),
 ];
 

@@ -1,17 +1,15 @@
 //! The renderer's pieces (strategic merge and JSON 6902 patches, ConfigMap/Secret generators with
-//! their hash suffix, replacements) against the real `kubectl kustomize`: each case is a small
-//! kustomization written to a temp folder; kubectl renders it, and the same inputs go through
-//! `kustomize::{patch, generate, replace}`; the objects must be equal (as JSON
-//! values; the generated names, hash suffix included, exactly). Error cases must fail in both.
+//! their hash suffix, replacements, patch target selectors) against the real `kubectl kustomize`:
+//! each case is a small kustomization written to a temp folder that exercises one piece; kubectl
+//! renders it and so does the renderer's whole pipeline (`kustomize::Renderer`, as `render` runs
+//! it); the outputs must be the same bytes. Error cases must fail in both.
 //! Under `CI=true` a missing kubectl fails these tests (see `require_kubectl`).
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
 
-use edgefleet_e2e::{kustomize_build, parse_stream, require_kubectl};
-use kustomize::{Origin, RenderError, Resource, generate, patch, replace};
-use serde_json::Value;
+use edgefleet_e2e::{kustomize_build, require_kubectl};
+use kustomize::Renderer;
 
 /// Writes `files` (name → text, sub-folders allowed) under a fresh temp folder.
 fn write_tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
@@ -24,81 +22,29 @@ fn write_tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
     dir
 }
 
-fn kubectl_objects(kubectl: &Path, dir: &Path) -> Result<Vec<Value>, String> {
-    kustomize_build(kubectl, dir).map(|out| parse_stream(&out))
+/// What kubectl prints for `dir`, and what the renderer prints for it.
+fn both(kubectl: &Path, dir: &Path) -> (Result<String, String>, Result<String, String>) {
+    let theirs = kustomize_build(kubectl, dir);
+    let ours = Renderer::new().build_yaml(dir).map_err(|e| e.to_string());
+    (theirs, ours)
 }
 
-fn one(text: &str) -> Value {
-    let mut docs = parse_stream(text);
-    assert_eq!(docs.len(), 1, "expected one document in:\n{text}");
-    docs.remove(0)
-}
-
-fn resource(v: Value) -> Resource {
-    Resource::new(
-        v,
-        Origin {
-            file: Arc::from(Path::new("test.yaml")),
-            document: 0,
-        },
-    )
-}
-
-fn sorted(mut objs: Vec<Value>) -> Vec<Value> {
-    let key = |v: &Value| {
-        format!(
-            "{}/{}",
-            v.get("kind").and_then(Value::as_str).unwrap_or(""),
-            v.pointer("/metadata/name")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-        )
-    };
-    objs.sort_by_key(key);
-    objs
-}
-
-fn pretty(v: &Result<Vec<Value>, String>) -> String {
-    match v {
-        Ok(objs) => serde_json::to_string_pretty(objs).unwrap(),
-        Err(e) => format!("error: {e}"),
-    }
-}
-
-/// Kustomize prints every value of an object's top-level `metadata.annotations` as a string
-/// (`n: 5` comes out as `"n": "5"`, labels are left alone): the pipeline does that, not the
-/// pieces tested here, so our side gets the same treatment before the comparison.
-fn stringify_annotations(mut objs: Vec<Value>) -> Vec<Value> {
-    for o in &mut objs {
-        if let Some(Value::Object(a)) = o.pointer_mut("/metadata/annotations") {
-            for v in a.values_mut() {
-                if let Value::Bool(_) | Value::Number(_) = v {
-                    *v = Value::String(v.to_string());
-                }
-            }
-        }
-    }
-    objs
-}
-
-/// Compares kubectl's result with ours; error cases only need both to fail.
-fn check(
-    name: &str,
-    theirs: Result<Vec<Value>, String>,
-    ours: Result<Vec<Value>, String>,
-    failures: &mut Vec<String>,
-) {
-    let ours = ours.map(stringify_annotations);
+fn check(name: &str, kubectl: &Path, dir: &Path, failures: &mut Vec<String>) {
+    let (theirs, ours) = both(kubectl, dir);
     let ok = match (&theirs, &ours) {
-        (Ok(a), Ok(b)) => sorted(a.clone()) == sorted(b.clone()),
+        (Ok(a), Ok(b)) => a == b,
         (Err(_), Err(_)) => true,
         _ => false,
     };
     if !ok {
+        let show = |r: &Result<String, String>| match r {
+            Ok(text) => text.clone(),
+            Err(e) => format!("error: {e}"),
+        };
         failures.push(format!(
             "case `{name}` differs\n--- kubectl kustomize:\n{}\n--- edgefleet:\n{}\n",
-            pretty(&theirs),
-            pretty(&ours)
+            show(&theirs),
+            show(&ours)
         ));
     }
 }
@@ -308,16 +254,7 @@ fn strategic_merge_patches_match_kubectl() {
                 b"resources: [base.yaml]\npatches:\n- path: patch.yaml\n",
             ),
         ]);
-        let theirs = kubectl_objects(&kubectl, dir.path());
-        let mut target = one(base);
-        let ours = patch::strategic_merge(&mut target, &one(patch_text)).map(|()| {
-            if target.is_null() {
-                Vec::new()
-            } else {
-                vec![target]
-            }
-        });
-        check(name, theirs, ours, &mut failures);
+        check(name, &kubectl, dir.path(), &mut failures);
     }
     finish("strategic merge", failures, cases.len());
 }
@@ -399,71 +336,13 @@ fn json6902_patches_match_kubectl() {
                 b"resources: [base.yaml]\npatches:\n- path: ops.yaml\n  target: {kind: Deployment, name: web}\n",
             ),
         ]);
-        let theirs = kubectl_objects(&kubectl, dir.path());
-        let mut target = one(base);
-        let ours = patch::json6902(&mut target, &one(ops)).map(|()| vec![target]);
-        check(name, theirs, ours, &mut failures);
+        check(name, &kubectl, dir.path(), &mut failures);
     }
     finish("JSON 6902", failures, cases.len());
 }
 
 // ---------------------------------------------------------------------------------------------
 // Generators
-
-/// Runs the generators of one kustomization (no resources) the way the pipeline does, with
-/// the hash suffix applied last.
-fn run_generators(root: &Path, kustomization: &Value) -> Result<Vec<Resource>, RenderError> {
-    let read = |p: &str| -> Result<Vec<u8>, RenderError> {
-        let path = root.join(p);
-        fs::read(&path).map_err(|source| RenderError::Io { path, source })
-    };
-    let options = kustomization.get("generatorOptions");
-    let mut out: Vec<Resource> = Vec::new();
-    for (key, is_cm) in [("configMapGenerator", true), ("secretGenerator", false)] {
-        for args in kustomization
-            .get(key)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let r = if is_cm {
-                generate::config_map(args, options, &read)?
-            } else {
-                generate::secret(args, options, &read)?
-            };
-            let behavior = args
-                .get("behavior")
-                .and_then(Value::as_str)
-                .unwrap_or("create");
-            match behavior {
-                "merge" | "replace" => {
-                    let existing = out
-                        .iter_mut()
-                        .find(|e| e.kind() == r.kind() && e.original_name == r.original_name)
-                        .ok_or_else(|| RenderError::Build {
-                            path: PathBuf::new(),
-                            message: "nothing to merge into".into(),
-                        })?;
-                    generate::merge_into(existing, r, behavior)?;
-                }
-                _ => out.push(r),
-            }
-        }
-    }
-    Ok(out)
-}
-
-fn with_hashes(rs: Vec<Resource>) -> Vec<Value> {
-    rs.into_iter()
-        .map(|mut r| {
-            if r.needs_hash {
-                let name = format!("{}-{}", r.name(), generate::hash_suffix(&r.value));
-                r.value["metadata"]["name"] = Value::String(name);
-            }
-            r.value
-        })
-        .collect()
-}
 
 #[test]
 fn generators_match_kubectl() {
@@ -551,79 +430,9 @@ fn generators_match_kubectl() {
         let mut tree: Files = files.clone();
         tree.push(("kustomization.yaml", kustomization.as_bytes()));
         let dir = write_tree(&tree);
-        let theirs = kubectl_objects(&kubectl, dir.path());
-        let k = one(kustomization);
-        let ours = (|| -> Result<Vec<Resource>, RenderError> {
-            let mut all = Vec::new();
-            if k.get("resources").is_some() {
-                let base_text =
-                    fs::read_to_string(dir.path().join("base/kustomization.yaml")).unwrap();
-                all = run_generators(&dir.path().join("base"), &one(&base_text))?;
-            }
-            // The overlay's generators see the base's objects (for merge/replace).
-            let overlay = run_generators_onto(dir.path(), &k, all)?;
-            Ok(overlay)
-        })()
-        .map(with_hashes)
-        .map_err(|e| e.to_string());
-        check(name, theirs, ours, &mut failures);
+        check(name, &kubectl, dir.path(), &mut failures);
     }
     finish("generator", failures, cases.len());
-}
-
-fn run_generators_onto(
-    root: &Path,
-    k: &Value,
-    mut existing: Vec<Resource>,
-) -> Result<Vec<Resource>, RenderError> {
-    let generated = run_generators(root, &strip_behaviors(k, false))?;
-    existing.extend(generated);
-    let read = |p: &str| -> Result<Vec<u8>, RenderError> {
-        let path = root.join(p);
-        fs::read(&path).map_err(|source| RenderError::Io { path, source })
-    };
-    let merging = strip_behaviors(k, true);
-    for (key, is_cm) in [("configMapGenerator", true), ("secretGenerator", false)] {
-        for args in merging
-            .get(key)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let r = if is_cm {
-                generate::config_map(args, k.get("generatorOptions"), &read)?
-            } else {
-                generate::secret(args, k.get("generatorOptions"), &read)?
-            };
-            let behavior = args["behavior"].as_str().unwrap_or("merge");
-            let target = existing
-                .iter_mut()
-                .find(|e| e.kind() == r.kind() && e.original_name == r.original_name)
-                .ok_or_else(|| RenderError::Build {
-                    path: PathBuf::new(),
-                    message: "nothing to merge into".into(),
-                })?;
-            generate::merge_into(target, r, behavior)?;
-        }
-    }
-    Ok(existing)
-}
-
-/// The generator entries with (`merging` = true) or without a merge/replace behavior.
-fn strip_behaviors(k: &Value, merging: bool) -> Value {
-    let mut k = k.clone();
-    for key in ["configMapGenerator", "secretGenerator"] {
-        if let Some(list) = k.get_mut(key).and_then(Value::as_array_mut) {
-            list.retain(|a| {
-                let b = a
-                    .get("behavior")
-                    .and_then(Value::as_str)
-                    .unwrap_or("create");
-                (b == "merge" || b == "replace") == merging
-            });
-        }
-    }
-    k
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -747,24 +556,7 @@ fn replacements_match_kubectl() {
         let kustomization = format!("resources: [resources.yaml]\nreplacements:\n{repl}");
         files.push(("kustomization.yaml", kustomization.as_bytes()));
         let dir = write_tree(&files);
-        let theirs = kubectl_objects(&kubectl, dir.path());
-        let mut rs: Vec<Resource> = parse_stream(REPL_RESOURCES)
-            .into_iter()
-            .map(resource)
-            .collect();
-        let replacements = match one(&kustomization).get("replacements") {
-            Some(Value::Array(list)) => list.clone(),
-            _ => Vec::new(),
-        };
-        let root = dir.path().to_path_buf();
-        let read = move |p: &str| -> Result<String, RenderError> {
-            let path = root.join(p);
-            fs::read_to_string(&path).map_err(|source| RenderError::Io { path, source })
-        };
-        let ours = replace::apply(&mut rs, &replacements, &read)
-            .map(|()| rs.into_iter().map(|r| r.value).collect())
-            .map_err(|e| e.to_string());
-        check(name, theirs, ours, &mut failures);
+        check(name, &kubectl, dir.path(), &mut failures);
     }
     finish("replacement", failures, cases.len());
 }
@@ -848,21 +640,7 @@ fn target_selectors_match_kubectl() {
             ("ops.yaml", ops.as_bytes()),
             ("kustomization.yaml", kustomization.as_bytes()),
         ]);
-        let theirs = kubectl_objects(&kubectl, dir.path());
-        let k = one(&kustomization);
-        let ours = patch::Selector::from_value(&k["patches"][0]["target"]).and_then(|sel| {
-            parse_stream(SELECT_RESOURCES)
-                .into_iter()
-                .map(resource)
-                .map(|mut r| {
-                    if sel.matches(&r) {
-                        patch::json6902(&mut r.value, &one(ops))?;
-                    }
-                    Ok(r.value)
-                })
-                .collect::<Result<Vec<_>, String>>()
-        });
-        check(name, theirs, ours, &mut failures);
+        check(name, &kubectl, dir.path(), &mut failures);
     }
     finish("target selector", failures, cases.len());
 }

@@ -90,6 +90,36 @@ pub fn annotations(resources: &mut [Resource], pairs: &[(String, String)]) {
     set_pairs(resources, &common_annotation_specs(), pairs);
 }
 
+/// kustomize holds an object's annotations as a map of strings and rewrites them so at the end
+/// of a build: a value that is still not a string (set by a JSON patch, a replacement or a
+/// merge) becomes its text (`true`, `5`, `null`), a mapping or list becomes `""`, and an empty
+/// `annotations` map is dropped. Values read from files already carry the text written there
+/// (see `load`).
+pub(crate) fn stringify_annotations(resources: &mut [Resource]) {
+    for r in resources {
+        let Some(Value::Object(md)) = r.value.get_mut("metadata") else {
+            continue;
+        };
+        let Some(Value::Object(annotations)) = md.get_mut("annotations") else {
+            continue;
+        };
+        if annotations.is_empty() {
+            md.remove("annotations");
+            continue;
+        }
+        for v in annotations.values_mut() {
+            let text = match v {
+                Value::String(_) => continue,
+                Value::Null => "null".to_owned(),
+                Value::Bool(b) => b.to_string(),
+                Value::Number(n) => n.to_string(),
+                Value::Array(_) | Value::Object(_) => String::new(),
+            };
+            *v = Value::String(text);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

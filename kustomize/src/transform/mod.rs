@@ -22,10 +22,8 @@ mod metadata;
 mod name_reference;
 mod replicas;
 
-pub use field_spec::{
-    FieldSpec, common_annotation_specs, common_label_specs, set_pairs, template_label_specs, visit,
-};
 pub use images::{images, split_image};
+pub(crate) use metadata::stringify_annotations;
 pub use metadata::{annotations, labels, namespace, prefix_suffix};
 pub use name_reference::fix_name_references;
 pub use replicas::replicas;

@@ -22,7 +22,7 @@ pub const OUTAGE_BUFFER_VOLUME: &str = "edgefleet.io/outage-buffer-volume";
 pub(crate) fn annotation_ptr(key: &str) -> String {
     format!(
         "/metadata/annotations/{}",
-        key.replace('~', "~0").replace('/', "~1")
+        kube_basics::pointer::escape(key)
     )
 }
 

@@ -30,10 +30,6 @@ pub const DATA_CLASS: &str = "edgefleet.io/data-class";
 /// Annotation restricting a workload to sites of these zones (`EEA` or `EEA,CH`).
 pub const ALLOWED_ZONES: &str = "edgefleet.io/allowed-zones";
 
-fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
-}
-
 /// Where the pod template's metadata is, for workload kinds.
 fn template_metadata_pointer(m: &Manifest) -> Option<&'static str> {
     match m.kind() {
@@ -65,7 +61,10 @@ fn metadata_values(m: &Manifest, key: &str) -> Vec<(String, String)> {
                 .and_then(|f| f.get(key))
                 .and_then(Value::as_str)
             {
-                out.push((v.to_owned(), format!("{base}/{field}/{}", escape(key))));
+                out.push((
+                    v.to_owned(),
+                    format!("{base}/{field}/{}", kube_basics::pointer::escape(key)),
+                ));
             }
         }
     }
@@ -260,7 +259,7 @@ pub(crate) fn endpoints(manifests: &[Manifest]) -> Vec<FoundEndpoint> {
                         None => format!("ConfigMap key `{key}`"),
                         Some(f) => format!("ConfigMap key `{key}` ({f})"),
                     };
-                    let pointer = format!("/data/{}", escape(key));
+                    let pointer = format!("/data/{}", kube_basics::pointer::escape(key));
                     out.push(FoundEndpoint {
                         index,
                         pointer,

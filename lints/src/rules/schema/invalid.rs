@@ -55,10 +55,7 @@ fn pointer(instance_path: &str, message: &str) -> String {
         && let Some(len) = message[start + 2..].find('\'')
     {
         let field = &message[start + 2..start + 2 + len];
-        return format!(
-            "{instance_path}/{}",
-            field.replace('~', "~0").replace('/', "~1")
-        );
+        return format!("{instance_path}/{}", kube_basics::pointer::escape(field));
     }
     instance_path.to_owned()
 }

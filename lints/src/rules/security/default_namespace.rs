@@ -36,32 +36,12 @@ crate::declare_rule! {
     };
 }
 
-/// Kinds without a namespace; the rule says nothing about them.
-const CLUSTER_SCOPED: &[&str] = &[
-    "APIService",
-    "CSIDriver",
-    "CSINode",
-    "ClusterIssuer",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "CustomResourceDefinition",
-    "IngressClass",
-    "MutatingWebhookConfiguration",
-    "Namespace",
-    "Node",
-    "PersistentVolume",
-    "PriorityClass",
-    "RuntimeClass",
-    "StorageClass",
-    "ValidatingAdmissionPolicy",
-    "ValidatingAdmissionPolicyBinding",
-    "ValidatingWebhookConfiguration",
-    "VolumeAttachment",
-];
-
 fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
     let kind = m.kind();
-    if kind.is_empty() || CLUSTER_SCOPED.contains(&kind) || kind.ends_with("List") {
+    if kind.is_empty()
+        || kube_basics::kinds::is_cluster_scoped_api(m.api_version(), kind)
+        || kind.ends_with("List")
+    {
         return;
     }
     match m.value.pointer("/metadata/namespace").and_then(Value::as_str) {

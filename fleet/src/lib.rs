@@ -1,0 +1,39 @@
+//! The generated tree of a fleet as a typed thing, shared by every command that reads one
+//! (`render --site`, `lint --fleet`, `appset preview`, and later `diff` and `drift`).
+//!
+//! - [`site_json`]: the typed `site.json` (written by the planner, read here);
+//! - [`layout`]: where bases, components, sites, overlays and ApplicationSets are;
+//! - [`tree`]: discovery of sites and overlays through the renderer's
+//!   [`FileSystem`](kustomize::fs::FileSystem) (disk, memory, and later a git revision), with
+//!   located errors for a malformed tree, and parallel rendering with one shared cache;
+//! - [`appset`]: ApplicationSets, which sites each targets, and their offline expansion;
+//! - [`git`]: the repository helpers of `--changed-since`.
+//!
+//! Depends on the planner, the renderer and the inventory; never on the linter or the CLI.
+
+pub mod appset;
+pub mod git;
+pub mod tree;
+
+pub use edgefleet_overlays::layout;
+pub use edgefleet_overlays::site_json;
+pub use edgefleet_overlays::site_json::{SiteJson, SiteJsonError};
+pub use tree::{Discovery, FleetTree, Overlay, RenderedSite, SiteDir, TreeError};
+
+use std::path::Path;
+
+use kustomize::fs::MemoryFs;
+
+/// A planned tree (path → bytes) as an in-memory filesystem rooted at `root`: what `diff` and
+/// the tests read without writing to disk.
+pub fn memory_fs(tree: &edgefleet_overlays::tree::OutputTree, root: &Path) -> MemoryFs {
+    let mut fs = MemoryFs::new();
+    fs.add_dir(root);
+    for (path, bytes) in tree.iter() {
+        fs.add_file(root.join(path), bytes.to_vec());
+    }
+    fs
+}
+
+#[cfg(test)]
+mod tests;

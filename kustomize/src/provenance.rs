@@ -1,18 +1,45 @@
-//! Provenance: for each rendered object, the file (and document) that defined it ([`Origin`])
-//! and, per operation, which fields each patch, transformer or generator set ([`Edit`]).
+//! Provenance: for each rendered object, the file (and document) that defined it
+//! ([`Origin`](crate::Origin)) and every field a patch, transformer or generator set ([`Edit`]),
+//! with the file, line and column of the instruction that set it.
 //!
-//! Kustomize can write the same facts into the output as annotations (`buildMetadata:
-//! [originAnnotations, transformerAnnotations]`); here they are typed data on
-//! [`Resource::edits`](crate::Resource::edits) and the output does not change. Edits are recorded
-//! as each step runs (a patch's own fields, the entries a transformer applied), never by
-//! comparing whole objects. A field is named by its JSON pointer in the object as it was when
-//! the step ran, and the instruction by its file and a JSON pointer into that file's document:
-//! a YAML reader that keeps positions turns the pointer into a line and column.
+//! Off by default: [`Renderer::with_provenance`](crate::Renderer::with_provenance) turns it on,
+//! and [`Resource::edits`](crate::Resource::edits) then lists the edits in the order they were
+//! applied (the last edit of a field is the one whose value the output shows). The output does
+//! not change. Kustomize can write the same facts into the objects as annotations
+//! (`buildMetadata: [originAnnotations, transformerAnnotations]`); here they are typed data.
 //!
-//! [`Origin`]: crate::Origin
+//! Edits are recorded as each step runs, from the step's own instructions (a patch's fields, the
+//! pairs a label transformer wrote, the containers an `images` entry rewrote), never by
+//! comparing whole objects. Recorded:
+//!
+//! - strategic-merge patches (`patches`, `patchesStrategicMerge`; from a file, inline text or
+//!   an inline mapping): every value the patch writes;
+//! - JSON 6902 patches (`patches` with operations, `patchesJson6902`): every value an `add`,
+//!   `replace`, `copy` or `move` writes;
+//! - `namespace`, `namePrefix` / `nameSuffix`, `labels` / `commonLabels`, `commonAnnotations`
+//!   (every field the transformer's field specs reached), `replicas`, `images`;
+//! - `configMapGenerator` / `secretGenerator`: the name and each data key, traced to the entry
+//!   that supplied it.
+//!
+//! Not recorded: `replacements`, the name-reference fix-up (a reference that follows a renamed
+//! object), content-hash suffixes, and values a step wrote without a recorded instruction; a
+//! field they changed keeps its earlier edit, if any, or none.
+//!
+//! A field is named by its JSON pointer in the rendered object. Inside the pipeline a list item
+//! is named by its identity (its `name`, `mountPath`, ... as a strategic merge matches it), so
+//! that a later merge that reorders the list (kustomize puts a patch's items first) or an
+//! operation that inserts an item does not make an edit point at another item; the pointers are
+//! fixed at the end of the build, and an edit whose field no longer exists is dropped.
+//!
+//! Positions are computed on demand (only when asked, once per source text) by a YAML reader
+//! that keeps them. An inline patch (`patch: |` in a kustomization) is located inside the
+//! kustomization when it is a literal block whose lines are the patch's lines; otherwise
+//! (a quoted or folded string) at its `patch:` key, marked as not [exact](Position::exact).
 
+use std::collections::HashMap;
+use std::fmt;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use kube_basics::pointer::push;
 use serde_json::Value;
@@ -24,7 +51,7 @@ use crate::Resource;
 pub enum Step {
     /// A strategic-merge patch (`patches`, `patchesStrategicMerge`).
     StrategicMerge,
-    /// A JSON 6902 patch (`patches` with a list of operations, `patchesJson6902`).
+    /// A JSON 6902 patch (`patches` holding a list of operations, `patchesJson6902`).
     Json6902,
     Namespace,
     /// `namePrefix` / `nameSuffix`.
@@ -56,100 +83,709 @@ impl Step {
     }
 }
 
-/// Where an instruction is written.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Source {
-    /// A document (0-based, empty documents not counted) of a file: a patch file.
-    Document { file: Arc<Path>, document: usize },
-    /// An entry of a kustomization file (`namespace`, `images`, `labels`, ...).
-    Kustomization { file: Arc<Path> },
-    /// A document (0-based) of a YAML text held in a string of a kustomization file (an inline
-    /// patch); `pointer` is the JSON pointer of that string in the kustomization.
-    Inline {
-        file: Arc<Path>,
-        pointer: Arc<str>,
-        document: usize,
-    },
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A place in a source file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column, in characters.
+    pub column: u32,
+    /// Byte offset in the file.
+    pub offset: usize,
+    /// Length in bytes of what is pointed at (a key, or the first token of a list item).
+    pub len: usize,
+    /// `false` when the instruction is inside a string whose lines are not the file's (a quoted
+    /// or folded inline patch): the position is then that string's key.
+    pub exact: bool,
+}
+
+/// A YAML text instructions are written in: a patch file, a kustomization, or an inline patch
+/// (a string of a kustomization). Shared by every edit that names it; its positions are read
+/// once, on first use.
+pub struct Source {
+    file: Arc<Path>,
+    text: Arc<str>,
+    /// For an inline patch: the JSON pointer of the string in the kustomization.
+    inline: Option<Arc<str>>,
+    index: OnceLock<Option<Index>>,
+}
+
+impl fmt::Debug for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Source")
+            .field("file", &self.file)
+            .field("inline", &self.inline)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Source {
-    /// The file the instruction is written in.
-    pub fn file(&self) -> &Arc<Path> {
-        match self {
-            Self::Document { file, .. }
-            | Self::Kustomization { file }
-            | Self::Inline { file, .. } => file,
-        }
+    /// The text of `file`.
+    pub(crate) fn file(file: Arc<Path>, text: Arc<str>) -> Arc<Self> {
+        Arc::new(Self {
+            file,
+            text,
+            inline: None,
+            index: OnceLock::new(),
+        })
+    }
+
+    /// The YAML text held in the string at `pointer` of the first document of `file`.
+    pub(crate) fn inline(file: Arc<Path>, text: Arc<str>, pointer: Arc<str>) -> Arc<Self> {
+        Arc::new(Self {
+            file,
+            text,
+            inline: Some(pointer),
+            index: OnceLock::new(),
+        })
+    }
+
+    /// The file the instructions are written in (as the renderer read it: canonical).
+    pub fn path(&self) -> &Arc<Path> {
+        &self.file
+    }
+
+    /// For an inline patch, the JSON pointer of its string in the kustomization.
+    pub fn inline_pointer(&self) -> Option<&str> {
+        self.inline.as_deref()
+    }
+
+    /// Where the value at `pointer` of `document` (0-based, empty documents not counted) is
+    /// written: the key of a mapping entry, the start of a list item. `None` when the text does
+    /// not hold it (or cannot be read with positions: aliases as keys, complex keys).
+    pub fn position(&self, document: usize, pointer: &str) -> Option<Position> {
+        let index = self
+            .index
+            .get_or_init(|| Index::build(&self.text, self.inline.as_deref()))
+            .as_ref()?;
+        index.position(&self.text, document, pointer)
     }
 }
 
 /// One field of an object set by one step.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Edit {
-    pub step: Step,
-    /// JSON pointer of the field in the object.
-    pub field: Arc<str>,
-    /// Where the instruction is written.
-    pub source: Source,
-    /// JSON pointer, in the source document, of the value (or entry) that set the field.
-    pub at: Arc<str>,
+    step: Step,
+    field: Arc<str>,
+    source: Arc<Source>,
+    document: usize,
+    at: Arc<str>,
 }
 
-/// Keys a list item of a strategic-merge patch is matched by when it has one (the merge keys of
-/// the Kubernetes types kustomize knows); other items are matched by position when both lists
-/// have the same length, or by equality.
-const ITEM_KEYS: [&str; 6] = [
+impl Edit {
+    pub fn step(&self) -> Step {
+        self.step
+    }
+
+    /// JSON pointer of the field in the rendered object.
+    pub fn field(&self) -> &str {
+        &self.field
+    }
+
+    /// The text the instruction is written in.
+    pub fn source(&self) -> &Arc<Source> {
+        &self.source
+    }
+
+    /// The file the instruction is written in.
+    pub fn file(&self) -> &Arc<Path> {
+        &self.source.file
+    }
+
+    /// The document of the source (0-based, empty documents not counted).
+    pub fn document(&self) -> usize {
+        self.document
+    }
+
+    /// JSON pointer, in the source document, of the value (or entry) that set the field.
+    pub fn at(&self) -> &str {
+        &self.at
+    }
+
+    /// Where the instruction is written (see [`Source::position`]).
+    pub fn position(&self) -> Option<Position> {
+        self.source.position(self.document, &self.at)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Positions
+
+#[derive(Clone)]
+struct Node {
+    /// 1-based line, 0-based column in characters, of the text the node was read from.
+    line: u32,
+    col: u32,
+    len: usize,
+}
+
+/// How positions inside an inline patch's text map to the file.
+enum Inline {
+    /// A literal block: line `n` of the text is line `first + n - 1` of the file, indented by
+    /// `indent` spaces.
+    Literal { first: u32, indent: u32 },
+    /// Not followable: every position is the string's key.
+    Opaque(Node),
+}
+
+struct Index {
+    /// `(document, pointer)` → node, in the text read (the file, or the inline string).
+    nodes: HashMap<(usize, Box<str>), Node>,
+    inline: Option<Inline>,
+    /// Byte offset of the start of each line of the file.
+    lines: Vec<usize>,
+}
+
+impl Index {
+    fn build(text: &str, inline: Option<&str>) -> Option<Index> {
+        let lines: Vec<usize> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        let Some(pointer) = inline else {
+            return Some(Index {
+                nodes: read_nodes(text, None)?.0,
+                inline: None,
+                lines,
+            });
+        };
+        // The string holding the patch, and where it is written.
+        let (_, found) = read_nodes(text, Some(pointer))?;
+        let found = found?;
+        let nodes = read_nodes(&found.value, None)?.0;
+        let inline = literal_lines(text, &lines, &found)
+            .map(|(first, indent)| Inline::Literal { first, indent })
+            .unwrap_or(Inline::Opaque(found.key));
+        Some(Index {
+            nodes,
+            inline: Some(inline),
+            lines,
+        })
+    }
+
+    fn position(&self, text: &str, document: usize, pointer: &str) -> Option<Position> {
+        let node = self.nodes.get(&(document, Box::from(pointer)))?;
+        let (line, col, exact) = match &self.inline {
+            None => (node.line, node.col, true),
+            Some(Inline::Literal { first, indent }) => {
+                (first + node.line - 1, indent + node.col, true)
+            }
+            Some(Inline::Opaque(key)) => (key.line, key.col, false),
+        };
+        let len = match &self.inline {
+            Some(Inline::Opaque(key)) => key.len,
+            _ => node.len,
+        };
+        let start = *self
+            .lines
+            .get(usize::try_from(line).ok()?.checked_sub(1)?)?;
+        let rest = text.get(start..)?;
+        let offset = start
+            + rest
+                .char_indices()
+                .nth(usize::try_from(col).ok()?)
+                .map_or(rest.len(), |(i, _)| i);
+        Some(Position {
+            line,
+            column: col + 1,
+            offset,
+            len,
+            exact,
+        })
+    }
+}
+
+/// A string found at the pointer asked for.
+struct Found {
+    value: String,
+    literal: bool,
+    /// Where the scalar starts (its `|` indicator for a block).
+    mark: Node,
+    /// Its key.
+    key: Node,
+}
+
+/// Every node of `text` by `(document, pointer)`: a mapping entry at its key, a list item where
+/// it starts (a mapping item at its first key). With `want`, also the string scalar at that
+/// pointer of the first document. `None` when the text is not YAML or holds complex keys.
+fn read_nodes(
+    text: &str,
+    want: Option<&str>,
+) -> Option<(HashMap<(usize, Box<str>), Node>, Option<Found>)> {
+    use yaml_rust2::parser::{Event, Parser};
+    use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+    struct Frame {
+        pointer: String,
+        /// A list: the next item's index; a mapping: `None`.
+        item: Option<usize>,
+        /// The key being read (a mapping), `None` while a key is expected.
+        key: Option<(String, Node)>,
+        /// Whether the collection's own position waits for its first content (the reader's
+        /// marks for a collection are not where it is written).
+        pending: bool,
+    }
+    let node = |m: Marker, len: usize| Node {
+        line: u32::try_from(m.line()).unwrap_or(u32::MAX),
+        col: u32::try_from(m.col()).unwrap_or(u32::MAX),
+        len,
+    };
+    let scalar_len = |value: &str, style: TScalarStyle| match style {
+        TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted => value.len() + 2,
+        _ => value.len().max(1),
+    };
+    // The collections waiting for a position get this one.
+    fn settle(
+        stack: &mut [Frame],
+        nodes: &mut HashMap<(usize, Box<str>), Node>,
+        document: Option<usize>,
+        at: &Node,
+    ) {
+        for f in stack.iter_mut().rev() {
+            if !f.pending {
+                break;
+            }
+            f.pending = false;
+            if let Some(d) = document {
+                nodes.insert((d, f.pointer.clone().into_boxed_str()), at.clone());
+            }
+        }
+    }
+
+    let mut nodes = HashMap::new();
+    let mut found = None;
+    let mut parser = Parser::new_from_str(text);
+    let mut stack: Vec<Frame> = Vec::new();
+    // Non-empty documents seen, and the index of the current one (`None` in an empty one).
+    let mut documents = 0usize;
+    let mut current: Option<usize> = None;
+    let mut document_open = false;
+    loop {
+        let (event, mark) = parser.next_token().ok()?;
+        // A key of the mapping on top of the stack.
+        if let Some(f) = stack.last_mut()
+            && f.item.is_none()
+            && f.key.is_none()
+        {
+            match event {
+                Event::Scalar(k, style, ..) => {
+                    let at = node(mark, scalar_len(&k, style));
+                    settle(&mut stack, &mut nodes, current, &at);
+                    if let Some(f) = stack.last_mut() {
+                        f.key = Some((k, at));
+                    }
+                    continue;
+                }
+                Event::MappingEnd => {}
+                _ => return None,
+            }
+        }
+        let is_collection = matches!(event, Event::SequenceStart(..) | Event::MappingStart(..));
+        if is_collection || matches!(event, Event::Scalar(..) | Event::Alias(_)) {
+            // Where this value is named, and its pointer.
+            let (pointer, key) = match stack.last_mut() {
+                None => {
+                    let empty = matches!(&event, Event::Scalar(v, TScalarStyle::Plain, ..)
+                        if v.is_empty() || v == "~" || v == "null");
+                    if document_open {
+                        current = (!empty).then_some(documents);
+                        documents += usize::from(!empty);
+                    }
+                    document_open = false;
+                    (String::new(), None)
+                }
+                Some(Frame {
+                    pointer: parent,
+                    item: Some(i),
+                    ..
+                }) => {
+                    let mut p = parent.clone();
+                    p.push('/');
+                    p.push_str(&i.to_string());
+                    *i += 1;
+                    (p, None)
+                }
+                Some(Frame {
+                    pointer: parent,
+                    key,
+                    ..
+                }) => {
+                    let (k, at) = key.take()?;
+                    let mut p = parent.clone();
+                    push(&mut p, &k);
+                    (p, Some(at))
+                }
+            };
+            let len = match &event {
+                Event::Scalar(v, style, ..) => scalar_len(v, *style),
+                _ => 1,
+            };
+            let pending = key.is_none() && is_collection;
+            let here = key.unwrap_or_else(|| node(mark, len));
+            if !pending {
+                settle(&mut stack, &mut nodes, current, &here);
+            }
+            if let Some(d) = current {
+                if d == 0
+                    && want == Some(pointer.as_str())
+                    && let Event::Scalar(v, style, ..) = &event
+                {
+                    found = Some(Found {
+                        value: v.clone(),
+                        literal: *style == TScalarStyle::Literal,
+                        mark: node(mark, 1),
+                        key: here.clone(),
+                    });
+                }
+                nodes.insert((d, pointer.clone().into_boxed_str()), here);
+            }
+            if is_collection {
+                let list = matches!(event, Event::SequenceStart(..));
+                stack.push(Frame {
+                    pointer,
+                    item: list.then_some(0),
+                    key: None,
+                    pending,
+                });
+            }
+            continue;
+        }
+        match event {
+            Event::StreamEnd => return Some((nodes, found)),
+            Event::DocumentStart => {
+                stack.clear();
+                document_open = true;
+                current = None;
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+}
+
+/// For a literal block scalar whose lines are the file's lines (one indentation): the file line
+/// of the string's first line, and the indentation.
+fn literal_lines(text: &str, lines: &[usize], found: &Found) -> Option<(u32, u32)> {
+    if !found.literal {
+        return None;
+    }
+    // The content starts on the line after the key (and the `|` indicator), or where the reader
+    // says the scalar starts; the lines themselves decide.
+    [found.key.line + 1, found.mark.line]
+        .into_iter()
+        .find_map(|first| literal_at(text, lines, found, first))
+}
+
+fn literal_at(text: &str, lines: &[usize], found: &Found, first: u32) -> Option<(u32, u32)> {
+    let line_text = |n: u32| -> Option<&str> {
+        let i = usize::try_from(n).ok()?.checked_sub(1)?;
+        let start = *lines.get(i)?;
+        let end = lines.get(i + 1).map_or(text.len(), |e| e - 1);
+        Some(text.get(start..end)?.trim_end_matches('\r'))
+    };
+    // The final line break ends the last line; it is not a line of its own.
+    let value = found.value.strip_suffix('\n').unwrap_or(&found.value);
+    let content: Vec<&str> = value.split('\n').collect();
+    let first_text = content
+        .iter()
+        .zip(first..)
+        .find(|(l, _)| !l.is_empty())
+        .and_then(|(_, n)| line_text(n))?;
+    let indent = first_text.len() - first_text.trim_start_matches(' ').len();
+    if indent == 0 {
+        return None;
+    }
+    for (want, n) in content.iter().zip(first..) {
+        if want.is_empty() {
+            // An empty line is a blank line of the file.
+            if line_text(n).is_some_and(|l| !l.trim().is_empty()) {
+                return None;
+            }
+            continue;
+        }
+        let got = line_text(n)?;
+        if got.len() != indent + want.len()
+            || !got.as_bytes()[..indent].iter().all(|b| *b == b' ')
+            || &got[indent..] != *want
+        {
+            return None;
+        }
+    }
+    Some((first, u32::try_from(indent).ok()?))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Naming fields: list items by identity while the pipeline runs
+
+/// Keys a list item is known by (the merge keys of the Kubernetes lists a strategic merge
+/// matches items by); an item with none of them is known by its index.
+const ITEM_KEYS: [&str; 7] = [
     "name",
     "mountPath",
     "devicePath",
     "containerPort",
-    "ip",
     "port",
+    "ip",
+    "topologyKey",
 ];
 
-/// The fields a strategic-merge patch set in `merged` (the object after the patch): each leaf of
-/// the patch (directives, deletions and the patch's own identity left out) as
-/// `(pointer in merged, pointer in patch)`.
-pub(crate) fn merged_fields(patch: &Value, merged: &Value) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let Value::Object(pm) = patch else {
-        return out;
-    };
+fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// The identity token of a list item: `[name=web]`, `[name=data,mountPath=/var/lib]`, or `None`
+/// when it has no identifying key.
+fn item_token(item: &Value) -> Option<String> {
+    let m = item.as_object()?;
+    let mut t = String::new();
+    for key in ITEM_KEYS {
+        let Some(v) = m.get(key).and_then(scalar_text) else {
+            continue;
+        };
+        t.push(if t.is_empty() { '[' } else { ',' });
+        t.push_str(key);
+        t.push('=');
+        for c in v.chars() {
+            match c {
+                '%' => t.push_str("%25"),
+                ',' => t.push_str("%2C"),
+                ']' => t.push_str("%5D"),
+                c => t.push(c),
+            }
+        }
+    }
+    if t.is_empty() {
+        return None;
+    }
+    t.push(']');
+    Some(t)
+}
+
+/// Appends the token naming item `i` of `list`.
+fn push_item(field: &mut String, list: &[Value], i: usize) {
+    match list.get(i).and_then(item_token) {
+        Some(t) => push(field, &t),
+        None => {
+            field.push('/');
+            field.push_str(&i.to_string());
+        }
+    }
+}
+
+/// `pointer` (a JSON pointer of `value`) with list items named by identity; tokens past what
+/// `value` holds are kept as they are.
+fn keyed(value: &Value, pointer: &str) -> String {
+    let mut out = String::with_capacity(pointer.len() + 16);
+    let mut node = Some(value);
+    for token in kube_basics::pointer::tokens(pointer) {
+        match node {
+            Some(Value::Array(items)) => match token.parse::<usize>() {
+                Ok(i) if i < items.len() => {
+                    push_item(&mut out, items, i);
+                    node = items.get(i);
+                }
+                _ => {
+                    push(&mut out, &token);
+                    node = None;
+                }
+            },
+            Some(Value::Object(m)) => {
+                push(&mut out, &token);
+                node = m.get(&token);
+            }
+            _ => {
+                push(&mut out, &token);
+                node = None;
+            }
+        }
+    }
+    out
+}
+
+/// The JSON pointer, in `value`, of a field named with [`keyed`] tokens; `None` when `value`
+/// does not hold it.
+fn resolve(value: &Value, keyed: &str) -> Option<String> {
+    let mut out = String::with_capacity(keyed.len());
+    let mut node = value;
+    for token in kube_basics::pointer::tokens(keyed) {
+        match node {
+            Value::Array(items) => {
+                let i = if token.starts_with('[') {
+                    items
+                        .iter()
+                        .position(|x| item_token(x).as_deref() == Some(token.as_str()))?
+                } else {
+                    token.parse::<usize>().ok().filter(|i| *i < items.len())?
+                };
+                out.push('/');
+                out.push_str(&i.to_string());
+                node = &items[i];
+            }
+            Value::Object(m) => {
+                node = m.get(&token)?;
+                push(&mut out, &token);
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+/// Fixes every edit's field to a JSON pointer of the object as built, dropping edits of fields
+/// the object no longer holds. Run once, at the end of a build.
+pub(crate) fn finish(resources: &mut [Resource]) {
+    for r in resources {
+        if r.edits.is_empty() {
+            continue;
+        }
+        let value = &r.value;
+        r.edits.retain_mut(|e| {
+            if !e.field.contains("/[") {
+                return value.pointer(&e.field).is_some();
+            }
+            match resolve(value, &e.field) {
+                Some(p) => {
+                    e.field = Arc::from(p);
+                    true
+                }
+                None => false,
+            }
+        });
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sources of a kustomization
+
+/// The sources a kustomization's edits name, made on first use and kept as long as the
+/// kustomization is (a base's or component's for the whole fleet, an overlay's for its build).
+#[derive(Default)]
+pub(crate) struct KustomizationSources {
+    own: OnceLock<Arc<Source>>,
+    inline: Mutex<Vec<(String, Arc<Source>)>>,
+}
+
+impl Clone for KustomizationSources {
+    /// A cache: a copy starts empty.
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl fmt::Debug for KustomizationSources {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KustomizationSources")
+    }
+}
+
+impl KustomizationSources {
+    /// The kustomization file itself.
+    pub(crate) fn own(&self, file: &Path, text: &Arc<str>) -> Arc<Source> {
+        self.own
+            .get_or_init(|| Source::file(Arc::from(file), text.clone()))
+            .clone()
+    }
+
+    /// The inline patch held in the string at `pointer`.
+    pub(crate) fn inline(&self, file: &Path, text: &Arc<str>, pointer: &str) -> Arc<Source> {
+        let Ok(mut list) = self.inline.lock() else {
+            return Source::inline(Arc::from(file), text.clone(), Arc::from(pointer));
+        };
+        if let Some((_, s)) = list.iter().find(|(p, _)| p == pointer) {
+            return s.clone();
+        }
+        let s = Source::inline(Arc::from(file), text.clone(), Arc::from(pointer));
+        list.push((pointer.to_owned(), s.clone()));
+        s
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recording, one call per step of the pipeline
+
+fn edit(
+    step: Step,
+    field: impl Into<Arc<str>>,
+    source: &Arc<Source>,
+    document: usize,
+    at: impl Into<Arc<str>>,
+) -> Edit {
+    Edit {
+        step,
+        field: field.into(),
+        source: source.clone(),
+        document,
+        at: at.into(),
+    }
+}
+
+/// Where a patch is written: its source, its document there, and its pointer in that document
+/// (empty, or `/patchesStrategicMerge/<i>` for a mapping written in a kustomization).
+pub(crate) struct PatchAt<'a> {
+    pub source: &'a Arc<Source>,
+    pub document: usize,
+    pub prefix: &'a str,
+}
+
+/// A strategic-merge patch was applied to `r`: each value the patch writes (directives,
+/// deletions and the patch's own identity left out), found in the merged object.
+pub(crate) fn record_merge(r: &mut Resource, patch: &Value, from: &PatchAt<'_>) {
+    let Value::Object(pm) = patch else { return };
+    let mut found: Vec<(String, String)> = Vec::new();
     let mut field = String::new();
-    let mut at = String::new();
+    let mut at = String::from(from.prefix);
     for (k, v) in pm {
         if matches!(k.as_str(), "apiVersion" | "kind") || k.starts_with('$') {
             continue;
         }
-        let Some(r) = merged.get(k) else { continue };
+        let Some(merged) = r.value.get(k) else {
+            continue;
+        };
+        let (fl, al) = (field.len(), at.len());
         push(&mut field, k);
         push(&mut at, k);
         if k == "metadata"
-            && let (Value::Object(md), Value::Object(_)) = (v, r)
+            && let (Value::Object(md), Value::Object(rmd)) = (v, merged)
         {
             for (mk, mv) in md {
                 if matches!(mk.as_str(), "name" | "namespace") || mk.starts_with('$') {
                     continue;
                 }
-                if let Some(rv) = r.get(mk) {
+                if let Some(rv) = rmd.get(mk) {
                     let (fl, al) = (field.len(), at.len());
                     push(&mut field, mk);
                     push(&mut at, mk);
-                    walk(mv, rv, &mut field, &mut at, &mut out);
+                    merged_leaves(mv, rv, &mut field, &mut at, &mut found);
                     field.truncate(fl);
                     at.truncate(al);
                 }
             }
         } else {
-            walk(v, r, &mut field, &mut at, &mut out);
+            merged_leaves(v, merged, &mut field, &mut at, &mut found);
         }
-        field.clear();
-        at.clear();
+        field.truncate(fl);
+        at.truncate(al);
     }
-    out
+    r.edits.extend(
+        found
+            .into_iter()
+            .map(|(f, a)| edit(Step::StrategicMerge, f, from.source, from.document, a)),
+    );
 }
 
-fn walk(
+fn merged_leaves(
     p: &Value,
     r: &Value,
     field: &mut String,
@@ -166,7 +802,7 @@ fn walk(
                 let (fl, al) = (field.len(), at.len());
                 push(field, k);
                 push(at, k);
-                walk(v, rv, field, at, out);
+                merged_leaves(v, rv, field, at, out);
                 field.truncate(fl);
                 at.truncate(al);
             }
@@ -176,15 +812,14 @@ fn walk(
                 if item.get("$patch").is_some() {
                     continue;
                 }
-                let Some(i) = find_item(item, j, pa.len(), ra) else {
+                let Some(i) = matching_item(item, j, pa.len(), ra) else {
                     continue;
                 };
                 let (fl, al) = (field.len(), at.len());
-                field.push('/');
-                field.push_str(&i.to_string());
+                push_item(field, ra, i);
                 at.push('/');
                 at.push_str(&j.to_string());
-                walk(item, &ra[i], field, at, out);
+                merged_leaves(item, &ra[i], field, at, out);
                 field.truncate(fl);
                 at.truncate(al);
             }
@@ -194,15 +829,19 @@ fn walk(
     }
 }
 
-fn find_item(item: &Value, j: usize, len: usize, list: &[Value]) -> Option<usize> {
+/// The item of the merged `list` a patch's item `j` (of `len`) became: by its identifying keys,
+/// else by position when the lists have the same length (a replaced list), else by equality.
+fn matching_item(item: &Value, j: usize, len: usize, list: &[Value]) -> Option<usize> {
     if let Value::Object(m) = item {
-        for key in ITEM_KEYS {
-            if let Some(v) = m.get(key)
-                && !v.is_object()
-                && !v.is_array()
-            {
-                return list.iter().position(|x| x.get(key) == Some(v));
-            }
+        let keys: Vec<(&str, String)> = ITEM_KEYS
+            .iter()
+            .filter_map(|k| Some((*k, m.get(*k).and_then(scalar_text)?)))
+            .collect();
+        if !keys.is_empty() {
+            return list.iter().position(|x| {
+                keys.iter()
+                    .all(|(k, v)| x.get(*k).and_then(scalar_text).as_deref() == Some(v.as_str()))
+            });
         }
     }
     if len == list.len() {
@@ -211,227 +850,83 @@ fn find_item(item: &Value, j: usize, len: usize, list: &[Value]) -> Option<usize
     list.iter().position(|x| x == item)
 }
 
-/// Line and column (1-based) in `text` of the field at `pointer` of its `document`-th non-empty
-/// document: the key of a mapping entry, the start of a sequence item, the root for `""`. `None`
-/// when the text does not hold the field or cannot be followed (aliases, complex keys, invalid
-/// YAML). Positions inside a string (an inline patch) are not followed: ask for the string.
-pub fn locate(text: &str, document: usize, pointer: &str) -> Option<(u32, u32)> {
-    use yaml_rust2::parser::{Event, Parser};
-    use yaml_rust2::scanner::Marker;
-
-    enum Frame {
-        Seq(usize),
-        /// The key being read (and where it is written), `None` while a key is expected.
-        Map(Option<(String, Marker)>),
-    }
-    let want: Vec<String> = kube_basics::pointer::tokens(pointer).collect();
-    let position = |m: Marker| -> Option<(u32, u32)> {
-        Some((
-            u32::try_from(m.line()).ok()?,
-            u32::try_from(m.col() + 1).ok()?,
-        ))
-    };
-    let mut parser = Parser::new_from_str(text);
-    let mut stack: Vec<Frame> = Vec::new();
-    // Non-empty documents seen, counting the current one; `None` before the first.
-    let mut seen: Option<usize> = None;
-    let mut at_root = false;
-    loop {
-        let (event, mark) = parser.next_token().ok()?;
-        // A value starts at `mark`: is it the field?
-        let starts_value = matches!(
-            event,
-            Event::Scalar(..)
-                | Event::SequenceStart(..)
-                | Event::MappingStart(..)
-                | Event::Alias(_)
-        ) && !matches!(stack.last(), Some(Frame::Map(None)));
-        if starts_value {
-            if at_root {
-                at_root = false;
-                let empty = matches!(&event, Event::Scalar(v, ..) if v.is_empty() || v == "~" || v == "null");
-                if !empty {
-                    seen = Some(seen.map_or(0, |d| d + 1));
-                }
-            }
-            if seen == Some(document) && stack.len() == want.len() {
-                let here = stack.iter().zip(&want).all(|(f, w)| match f {
-                    Frame::Seq(i) => i.to_string() == *w,
-                    Frame::Map(Some((k, _))) => k == w,
-                    Frame::Map(None) => false,
-                });
-                if here {
-                    return match stack.last() {
-                        Some(Frame::Map(Some((_, key)))) => position(*key),
-                        _ => position(mark),
-                    };
-                }
-            }
-            if seen.is_some_and(|d| d > document) {
-                return None;
-            }
-        }
-        match event {
-            Event::StreamEnd => return None,
-            Event::DocumentStart => {
-                stack.clear();
-                at_root = true;
-            }
-            Event::Scalar(value, ..) => {
-                if let Some(Frame::Map(k @ None)) = stack.last_mut() {
-                    *k = Some((value, mark));
-                    continue;
-                }
-                advance(&mut stack);
-            }
-            Event::Alias(_) => {
-                if let Some(Frame::Map(None)) = stack.last() {
-                    return None;
-                }
-                advance(&mut stack);
-            }
-            Event::SequenceStart(..) | Event::MappingStart(..) => {
-                if let Some(Frame::Map(None)) = stack.last() {
-                    return None;
-                }
-                stack.push(if matches!(event, Event::SequenceStart(..)) {
-                    Frame::Seq(0)
-                } else {
-                    Frame::Map(None)
-                });
-            }
-            Event::SequenceEnd | Event::MappingEnd => {
-                stack.pop();
-                advance(&mut stack);
-            }
-            _ => {}
-        }
-    }
-
-    fn advance(stack: &mut [Frame]) {
-        match stack.last_mut() {
-            Some(Frame::Seq(i)) => *i += 1,
-            Some(Frame::Map(k)) => *k = None,
-            None => {}
-        }
-    }
-}
-
-/// The `image` fields of every container and init container in `v` (wherever a pod template
-/// is, as the images transformer looks) whose image name is `name_of(image)`'s answer, with
-/// that answer: `(pointer, answer)`.
-pub(crate) fn image_fields<T>(v: &Value, matches: &dyn Fn(&str) -> Option<T>) -> Vec<(String, T)> {
-    fn walk<T>(
-        v: &Value,
-        pointer: &mut String,
-        matches: &dyn Fn(&str) -> Option<T>,
-        out: &mut Vec<(String, T)>,
-    ) {
-        match v {
-            Value::Object(m) => {
-                for (k, child) in m {
-                    let len = pointer.len();
-                    push(pointer, k);
-                    if (k == "containers" || k == "initContainers")
-                        && let Value::Array(items) = child
-                    {
-                        for (i, c) in items.iter().enumerate() {
-                            if let Some(Value::String(img)) = c.get("image")
-                                && let Some(t) = matches(img)
-                            {
-                                out.push((format!("{pointer}/{i}/image"), t));
-                            }
-                        }
-                    }
-                    walk(child, pointer, matches, out);
-                    pointer.truncate(len);
-                }
-            }
-            Value::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    let len = pointer.len();
-                    pointer.push('/');
-                    pointer.push_str(&i.to_string());
-                    walk(item, pointer, matches, out);
-                    pointer.truncate(len);
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    walk(v, &mut String::new(), matches, &mut out);
-    out
-}
-
-// ---------------------------------------------------------------------------------------------
-// Recording, one call per step of the pipeline
-
-fn arc(s: &str) -> Arc<str> {
-    Arc::from(s)
-}
-
-/// A strategic-merge patch was applied to `r`: its own fields, found in the merged object.
-/// `prefix` is the patch's pointer in its source document when the patch is a mapping written
-/// in a kustomization (`/patchesStrategicMerge/0`), else empty.
-pub(crate) fn record_patch(r: &mut Resource, patch: &Value, source: &Source, prefix: &str) {
-    for (field, at) in merged_fields(patch, &r.value) {
-        r.edits.push(Edit {
-            step: Step::StrategicMerge,
-            field: Arc::from(field),
-            source: source.clone(),
-            at: if prefix.is_empty() {
-                Arc::from(at)
-            } else {
-                Arc::from(format!("{prefix}{at}"))
-            },
-        });
-    }
-}
-
-/// A JSON 6902 patch (`ops`, a list of operations) was applied to `r`: the path of each
-/// operation that writes a value.
-pub(crate) fn record_ops(r: &mut Resource, ops: &Value, source: &Source) {
+/// A JSON 6902 patch (`ops`, a list of operations) was applied to `r`: each value an operation
+/// wrote (the operation's `value`, and every value inside it).
+pub(crate) fn record_ops(r: &mut Resource, ops: &Value, from: &PatchAt<'_>) {
     let Value::Array(ops) = ops else { return };
     for (i, op) in ops.iter().enumerate() {
         let kind = op.get("op").and_then(Value::as_str).unwrap_or_default();
-        let Some(path) = op.get("path").and_then(Value::as_str) else {
-            continue;
-        };
         if !matches!(kind, "add" | "replace" | "copy" | "move") {
             continue;
         }
+        let Some(path) = op.get("path").and_then(Value::as_str) else {
+            continue;
+        };
         // `-` appends: the item is now the last of its list.
-        let field = match path.strip_suffix("/-") {
+        let path = match path.strip_suffix("/-") {
             Some(list) => match r.value.pointer(list).and_then(Value::as_array) {
                 Some(items) if !items.is_empty() => format!("{list}/{}", items.len() - 1),
                 _ => continue,
             },
             None => path.to_owned(),
         };
-        let at = if op.get("value").is_some() {
-            format!("/{i}/value")
-        } else {
-            format!("/{i}")
+        let base = format!("{}/{i}", from.prefix);
+        let Some(value) = op.get("value") else {
+            r.edits.push(edit(
+                Step::Json6902,
+                keyed(&r.value, &path),
+                from.source,
+                from.document,
+                base,
+            ));
+            continue;
         };
-        r.edits.push(Edit {
-            step: Step::Json6902,
-            field: Arc::from(field),
-            source: source.clone(),
-            at: Arc::from(at),
-        });
+        // The value itself, then every value inside it.
+        let mut found = vec![(path.clone(), format!("{base}/value"))];
+        let (mut field, mut at) = (path, format!("{base}/value"));
+        leaves(value, &mut field, &mut at, &mut found);
+        for (f, a) in found {
+            let f = keyed(&r.value, &f);
+            r.edits
+                .push(edit(Step::Json6902, f, from.source, from.document, a));
+        }
     }
 }
 
-/// `namespace` was applied: the namespace of namespaced objects (the name of a `Namespace`).
-pub(crate) fn record_namespace(ra: &mut [Resource], kfile: &Arc<Path>) {
-    let source = Source::Kustomization {
-        file: kfile.clone(),
+/// Every value inside `v` (below its root) as `(field, at)`, both pointers extended alike.
+fn leaves(v: &Value, field: &mut String, at: &mut String, out: &mut Vec<(String, String)>) {
+    let mut visit = |token: &str, child: &Value, field: &mut String, at: &mut String| {
+        let (fl, al) = (field.len(), at.len());
+        push(field, token);
+        push(at, token);
+        if !matches!(child, Value::Object(_) | Value::Array(_)) {
+            out.push((field.clone(), at.clone()));
+        }
+        leaves(child, field, at, out);
+        field.truncate(fl);
+        at.truncate(al);
     };
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m {
+                visit(k, child, field, at);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                visit(&i.to_string(), child, field, at);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `namespace` was applied: the namespace of namespaced objects, the name of a `Namespace`.
+pub(crate) fn record_namespace(ra: &mut [Resource], source: &Arc<Source>) {
     let (ns, name, at) = (
-        arc("/metadata/namespace"),
-        arc("/metadata/name"),
-        arc("/namespace"),
+        Arc::<str>::from("/metadata/namespace"),
+        Arc::<str>::from("/metadata/name"),
+        Arc::<str>::from("/namespace"),
     );
     for r in ra.iter_mut() {
         let field = if r.kind() == "Namespace" && r.api_version() == "v1" {
@@ -441,25 +936,22 @@ pub(crate) fn record_namespace(ra: &mut [Resource], kfile: &Arc<Path>) {
         } else {
             &ns
         };
-        r.edits.push(Edit {
-            step: Step::Namespace,
-            field: field.clone(),
-            source: source.clone(),
-            at: at.clone(),
-        });
+        r.edits
+            .push(edit(Step::Namespace, field.clone(), source, 0, at.clone()));
     }
 }
 
-/// `namePrefix` / `nameSuffix` were applied.
-pub(crate) fn record_name(ra: &mut [Resource], kfile: &Arc<Path>, prefix: bool, suffix: bool) {
-    if !prefix && !suffix {
+/// `namePrefix` / `nameSuffix` were applied (the kinds they skip are skipped).
+pub(crate) fn record_name(ra: &mut [Resource], source: &Arc<Source>, prefix: bool, suffix: bool) {
+    let field = Arc::<str>::from("/metadata/name");
+    let ats: Vec<Arc<str>> = [(prefix, "/namePrefix"), (suffix, "/nameSuffix")]
+        .into_iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, at)| Arc::from(at))
+        .collect();
+    if ats.is_empty() {
         return;
     }
-    let source = Source::Kustomization {
-        file: kfile.clone(),
-    };
-    let field = arc("/metadata/name");
-    let at = arc(if prefix { "/namePrefix" } else { "/nameSuffix" });
     for r in ra.iter_mut() {
         if matches!(
             r.kind(),
@@ -467,78 +959,84 @@ pub(crate) fn record_name(ra: &mut [Resource], kfile: &Arc<Path>, prefix: bool, 
         ) {
             continue;
         }
-        r.edits.push(Edit {
-            step: Step::Name,
-            field: field.clone(),
-            source: source.clone(),
-            at: at.clone(),
-        });
+        for at in &ats {
+            r.edits
+                .push(edit(Step::Name, field.clone(), source, 0, at.clone()));
+        }
     }
 }
 
-/// One pair a label or annotation transformer sets.
-pub(crate) struct Pair<'a> {
-    pub key: &'a str,
-    pub value: &'a str,
-    /// The entry's pointer in the kustomization (`/commonLabels/app`).
-    pub at: String,
-    /// Whether the transformer writes it into pod templates, and into selectors.
-    pub templates: bool,
-    pub selectors: bool,
+/// The pairs one label or annotation transformer wrote, each with its entry in the
+/// kustomization (`/commonLabels/app`).
+pub(crate) struct Pairs<'a> {
+    pub specs: Vec<crate::transform::FieldSpec>,
+    pub pairs: &'a [(String, String)],
+    pub ats: Vec<Arc<str>>,
 }
 
-/// `labels`, `commonLabels` or `commonAnnotations` were applied: each pair in the object's
-/// metadata, its pod template's and (labels with selectors) the selectors of workloads and
-/// Services, wherever the object now holds it with that value.
-pub(crate) fn record_pairs(ra: &mut [Resource], kfile: &Arc<Path>, step: Step, pairs: &[Pair<'_>]) {
-    if pairs.is_empty() {
-        return;
-    }
-    let source = Source::Kustomization {
-        file: kfile.clone(),
-    };
-    let map = if step == Step::Annotations {
-        "/annotations"
-    } else {
-        "/labels"
-    };
-    // Every (field, value, at) a pair may set, built once for all objects.
-    let mut candidates: Vec<(Arc<str>, &str, Arc<str>)> = Vec::new();
-    for pair in pairs {
-        let at = arc(&pair.at);
-        let mut places = vec![format!("/metadata{map}")];
-        if pair.templates || pair.selectors {
-            places.push(format!("/spec/template/metadata{map}"));
-        }
-        if pair.selectors {
-            places.push("/spec/selector/matchLabels".into());
-            places.push("/spec/selector".into());
-        }
-        for mut field in places {
-            push(&mut field, pair.key);
-            candidates.push((Arc::from(field), pair.value, at.clone()));
-        }
-    }
+/// `labels`, `commonLabels` or `commonAnnotations` were applied: each pair in every mapping the
+/// transformer's field specs reach, where the object now holds it with that value.
+pub(crate) fn record_pairs(
+    ra: &mut [Resource],
+    source: &Arc<Source>,
+    step: Step,
+    sets: &[Pairs<'_>],
+) {
     for r in ra.iter_mut() {
-        for (field, value, at) in &candidates {
-            if r.value.pointer(field).and_then(Value::as_str) == Some(*value) {
-                r.edits.push(Edit {
-                    step,
-                    field: field.clone(),
-                    source: source.clone(),
-                    at: at.clone(),
+        let mut found: Vec<(String, Arc<str>)> = Vec::new();
+        for set in sets {
+            for spec in set.specs.iter().filter(|s| s.matches(r)) {
+                visit_at(&r.value, &spec.path, &mut String::new(), &mut |map, at| {
+                    let Value::Object(m) = map else { return };
+                    for ((key, value), entry) in set.pairs.iter().zip(&set.ats) {
+                        if m.get(key).and_then(Value::as_str) == Some(value.as_str()) {
+                            let mut field = at.to_owned();
+                            push(&mut field, key);
+                            found.push((field, entry.clone()));
+                        }
+                    }
                 });
             }
         }
+        r.edits.extend(
+            found
+                .into_iter()
+                .map(|(field, at)| edit(step, field, source, 0, at)),
+        );
+    }
+}
+
+/// Calls `found` with every value at `path` under `v` and its (keyed) pointer, as
+/// [`visit`](crate::transform) walks a field spec's path (lists on the way are traversed).
+fn visit_at(v: &Value, path: &[String], at: &mut String, found: &mut dyn FnMut(&Value, &str)) {
+    let Some((first, rest)) = path.split_first() else {
+        found(v, at);
+        return;
+    };
+    match v {
+        Value::Array(items) => {
+            for i in 0..items.len() {
+                let len = at.len();
+                push_item(at, items, i);
+                visit_at(&items[i], path, at, found);
+                at.truncate(len);
+            }
+        }
+        Value::Object(m) => {
+            if let Some(child) = m.get(first.as_str()) {
+                let len = at.len();
+                push(at, first);
+                visit_at(child, rest, at, found);
+                at.truncate(len);
+            }
+        }
+        _ => {}
     }
 }
 
 /// `replicas` was applied (same matching as the transformer).
-pub(crate) fn record_replicas(ra: &mut [Resource], kfile: &Arc<Path>, names: &[&str]) {
-    let source = Source::Kustomization {
-        file: kfile.clone(),
-    };
-    let field = arc("/spec/replicas");
+pub(crate) fn record_replicas(ra: &mut [Resource], source: &Arc<Source>, names: &[&str]) {
+    let field = Arc::<str>::from("/spec/replicas");
     for (i, name) in names.iter().enumerate() {
         let at: Arc<str> = Arc::from(format!("/replicas/{i}/count"));
         for r in ra.iter_mut() {
@@ -549,34 +1047,217 @@ pub(crate) fn record_replicas(ra: &mut [Resource], kfile: &Arc<Path>, names: &[&
             {
                 continue;
             }
-            r.edits.push(Edit {
-                step: Step::Replicas,
-                field: field.clone(),
-                source: source.clone(),
-                at: at.clone(),
-            });
+            r.edits
+                .push(edit(Step::Replicas, field.clone(), source, 0, at.clone()));
         }
     }
 }
 
-/// `images` is about to be applied: the containers whose image it rewrites, each traced to the
-/// entry that rewrites it (`entry(image)`: the entry's pointer in the kustomization).
+/// `images` is about to be applied: the `image` of every container and init container (wherever
+/// a pod template is, as the transformer looks) that an entry rewrites, traced to that entry
+/// (`entry(image)`: its pointer in the kustomization).
 pub(crate) fn record_images(
     ra: &mut [Resource],
-    kfile: &Arc<Path>,
+    source: &Arc<Source>,
     entry: &dyn Fn(&str) -> Option<Arc<str>>,
 ) {
-    let source = Source::Kustomization {
-        file: kfile.clone(),
-    };
-    for r in ra.iter_mut() {
-        for (field, at) in image_fields(&r.value, entry) {
-            r.edits.push(Edit {
-                step: Step::Images,
-                field: Arc::from(field),
-                source: source.clone(),
-                at,
-            });
+    fn walk(
+        v: &Value,
+        field: &mut String,
+        entry: &dyn Fn(&str) -> Option<Arc<str>>,
+        out: &mut Vec<(String, Arc<str>)>,
+    ) {
+        match v {
+            Value::Object(m) => {
+                for (k, child) in m {
+                    let len = field.len();
+                    push(field, k);
+                    if (k == "containers" || k == "initContainers")
+                        && let Value::Array(items) = child
+                    {
+                        for (i, c) in items.iter().enumerate() {
+                            if let Some(Value::String(img)) = c.get("image")
+                                && let Some(at) = entry(img)
+                            {
+                                let l = field.len();
+                                push_item(field, items, i);
+                                field.push_str("/image");
+                                out.push((field.clone(), at));
+                                field.truncate(l);
+                            }
+                        }
+                    }
+                    walk(child, field, entry, out);
+                    field.truncate(len);
+                }
+            }
+            Value::Array(items) => {
+                for i in 0..items.len() {
+                    let len = field.len();
+                    push_item(field, items, i);
+                    walk(&items[i], field, entry, out);
+                    field.truncate(len);
+                }
+            }
+            _ => {}
         }
+    }
+    for r in ra.iter_mut() {
+        let mut found = Vec::new();
+        walk(&r.value, &mut String::new(), entry, &mut found);
+        r.edits.extend(
+            found
+                .into_iter()
+                .map(|(field, at)| edit(Step::Images, field, source, 0, at)),
+        );
+    }
+}
+
+/// A generator (`field`, entry `i` of the kustomization, `args` as written) made `r`: its name
+/// from the entry's `name`, each data key from the literal, file or env file that supplied it.
+pub(crate) fn record_generated(
+    r: &mut Resource,
+    source: &Arc<Source>,
+    field: &str,
+    i: usize,
+    args: &Value,
+) {
+    let entry = format!("/{field}/{i}");
+    let list = |key: &str| -> Vec<&str> {
+        match args.get(key) {
+            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+            Some(Value::String(s)) => vec![s.as_str()],
+            _ => Vec::new(),
+        }
+    };
+    let (literals, files) = (list("literals"), list("files"));
+    let envs: Vec<(&str, &str)> = ["envs", "env"]
+        .into_iter()
+        .filter(|k| args.get(*k).is_some())
+        .map(|k| (k, ""))
+        .collect();
+    let mut found: Vec<(String, String)> = Vec::new();
+    if args.get("name").is_some() {
+        found.push(("/metadata/name".into(), format!("{entry}/name")));
+    }
+    for map in ["data", "binaryData"] {
+        let Some(Value::Object(data)) = r.value.get(map) else {
+            continue;
+        };
+        for key in data.keys() {
+            let at = if let Some(j) = literals
+                .iter()
+                .position(|l| l.split_once('=').is_some_and(|(k, _)| k.trim() == key))
+            {
+                format!("{entry}/literals/{j}")
+            } else if let Some(j) = files.iter().position(|f| match f.split_once('=') {
+                Some((k, _)) => k == key,
+                None => Path::new(f).file_name().is_some_and(|n| n == key.as_str()),
+            }) {
+                format!("{entry}/files/{j}")
+            } else if let Some((k, _)) = envs.first() {
+                // Which env file holds the key is not known here: the list.
+                format!("{entry}/{k}")
+            } else {
+                continue;
+            };
+            let mut f = format!("/{map}");
+            push(&mut f, key);
+            found.push((f, at));
+        }
+    }
+    r.edits.extend(
+        found
+            .into_iter()
+            .map(|(f, a)| edit(Step::Generator, f, source, 0, a)),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn source(text: &str) -> Arc<Source> {
+        Source::file(Arc::from(Path::new("f.yaml")), Arc::from(text))
+    }
+
+    fn at(s: &Source, document: usize, pointer: &str) -> Option<(u32, u32)> {
+        s.position(document, pointer).map(|p| (p.line, p.column))
+    }
+
+    #[test]
+    fn positions_of_keys_items_and_documents() {
+        let text =
+            "---\n# empty\n---\na: 1\nb:\n  c: [x, y]\n  d:\n  - e: 1\n    f: 2\n---\ng: h\n";
+        let s = source(text);
+        assert_eq!(at(&s, 0, "/a"), Some((4, 1)));
+        assert_eq!(at(&s, 0, "/b/c"), Some((6, 3)));
+        assert_eq!(at(&s, 0, "/b/c/1"), Some((6, 10)));
+        assert_eq!(at(&s, 0, "/b/d/0/f"), Some((9, 5)));
+        assert_eq!(at(&s, 1, "/g"), Some((11, 1)));
+        assert_eq!(at(&s, 0, "/zz"), None);
+        assert_eq!(at(&s, 2, "/g"), None);
+        let p = s.position(0, "/b/d/0/f").unwrap();
+        assert_eq!(&text[p.offset..p.offset + p.len], "f");
+        // A mapping item where its first key is written; the root likewise.
+        assert_eq!(at(&s, 0, "/b/d/0"), Some((8, 5)));
+        assert_eq!(at(&s, 0, ""), Some((4, 1)));
+        let nested = source(
+            "- - a
+  - b
+- c: 1
+",
+        );
+        assert_eq!(at(&nested, 0, "/0"), Some((1, 5)));
+        assert_eq!(at(&nested, 0, "/0/1"), Some((2, 5)));
+        assert_eq!(at(&nested, 0, "/1"), Some((3, 3)));
+    }
+
+    #[test]
+    fn inline_literal_blocks_are_followed_into_the_file() {
+        let k = "kind: Kustomization\npatches:\n- patch: |\n    kind: Deployment\n    metadata:\n\n      name: é\n    spec:\n      replicas: 2\n- patch: \"kind: Deployment\\nspec:\\n  paused: true\\n\"\n";
+        let text: Arc<str> = Arc::from(k);
+        let file: Arc<Path> = Arc::from(Path::new("k.yaml"));
+        let s = Source::inline(file.clone(), text.clone(), Arc::from("/patches/0/patch"));
+        let p = s.position(0, "/spec/replicas").unwrap();
+        assert_eq!((p.line, p.column, p.exact), (9, 7, true));
+        assert_eq!(&k[p.offset..p.offset + p.len], "replicas");
+        let p = s.position(0, "/metadata/name").unwrap();
+        assert_eq!((p.line, p.column), (7, 7));
+        // A quoted string: its key, not exact.
+        let s = Source::inline(file, text, Arc::from("/patches/1/patch"));
+        let p = s.position(0, "/spec/paused").unwrap();
+        assert_eq!((p.line, p.column, p.exact), (10, 3, false));
+        assert!(s.position(0, "/spec/nothing").is_none());
+    }
+
+    #[test]
+    fn list_items_are_named_by_identity_and_found_again() {
+        let v = json!({"spec": {"containers": [
+            {"name": "a", "ports": [{"containerPort": 80}, {"containerPort": 90}]},
+            {"name": "b/c", "args": ["x", "y"]}
+        ]}});
+        let k = keyed(&v, "/spec/containers/1/args/1");
+        assert_eq!(k, "/spec/containers/[name=b~1c]/args/1");
+        assert_eq!(
+            resolve(&v, &k).as_deref(),
+            Some("/spec/containers/1/args/1")
+        );
+        let k = keyed(&v, "/spec/containers/0/ports/1/containerPort");
+        assert_eq!(
+            k,
+            "/spec/containers/[name=a]/ports/[containerPort=90]/containerPort"
+        );
+        // The list reordered: the same items are found where they went.
+        let moved = json!({"spec": {"containers": [
+            {"name": "b/c", "args": ["x", "y"]},
+            {"name": "a", "ports": [{"containerPort": 90}, {"containerPort": 80}]}
+        ]}});
+        assert_eq!(
+            resolve(&moved, &k).as_deref(),
+            Some("/spec/containers/1/ports/0/containerPort")
+        );
+        assert_eq!(resolve(&moved, "/spec/containers/[name=gone]/image"), None);
     }
 }

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::kustomization::{Kind, Kustomization};
 use crate::load::Entry;
-use crate::provenance::{self, Source};
+use crate::provenance;
 use crate::{
     Origin, RenderError, Resource, emit, fs, generate, load, order, patch, replace, transform,
 };
@@ -29,8 +29,15 @@ pub const MAX_DEPTH: usize = 100;
 ///
 /// `Send + Sync`: share one `Renderer` across rayon workers to render a whole fleet. The cache
 /// assumes files do not change during its lifetime; make a new `Renderer` to see edits.
+///
+/// With [provenance](crate::provenance) on ([`Renderer::with_provenance`]), every resource also
+/// lists the fields patches, transformers and generators set ([`Resource::edits`]); off (the
+/// default), nothing is recorded and nothing is paid.
 pub struct Renderer {
     fs: Arc<dyn fs::FileSystem>,
+    provenance: bool,
+    /// Patch files as provenance sources (their positions are read once, on first use).
+    sources: RwLock<HashMap<PathBuf, Arc<provenance::Source>>>,
     kustomizations: RwLock<HashMap<PathBuf, Arc<Kustomization>>>,
     documents: RwLock<HashMap<PathBuf, Arc<Vec<Resource>>>>,
     texts: RwLock<HashMap<PathBuf, Arc<str>>>,
@@ -88,6 +95,8 @@ impl Renderer {
     pub fn with_shared_fs(fs: Arc<dyn fs::FileSystem>) -> Self {
         Self {
             fs,
+            provenance: false,
+            sources: RwLock::default(),
             kustomizations: RwLock::default(),
             documents: RwLock::default(),
             texts: RwLock::default(),
@@ -95,6 +104,30 @@ impl Renderer {
             paths: RwLock::default(),
             shared: RwLock::default(),
         }
+    }
+
+    /// The same renderer with provenance on or off (see [`crate::provenance`]).
+    #[must_use]
+    pub fn with_provenance(mut self, on: bool) -> Self {
+        self.set_provenance(on);
+        self
+    }
+
+    /// Turns provenance on or off. The cache is emptied when the setting changes (cached
+    /// objects were built with the other setting).
+    pub fn set_provenance(&mut self, on: bool) {
+        if self.provenance == on {
+            return;
+        }
+        self.provenance = on;
+        let fs = self.fs.clone();
+        *self = Self::with_shared_fs(fs);
+        self.provenance = on;
+    }
+
+    /// Whether builds record provenance.
+    pub fn provenance(&self) -> bool {
+        self.provenance
     }
 
     /// The filesystem this renderer reads.
@@ -139,6 +172,9 @@ impl Renderer {
         transform::fix_name_references(&mut resources);
         transform::stringify_annotations(&mut resources);
         order::sort(&mut resources, k.sort_options.as_ref());
+        if self.provenance {
+            provenance::finish(&mut resources);
+        }
         Ok(resources)
     }
 
@@ -186,6 +222,16 @@ impl Renderer {
         let t: Arc<str> = Arc::from(load::read_text(&*self.fs, file)?);
         remember(&self.texts, file, t.clone());
         Ok(t)
+    }
+
+    /// A patch file as a provenance source, cached.
+    fn source(&self, file: &Path) -> Result<Arc<provenance::Source>, RenderError> {
+        if let Some(s) = cached(&self.sources, file) {
+            return Ok(s);
+        }
+        let s = provenance::Source::file(Arc::from(file), self.text(file)?);
+        remember(&self.sources, file, s.clone());
+        Ok(s)
     }
 
     fn documents(&self, file: &Path) -> Result<Arc<Vec<Resource>>, RenderError> {
@@ -329,11 +375,11 @@ impl Renderer {
             file: Arc::from(kfile),
             document: 0,
         };
-        for (generated, list) in [
-            (true, &k.config_map_generator),
-            (false, &k.secret_generator),
+        for (generated, field, list) in [
+            (true, "configMapGenerator", &k.config_map_generator),
+            (false, "secretGenerator", &k.secret_generator),
         ] {
-            for args in list {
+            for (i, args) in list.iter().enumerate() {
                 let mut r = if generated {
                     generate::config_map(args, k.generator_options.as_ref(), &read)
                 } else {
@@ -341,6 +387,10 @@ impl Renderer {
                 }
                 .map_err(|e| generate::with_path(e, kfile))?;
                 r.origin = origin.clone();
+                if self.provenance {
+                    let own = k.sources.own(kfile, &k.text);
+                    provenance::record_generated(&mut r, &own, field, i, args);
+                }
                 add_generated(&mut ra, r, args, kfile)?;
             }
         }
@@ -366,24 +416,25 @@ impl Renderer {
         Ok(ra)
     }
 
-    /// The built-in transformers of `k`, in kustomize's order.
+    /// The built-in transformers of `k`, in kustomize's order (with provenance on, each records
+    /// the fields it set).
     fn transform(&self, k: &Kustomization, ra: &mut Vec<Resource>) -> Result<(), RenderError> {
         let kfile = k.file.as_path();
-        // Provenance names this kustomization in every edit it makes: one shared path.
-        let kf: Arc<Path> = Arc::from(kfile);
         let dir = k.dir.as_path();
+        let prov = self.provenance;
         let field_err = |field: &str, message: String| RenderError::Field {
             path: kfile.to_path_buf(),
             field: field.to_owned(),
             message,
         };
+        // Provenance: the kustomization itself, and an inline patch in it.
+        let own = || k.sources.own(kfile, &k.text);
+        let inline = |pointer: &str| k.sources.inline(kfile, &k.text, pointer);
 
         // patchesStrategicMerge: each entry a file or an inline patch
         for (i, entry) in k.patches_strategic_merge.iter().enumerate() {
-            // Where each document of the entry is written, for provenance.
-            let mut in_file: Option<Arc<Path>> = None;
-            let mut prefix = String::new();
-            let docs = match entry {
+            // The documents, and where they are written (for provenance).
+            let (docs, source, prefix) = match entry {
                 Value::String(s) if !s.contains('\n') && !s.trim_start().starts_with('{') => {
                     let file = load::resolve_file(
                         &|root, entry| self.resolve(root, entry),
@@ -393,31 +444,27 @@ impl Renderer {
                         "patchesStrategicMerge",
                     )?;
                     let docs = load::parse_documents(&file, &self.text(&file)?)?;
-                    in_file = Some(Arc::from(file.as_path()));
-                    docs
+                    let source = prov.then(|| self.source(&file)).transpose()?;
+                    (docs, source, String::new())
                 }
-                Value::String(s) => load::parse_documents(kfile, s.trim())?,
-                other => {
-                    prefix = format!("/patchesStrategicMerge/{i}");
-                    vec![other.clone()]
-                }
+                Value::String(s) => (
+                    load::parse_documents(kfile, s.trim())?,
+                    prov.then(|| inline(&format!("/patchesStrategicMerge/{i}"))),
+                    String::new(),
+                ),
+                other => (
+                    vec![other.clone()],
+                    prov.then(own),
+                    format!("/patchesStrategicMerge/{i}"),
+                ),
             };
-            let pointer: Arc<str> = Arc::from(format!("/patchesStrategicMerge/{i}"));
-            for (j, patch) in docs.iter().enumerate() {
-                let source = match (&in_file, prefix.is_empty()) {
-                    (Some(file), _) => Source::Document {
-                        file: file.clone(),
-                        document: j,
-                    },
-                    (None, true) => Source::Inline {
-                        file: kf.clone(),
-                        pointer: pointer.clone(),
-                        document: j,
-                    },
-                    (None, false) => Source::Kustomization { file: kf.clone() },
-                };
-                let from = (&source, prefix.as_str());
-                apply_smp_by_id(ra, patch, kfile, "patchesStrategicMerge", from)?;
+            for (document, patch) in docs.iter().enumerate() {
+                let at = source.as_ref().map(|source| provenance::PatchAt {
+                    source,
+                    document,
+                    prefix: &prefix,
+                });
+                apply_smp_by_id(ra, patch, kfile, "patchesStrategicMerge", at.as_ref())?;
             }
         }
 
@@ -432,8 +479,7 @@ impl Renderer {
                     return Err(field_err(&field, format!("unknown field {key:?}")));
                 }
             }
-            let mut in_file: Option<Arc<Path>> = None;
-            let text: Arc<str> = match (m.get("path"), m.get("patch")) {
+            let (text, source): (Arc<str>, _) = match (m.get("path"), m.get("patch")) {
                 (Some(Value::String(p)), None) => {
                     let file = load::resolve_file(
                         &|root, entry| self.resolve(root, entry),
@@ -442,13 +488,15 @@ impl Renderer {
                         p,
                         "patches",
                     )?;
-                    let text = self.text(&file)?;
-                    in_file = Some(Arc::from(file.as_path()));
-                    text
+                    let source = prov.then(|| self.source(&file)).transpose()?;
+                    (self.text(&file)?, source)
                 }
                 // kustomize trims an inline patch: a literal block that ends it loses its
                 // final newline (`|` prints as `|-`), measured with v5.8.1
-                (None, Some(Value::String(p))) => Arc::from(p.trim()),
+                (None, Some(Value::String(p))) => (
+                    Arc::from(p.trim()),
+                    prov.then(|| inline(&format!("/patches/{i}/patch"))),
+                ),
                 (Some(_), Some(_)) => {
                     return Err(field_err(
                         &field,
@@ -463,17 +511,12 @@ impl Renderer {
                 }
             };
             let docs = load::parse_documents(kfile, &text)?;
-            let inline: Arc<str> = Arc::from(format!("/patches/{i}/patch"));
-            let source_of = |document: usize| match &in_file {
-                Some(file) => Source::Document {
-                    file: file.clone(),
+            let at = |document: usize| {
+                source.as_ref().map(|source| provenance::PatchAt {
+                    source,
                     document,
-                },
-                None => Source::Inline {
-                    file: kf.clone(),
-                    pointer: inline.clone(),
-                    document,
-                },
+                    prefix: "",
+                })
             };
             let target = match m.get("target") {
                 Some(t) if !t.is_null() => {
@@ -489,18 +532,20 @@ impl Renderer {
                         "a JSON 6902 patch needs a `target`".into(),
                     ));
                 };
-                let source = source_of(0);
+                let at = at(0);
                 for r in ra.iter_mut().filter(|r| sel.matches(r)) {
                     patch::json6902(&mut r.value, &docs[0])
                         .map_err(|e| field_err(&field, format!("{}: {e}", r.id())))?;
-                    provenance::record_ops(r, &docs[0], &source);
+                    if let Some(at) = &at {
+                        provenance::record_ops(r, &docs[0], at);
+                    }
                 }
                 continue;
             }
-            for (j, p) in docs.iter().enumerate() {
-                let source = source_of(j);
+            for (document, p) in docs.iter().enumerate() {
+                let at = at(document);
                 match &target {
-                    None => apply_smp_by_id(ra, p, kfile, &field, (&source, ""))?,
+                    None => apply_smp_by_id(ra, p, kfile, &field, at.as_ref())?,
                     Some(sel) => {
                         let mut i = 0;
                         while i < ra.len() {
@@ -516,7 +561,7 @@ impl Renderer {
                                     md.insert("namespace".into(), Value::String(ns.to_owned()));
                                 }
                             }
-                            if smp(&mut ra[i], &p, kfile, &field, (&source, ""))? {
+                            if smp(&mut ra[i], &p, kfile, &field, at.as_ref())? {
                                 ra.remove(i);
                             } else {
                                 i += 1;
@@ -529,17 +574,23 @@ impl Renderer {
 
         if let Some(ns) = &k.namespace {
             transform::namespace(ra, ns).map_err(|e| field_err("namespace", e))?;
-            provenance::record_namespace(ra, &kf);
+            if prov {
+                provenance::record_namespace(ra, &own());
+            }
         }
         let (prefix, suffix) = (
             k.name_prefix.as_deref().unwrap_or(""),
             k.name_suffix.as_deref().unwrap_or(""),
         );
         transform::prefix_suffix(ra, prefix, suffix);
-        provenance::record_name(ra, &kf, !prefix.is_empty(), !suffix.is_empty());
+        if prov && (!prefix.is_empty() || !suffix.is_empty()) {
+            provenance::record_name(ra, &own(), !prefix.is_empty(), !suffix.is_empty());
+        }
         transform::labels(ra, &k.labels, &k.common_labels).map_err(|e| field_err("labels", e))?;
         transform::annotations(ra, &k.common_annotations);
-        record_labels_and_annotations(k, ra, &kf);
+        if prov {
+            record_labels_and_annotations(k, ra, &own()).map_err(|e| field_err("labels", e))?;
+        }
 
         // patchesJson6902: exact target ids
         for (i, entry) in k.patches_json6902.iter().enumerate() {
@@ -550,12 +601,7 @@ impl Renderer {
                     "must be a mapping with `target` and `path` or `patch`".into(),
                 )
             })?;
-            let mut source = Source::Inline {
-                file: kf.clone(),
-                pointer: Arc::from(format!("/patchesJson6902/{i}/patch")),
-                document: 0,
-            };
-            let text: Arc<str> = match (m.get("path"), m.get("patch")) {
+            let (text, source): (Arc<str>, _) = match (m.get("path"), m.get("patch")) {
                 (Some(Value::String(p)), None) => {
                     let file = load::resolve_file(
                         &|root, entry| self.resolve(root, entry),
@@ -564,14 +610,13 @@ impl Renderer {
                         p,
                         "patchesJson6902",
                     )?;
-                    let text = self.text(&file)?;
-                    source = Source::Document {
-                        file: Arc::from(file.as_path()),
-                        document: 0,
-                    };
-                    text
+                    let source = prov.then(|| self.source(&file)).transpose()?;
+                    (self.text(&file)?, source)
                 }
-                (None, Some(Value::String(p))) => Arc::from(p.as_str()),
+                (None, Some(Value::String(p))) => (
+                    Arc::from(p.as_str()),
+                    prov.then(|| inline(&format!("/patchesJson6902/{i}/patch"))),
+                ),
                 _ => {
                     return Err(field_err(
                         &field,
@@ -579,6 +624,11 @@ impl Renderer {
                     ));
                 }
             };
+            let at = source.as_ref().map(|source| provenance::PatchAt {
+                source,
+                document: 0,
+                prefix: "",
+            });
             let ops = load::parse_documents(kfile, &text)?
                 .into_iter()
                 .next()
@@ -600,7 +650,9 @@ impl Renderer {
                     matched += 1;
                     patch::json6902(&mut r.value, &ops)
                         .map_err(|e| field_err(&field, format!("{}: {e}", r.id())))?;
-                    provenance::record_ops(r, &ops, &source);
+                    if let Some(at) = &at {
+                        provenance::record_ops(r, &ops, at);
+                    }
                 }
             }
             if matched == 0 {
@@ -609,9 +661,12 @@ impl Renderer {
         }
 
         transform::replicas(ra, &k.replicas);
-        let names: Vec<&str> = k.replicas.iter().map(|r| r.name.as_str()).collect();
-        provenance::record_replicas(ra, &kf, &names);
-        if !k.images.is_empty() {
+        if prov && !k.replicas.is_empty() {
+            let names: Vec<&str> = k.replicas.iter().map(|r| r.name.as_str()).collect();
+            provenance::record_replicas(ra, &own(), &names);
+        }
+        if prov && !k.images.is_empty() {
+            // Each entry traced to the key that sets the new reference.
             let entries: Vec<(&str, Arc<str>)> = k
                 .images
                 .iter()
@@ -629,7 +684,7 @@ impl Renderer {
                     (spec.name.as_str(), Arc::from(format!("/images/{j}/{key}")))
                 })
                 .collect();
-            provenance::record_images(ra, &kf, &|image| {
+            provenance::record_images(ra, &own(), &|image| {
                 let (name, _, _) = transform::split_image(image);
                 entries
                     .iter()
@@ -705,7 +760,7 @@ fn add(ra: &mut Vec<Resource>, r: Resource, kfile: &Path) -> Result<(), RenderEr
 /// Adds a generated ConfigMap or Secret honouring `behavior` (create, merge, replace).
 fn add_generated(
     ra: &mut Vec<Resource>,
-    r: Resource,
+    mut r: Resource,
     args: &Value,
     kfile: &Path,
 ) -> Result<(), RenderError> {
@@ -721,7 +776,12 @@ fn add_generated(
     match (behavior, existing) {
         ("create" | "", _) => add(ra, r, kfile),
         ("merge" | "replace", Some(i)) => {
-            generate::merge_into(&mut ra[i], r, behavior).map_err(|e| generate::with_path(e, kfile))
+            // The generator's edits now describe the object it merged into.
+            let edits = std::mem::take(&mut r.edits);
+            generate::merge_into(&mut ra[i], r, behavior)
+                .map_err(|e| generate::with_path(e, kfile))?;
+            ra[i].edits.extend(edits);
+            Ok(())
         }
         ("merge" | "replace", None) => Err(RenderError::Build {
             path: kfile.to_path_buf(),
@@ -738,15 +798,14 @@ fn add_generated(
     }
 }
 
-/// Applies one strategic merge patch to `r`; `true` when the patch deletes the object.
-/// `from`: where the patch is written, and its pointer there when it is a mapping in a
-/// kustomization (for provenance).
+/// Applies one strategic merge patch to `r`; `true` when the patch deletes the object. With
+/// provenance, `at` says where the patch is written.
 fn smp(
     r: &mut Resource,
     p: &Value,
     kfile: &Path,
     field: &str,
-    from: (&Source, &str),
+    at: Option<&provenance::PatchAt<'_>>,
 ) -> Result<bool, RenderError> {
     let id = r.id();
     patch::strategic_merge(&mut r.value, p).map_err(|message| RenderError::Field {
@@ -757,52 +816,61 @@ fn smp(
     if r.value.is_null() {
         return Ok(true);
     }
-    provenance::record_patch(r, p, from.0, from.1);
+    if let Some(at) = at {
+        provenance::record_merge(r, p, at);
+    }
     Ok(false)
 }
 
-/// Provenance of `labels`, `commonLabels` and `commonAnnotations` (after they were applied).
-fn record_labels_and_annotations(k: &Kustomization, ra: &mut [Resource], kf: &Arc<Path>) {
-    use provenance::{Pair, Step};
-    let entry = |field: &str, key: &str| {
+/// Provenance of `labels`, `commonLabels` and `commonAnnotations` (after they were applied, with
+/// the same field specs).
+fn record_labels_and_annotations(
+    k: &Kustomization,
+    ra: &mut [Resource],
+    own: &Arc<provenance::Source>,
+) -> Result<(), String> {
+    use provenance::{Pairs, Step};
+    let entry = |field: &str, key: &str| -> Arc<str> {
         let mut at = field.to_owned();
         kube_basics::pointer::push(&mut at, key);
-        at
+        Arc::from(at)
     };
     let mut labels = Vec::new();
     for (i, l) in k.labels.iter().enumerate() {
-        for (key, value) in &l.pairs {
-            labels.push(Pair {
-                key,
-                value,
-                at: entry(&format!("/labels/{i}/pairs"), key),
-                templates: l.include_templates,
-                selectors: l.include_selectors,
-            });
-        }
-    }
-    for (key, value) in &k.common_labels {
-        labels.push(Pair {
-            key,
-            value,
-            at: entry("/commonLabels", key),
-            templates: true,
-            selectors: true,
+        let list = format!("/labels/{i}/pairs");
+        labels.push(Pairs {
+            specs: transform::label_specs(l)?,
+            pairs: &l.pairs,
+            ats: l.pairs.iter().map(|(key, _)| entry(&list, key)).collect(),
         });
     }
-    provenance::record_pairs(ra, kf, Step::Labels, &labels);
-    let annotations: Vec<Pair<'_>> = k
-        .common_annotations
-        .iter()
-        .map(|(key, value)| Pair {
-            key,
-            value,
-            at: entry("/commonAnnotations", key),
-            templates: true,
-            selectors: false,
-        })
-        .collect();
-    provenance::record_pairs(ra, kf, Step::Annotations, &annotations);
+    if !k.common_labels.is_empty() {
+        labels.push(Pairs {
+            specs: transform::common_label_specs(),
+            pairs: &k.common_labels,
+            ats: k
+                .common_labels
+                .iter()
+                .map(|(key, _)| entry("/commonLabels", key))
+                .collect(),
+        });
+    }
+    if !labels.is_empty() {
+        provenance::record_pairs(ra, own, Step::Labels, &labels);
+    }
+    if !k.common_annotations.is_empty() {
+        let annotations = Pairs {
+            specs: transform::common_annotation_specs(),
+            pairs: &k.common_annotations,
+            ats: k
+                .common_annotations
+                .iter()
+                .map(|(key, _)| entry("/commonAnnotations", key))
+                .collect(),
+        };
+        provenance::record_pairs(ra, own, Step::Annotations, &[annotations]);
+    }
+    Ok(())
 }
 
 /// Applies a strategic merge patch to the object it names (apiVersion, kind, name, namespace).
@@ -811,7 +879,7 @@ fn apply_smp_by_id(
     p: &Value,
     kfile: &Path,
     field: &str,
-    from: (&Source, &str),
+    at: Option<&provenance::PatchAt<'_>>,
 ) -> Result<(), RenderError> {
     let s = |ptr: &str| p.pointer(ptr).and_then(Value::as_str).unwrap_or_default();
     let (api, kind, name, ns) = (
@@ -862,7 +930,7 @@ fn apply_smp_by_id(
             message: format!("no resource matches the patch for {id}"),
         }),
         [i] => {
-            if smp(&mut ra[*i], p, kfile, field, from)? {
+            if smp(&mut ra[*i], p, kfile, field, at)? {
                 ra.remove(*i);
             }
             Ok(())

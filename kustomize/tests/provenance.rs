@@ -1,11 +1,12 @@
-//! Provenance at the renderer level, on a tree held in memory: each field a patch, transformer
-//! or generator set is traced to the file (and the line) that set it, a component's patch and a
-//! site's patch each to their own.
+//! Provenance on a tree held in memory: each field a patch, transformer or generator set is
+//! traced to the file and line that set it — a component's patch and a site's patch each to
+//! their own. Expected lines are found by searching the fixture text, never computed the way the
+//! renderer computes them.
 
 use std::path::Path;
 
 use kustomize::fs::MemoryFs;
-use kustomize::provenance::{self, Edit, Source, Step};
+use kustomize::provenance::{Edit, Step};
 use kustomize::{Renderer, Resource};
 
 const TREE: &[(&str, &str)] = &[
@@ -15,7 +16,22 @@ const TREE: &[(&str, &str)] = &[
     ),
     (
         "base/deployment.yaml",
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: sidecar\n        image: proxy:1\n      - name: web\n        image: web:1\n        resources:\n          requests:\n            cpu: 100m\n",
+        "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+      - name: sidecar
+        image: proxy:1
+      - name: web
+        image: web:1
+        resources:
+          requests:
+            cpu: 100m
+",
     ),
     (
         "base/service.yaml",
@@ -23,21 +39,81 @@ const TREE: &[(&str, &str)] = &[
     ),
     (
         "components/small/kustomization.yaml",
-        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches:\n- path: limits.yaml\n",
+        "apiVersion: kustomize.config.k8s.io/v1alpha1
+kind: Component
+patches:
+- path: limits.yaml
+",
     ),
+    // Merging puts the patch's container first: `web` moves to index 0.
     (
         "components/small/limits.yaml",
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        resources:\n          limits:\n            memory: 64Mi\n",
+        "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+      - name: web
+        resources:
+          limits:
+            memory: 64Mi
+",
     ),
+    // The site's inline patch names the sidecar: it moves back to index 0.
     (
         "site/kustomization.yaml",
-        "resources:\n- ../base\ncomponents:\n- ../components/small\nnamespace: edge\nimages:\n- name: web\n  newTag: \"2\"\npatches:\n- path: replicas.yaml\n- patch: |\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata:\n      name: web\n    spec:\n      template:\n        spec:\n          containers:\n          - name: web\n            env:\n            - name: SITE\n              value: rig-1\n- target:\n    kind: Service\n  patch: |-\n    - op: replace\n      path: /spec/ports/0/port\n      value: 8080\n",
+        "resources:
+- ../base
+components:
+- ../components/small
+namespace: edge
+labels:
+- pairs:
+    edgefleet.io/site: rig-1
+  includeTemplates: true
+commonAnnotations:
+  edgefleet.io/location: north
+images:
+- name: web
+  newTag: \"2\"
+configMapGenerator:
+- name: settings
+  literals:
+  - MODE=edge
+patches:
+- path: replicas.yaml
+- patch: |
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: web
+    spec:
+      template:
+        spec:
+          containers:
+          - name: sidecar
+            env:
+            - name: SITE
+              value: rig-1
+- target:
+    kind: Service
+  patch: |-
+    - op: replace
+      path: /spec/ports/0/port
+      value: 8080
+- patch: \"apiVersion: apps/v1\\nkind: Deployment\\nmetadata:\\n  name: web\\nspec:\\n  paused: true\\n\"
+",
     ),
     (
         "site/replicas.yaml",
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n",
     ),
 ];
+
+const SITE: &str = "site/kustomization.yaml";
 
 fn tree() -> MemoryFs {
     let mut fs = MemoryFs::new();
@@ -47,26 +123,22 @@ fn tree() -> MemoryFs {
     fs
 }
 
-fn text_of(path: &Path) -> &'static str {
-    TREE.iter()
-        .find(|(p, _)| Path::new("/repo").join(p) == path)
-        .map(|(_, t)| *t)
-        .unwrap_or_else(|| panic!("{} is not in the tree", path.display()))
-}
-
-/// 1-based line of the first line of `file` that contains `needle` (read off the text, not
-/// computed by the renderer).
+/// 1-based number of the only line of `file` that contains `needle`, read off the fixture.
 fn line_with(file: &str, needle: &str) -> u32 {
-    let text = text_of(&Path::new("/repo").join(file));
-    let i = text
+    let (_, text) = TREE.iter().find(|(p, _)| *p == file).unwrap();
+    let hits: Vec<usize> = text
         .lines()
-        .position(|l| l.contains(needle))
-        .unwrap_or_else(|| panic!("{needle:?} not in {file}"));
-    u32::try_from(i + 1).unwrap()
+        .enumerate()
+        .filter(|(_, l)| l.contains(needle))
+        .map(|(i, _)| i + 1)
+        .collect();
+    assert_eq!(hits.len(), 1, "{needle:?} in {file}: {hits:?}");
+    u32::try_from(hits[0]).unwrap()
 }
 
 fn build() -> Vec<Resource> {
     Renderer::with_fs(tree())
+        .with_provenance(true)
         .build(Path::new("/repo/site"))
         .unwrap()
 }
@@ -75,141 +147,150 @@ fn object<'a>(rs: &'a [Resource], kind: &str) -> &'a Resource {
     rs.iter().find(|r| r.kind() == kind).unwrap()
 }
 
-/// The last edit of `field` (the one whose value the output shows).
+/// The edit whose value the output shows.
 fn set_by<'a>(r: &'a Resource, field: &str) -> &'a Edit {
-    r.edits
-        .iter()
-        .rev()
-        .find(|e| &*e.field == field)
+    r.set_by(field)
         .unwrap_or_else(|| panic!("no edit of {field}: {:#?}", r.edits))
 }
 
-/// File and line where the edit's instruction is written.
+/// The file (relative to the tree) and line where the edit's instruction is written.
 fn place(e: &Edit) -> (String, u32) {
-    let file = e.source.file().display().to_string();
-    let (doc, at) = match &e.source {
-        Source::Document { document, .. } => (*document, e.at.to_string()),
-        Source::Kustomization { .. } => (0, e.at.to_string()),
-        // A field inside an inline patch: the line of the `patch:` entry's text, from the
-        // position of the string plus the field's line inside it.
-        Source::Inline { pointer, .. } => (0, pointer.to_string()),
-    };
-    let (line, _) = provenance::locate(text_of(e.source.file()), doc, &at)
-        .unwrap_or_else(|| panic!("{at} not found in {file}"));
-    (file, line)
+    let file = e
+        .file()
+        .strip_prefix("/repo")
+        .unwrap()
+        .display()
+        .to_string();
+    let p = e.position().unwrap_or_else(|| panic!("{e:?}: no position"));
+    assert!(p.exact, "{e:?}");
+    (file, p.line)
 }
 
-const WEB: &str = "/spec/template/spec/containers/1";
+/// The JSON pointer of the container named `name`.
+fn container(r: &Resource, name: &str) -> String {
+    let list = r
+        .value
+        .pointer("/spec/template/spec/containers")
+        .unwrap()
+        .as_array()
+        .unwrap();
+    let i = list.iter().position(|c| c["name"] == name).unwrap();
+    format!("/spec/template/spec/containers/{i}")
+}
 
 #[test]
 fn a_component_patch_and_a_site_patch_are_each_traced_to_their_own_file_and_line() {
     let rs = build();
     let d = object(&rs, "Deployment");
     assert_eq!(&*d.origin.file, Path::new("/repo/base/deployment.yaml"));
+    let (web, sidecar) = (container(d, "web"), container(d, "sidecar"));
+    // The two merges reordered the containers twice: `web` is back at index 1.
+    assert_eq!(web, "/spec/template/spec/containers/1");
 
-    let memory = set_by(d, &format!("{WEB}/resources/limits/memory"));
-    assert_eq!(memory.step, Step::StrategicMerge);
+    let memory = set_by(d, &format!("{web}/resources/limits/memory"));
+    assert_eq!(memory.step(), Step::StrategicMerge);
+    let limits = "components/small/limits.yaml";
     assert_eq!(
         place(memory),
-        (
-            "/repo/components/small/limits.yaml".into(),
-            line_with("components/small/limits.yaml", "memory: 64Mi")
-        )
+        (limits.into(), line_with(limits, "memory: 64Mi"))
     );
+    assert_eq!(d.value.pointer(memory.field()).unwrap(), "64Mi");
+
+    let env = set_by(d, &format!("{sidecar}/env/0/value"));
+    assert_eq!(env.step(), Step::StrategicMerge);
+    assert_eq!(place(env), (SITE.into(), line_with(SITE, "value: rig-1")));
+    assert_eq!(d.value.pointer(env.field()).unwrap(), "rig-1");
+
     let replicas = set_by(d, "/spec/replicas");
+    let file = "site/replicas.yaml";
     assert_eq!(
         place(replicas),
-        (
-            "/repo/site/replicas.yaml".into(),
-            line_with("site/replicas.yaml", "replicas: 3")
-        )
+        (file.into(), line_with(file, "replicas: 3"))
     );
-    // The rendered values are the ones the edits name.
-    assert_eq!(d.value.pointer(&memory.field).unwrap(), "64Mi");
-    assert_eq!(d.value.pointer(&replicas.field).unwrap(), 3);
-    // The patch's own identity (kind, name) is not an edit; the base's cpu request is not one.
-    assert!(
-        !d.edits
-            .iter()
-            .any(|e| &*e.field == "/metadata/name" || &*e.field == "/kind")
-    );
-    assert!(
-        !d.edits
-            .iter()
-            .any(|e| e.field.ends_with("/resources/requests/cpu"))
-    );
+
+    // The patches' identities are not edits, nor is the base's cpu request.
+    for e in &d.edits {
+        assert!(
+            !matches!(e.field(), "/kind" | "/apiVersion") && !e.field().ends_with("/requests/cpu"),
+            "{e:?}"
+        );
+    }
 }
 
 #[test]
-fn kustomization_entries_and_inline_patches_are_traced_to_the_kustomization() {
+fn kustomization_entries_generators_and_operations_are_traced_to_their_line() {
     let rs = build();
     let d = object(&rs, "Deployment");
-    let k = "site/kustomization.yaml";
+    let web = container(d, "web");
+
     let ns = set_by(d, "/metadata/namespace");
-    assert_eq!(ns.step, Step::Namespace);
-    assert_eq!(
-        place(ns),
-        (format!("/repo/{k}"), line_with(k, "namespace: edge"))
-    );
-    let image = set_by(d, &format!("{WEB}/image"));
-    assert_eq!(image.step, Step::Images);
-    assert_eq!(place(image), (format!("/repo/{k}"), line_with(k, "newTag")));
-    assert_eq!(d.value.pointer(&image.field).unwrap(), "web:2");
-    // The sidecar's image is not `web`: no edit.
+    assert_eq!(ns.step(), Step::Namespace);
+    assert_eq!(place(ns), (SITE.into(), line_with(SITE, "namespace: edge")));
+
+    let image = set_by(d, &format!("{web}/image"));
+    assert_eq!(image.step(), Step::Images);
+    assert_eq!(place(image), (SITE.into(), line_with(SITE, "newTag")));
+    assert_eq!(d.value.pointer(image.field()).unwrap(), "web:2");
+    // The sidecar's image is not `web`'s: no edit.
     assert!(
-        !d.edits
-            .iter()
-            .any(|e| &*e.field == "/spec/template/spec/containers/0/image")
+        d.set_by(&format!("{}/image", container(d, "sidecar")))
+            .is_none()
     );
 
-    // An inline strategic-merge patch: the field inside the patch's own text.
-    let env = set_by(d, &format!("{WEB}/env/0/value"));
-    let Source::Inline {
-        pointer, document, ..
-    } = &env.source
-    else {
-        panic!("{env:#?}");
-    };
-    assert_eq!((&**pointer, *document), ("/patches/1/patch", 0));
-    assert_eq!(
-        place(env),
-        (format!("/repo/{k}"), line_with(k, "- patch: |"))
-    );
-    assert_eq!(d.value.pointer(&env.field).unwrap(), "rig-1");
-    // The field's line in the file: the literal block starts on the line after `patch: |`.
-    let kustomization: serde_json::Value =
-        serde_saphyr::from_str(text_of(Path::new("/repo/site/kustomization.yaml"))).unwrap();
-    let patch = kustomization.pointer(pointer).unwrap().as_str().unwrap();
-    let (inner, _) = provenance::locate(patch, *document, &env.at).unwrap();
-    assert_eq!(
-        line_with(k, "- patch: |") + inner,
-        line_with(k, "value: rig-1")
-    );
+    // A label on the object and on its pod template, from the same entry.
+    for field in [
+        "/metadata/labels/edgefleet.io~1site",
+        "/spec/template/metadata/labels/edgefleet.io~1site",
+    ] {
+        let e = set_by(d, field);
+        assert_eq!(e.step(), Step::Labels);
+        assert_eq!(
+            place(e),
+            (SITE.into(), line_with(SITE, "edgefleet.io/site: rig-1"))
+        );
+    }
+    let a = set_by(d, "/metadata/annotations/edgefleet.io~1location");
+    assert_eq!(a.step(), Step::Annotations);
+    assert_eq!(place(a), (SITE.into(), line_with(SITE, "location: north")));
 
-    // A JSON 6902 operation on a targeted object.
+    let cm = object(&rs, "ConfigMap");
+    assert!(cm.name().starts_with("settings-"), "{}", cm.name());
+    let mode = set_by(cm, "/data/MODE");
+    assert_eq!(mode.step(), Step::Generator);
+    assert_eq!(place(mode), (SITE.into(), line_with(SITE, "- MODE=edge")));
+
+    // A JSON 6902 operation of an inline patch: the operation's value, in the kustomization.
     let s = object(&rs, "Service");
     let port = set_by(s, "/spec/ports/0/port");
-    assert_eq!(port.step, Step::Json6902);
-    assert_eq!(&*port.at, "/0/value");
-    assert_eq!(s.value.pointer(&port.field).unwrap(), 8080);
+    assert_eq!(port.step(), Step::Json6902);
+    assert_eq!(place(port), (SITE.into(), line_with(SITE, "value: 8080")));
+    assert_eq!(s.value.pointer(port.field()).unwrap(), 8080);
 }
 
 #[test]
-fn debug_dump() {
+fn a_quoted_inline_patch_is_placed_at_its_key_and_says_so() {
     let rs = build();
-    for r in &rs {
-        eprintln!("{}\n{:#?}", serde_json::to_string_pretty(&r.value).unwrap(), r.edits.iter().map(|e| (e.field.to_string(), e.at.to_string())).collect::<Vec<_>>());
-    }
-    panic!();
+    let d = object(&rs, "Deployment");
+    let paused = set_by(d, "/spec/paused");
+    let p = paused.position().unwrap();
+    assert!(!p.exact, "{p:?}");
+    assert_eq!(p.line, line_with(SITE, "paused"));
+    assert_eq!(paused.source().inline_pointer(), Some("/patches/3/patch"));
 }
 
 #[test]
-fn locate_finds_keys_items_and_documents() {
-    let text = "---\n# empty\n---\na: 1\nb:\n  c: [x, y]\n  d:\n  - e: 1\n    f: 2\n---\ng: h\n";
-    assert_eq!(provenance::locate(text, 0, "/a"), Some((4, 1)));
-    assert_eq!(provenance::locate(text, 0, "/b/c"), Some((6, 3)));
-    assert_eq!(provenance::locate(text, 0, "/b/d/0/f"), Some((9, 5)));
-    assert_eq!(provenance::locate(text, 1, "/g"), Some((11, 1)));
-    assert_eq!(provenance::locate(text, 0, "/zz"), None);
-    assert_eq!(provenance::locate(text, 2, "/g"), None);
+fn provenance_is_off_by_default_and_never_changes_the_output() {
+    let plain = Renderer::with_fs(tree());
+    assert!(!plain.provenance());
+    let rs = plain.build(Path::new("/repo/site")).unwrap();
+    assert!(rs.iter().all(|r| r.edits.is_empty()));
+    let traced = build();
+    assert!(traced.iter().all(|r| !r.edits.is_empty()));
+    assert_eq!(kustomize::to_yaml(&rs), kustomize::to_yaml(&traced));
+    // Every edit names a field the object holds.
+    for r in &traced {
+        for e in &r.edits {
+            assert!(r.value.pointer(e.field()).is_some(), "{e:?}");
+        }
+    }
 }

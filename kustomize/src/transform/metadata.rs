@@ -67,22 +67,28 @@ pub fn labels(
     common: &[(String, String)],
 ) -> Result<(), String> {
     for l in specs {
-        let mut fss: Vec<FieldSpec> = l
-            .fields
-            .iter()
-            .map(FieldSpec::from_value)
-            .collect::<Result<_, _>>()?;
-        if l.include_selectors {
-            fss.extend(common_label_specs());
-        } else if l.include_templates {
-            fss.extend(template_label_specs());
-        } else {
-            fss.push(FieldSpec::any("metadata/labels", true));
-        }
-        set_pairs(resources, &fss, &l.pairs);
+        set_pairs(resources, &label_specs(l)?, &l.pairs);
     }
     set_pairs(resources, &common_label_specs(), common);
     Ok(())
+}
+
+/// Where a `labels` entry writes: its own field specs, then kustomize's for selectors, templates
+/// or metadata only.
+pub(crate) fn label_specs(l: &LabelSpec) -> Result<Vec<FieldSpec>, String> {
+    let mut fss: Vec<FieldSpec> = l
+        .fields
+        .iter()
+        .map(FieldSpec::from_value)
+        .collect::<Result<_, _>>()?;
+    if l.include_selectors {
+        fss.extend(common_label_specs());
+    } else if l.include_templates {
+        fss.extend(template_label_specs());
+    } else {
+        fss.push(FieldSpec::any("metadata/labels", true));
+    }
+    Ok(fss)
 }
 
 /// `commonAnnotations`.

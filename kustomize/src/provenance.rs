@@ -184,7 +184,7 @@ impl Edit {
     }
 
     /// JSON pointer of the field in the rendered object.
-    pub fn field(&self) -> &str {
+    pub fn field(&self) -> &Arc<str> {
         &self.field
     }
 
@@ -204,7 +204,7 @@ impl Edit {
     }
 
     /// JSON pointer, in the source document, of the value (or entry) that set the field.
-    pub fn at(&self) -> &str {
+    pub fn at(&self) -> &Arc<str> {
         &self.at
     }
 
@@ -234,9 +234,11 @@ enum Inline {
     Opaque(Node),
 }
 
+/// `(document, pointer)` → node, in the text read (the file, or the inline string).
+type Nodes = HashMap<(usize, Box<str>), Node>;
+
 struct Index {
-    /// `(document, pointer)` → node, in the text read (the file, or the inline string).
-    nodes: HashMap<(usize, Box<str>), Node>,
+    nodes: Nodes,
     inline: Option<Inline>,
     /// Byte offset of the start of each line of the file.
     lines: Vec<usize>,
@@ -313,10 +315,7 @@ struct Found {
 /// Every node of `text` by `(document, pointer)`: a mapping entry at its key, a list item where
 /// it starts (a mapping item at its first key). With `want`, also the string scalar at that
 /// pointer of the first document. `None` when the text is not YAML or holds complex keys.
-fn read_nodes(
-    text: &str,
-    want: Option<&str>,
-) -> Option<(HashMap<(usize, Box<str>), Node>, Option<Found>)> {
+fn read_nodes(text: &str, want: Option<&str>) -> Option<(Nodes, Option<Found>)> {
     use yaml_rust2::parser::{Event, Parser};
     use yaml_rust2::scanner::{Marker, TScalarStyle};
 
@@ -340,12 +339,7 @@ fn read_nodes(
         _ => value.len().max(1),
     };
     // The collections waiting for a position get this one.
-    fn settle(
-        stack: &mut [Frame],
-        nodes: &mut HashMap<(usize, Box<str>), Node>,
-        document: Option<usize>,
-        at: &Node,
-    ) {
+    fn settle(stack: &mut [Frame], nodes: &mut Nodes, document: Option<usize>, at: &Node) {
         for f in stack.iter_mut().rev() {
             if !f.pending {
                 break;

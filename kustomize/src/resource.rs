@@ -64,7 +64,7 @@ impl Resource {
     /// transformer or generator set it (and provenance was on); otherwise the field is as
     /// [`Self::origin`] wrote it, or was set by a step provenance does not record.
     pub fn set_by(&self, pointer: &str) -> Option<&crate::provenance::Edit> {
-        self.edits.iter().rev().find(|e| e.field() == pointer)
+        self.edits.iter().rev().find(|e| &**e.field() == pointer)
     }
 
     pub fn new(value: Value, origin: Origin) -> Self {

@@ -211,7 +211,8 @@ fn a_component_patch_and_a_site_patch_are_each_traced_to_their_own_file_and_line
     // The patches' identities are not edits, nor is the base's cpu request.
     for e in &d.edits {
         assert!(
-            !matches!(e.field(), "/kind" | "/apiVersion") && !e.field().ends_with("/requests/cpu"),
+            !matches!(&**e.field(), "/kind" | "/apiVersion")
+                && !e.field().ends_with("/requests/cpu"),
             "{e:?}"
         );
     }

@@ -1,14 +1,14 @@
 //! `edgefleet lint --fleet`: every site's rendered objects, linted with the site's context.
 //!
-//! The caller (the CLI) finds the sites and renders their overlays; this module turns the
-//! rendered objects into manifests whose findings are traced back to the files that set them
-//! (see [`trace`](crate::trace)), runs every rule per site (the fleet-aware ones with the site's
+//! The caller (the CLI) finds the sites and renders their overlays with the renderer's
+//! provenance; this module turns the rendered objects into manifests whose findings are traced
+//! back to the files that set them (see [`trace`](crate::trace)), runs every rule per site (the fleet-aware ones with the site's
 //! hardware, backhaul and region), and merges the findings that are the same at several sites
 //! (one base file shared by 5,000 sites is one finding naming the sites, not 5,000).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use edgefleet_inventory::SourceLocation;
 use edgefleet_inventory::source;
@@ -19,10 +19,11 @@ use crate::engine::{LintRun, Linter, worker_pool};
 use crate::finding::Finding;
 use crate::manifest::Manifest;
 use crate::site::SiteContext;
-pub use crate::trace::{EditSource, FieldEdit};
-use crate::trace::{Sources, Trace};
+pub use crate::trace::{EditPosition, EditSource, FieldEdit};
+use crate::trace::{SourceDoc, Trace};
 
-/// One object of a rendered overlay and its provenance: where it came from and what changed it.
+/// One object of a rendered overlay and its provenance: where it came from and what set its
+/// fields.
 #[derive(Debug, Clone)]
 pub struct RenderedObject {
     pub value: Value,
@@ -34,7 +35,7 @@ pub struct RenderedObject {
     /// Name before prefixes, suffixes and hashes.
     pub original_name: String,
     /// The fields patches, transformers and generators set, in the order the renderer applied
-    /// them (paths as the user should see them).
+    /// them (files named as the user should see them).
     pub edits: Vec<FieldEdit>,
 }
 
@@ -48,6 +49,41 @@ pub struct FleetSite {
 
 /// Renders one overlay folder to its objects, or says why it cannot.
 pub type RenderFn<'a> = dyn Fn(&Path) -> Result<Vec<RenderedObject>, String> + Sync + 'a;
+
+/// A source file read and parsed once for the whole run.
+struct Parsed {
+    text: Arc<str>,
+    docs: Vec<Arc<SourceDoc>>,
+}
+
+/// The files objects were defined in (bases, mostly), parsed once for the whole run and shared
+/// by every site.
+#[derive(Default)]
+struct Cache {
+    files: Mutex<HashMap<PathBuf, Option<Arc<Parsed>>>>,
+}
+
+impl Cache {
+    fn parsed(&self, path: &Path) -> Option<Arc<Parsed>> {
+        if let Some(p) = self.files.lock().ok()?.get(path) {
+            return p.clone();
+        }
+        let parsed = source::read_source(path).ok().and_then(|text| {
+            let docs = source::parse_yaml(path, &text).ok()?;
+            Some(Arc::new(Parsed {
+                text: Arc::from(text),
+                docs: docs
+                    .into_iter()
+                    .map(|d| Arc::new(SourceDoc::new(d)))
+                    .collect(),
+            }))
+        });
+        if let Ok(mut files) = self.files.lock() {
+            files.insert(path.to_path_buf(), parsed.clone());
+        }
+        parsed
+    }
+}
 
 fn kustomization_file(dir: &Path) -> Option<PathBuf> {
     ["kustomization.yaml", "kustomization.yml", "Kustomization"]
@@ -92,15 +128,15 @@ impl Linter {
         sites: &[FleetSite],
         render: &RenderFn<'_>,
     ) -> (LintRun, Vec<String>) {
-        let sources = Arc::new(Sources::default());
-        type SiteResult = (Vec<Finding>, usize, usize, Vec<String>, HashSet<PathBuf>);
+        let cache = Cache::default();
+        type SiteResult = (Vec<Finding>, usize, usize, Vec<String>, HashSet<Arc<Path>>);
         let per_site: Vec<SiteResult> = sites
             .par_iter()
             .map(|site| {
                 let mut manifests = Vec::new();
                 let mut errors = Vec::new();
-                // The files this site's objects came from (kustomizations, bases, patches).
-                let mut files: HashSet<PathBuf> = HashSet::new();
+                // The files this site's objects came from or were edited by.
+                let mut files: HashSet<Arc<Path>> = HashSet::new();
                 let rendered: Vec<_> = site
                     .overlays
                     .par_iter()
@@ -114,33 +150,30 @@ impl Linter {
                             continue;
                         }
                     };
-                    let kfile =
-                        kustomization_file(dir).unwrap_or_else(|| dir.join("kustomization.yaml"));
-                    let fallback = SourceLocation::start_of(&Arc::from(kfile.as_path()));
+                    let kfile: Arc<Path> = Arc::from(
+                        kustomization_file(dir).unwrap_or_else(|| dir.join("kustomization.yaml")),
+                    );
+                    let fallback = SourceLocation::start_of(&kfile);
                     files.insert(kfile);
-                    // Edits of one object often name the same file (the renderer shares it).
-                    let mut last: Option<Arc<Path>> = None;
+                    // The files edits name: a handful per overlay, shared by its objects.
+                    let mut named: Vec<Arc<Path>> = Vec::new();
                     for o in objects {
                         let origin = if o.origin_file.as_os_str().is_empty() {
                             None
                         } else {
                             let file = normalize(&o.origin_file);
-                            let doc = sources.document(&file, o.origin_document);
-                            files.insert(file);
+                            let doc = cache
+                                .parsed(&file)
+                                .and_then(|p| p.docs.get(o.origin_document).cloned());
+                            files.insert(Arc::from(file));
                             doc
                         };
                         for e in &o.edits {
-                            let f = e.source.file();
-                            if last.as_ref().is_some_and(|l| Arc::ptr_eq(l, f)) {
-                                continue;
+                            if !named.iter().any(|f| Arc::ptr_eq(f, &e.file)) {
+                                named.push(e.file.clone());
                             }
-                            if !files.contains(&**f) {
-                                files.insert(f.to_path_buf());
-                            }
-                            last = Some(f.clone());
                         }
                         let trace = Trace {
-                            sources: sources.clone(),
                             origin,
                             fallback: fallback.clone(),
                             edits: o.edits,
@@ -148,6 +181,7 @@ impl Linter {
                         };
                         manifests.push(Manifest::rendered(o.value, trace));
                     }
+                    files.extend(named.into_iter().map(|f| Arc::from(normalize(&f))));
                 }
                 let (findings, suppressed) = self.check_objects(&manifests, Some(&site.context));
                 let id: Arc<str> = Arc::from(site.context.id.as_str());
@@ -167,7 +201,7 @@ impl Linter {
         let mut merged: BTreeMap<(Arc<Path>, usize, &'static str, String, String), Finding> =
             BTreeMap::new();
         let mut errors = Vec::new();
-        let mut files: HashSet<PathBuf> = HashSet::new();
+        let mut files: HashSet<Arc<Path>> = HashSet::new();
         for (findings, suppressed, objects, site_errors, site_files) in per_site {
             errors.extend(site_errors);
             files.extend(site_files);
@@ -205,17 +239,15 @@ impl Linter {
         });
         // The text of every file a finding points at, for source snippets.
         run.files = files.len();
-        let texts = Arc::try_unwrap(sources)
-            .map(Sources::into_texts)
-            .unwrap_or_default();
+        let parsed = cache.files.into_inner().unwrap_or_default();
         for f in &findings {
             let file = &f.location.file;
             if run.sources.contains_key(file) {
                 continue;
             }
-            let text = match texts.get(&**file) {
-                Some(t) => Some(t.clone()),
-                None => source::read_source(file).ok().map(Arc::from),
+            let text = match parsed.get(&**file) {
+                Some(Some(p)) => Some(p.text.clone()),
+                _ => source::read_source(file).ok().map(Arc::from),
             };
             if let Some(text) = text {
                 run.sources.insert(file.clone(), text);

@@ -530,51 +530,86 @@ const ITEM_KEYS: [&str; 7] = [
     "topologyKey",
 ];
 
-fn scalar_text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
+fn is_item_key(key: &str) -> bool {
+    ITEM_KEYS.contains(&key)
 }
 
-/// The identity token of a list item: `[name=web]`, `[name=data,mountPath=/var/lib]`, or `None`
-/// when it has no identifying key.
-fn item_token(item: &Value) -> Option<String> {
-    let m = item.as_object()?;
-    let mut t = String::new();
-    for key in ITEM_KEYS {
-        let Some(v) = m.get(key).and_then(scalar_text) else {
-            continue;
-        };
-        t.push(if t.is_empty() { '[' } else { ',' });
-        t.push_str(key);
-        t.push('=');
-        for c in v.chars() {
-            match c {
-                '%' => t.push_str("%25"),
-                ',' => t.push_str("%2C"),
-                ']' => t.push_str("%5D"),
-                c => t.push(c),
-            }
+/// A scalar's text, escaped for an identity token (`%`, `,` and `]` percent-escaped, then as a
+/// JSON pointer token); `false` for mappings, lists and null.
+fn write_scalar(v: &Value, out: &mut String) -> bool {
+    use std::fmt::Write;
+    let text = match v {
+        Value::String(s) => s.as_str(),
+        Value::Number(n) => {
+            let _ = write!(out, "{n}");
+            return true;
+        }
+        Value::Bool(b) => {
+            out.push_str(if *b { "true" } else { "false" });
+            return true;
+        }
+        _ => return false,
+    };
+    for c in text.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            ',' => out.push_str("%2C"),
+            ']' => out.push_str("%5D"),
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            c => out.push(c),
         }
     }
-    if t.is_empty() {
-        return None;
+    true
+}
+
+/// Writes the identity token of a list item (`[name=web]`, `[name=data,mountPath=/var/lib]`:
+/// its identifying keys with scalar values, in the item's order) into `out`, escaped as a JSON
+/// pointer token; `false` (nothing written) when it has none.
+fn write_item_token(item: &Value, out: &mut String) -> bool {
+    let Value::Object(m) = item else {
+        return false;
+    };
+    let start = out.len();
+    for (key, v) in m {
+        if !is_item_key(key) || !matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_)) {
+            continue;
+        }
+        out.push(if out.len() == start { '[' } else { ',' });
+        out.push_str(key);
+        out.push('=');
+        write_scalar(v, out);
     }
-    t.push(']');
-    Some(t)
+    if out.len() == start {
+        return false;
+    }
+    out.push(']');
+    true
+}
+
+/// Whether `item` is the one the identity token `token` (as written, escaped) names: every key
+/// the token names has that value.
+fn item_is(item: &Value, token: &str, scratch: &mut String) -> bool {
+    let Some(pairs) = token.strip_prefix('[').and_then(|t| t.strip_suffix(']')) else {
+        return false;
+    };
+    pairs.split(',').all(|pair| {
+        let Some((key, want)) = pair.split_once('=') else {
+            return false;
+        };
+        scratch.clear();
+        item.get(key).is_some_and(|v| write_scalar(v, scratch)) && scratch == want
+    })
 }
 
 /// Appends the token naming item `i` of `list`.
 fn push_item(field: &mut String, list: &[Value], i: usize) {
-    match list.get(i).and_then(item_token) {
-        Some(t) => push(field, &t),
-        None => {
-            field.push('/');
-            field.push_str(&i.to_string());
-        }
+    field.push('/');
+    if !list
+        .get(i)
+        .is_some_and(|item| write_item_token(item, field))
+    {
+        field.push_str(&i.to_string());
     }
 }
 
@@ -608,54 +643,108 @@ fn keyed(value: &Value, pointer: &str) -> String {
     out
 }
 
+/// One step down `node` along the raw (escaped) token `raw`: a mapping key, a list index, or a
+/// list item named by its identity. The child and its index when `node` is a list.
+fn step<'v>(
+    node: &'v Value,
+    raw: &str,
+    scratch: &mut String,
+) -> Option<(&'v Value, Option<usize>)> {
+    match node {
+        Value::Array(items) => {
+            let i = if raw.starts_with('[') {
+                items.iter().position(|x| item_is(x, raw, scratch))?
+            } else {
+                raw.parse::<usize>().ok().filter(|i| *i < items.len())?
+            };
+            Some((&items[i], Some(i)))
+        }
+        Value::Object(m) => {
+            let child = if raw.contains('~') {
+                m.get(&kube_basics::pointer::unescape(raw))?
+            } else {
+                m.get(raw)?
+            };
+            Some((child, None))
+        }
+        _ => None,
+    }
+}
+
+/// Follows `rest` (a pointer, possibly with identity tokens) from `node`, appending the JSON
+/// pointer of each step to `out`; `None` when `node` does not hold it.
+fn follow<'v>(
+    mut node: &'v Value,
+    rest: &str,
+    out: &mut String,
+    scratch: &mut String,
+) -> Option<&'v Value> {
+    if rest.is_empty() {
+        return Some(node);
+    }
+    for raw in rest.strip_prefix('/')?.split('/') {
+        let (child, index) = step(node, raw, scratch)?;
+        out.push('/');
+        match index {
+            Some(i) => out.push_str(&i.to_string()),
+            None => out.push_str(raw),
+        }
+        node = child;
+    }
+    Some(node)
+}
+
 /// The JSON pointer, in `value`, of a field named with [`keyed`] tokens; `None` when `value`
 /// does not hold it.
-fn resolve(value: &Value, keyed: &str) -> Option<String> {
+#[cfg(test)]
+fn resolve(value: &Value, keyed: &str, scratch: &mut String) -> Option<String> {
     let mut out = String::with_capacity(keyed.len());
-    let mut node = value;
-    for token in kube_basics::pointer::tokens(keyed) {
-        match node {
-            Value::Array(items) => {
-                let i = if token.starts_with('[') {
-                    items
-                        .iter()
-                        .position(|x| item_token(x).as_deref() == Some(token.as_str()))?
-                } else {
-                    token.parse::<usize>().ok().filter(|i| *i < items.len())?
-                };
-                out.push('/');
-                out.push_str(&i.to_string());
-                node = &items[i];
-            }
-            Value::Object(m) => {
-                node = m.get(&token)?;
-                push(&mut out, &token);
-            }
-            _ => return None,
-        }
-    }
+    follow(value, keyed, &mut out, scratch)?;
     Some(out)
 }
 
 /// Fixes every edit's field to a JSON pointer of the object as built, dropping edits of fields
 /// the object no longer holds. Run once, at the end of a build.
 pub(crate) fn finish(resources: &mut [Resource]) {
+    let mut scratch = String::new();
     for r in resources {
         if r.edits.is_empty() {
             continue;
         }
         let value = &r.value;
+        // Consecutive edits often share their parent (labels of one map, fields of one list
+        // item): resolved once.
+        let mut last: Option<(String, String, &Value)> = None;
         r.edits.retain_mut(|e| {
-            if !e.field.contains("/[") {
-                return value.pointer(&e.field).is_some();
-            }
-            match resolve(value, &e.field) {
-                Some(p) => {
-                    e.field = Arc::from(p);
-                    true
+            let field = &*e.field;
+            // The parent: up to the end of the last identity token, else to the last token.
+            let split = match field.rfind("/[") {
+                Some(i) => field[i..].find(']').map_or(field.len(), |j| i + j + 1),
+                None => field.rfind('/').unwrap_or(0),
+            };
+            let (prefix, rest) = field.split_at(split);
+            let cached = last
+                .as_ref()
+                .filter(|(p, ..)| p == prefix)
+                .map(|(_, resolved, node)| (resolved.clone(), *node));
+            let (mut resolved, node) = match cached {
+                Some(hit) => hit,
+                None => {
+                    let mut p = String::with_capacity(prefix.len());
+                    let Some(node) = follow(value, prefix, &mut p, &mut scratch) else {
+                        return false;
+                    };
+                    last = Some((prefix.to_owned(), p.clone(), node));
+                    (p, node)
                 }
-                None => false,
+            };
+            if follow(node, rest, &mut resolved, &mut scratch).is_none() {
+                return false;
             }
+            if field.contains("/[") {
+                e.field = Arc::from(resolved);
+            }
+            true
         });
     }
 }
@@ -827,15 +916,16 @@ fn merged_leaves(
 /// else by position when the lists have the same length (a replaced list), else by equality.
 fn matching_item(item: &Value, j: usize, len: usize, list: &[Value]) -> Option<usize> {
     if let Value::Object(m) = item {
-        let keys: Vec<(&str, String)> = ITEM_KEYS
+        let scalar = |v: &Value| matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_));
+        let mut keys = m
             .iter()
-            .filter_map(|k| Some((*k, m.get(*k).and_then(scalar_text)?)))
-            .collect();
-        if !keys.is_empty() {
-            return list.iter().position(|x| {
-                keys.iter()
-                    .all(|(k, v)| x.get(*k).and_then(scalar_text).as_deref() == Some(v.as_str()))
-            });
+            .filter(|(k, v)| is_item_key(k) && scalar(v))
+            .peekable();
+        if keys.peek().is_some() {
+            let keys: Vec<(&String, &Value)> = keys.collect();
+            return list
+                .iter()
+                .position(|x| keys.iter().all(|(k, v)| x.get(k.as_str()) == Some(*v)));
         }
     }
     if len == list.len() {
@@ -963,7 +1053,7 @@ pub(crate) fn record_name(ra: &mut [Resource], source: &Arc<Source>, prefix: boo
 /// The pairs one label or annotation transformer wrote, each with its entry in the
 /// kustomization (`/commonLabels/app`).
 pub(crate) struct Pairs<'a> {
-    pub specs: Vec<crate::transform::FieldSpec>,
+    pub specs: std::borrow::Cow<'static, [crate::transform::FieldSpec]>,
     pub pairs: &'a [(String, String)],
     pub ats: Vec<Arc<str>>,
 }
@@ -976,16 +1066,31 @@ pub(crate) fn record_pairs(
     step: Step,
     sets: &[Pairs<'_>],
 ) {
+    // Each key as a pointer token, escaped once.
+    let tokens: Vec<Vec<String>> = sets
+        .iter()
+        .map(|set| {
+            set.pairs
+                .iter()
+                .map(|(k, _)| kube_basics::pointer::escape(k))
+                .collect()
+        })
+        .collect();
+    let mut at = String::new();
     for r in ra.iter_mut() {
         let mut found: Vec<(String, Arc<str>)> = Vec::new();
-        for set in sets {
+        for (set, tokens) in sets.iter().zip(&tokens) {
             for spec in set.specs.iter().filter(|s| s.matches(r)) {
-                visit_at(&r.value, &spec.path, &mut String::new(), &mut |map, at| {
+                at.clear();
+                visit_at(&r.value, &spec.path, &mut at, &mut |map, at| {
                     let Value::Object(m) = map else { return };
-                    for ((key, value), entry) in set.pairs.iter().zip(&set.ats) {
+                    for (((key, value), entry), token) in set.pairs.iter().zip(&set.ats).zip(tokens)
+                    {
                         if m.get(key).and_then(Value::as_str) == Some(value.as_str()) {
-                            let mut field = at.to_owned();
-                            push(&mut field, key);
+                            let mut field = String::with_capacity(at.len() + token.len() + 1);
+                            field.push_str(at);
+                            field.push('/');
+                            field.push_str(token);
                             found.push((field, entry.clone()));
                         }
                     }
@@ -1235,7 +1340,7 @@ mod tests {
         let k = keyed(&v, "/spec/containers/1/args/1");
         assert_eq!(k, "/spec/containers/[name=b~1c]/args/1");
         assert_eq!(
-            resolve(&v, &k).as_deref(),
+            resolve(&v, &k, &mut String::new()).as_deref(),
             Some("/spec/containers/1/args/1")
         );
         let k = keyed(&v, "/spec/containers/0/ports/1/containerPort");
@@ -1249,9 +1354,16 @@ mod tests {
             {"name": "a", "ports": [{"containerPort": 90}, {"containerPort": 80}]}
         ]}});
         assert_eq!(
-            resolve(&moved, &k).as_deref(),
+            resolve(&moved, &k, &mut String::new()).as_deref(),
             Some("/spec/containers/1/ports/0/containerPort")
         );
-        assert_eq!(resolve(&moved, "/spec/containers/[name=gone]/image"), None);
+        assert_eq!(
+            resolve(
+                &moved,
+                "/spec/containers/[name=gone]/image",
+                &mut String::new()
+            ),
+            None
+        );
     }
 }

@@ -4,6 +4,7 @@
 //! name references and sorts the output. Its cache holds what does not depend on the overlay
 //! being built, so a whole fleet shares bases.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -846,7 +847,7 @@ fn record_labels_and_annotations(
     }
     if !k.common_labels.is_empty() {
         labels.push(Pairs {
-            specs: transform::common_label_specs(),
+            specs: Cow::Borrowed(transform::common_label_specs()),
             pairs: &k.common_labels,
             ats: k
                 .common_labels
@@ -860,7 +861,7 @@ fn record_labels_and_annotations(
     }
     if !k.common_annotations.is_empty() {
         let annotations = Pairs {
-            specs: transform::common_annotation_specs(),
+            specs: Cow::Borrowed(transform::common_annotation_specs()),
             pairs: &k.common_annotations,
             ats: k
                 .common_annotations

@@ -129,14 +129,29 @@ impl Linter {
         render: &RenderFn<'_>,
     ) -> (LintRun, Vec<String>) {
         let cache = Cache::default();
-        type SiteResult = (Vec<Finding>, usize, usize, Vec<String>, HashSet<Arc<Path>>);
+        // Findings, suppressed, objects, errors, overlays linted, other files read.
+        type SiteResult = (
+            Vec<Finding>,
+            usize,
+            usize,
+            Vec<String>,
+            usize,
+            HashSet<Arc<Path>>,
+        );
         let per_site: Vec<SiteResult> = sites
             .par_iter()
             .map(|site| {
                 let mut manifests = Vec::new();
                 let mut errors = Vec::new();
-                // The files this site's objects came from or were edited by.
+                // The files this site's objects came from or were edited by, besides each
+                // overlay's own kustomization (one per overlay: counted, not kept).
                 let mut files: HashSet<Arc<Path>> = HashSet::new();
+                let mut overlays = 0;
+                let add = |files: &mut HashSet<Arc<Path>>, file: PathBuf, own: &Path| {
+                    if file != own && !files.contains(file.as_path()) {
+                        files.insert(Arc::from(file));
+                    }
+                };
                 let rendered: Vec<_> = site
                     .overlays
                     .par_iter()
@@ -154,7 +169,8 @@ impl Linter {
                         kustomization_file(dir).unwrap_or_else(|| dir.join("kustomization.yaml")),
                     );
                     let fallback = SourceLocation::start_of(&kfile);
-                    files.insert(kfile);
+                    let own = normalize(&kfile);
+                    overlays += 1;
                     // The files edits name: a handful per overlay, shared by its objects.
                     let mut named: Vec<Arc<Path>> = Vec::new();
                     for o in objects {
@@ -165,7 +181,7 @@ impl Linter {
                             let doc = cache
                                 .parsed(&file)
                                 .and_then(|p| p.docs.get(o.origin_document).cloned());
-                            files.insert(Arc::from(file));
+                            add(&mut files, file, &own);
                             doc
                         };
                         for e in &o.edits {
@@ -181,7 +197,9 @@ impl Linter {
                         };
                         manifests.push(Manifest::rendered(o.value, trace));
                     }
-                    files.extend(named.into_iter().map(|f| Arc::from(normalize(&f))));
+                    for f in named {
+                        add(&mut files, normalize(&f), &own);
+                    }
                 }
                 let (findings, suppressed) = self.check_objects(&manifests, Some(&site.context));
                 let id: Arc<str> = Arc::from(site.context.id.as_str());
@@ -192,7 +210,14 @@ impl Linter {
                         f
                     })
                     .collect();
-                (findings, suppressed, manifests.len(), errors, files)
+                (
+                    findings,
+                    suppressed,
+                    manifests.len(),
+                    errors,
+                    overlays,
+                    files,
+                )
             })
             .collect();
 
@@ -202,8 +227,10 @@ impl Linter {
             BTreeMap::new();
         let mut errors = Vec::new();
         let mut files: HashSet<Arc<Path>> = HashSet::new();
-        for (findings, suppressed, objects, site_errors, site_files) in per_site {
+        let mut overlays = 0;
+        for (findings, suppressed, objects, site_errors, site_overlays, site_files) in per_site {
             errors.extend(site_errors);
+            overlays += site_overlays;
             files.extend(site_files);
             run.suppressed += suppressed;
             run.objects += objects;
@@ -238,7 +265,7 @@ impl Linter {
             ))
         });
         // The text of every file a finding points at, for source snippets.
-        run.files = files.len();
+        run.files = overlays + files.len();
         let parsed = cache.files.into_inner().unwrap_or_default();
         for f in &findings {
             let file = &f.location.file;

@@ -10,6 +10,10 @@
 #
 #   bash bench/lint.sh [SITES] [SAMPLE] [SEED]
 #
+# With BASELINE_EDGEFLEET=<another build's edgefleet binary> (e.g. main's), step 1 is then
+# repeated ROUNDS times (default 3), alternating that binary and this one on the same tree:
+# wall time, peak RSS, and the ratio of the medians.
+#
 # Targets (issue "Lint engine"): fleet <= 5 s on 2 cores; >= 100x faster than Checkov per object;
 # one file <= 50 ms.
 set -euo pipefail
@@ -54,6 +58,36 @@ if "$BIN" lint --help | grep -q -- '--fleet'; then
   if [[ $code -ge 2 ]]; then sed 's/^/   stderr: /' "$WORK/fleet.err" | head -5; fi
 else
   echo "1. lint --fleet: SKIPPED (this edgefleet has no --fleet yet)"
+fi
+
+if [[ -n "${BASELINE_EDGEFLEET:-}" ]]; then
+  ROUNDS="${ROUNDS:-3}"
+  echo "   alternating runs, $ROUNDS rounds: baseline $BASELINE_EDGEFLEET / this build"
+  : >"$WORK/rounds"
+  for round in $(seq "$ROUNDS"); do
+    for who in baseline this; do
+      bin="$BIN"
+      [[ "$who" == baseline ]] && bin="$BASELINE_EDGEFLEET"
+      set +e
+      /usr/bin/time -f '%e %M' -o "$WORK/time.round" \
+        "$bin" lint --fleet "$WORK/out" --inventory "$WORK/inventory" --format json >"$WORK/round.json" 2>/dev/null
+      set -e
+      read -r wall rss_kb <"$WORK/time.round"
+      printf '   round %d %-8s wall %6.2f s  peak RSS %4d MiB\n' "$round" "$who" "$wall" "$((rss_kb / 1024))"
+      echo "$who $wall $rss_kb" >>"$WORK/rounds"
+    done
+  done
+  "$PY" - "$WORK/rounds" <<'EOF'
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    who, wall, rss = line.split()
+    runs.setdefault(who, []).append((float(wall), int(rss)))
+med = {w: (statistics.median(x[0] for x in r), statistics.median(x[1] for x in r)) for w, r in runs.items()}
+print(f"   median this / baseline: wall {med['this'][0] / med['baseline'][0]:.3f}x, "
+      f"peak RSS {med['this'][1] / med['baseline'][1]:.3f}x "
+      f"({med['this'][0]:.2f} s vs {med['baseline'][0]:.2f} s; {med['this'][1] // 1024} vs {med['baseline'][1] // 1024} MiB)")
+EOF
 fi
 
 # 2. A sample of rendered Deployments, one per file, uniquely named.

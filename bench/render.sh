@@ -4,6 +4,11 @@
 #
 #   bash bench/render.sh [SITES] [SAMPLE]
 #
+# With BASELINE_RENDER_FLEET=<another build's target/release/examples/render_fleet> (e.g. main's),
+# the whole-fleet render is then repeated ROUNDS times (default 3), alternating that build, this
+# one, and this one with provenance on (`--provenance`, as `lint --fleet` renders), each under
+# /usr/bin/time: wall time, peak RSS, and the ratio of the medians.
+#
 # Targets (issue "In-process Kustomize renderer"): >= 100x faster per overlay than kubectl
 # kustomize; the whole 10,000-site fleet in <= 3 s on 2 cores.
 set -euo pipefail
@@ -19,3 +24,34 @@ trap 'rm -rf "$WORK"' EXIT
 "$ROOT/target/release/edgefleet" generate --inventory "$WORK/inventory" --out "$WORK/out" >/dev/null
 echo "$SITES synthetic sites, $(nproc) cores"
 "$ROOT/target/release/examples/render_fleet" "$WORK/out" "$ROOT/.venv-oracles/bin/kubectl" "$SAMPLE"
+
+if [[ -n "${BASELINE_RENDER_FLEET:-}" ]]; then
+  ROUNDS="${ROUNDS:-3}"
+  echo "alternating runs, $ROUNDS rounds: baseline $BASELINE_RENDER_FLEET / this build / this build --provenance"
+  : >"$WORK/rounds"
+  for round in $(seq "$ROUNDS"); do
+    for who in baseline this provenance; do
+      case "$who" in
+        baseline) cmd=("$BASELINE_RENDER_FLEET" "$WORK/out") ;;
+        this) cmd=("$ROOT/target/release/examples/render_fleet" "$WORK/out") ;;
+        provenance) cmd=("$ROOT/target/release/examples/render_fleet" "$WORK/out" --provenance) ;;
+      esac
+      /usr/bin/time -f '%e %M' -o "$WORK/time" "${cmd[@]}" >/dev/null
+      read -r wall rss_kb <"$WORK/time"
+      printf '  round %d %-10s wall %6.2f s  peak RSS %4d MiB\n' "$round" "$who" "$wall" "$((rss_kb / 1024))"
+      echo "$who $wall $rss_kb" >>"$WORK/rounds"
+    done
+  done
+  python3 - "$WORK/rounds" <<'EOF'
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    who, wall, rss = line.split()
+    runs.setdefault(who, []).append((float(wall), int(rss)))
+med = {w: (statistics.median(x[0] for x in r), statistics.median(x[1] for x in r)) for w, r in runs.items()}
+for who in ("this", "provenance"):
+    print(f"  median {who} / baseline: wall {med[who][0] / med['baseline'][0]:.3f}x, "
+          f"peak RSS {med[who][1] / med['baseline'][1]:.3f}x "
+          f"({med[who][0]:.2f} s vs {med['baseline'][0]:.2f} s; {med[who][1] // 1024} vs {med['baseline'][1] // 1024} MiB)")
+EOF
+fi

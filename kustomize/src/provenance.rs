@@ -127,7 +127,7 @@ impl fmt::Debug for Source {
 
 impl Source {
     /// The text of `file`.
-    pub(crate) fn file(file: Arc<Path>, text: Arc<str>) -> Arc<Self> {
+    pub(crate) fn of_file(file: Arc<Path>, text: Arc<str>) -> Arc<Self> {
         Arc::new(Self {
             file,
             text,
@@ -137,7 +137,7 @@ impl Source {
     }
 
     /// The YAML text held in the string at `pointer` of the first document of `file`.
-    pub(crate) fn inline(file: Arc<Path>, text: Arc<str>, pointer: Arc<str>) -> Arc<Self> {
+    pub(crate) fn of_inline(file: Arc<Path>, text: Arc<str>, pointer: Arc<str>) -> Arc<Self> {
         Arc::new(Self {
             file,
             text,
@@ -777,19 +777,19 @@ impl KustomizationSources {
     /// The kustomization file itself.
     pub(crate) fn own(&self, file: &Path, text: &Arc<str>) -> Arc<Source> {
         self.own
-            .get_or_init(|| Source::file(Arc::from(file), text.clone()))
+            .get_or_init(|| Source::of_file(Arc::from(file), text.clone()))
             .clone()
     }
 
     /// The inline patch held in the string at `pointer`.
     pub(crate) fn inline(&self, file: &Path, text: &Arc<str>, pointer: &str) -> Arc<Source> {
         let Ok(mut list) = self.inline.lock() else {
-            return Source::inline(Arc::from(file), text.clone(), Arc::from(pointer));
+            return Source::of_inline(Arc::from(file), text.clone(), Arc::from(pointer));
         };
         if let Some((_, s)) = list.iter().find(|(p, _)| p == pointer) {
             return s.clone();
         }
-        let s = Source::inline(Arc::from(file), text.clone(), Arc::from(pointer));
+        let s = Source::of_inline(Arc::from(file), text.clone(), Arc::from(pointer));
         list.push((pointer.to_owned(), s.clone()));
         s
     }
@@ -1278,7 +1278,7 @@ mod tests {
     use serde_json::json;
 
     fn source(text: &str) -> Arc<Source> {
-        Source::file(Arc::from(Path::new("f.yaml")), Arc::from(text))
+        Source::of_file(Arc::from(Path::new("f.yaml")), Arc::from(text))
     }
 
     fn at(s: &Source, document: usize, pointer: &str) -> Option<(u32, u32)> {
@@ -1318,14 +1318,14 @@ mod tests {
         let k = "kind: Kustomization\npatches:\n- patch: |\n    kind: Deployment\n    metadata:\n\n      name: é\n    spec:\n      replicas: 2\n- patch: \"kind: Deployment\\nspec:\\n  paused: true\\n\"\n";
         let text: Arc<str> = Arc::from(k);
         let file: Arc<Path> = Arc::from(Path::new("k.yaml"));
-        let s = Source::inline(file.clone(), text.clone(), Arc::from("/patches/0/patch"));
+        let s = Source::of_inline(file.clone(), text.clone(), Arc::from("/patches/0/patch"));
         let p = s.position(0, "/spec/replicas").unwrap();
         assert_eq!((p.line, p.column, p.exact), (9, 7, true));
         assert_eq!(&k[p.offset..p.offset + p.len], "replicas");
         let p = s.position(0, "/metadata/name").unwrap();
         assert_eq!((p.line, p.column), (7, 7));
         // A quoted string: its key, not exact.
-        let s = Source::inline(file, text, Arc::from("/patches/1/patch"));
+        let s = Source::of_inline(file, text, Arc::from("/patches/1/patch"));
         let p = s.position(0, "/spec/paused").unwrap();
         assert_eq!((p.line, p.column, p.exact), (10, 3, false));
         assert!(s.position(0, "/spec/nothing").is_none());

@@ -230,7 +230,7 @@ impl Renderer {
         if let Some(s) = cached(&self.sources, file) {
             return Ok(s);
         }
-        let s = provenance::Source::file(Arc::from(file), self.text(file)?);
+        let s = provenance::Source::of_file(Arc::from(file), self.text(file)?);
         remember(&self.sources, file, s.clone());
         Ok(s)
     }

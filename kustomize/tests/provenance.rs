@@ -295,3 +295,157 @@ fn provenance_is_off_by_default_and_never_changes_the_output() {
         }
     }
 }
+
+/// Patches of the older fields and from files: a two-document patch file, a JSON 6902 file, a
+/// strategic-merge patch written as a mapping in the kustomization, and `replicas`.
+const LEGACY: &[(&str, &str)] = &[
+    (
+        "app/kustomization.yaml",
+        "resources:
+- deployment.yaml
+patchesStrategicMerge:
+- two.yaml
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    name: api
+  spec:
+    minReadySeconds: 5
+patchesJson6902:
+- target:
+    group: apps
+    version: v1
+    kind: Deployment
+    name: api
+  path: ops.yaml
+replicas:
+- name: api
+  count: 4
+",
+    ),
+    (
+        "app/deployment.yaml",
+        "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  template:
+    spec:
+      containers:
+      - name: api
+        image: api:1
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: worker
+spec:
+  template:
+    spec:
+      containers:
+      - name: worker
+        image: worker:1
+",
+    ),
+    (
+        "app/two.yaml",
+        "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  paused: false
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: worker
+spec:
+  progressDeadlineSeconds: 90
+",
+    ),
+    (
+        "app/ops.yaml",
+        "- op: add
+  path: /spec/template/spec/containers/0
+  value:
+    name: init-check
+    image: check:1
+",
+    ),
+];
+
+#[test]
+fn legacy_fields_and_patch_files_are_traced_to_their_document_and_line() {
+    let mut fs = MemoryFs::new();
+    for (path, text) in LEGACY {
+        fs.add_file(Path::new("/repo").join(path), *text);
+    }
+    let rs = Renderer::with_fs(fs)
+        .with_provenance(true)
+        .build(Path::new("/repo/app"))
+        .unwrap();
+    let line = |file: &str, needle: &str| {
+        let (_, text) = LEGACY.iter().find(|(p, _)| *p == file).unwrap();
+        let hits: Vec<usize> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.contains(needle))
+            .map(|(i, _)| i + 1)
+            .collect();
+        assert_eq!(hits.len(), 1, "{needle:?} in {file}");
+        u32::try_from(hits[0]).unwrap()
+    };
+    let at = |r: &Resource, field: &str| {
+        let e = set_by(r, field);
+        let file = e
+            .file()
+            .strip_prefix("/repo")
+            .unwrap()
+            .display()
+            .to_string();
+        (file, e.position().unwrap().line)
+    };
+    let k = "app/kustomization.yaml";
+    let api = rs.iter().find(|r| r.name() == "api").unwrap();
+    let worker = rs.iter().find(|r| r.name() == "worker").unwrap();
+    // The second document of the patch file patches the second object.
+    assert_eq!(
+        at(api, "/spec/paused"),
+        ("app/two.yaml".into(), line("app/two.yaml", "paused"))
+    );
+    assert_eq!(
+        at(worker, "/spec/progressDeadlineSeconds"),
+        (
+            "app/two.yaml".into(),
+            line("app/two.yaml", "progressDeadlineSeconds")
+        )
+    );
+    assert_eq!(
+        at(api, "/spec/minReadySeconds"),
+        (k.into(), line(k, "minReadySeconds"))
+    );
+    assert_eq!(at(api, "/spec/replicas"), (k.into(), line(k, "count: 4")));
+    // The operation inserted a container before `api`: `api`'s fields keep their own places.
+    let added = "/spec/template/spec/containers/0";
+    assert_eq!(
+        api.value.pointer(&format!("{added}/name")).unwrap(),
+        "init-check"
+    );
+    assert_eq!(
+        at(api, &format!("{added}/image")),
+        (
+            "app/ops.yaml".into(),
+            line("app/ops.yaml", "image: check:1")
+        )
+    );
+    assert_eq!(
+        at(api, added),
+        ("app/ops.yaml".into(), line("app/ops.yaml", "value:"))
+    );
+    assert!(
+        api.set_by("/spec/template/spec/containers/1/image")
+            .is_none()
+    );
+}

@@ -1,17 +1,14 @@
-//! `edgefleet lint --fleet OUT_DIR`: find every site of a generated tree, render its overlays in
-//! process and hand the objects, with the site's inventory context, to the lint engine.
+//! `edgefleet lint --fleet OUT_DIR`: the generated tree, read through the fleet library, linted
+//! site by site with each site's context from the inventory.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use edgefleet_fleet::FleetTree;
-use edgefleet_fleet::appset::{AppSet, read_appsets};
+use edgefleet_fleet::appset::{AppSet, Repo, deploying, read_appsets};
+use edgefleet_fleet::{FleetTree, TreeError};
 use edgefleet_inventory::Fleet;
-use edgefleet_lints::Severity;
 use edgefleet_lints::fleet::{EditPosition, EditSource, FieldEdit, FleetSite, RenderedObject};
-use edgefleet_lints::report::Format;
-use edgefleet_lints::{LintRun, Linter, SiteContext};
+use edgefleet_lints::{LintRun, Linter, RunProblem, SiteContext};
 use kustomize::provenance::{Edit, Source};
 
 use crate::config::Config;
@@ -19,25 +16,44 @@ use crate::exit;
 use crate::generate::print_diagnostics;
 use crate::lint::{FailLevel, FormatArg};
 
+/// A problem of the tree as a problem of the run, naming its file apart from the message.
+fn problem(e: &TreeError) -> RunProblem {
+    let text = e.to_string();
+    let Some(path) = e.path() else {
+        return RunProblem::new(None, text);
+    };
+    let message = match e {
+        TreeError::SiteJson(e) if e.line > 0 => {
+            format!("line {}, column {}: {}", e.line, e.column, e.message)
+        }
+        _ => text
+            .strip_prefix(&path.display().to_string())
+            .and_then(|rest| rest.strip_prefix(": "))
+            .map(str::to_owned)
+            .unwrap_or(text.clone()),
+    };
+    RunProblem::new(Some(path.to_path_buf()), message)
+}
+
 /// Lints a generated tree. Problems that stop one site (unreadable `site.json`, a site missing
-/// from the inventory, an overlay that does not render) are printed and counted; the other sites
-/// are still linted. Returns the run and the number of such problems.
+/// from the inventory, an overlay that does not render) become the run's `problems`, which every
+/// report carries; the other sites are still linted.
 pub fn lint(
     linter: &Linter,
     out: &Path,
     fleet: &Fleet,
     path_prefix: &str,
-) -> Result<(LintRun, usize), String> {
+) -> Result<LintRun, String> {
     // Provenance on: findings point at the line that set each field.
     let tree = FleetTree::on_disk(out)
         .map_err(|e| e.to_string())?
         .with_provenance(true);
     let found = tree.sites();
-    let mut problems: Vec<String> = found.problems.iter().map(ToString::to_string).collect();
+    let mut problems: Vec<RunProblem> = found.problems.iter().map(problem).collect();
     // ApplicationSets that cannot be read only name no ApplicationSet in residency messages.
     let (appsets, _) = read_appsets(tree.fs(), tree.root());
     let appsets: Vec<AppSet> = appsets.into_iter().map(|(_, a)| a).collect();
-    let repo = edgefleet_fleet::appset::Repo::new(tree.fs(), tree.root(), path_prefix);
+    let repo = Repo::new(tree.fs(), tree.root(), path_prefix);
 
     let residency = Arc::new(fleet.residency.clone());
     let mut sites = Vec::new();
@@ -45,25 +61,12 @@ pub fn lint(
         let (site, note) = match d.in_inventory(fleet) {
             Ok(s) => s,
             Err(e) => {
-                problems.push(e.to_string());
+                problems.push(problem(&e));
                 continue;
             }
         };
         if let Some(note) = note {
-            eprintln!("warning: {note}");
-        }
-        let site_json = repo.repo_path(&d.site_json_path());
-        let mut applicationsets: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for a in appsets
-            .iter()
-            .filter(|a| a.targets(&site_json, &d.site_json))
-        {
-            if let Some(overlay) = a.overlay() {
-                let names = applicationsets.entry(overlay.to_owned()).or_default();
-                if !names.contains(&a.name) {
-                    names.push(a.name.clone());
-                }
-            }
+            crate::output::warning(note);
         }
         sites.push(FleetSite {
             context: SiteContext {
@@ -72,7 +75,9 @@ pub fn lint(
                 hardware: fleet.hardware_of(site).clone(),
                 backhaul: fleet.backhaul_of(site).clone(),
                 residency: residency.clone(),
-                applicationsets,
+                applicationsets: deploying(&appsets, &repo, d),
+                wave: site.wave.clone(),
+                labels: site.labels.clone(),
             },
             overlays: d.overlays.iter().map(|o| o.dir.clone()).collect(),
         });
@@ -84,6 +89,7 @@ pub fn lint(
             .renderer()
             .build(dir)
             .map_err(|e| format!("{}: cannot render: {e}", dir.display()))?;
+        crate::render::check_object_count(dir, resources.len())?;
         // The sources edits name, converted once per overlay (a handful, shared by its objects).
         let mut shown: Vec<Shown> = Vec::new();
         Ok(resources
@@ -101,12 +107,10 @@ pub fn lint(
             })
             .collect())
     };
-    let (run, render_errors) = linter.lint_fleet(&sites, &render);
-    problems.extend(render_errors);
-    for p in &problems {
-        eprintln!("error: {p}");
-    }
-    Ok((run, problems.len()))
+    let mut run = linter.lint_fleet(&sites, &render);
+    problems.append(&mut run.problems);
+    run.problems = problems;
+    Ok(run)
 }
 
 /// A provenance source as the linter sees it: its positions, and its file under `OUT_DIR` as the
@@ -177,31 +181,15 @@ pub fn run(
         }
     };
     let prefix = config.plan_options().argocd.path_prefix;
-    let (run, problems) = match lint(linter, out, &fleet, &prefix) {
+    let run = match lint(linter, out, &fleet, &prefix) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::output::error(e);
             return exit::INPUT;
         }
     };
-    let format = match format {
-        FormatArg::Human => Format::Human,
-        FormatArg::Json => Format::Json,
-        FormatArg::Sarif => Format::Sarif,
-        FormatArg::Github => Format::Github,
-        FormatArg::Junit => Format::Junit,
-    };
-    if crate::lint::print_report(&run, format).is_err() {
-        return exit::INPUT;
+    if let Err(code) = crate::lint::print_report(&run, format) {
+        return code;
     }
-    if problems > 0 {
-        return exit::INPUT;
-    }
-    let fail_level = match fail_level {
-        Some(FailLevel::Note) => Severity::Note,
-        Some(FailLevel::Warning) => Severity::Warning,
-        Some(FailLevel::Error) => Severity::Error,
-        None => config.lint.fail_level(),
-    };
-    run.exit_code(fail_level)
+    run.exit_code(crate::lint::fail_level(config, fail_level))
 }

@@ -38,17 +38,13 @@ pub struct GenerateArgs {
 pub fn print_diagnostics(diags: &Diagnostics) {
     const DETAILED: usize = 20;
     for (i, d) in diags.iter().enumerate() {
-        if i < DETAILED {
-            eprintln!("{:?}", d.to_report());
-        } else {
-            eprintln!("error: {d}");
-        }
+        crate::output::diagnostic(d, i < DETAILED);
     }
     let n = diags.len();
-    eprintln!(
+    crate::output::note(format!(
         "{n} error{} in the inventory",
         if n == 1 { "" } else { "s" }
-    );
+    ));
 }
 
 fn load(config: &Config, inventory: Option<PathBuf>) -> Result<(Fleet, PathBuf), u8> {
@@ -64,6 +60,7 @@ fn load(config: &Config, inventory: Option<PathBuf>) -> Result<(Fleet, PathBuf),
 
 pub fn validate(config: &Config, inventory: Option<PathBuf>) -> u8 {
     match load(config, inventory) {
+        Ok((_, _)) if crate::output::quiet() => exit::OK,
         Ok((fleet, dir)) => {
             println!(
                 "{}: {} sites, {} regions, {} hardware and {} backhaul profiles, {} rollout steps: valid",
@@ -76,8 +73,9 @@ pub fn validate(config: &Config, inventory: Option<PathBuf>) -> u8 {
             );
             exit::OK
         }
-        // `validate` reports problems as findings (1); other commands treat them as bad input (2).
-        Err(_) => exit::FINDINGS,
+        // An inventory error is an input error of every command that reads the inventory, and
+        // `validate` answers "would they accept it?": the same exit code, 2 (docs/cli.md).
+        Err(code) => code,
     }
 }
 
@@ -85,13 +83,22 @@ fn catalogue(config: &Config, templates: Option<PathBuf>) -> Result<Catalogue, u
     match templates.or_else(|| config.templates()) {
         None => Ok(Catalogue::builtin()),
         Some(dir) => Catalogue::load(&dir).map_err(|e| {
-            eprintln!("error: {e}");
+            crate::output::error(e.to_string());
             exit::INPUT
         }),
     }
 }
 
 pub fn run(config: &Config, args: GenerateArgs) -> u8 {
+    let out = args.out.clone().unwrap_or_else(|| config.out());
+    let code = generate(config, args);
+    if code == exit::INPUT {
+        crate::output::note(format!("note: nothing was changed in {}", out.display()));
+    }
+    code
+}
+
+fn generate(config: &Config, args: GenerateArgs) -> u8 {
     let started = Instant::now();
     if let Some(n) = args.jobs {
         // Only fails when a pool already exists, which cannot happen this early.
@@ -133,17 +140,17 @@ pub fn run(config: &Config, args: GenerateArgs) -> u8 {
             return exit::INPUT;
         }
         Err(PlanError::Catalogue(e)) => {
-            eprintln!("error: {e}");
+            crate::output::error(e.to_string());
             return exit::INPUT;
         }
     };
 
-    warn_disk_bounded_buffers(&fleet, &catalogue);
+    warn_short_buffers(&fleet, &catalogue, &planned.tree);
 
     let changes = match write::compare(&planned.tree, &out) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::output::error(e.to_string());
             return exit::INPUT;
         }
     };
@@ -155,8 +162,7 @@ pub fn run(config: &Config, args: GenerateArgs) -> u8 {
         return report_check(&out, &changes);
     }
     if let Err(e) = write::apply(&planned.tree, &out, &changes) {
-        eprintln!("error: {e}");
-        eprintln!("nothing was changed in {}", out.display());
+        crate::output::error(e.to_string());
         return exit::INPUT;
     }
     lap("write", &mut phases);
@@ -165,6 +171,9 @@ pub fn run(config: &Config, args: GenerateArgs) -> u8 {
     }
     let written = changes.created.len() + changes.updated.len();
     let seconds = started.elapsed().as_secs_f64();
+    if crate::output::quiet() {
+        return exit::OK;
+    }
     if written == 0 && changes.removed.is_empty() {
         println!(
             "{}: up to date, 0 files written ({} sites, {} overlays, {} ApplicationSets; {} files unchanged) in {seconds:.2}s",
@@ -190,47 +199,108 @@ pub fn run(config: &Config, args: GenerateArgs) -> u8 {
     exit::OK
 }
 
-/// Sites where a workload's outage buffer was cut by the disk bound: the generated queue is
-/// smaller than the longest outage needs (`outage/buffer-below-outage` warns there too). The
-/// tree is still written; these are said, not silently emitted.
-fn warn_disk_bounded_buffers(fleet: &Fleet, catalogue: &Catalogue) {
+/// Sites where a workload's outage buffer is smaller than its backhaul's longest outage needs:
+/// cut by the disk bound, or declared smaller by the template (`edgefleet.io/outage-buffer`,
+/// e.g. a broker whose queue must fit in its memory limit). These are exactly the buffers
+/// `lint --fleet` reports as `outage/buffer-below-outage`, so what `generate` writes without a
+/// warning, the linter accepts. The tree is still written; these are said, not silently emitted.
+fn warn_short_buffers(
+    fleet: &Fleet,
+    catalogue: &Catalogue,
+    tree: &edgefleet_overlays::tree::OutputTree,
+) {
     const SHOWN: usize = 20;
+    let declared = declared_buffers(tree);
     let mut count = 0;
     for site in &fleet.sites {
         let (backhaul, hardware) = (fleet.backhaul_of(site), fleet.hardware_of(site));
         for w in plan::site_workloads(site, catalogue) {
             let b = plan::buffer_for(w, site, backhaul, hardware);
-            if !(b.enabled && b.bounded_by_disk) {
+            if !b.enabled {
+                continue;
+            }
+            let (mib, why) = match declared.get(&(site.id.as_str(), w.name.as_str())) {
+                Some(&mib) if mib < b.mib => (
+                    mib,
+                    format!(
+                        "the template declares {mib} MiB of the {} MiB sized for it",
+                        b.mib
+                    ),
+                ),
+                _ => (
+                    b.mib,
+                    format!(
+                        "{} of hardware `{}`'s disk allowed",
+                        w.buffer_disk_share.unwrap_or(0.0),
+                        hardware.name
+                    ),
+                ),
+            };
+            if mib >= b.required_mib {
                 continue;
             }
             count += 1;
             if count <= SHOWN {
-                eprintln!(
-                    "warning: site {}: {} gets a {} MiB outage buffer, but {} kbit/s for backhaul `{}`'s {} needs {} MiB ({} of hardware `{}`'s disk allowed)",
+                crate::output::warning(format!(
+                    "site {}: {} gets a {mib} MiB outage buffer, but {} kbit/s for backhaul `{}`'s {} needs {} MiB ({why})",
                     site.id,
                     w.name,
-                    b.mib,
                     b.effective_kbps,
                     backhaul.name,
                     backhaul.max_outage,
                     b.required_mib,
-                    w.buffer_disk_share.unwrap_or(0.0),
-                    hardware.name
-                );
+                ));
             }
         }
     }
     if count > SHOWN {
-        eprintln!(
-            "warning: {} more outage buffers bounded by disk",
+        crate::output::warning(format!(
+            "{} more outage buffers smaller than the longest outage needs",
             count - SHOWN
-        );
+        ));
     }
     if count > 0 {
-        eprintln!(
-            "warning: data older than these buffers is lost in the longest outage; see docs/outage.md"
+        crate::output::warning(
+            "data older than these buffers is lost in the longest outage (`lint --fleet` reports them as outage/buffer-below-outage); see docs/outage.md",
         );
     }
+}
+
+/// `(site, workload)` → the outage buffer (MiB) a planned site overlay declares in
+/// `edgefleet.io/outage-buffer`.
+fn declared_buffers(
+    tree: &edgefleet_overlays::tree::OutputTree,
+) -> std::collections::HashMap<(&str, &str), u64> {
+    const KEY: &str = "edgefleet.io/outage-buffer:";
+    let mut out = std::collections::HashMap::new();
+    for (path, bytes) in tree.iter() {
+        let mut parts = path.split('/');
+        let (Some("sites"), Some(_region), Some(site), Some(workload), Some(_file)) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            continue;
+        };
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            continue;
+        };
+        for line in text.lines() {
+            let Some(value) = line.trim_start().strip_prefix(KEY) else {
+                continue;
+            };
+            let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
+            if let Ok(q) = edgefleet_inventory::units::Quantity::parse(value) {
+                let mib = q.mib();
+                out.entry((site, workload))
+                    .and_modify(|m: &mut u64| *m = (*m).min(mib))
+                    .or_insert(mib);
+            }
+        }
+    }
+    out
 }
 
 fn print_timings(phases: &[(&str, f64)]) {
@@ -299,20 +369,55 @@ pub fn preview(config: &Config, file: &Path, repo: Option<PathBuf>) -> u8 {
     let appset = match appset {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::output::error(e);
             return exit::INPUT;
         }
     };
     let root = repo.unwrap_or_else(|| config.out());
     let prefix = config.plan_options().argocd.path_prefix;
+    if !root.is_dir() {
+        crate::output::Message {
+            severity: "error",
+            message: &format!(
+                "{}: the generated tree to expand the ApplicationSet from is not a folder",
+                root.display()
+            ),
+            help: Some("pass the output folder of `edgefleet generate` with --repo OUT_DIR"),
+            ..crate::output::Message::default()
+        }
+        .print();
+        return exit::INPUT;
+    }
     match appset.expand(&Repo::new(&fs, &root, &prefix)) {
         Ok(apps) => {
             print!("{}", edgefleet_overlays::yaml::to_yaml_stream(&apps));
-            eprintln!("{} Applications", apps.len());
+            if apps.is_empty() {
+                // Nothing matched: a wrong --repo (or the config's output folder when the
+                // ApplicationSet was generated elsewhere), or a stale ApplicationSet.
+                crate::output::Message {
+                    severity: "warning",
+                    message: &format!(
+                        "{}: expands to no Application: its generators match no file under {}",
+                        file.display(),
+                        root.display()
+                    ),
+                    help: Some(
+                        "pass the tree the ApplicationSet was generated into with --repo OUT_DIR",
+                    ),
+                    ..crate::output::Message::default()
+                }
+                .print();
+                return exit::FINDINGS;
+            }
+            crate::output::note(format!(
+                "{} from {}",
+                edgefleet_lints::report::plural_count(apps.len(), "Application"),
+                root.display()
+            ));
             exit::OK
         }
         Err(e) => {
-            eprintln!("error: {}: {e}", file.display());
+            crate::output::error(format!("{}: {e}", file.display()));
             exit::INPUT
         }
     }

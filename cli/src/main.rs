@@ -4,6 +4,7 @@ mod config;
 mod fleet;
 mod generate;
 mod lint;
+mod output;
 mod render;
 mod sign;
 mod synth;
@@ -20,20 +21,62 @@ use config::Config;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// The Kustomize release whose output the in-process renderer reproduces byte for byte
+/// (the oracle of the conformance tests; `tests/tests/oracles.rs` checks it is the one pinned).
+pub const KUSTOMIZE_VERSION: &str = "v5.8.1";
+
+/// `edgefleet --version`: the version, the commit it was built from, and the versions of the
+/// Kubernetes schemas and Kustomize behaviour built in.
+fn long_version() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        format!(
+            "{} (commit {})
+Kubernetes schemas: {}
+Kustomize: {} (in-process renderer)",
+            env!("CARGO_PKG_VERSION"),
+            env!("EDGEFLEET_COMMIT"),
+            edgefleet_lints::schema::KUBERNETES_VERSION,
+            KUSTOMIZE_VERSION
+        )
+    })
+}
+
 /// GitOps repositories and lints for fleets of remote edge sites.
 #[derive(Parser)]
-#[command(name = "edgefleet", version, about, long_about = None)]
+#[command(name = "edgefleet", version, long_version = long_version(), about, long_about = None)]
 struct Cli {
     /// Use this config file instead of the nearest `edgefleet.toml` above the working directory.
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Colour: `auto` (a terminal, unless `NO_COLOR`; `CLICOLOR_FORCE` or `FORCE_COLOR` force it).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    color: output::ColorChoice,
+    /// Print only errors, warnings and findings (no summaries, no notes).
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    /// Errors and warnings on standard error as text, or as one JSON object per line.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "human",
+        value_name = "FORMAT"
+    )]
+    message_format: output::MessageFormat,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Check the site inventory (schema, references, uniqueness); exit 1 when it has errors.
+    /// Check the site inventory (schema, references, uniqueness); exit 2 when it has errors.
     Validate {
         /// Inventory folder (or one file); default from edgefleet.toml.
         #[arg(long, value_name = "DIR")]
@@ -62,8 +105,10 @@ enum Command {
         #[command(subcommand)]
         command: SignCommand,
     },
-    /// Print a shell completion script.
+    /// Print a shell completion script (rule ids complete after `explain`).
     Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff), e.g. `edgefleet man > edgefleet.1`.
+    Man,
 }
 
 #[derive(Subcommand)]
@@ -104,11 +149,32 @@ pub mod exit {
 }
 
 fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // Usage errors are input errors, like every other bad input: exit 2. `--help` and
+            // `--version` are not errors.
+            return ExitCode::from(if e.use_stderr() {
+                exit::INPUT
+            } else {
+                exit::OK
+            });
+        }
+    };
+    output::init(cli.color, cli.quiet, cli.message_format);
     // Long lines stay whole: a `file:line:col` split over two lines is useless to editors and CI.
-    let _ = miette::set_hook(Box::new(|_| {
-        Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
+    // Severity words, not only glyphs: `error:` reads the same in a log without colour or Unicode.
+    let color = output::stderr_color();
+    let _ = miette::set_hook(Box::new(move |_| {
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .wrap_lines(false)
+                .color(color)
+                .graphical_theme(edgefleet_lints::report::theme(color))
+                .build(),
+        )
     }));
-    let cli = Cli::parse();
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let config = match &cli.config {
         Some(f) => Config::load(f),
@@ -117,16 +183,28 @@ fn main() -> ExitCode {
     let config = match config {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("error: {e}");
+            e.print();
             return ExitCode::from(exit::INPUT);
         }
     };
+    if matches!(
+        cli.command,
+        Command::Validate { .. }
+            | Command::Generate(_)
+            | Command::Lint(_)
+            | Command::Render(_)
+            | Command::Appset { .. }
+            | Command::Sign { .. }
+    ) && let Some(note) = config.describe()
+    {
+        output::note(note);
+    }
     let code = match cli.command {
         Command::Validate { inventory } => generate::validate(&config, inventory),
         Command::Generate(args) => generate::run(&config, args),
         Command::Render(args) => render::run(&config, args),
         Command::Lint(args) => lint::run(&config, args),
-        Command::Explain(args) => lint::explain(args),
+        Command::Explain(args) => lint::explain(&config, args),
         Command::Inventory {
             command: InventoryCommand::Synth(args),
         } => synth::run(args),
@@ -144,6 +222,16 @@ fn main() -> ExitCode {
                 &mut std::io::stdout(),
             );
             exit::OK
+        }
+        Command::Man => {
+            let mut out = std::io::stdout().lock();
+            match clap_mangen::Man::new(Cli::command()).render(&mut out) {
+                Ok(()) => exit::OK,
+                Err(e) => {
+                    output::error(format!("cannot write the manual page: {e}"));
+                    exit::INPUT
+                }
+            }
         }
     };
     ExitCode::from(code)

@@ -6,7 +6,7 @@
 //! output is still one valid multi-document YAML stream, as `kubectl apply -f -` reads it.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use edgefleet_fleet::FleetTree;
 use kustomize::Renderer;
@@ -32,7 +32,7 @@ pub struct RenderArgs {
 }
 
 pub fn run(config: &Config, args: RenderArgs) -> u8 {
-    let builds = match &args.site {
+    let (dirs, builds) = match &args.site {
         Some(site) => {
             let out = args.out.clone().unwrap_or_else(|| config.out());
             let found = FleetTree::on_disk(&out).and_then(|tree| {
@@ -42,7 +42,7 @@ pub fn run(config: &Config, args: RenderArgs) -> u8 {
             let (tree, site) = match found {
                 Ok(f) => f,
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    crate::output::error(e.to_string());
                     return exit::INPUT;
                 }
             };
@@ -55,17 +55,27 @@ pub fn run(config: &Config, args: RenderArgs) -> u8 {
                 return exit::INPUT;
             }
             let dirs: Vec<PathBuf> = site.overlays.iter().map(|o| o.dir.clone()).collect();
-            tree.render_dirs(&dirs)
+            let builds = tree.render_dirs(&dirs);
+            (dirs, builds)
         }
-        None => edgefleet_fleet::tree::render_dirs(&Renderer::new(), &args.dirs),
+        None => (
+            args.dirs.clone(),
+            edgefleet_fleet::tree::render_dirs(&Renderer::new(), &args.dirs),
+        ),
     };
     // Nothing is printed unless every build succeeded.
     let mut texts = Vec::with_capacity(builds.len());
-    for b in builds {
+    for (dir, b) in dirs.iter().zip(builds) {
         match b {
-            Ok(resources) => texts.push(kustomize::to_yaml(&resources)),
+            Ok(resources) => {
+                if let Err(e) = check_object_count(dir, resources.len()) {
+                    crate::output::error(e);
+                    return exit::INPUT;
+                }
+                texts.push(kustomize::to_yaml(&resources));
+            }
             Err(e) => {
-                eprintln!("error: {e}");
+                crate::output::error(e.to_string());
                 return exit::INPUT;
             }
         }
@@ -85,4 +95,18 @@ pub fn run(config: &Config, args: RenderArgs) -> u8 {
     // A closed pipe (`| head`) is not an error worth reporting.
     let _ = write();
     exit::OK
+}
+
+/// Refuses an overlay that renders more objects than edgefleet reads for one site
+/// (docs/limits.md), naming its kustomization.
+pub fn check_object_count(dir: &Path, objects: usize) -> Result<(), String> {
+    let limit = edgefleet_inventory::limits::MAX_OBJECTS_PER_SITE;
+    if objects > limit {
+        return Err(format!(
+            "{}: renders {objects} objects, more than the {limit} edgefleet reads for one \
+             overlay (docs/limits.md)",
+            dir.join("kustomization.yaml").display()
+        ));
+    }
+    Ok(())
 }

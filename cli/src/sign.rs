@@ -9,13 +9,13 @@ pub fn verify(config: &Config, image: &str) -> u8 {
     let store = match config.trust_store() {
         Ok(Some(store)) => store,
         Ok(None) => {
-            eprintln!(
-                "error: no [signatures] trust store in edgefleet.toml: nothing to verify against (see docs/signatures.md)"
+            crate::output::error(
+                "no [signatures] trust store in edgefleet.toml: nothing to verify against (see docs/signatures.md)",
             );
             return exit::INPUT;
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::output::error(&e);
             return exit::INPUT;
         }
     };

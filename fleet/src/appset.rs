@@ -189,6 +189,30 @@ fn selector_selects(selector: &LabelSelector, params: &SiteJson) -> bool {
     selector.matches_with(&|k| params.param(k))
 }
 
+/// Which ApplicationSets deploy each overlay of `site`: overlay folder name → the names of the
+/// ApplicationSets whose generators select the site's `site.json` and whose template points at
+/// that overlay, in the order of `appsets`.
+pub fn deploying(
+    appsets: &[AppSet],
+    repo: &Repo<'_>,
+    site: &crate::tree::SiteDir,
+) -> std::collections::BTreeMap<String, Vec<String>> {
+    let site_json = repo.repo_path(&site.site_json_path());
+    let mut out: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for a in appsets
+        .iter()
+        .filter(|a| a.targets(&site_json, &site.site_json))
+    {
+        if let Some(overlay) = a.overlay() {
+            let names = out.entry(overlay.to_owned()).or_default();
+            if !names.contains(&a.name) {
+                names.push(a.name.clone());
+            }
+        }
+    }
+    out
+}
+
 /// The ApplicationSets of the tree (`appsets/*.yaml`, `*.yml`), by file name. A file that
 /// cannot be read or parsed, or a document that is not a usable ApplicationSet, is a problem
 /// of its own (the others are still returned); documents of other kinds are skipped.

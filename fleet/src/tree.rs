@@ -47,6 +47,22 @@ pub enum TreeError {
     NotInInventory { path: PathBuf, site: String },
 }
 
+impl TreeError {
+    /// The file or folder the error is about, when there is one.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            TreeError::NotATree { root } => Some(root),
+            TreeError::Io { path, .. }
+            | TreeError::Misplaced { path, .. }
+            | TreeError::AppSet { path, .. }
+            | TreeError::NotInInventory { path, .. } => Some(path),
+            TreeError::SiteJson(e) => Some(&e.path),
+            TreeError::Yaml(d) => Some(&*d.location.file),
+            TreeError::NoSuchSite { .. } | TreeError::SiteInSeveralRegions { .. } => None,
+        }
+    }
+}
+
 /// A site's overlay: the folder of one workload, holding a kustomization.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Overlay {

@@ -10,11 +10,32 @@
 
 use crate::scalar::{PlainScalar, resolve_plain};
 use serde_json::{Map, Number, Value};
-use yaml_rust2::parser::{Event, Parser};
-use yaml_rust2::scanner::TScalarStyle;
+// The reference parser's own event parser: whatever this reader accepts, the reference's scanner
+// accepts too (a second YAML parser disagreed with it on malformed flow collections).
+use granit_parser::{Event, Parser, ScalarStyle};
+
+/// Only characters YAML allows in a stream: no C0 control but tab and line breaks, no DEL, no C1
+/// control but NEL, no U+FFFE or U+FFFF.
+fn is_printable(text: &str) -> bool {
+    let ascii_ok = |b: u8| b >= 0x20 && b != 0x7f || matches!(b, b'\t' | b'\n' | b'\r');
+    if text.bytes().all(|b| b.is_ascii() && ascii_ok(b)) {
+        return true;
+    }
+    text.chars().all(|c| match c {
+        c if c.is_ascii() => ascii_ok(c as u8),
+        '\u{85}' => true,
+        '\u{80}'..='\u{9f}' | '\u{fffe}' | '\u{ffff}' => false,
+        _ => true,
+    })
+}
 
 /// The documents of a YAML stream, or `None` when the stream leaves this subset.
 pub fn parse_stream(text: &str) -> Option<Vec<Value>> {
+    // A byte order mark (the reference parser strips it where YAML allows one), or characters
+    // YAML does not allow (the reference parser refuses them; this one would not).
+    if text.contains('\u{feff}') || !is_printable(text) {
+        return None;
+    }
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
     // Open collections: a sequence, or a mapping with the key waiting for its value.
@@ -23,21 +44,28 @@ pub fn parse_stream(text: &str) -> Option<Vec<Value>> {
         Map(Map<String, Value>, Option<String>),
     }
     let mut stack: Vec<Open> = Vec::new();
-    loop {
-        let (event, _) = parser.next_token().ok()?;
+    while let Some(item) = parser.next_event() {
+        let (event, _) = item.ok()?;
         let value = match event {
-            Event::StreamStart | Event::DocumentStart | Event::Nothing => continue,
-            Event::DocumentEnd => continue,
+            Event::StreamStart
+            | Event::DocumentStart(..)
+            | Event::DocumentEnd
+            | Event::Comment(..) => continue,
             Event::StreamEnd => break,
-            Event::Alias(_) => return None,
             Event::Scalar(text, style, anchor, tag) => {
                 if anchor != 0 || tag.is_some() {
                     return None;
                 }
-                scalar(text, style)?
+                scalar(text.into_owned(), style)?
             }
-            Event::SequenceStart(anchor, tag) | Event::MappingStart(anchor, tag)
+            Event::SequenceStart(_, anchor, tag) | Event::MappingStart(_, anchor, tag)
                 if anchor != 0 || tag.is_some() =>
+            {
+                return None;
+            }
+            // Past the depth limit the reference parser refuses the text (docs/limits.md).
+            Event::SequenceStart(..) | Event::MappingStart(..)
+                if stack.len() >= crate::limits::MAX_DEPTH =>
             {
                 return None;
             }
@@ -57,6 +85,8 @@ pub fn parse_stream(text: &str) -> Option<Vec<Value>> {
                 Open::Map(m, None) => Value::Object(m),
                 _ => return None,
             },
+            // Aliases and whatever later parsers emit: not in the subset.
+            _ => return None,
         };
         // Attach the finished value to its parent, or end a document.
         match stack.last_mut() {
@@ -88,8 +118,8 @@ pub fn parse_stream(text: &str) -> Option<Vec<Value>> {
 }
 
 /// A scalar's value when its type is beyond doubt.
-fn scalar(text: String, style: TScalarStyle) -> Option<Value> {
-    if style != TScalarStyle::Plain {
+fn scalar(text: String, style: ScalarStyle) -> Option<Value> {
+    if style != ScalarStyle::Plain {
         return Some(Value::String(text));
     }
     Some(match resolve_plain(&text)? {

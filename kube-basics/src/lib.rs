@@ -1,11 +1,13 @@
 //! Kubernetes basics written once for the whole workspace, with no I/O and no knowledge of
 //! edgefleet: how a plain YAML scalar is typed ([`scalar`]), a fast reader for plain YAML
 //! ([`fastyaml`]), JSON pointer tokens ([`pointer`]), which kinds have no namespace ([`kinds`])
-//! label selectors ([`selector`]) and container image references ([`image`]).
+//! label selectors ([`selector`]), container image references ([`image`]) and the limits on
+//! what edgefleet reads ([`limits`]).
 
 pub mod fastyaml;
 pub mod image;
 pub mod kinds;
+pub mod limits;
 pub mod pointer;
 pub mod scalar;
 pub mod selector;

@@ -44,6 +44,15 @@ mod replace;
 mod resource;
 mod transform;
 
+/// Pipeline pieces that edgefleet's fuzz targets and property tests drive directly: the
+/// patchers and the YAML options kustomization files are read with. Not a stable API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::kustomization::parse_options;
+    pub use crate::patch::{json6902, strategic_merge};
+}
+
 pub use emit::emit_stream;
 pub use error::RenderError;
 pub use renderer::{MAX_DEPTH, Renderer, build, build_yaml, to_yaml};

@@ -11,8 +11,9 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use rayon::prelude::*;
 
 use crate::config::LintConfig;
-use crate::finding::{Finding, Severity};
+use crate::finding::{Finding, Level, Severity};
 use crate::manifest::Manifest;
+use crate::policy::PolicySet;
 use crate::rule::{Check, Report, Rule, RuleOptions};
 use crate::rules::{self, RULES};
 use crate::site::SiteContext;
@@ -27,10 +28,17 @@ pub const STDIN_NAME: &str = "<stdin>";
 /// A configuration the engine cannot use.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("[lint.rules]: unknown rule `{0}` (see `edgefleet explain --list`)")]
+    #[error("[lint.rules]: unknown rule `{id}`{hint}; `edgefleet explain --list` lists them", id = .0, hint = did_you_mean(.0))]
     UnknownRule(String),
     #[error("[lint] exclude: invalid glob `{0}`: {1}")]
     BadGlob(String, String),
+}
+
+/// ` (did you mean `x`?)` when a known rule id is close to `id`.
+pub fn did_you_mean(id: &str) -> String {
+    rules::suggest(id)
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default()
 }
 
 /// A path given on the command line that does not exist or cannot be listed.
@@ -79,6 +87,34 @@ impl Source {
     }
 }
 
+/// A problem that stopped part of a run without being any rule's finding: a site missing from
+/// the inventory, an unreadable `site.json`, an overlay that does not render. Every report
+/// carries it (the run is incomplete) and the run exits 2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunProblem {
+    /// The file the problem is about, when there is one.
+    pub file: Option<PathBuf>,
+    pub message: String,
+}
+
+impl RunProblem {
+    pub fn new(file: Option<PathBuf>, message: impl Into<String>) -> Self {
+        Self {
+            file,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for RunProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.file {
+            Some(file) => write!(f, "{}: {}", file.display(), self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
 /// Everything one lint run found.
 #[derive(Debug, Default)]
 pub struct LintRun {
@@ -92,6 +128,10 @@ pub struct LintRun {
     pub input_errors: usize,
     /// The text of every file read, for source snippets.
     pub sources: BTreeMap<Arc<Path>, Arc<str>>,
+    /// Every file the run linted (read or not), for reports that list clean files too.
+    pub linted: BTreeSet<Arc<Path>>,
+    /// Problems that stopped part of the run (see [`RunProblem`]).
+    pub problems: Vec<RunProblem>,
 }
 
 impl LintRun {
@@ -102,10 +142,15 @@ impl LintRun {
             .count()
     }
 
-    /// The process exit code: 2 when an input could not be read, 1 when a finding is at or
-    /// above `fail_level`, 0 otherwise.
+    /// Inputs that could not be read or parsed plus problems that stopped part of the run.
+    pub fn incomplete(&self) -> usize {
+        self.input_errors + self.problems.len()
+    }
+
+    /// The process exit code: 2 when an input could not be read or part of the run was
+    /// stopped, 1 when a finding is at or above `fail_level`, 0 otherwise.
     pub fn exit_code(&self, fail_level: Severity) -> u8 {
-        if self.input_errors > 0 {
+        if self.incomplete() > 0 {
             2
         } else if self.findings.iter().any(|f| f.severity >= fail_level) {
             1
@@ -118,6 +163,9 @@ impl LintRun {
 /// The rules, configured.
 pub struct Linter {
     levels: HashMap<&'static str, Severity>,
+    /// The team's own policies (`[policies]`), compiled once, and their configured levels.
+    policies: Option<Arc<PolicySet>>,
+    policy_levels: Vec<Option<Level>>,
     options: RuleOptions,
     exclude: GlobSet,
     base: PathBuf,
@@ -128,7 +176,8 @@ impl Linter {
     /// `exclude` globs are relative to.
     pub fn new(config: &LintConfig, base: &Path) -> Result<Self, ConfigError> {
         for id in config.rules.keys() {
-            if rules::find(id).is_none() {
+            // Policy rule ids are checked when the policies are loaded (`with_policies`).
+            if rules::find(id).is_none() && !is_policy_id(id) {
                 return Err(ConfigError::UnknownRule(id.clone()));
             }
         }
@@ -154,6 +203,8 @@ impl Linter {
             .map_err(|e| ConfigError::BadGlob(config.exclude.join(", "), e.to_string()))?;
         Ok(Self {
             levels,
+            policies: None,
+            policy_levels: Vec::new(),
             options: RuleOptions {
                 allowed_registries: config.allowed_registries.clone(),
                 signatures: None,
@@ -167,6 +218,33 @@ impl Linter {
     pub fn with_signatures(mut self, store: Arc<crate::signature::TrustStore>) -> Self {
         self.options.signatures = Some(store);
         self
+    }
+
+    /// The linter with the team's policies: their rules run after the built-in ones, at the
+    /// levels `[lint.rules]` sets (which must name rules the policies define).
+    pub fn with_policies(
+        mut self,
+        policies: Arc<PolicySet>,
+        config: &LintConfig,
+    ) -> Result<Self, ConfigError> {
+        for id in config.rules.keys() {
+            if is_policy_id(id) && policies.find(id).is_none() {
+                return Err(ConfigError::UnknownRule(id.clone()));
+            }
+        }
+        self.policy_levels = crate::policy::levels(&policies, &config.rules);
+        self.policies = Some(policies);
+        Ok(self)
+    }
+
+    /// The policies, if any are configured.
+    pub fn policies(&self) -> Option<&Arc<PolicySet>> {
+        self.policies.as_ref()
+    }
+
+    /// `true` for a built-in rule or a rule of the configured policies.
+    fn knows(&self, id: &str) -> bool {
+        rules::find(id).is_some() || self.policies.as_ref().is_some_and(|p| p.find(id).is_some())
     }
 
     /// The trust store, if one is configured.
@@ -249,6 +327,7 @@ impl Linter {
             })
             .collect();
         for (file, text, docs) in parsed {
+            run.linted.insert(file.clone());
             if let Some(text) = text {
                 run.sources.insert(file.clone(), Arc::from(text));
             }
@@ -328,7 +407,7 @@ impl Linter {
                     };
                     let mut out = Vec::new();
                     check(&self.options, m, &mut out);
-                    reports.extend(out.into_iter().map(|r| (i, rule, severity, r)));
+                    reports.extend(out.into_iter().map(|r| (i, rule.id, severity, r)));
                 }
                 finish(manifests, &ignored, reports)
             })
@@ -344,7 +423,20 @@ impl Linter {
                 (Check::Site(check), Some(site)) => check(&self.options, site, manifests, &mut out),
                 _ => continue,
             }
-            set_reports.extend(out.into_iter().map(|(i, r)| (i, rule, severity, r)));
+            set_reports.extend(out.into_iter().map(|(i, r)| (i, rule.id, severity, r)));
+        }
+        if let Some(policies) = &self.policies {
+            for (i, r, verdict_severity, report) in policies.check(manifests, site) {
+                let rule = &policies.rules()[r];
+                let level = self.policy_levels.get(r).copied().flatten();
+                let severity = match level {
+                    Some(level) => level.severity(),
+                    None => verdict_severity.or_else(|| rule.default_level.severity()),
+                };
+                if let Some(severity) = severity {
+                    set_reports.push((i, rule.id, severity, report));
+                }
+            }
         }
         let set = finish(manifests, &ignored, set_reports);
         let mut findings = Vec::new();
@@ -417,11 +509,14 @@ impl Linter {
             return (ignored, problems);
         }
         for id in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            if rules::find(id).is_some() {
+            if self.knows(id) {
                 ignored.insert(id.to_owned());
             } else {
                 problem(
-                    format!("{IGNORE_ANNOTATION} names unknown rule `{id}`"),
+                    format!(
+                        "{IGNORE_ANNOTATION} names unknown rule `{id}`{}",
+                        did_you_mean(id)
+                    ),
                     "see `edgefleet explain --list` for rule ids",
                 );
             }
@@ -430,16 +525,21 @@ impl Linter {
     }
 }
 
+/// Ids of policy rules: `policy/<package>/<rule>` (Rego) and `admission/<policy>` (CEL).
+pub fn is_policy_id(id: &str) -> bool {
+    id.starts_with("policy/") || id.starts_with("admission/")
+}
+
 /// Turns reports into located findings, dropping (and counting) suppressed ones.
 fn finish(
     manifests: &[Manifest],
     ignored: &[&BTreeSet<String>],
-    reports: Vec<(usize, &'static Rule, Severity, Report)>,
+    reports: Vec<(usize, &'static str, Severity, Report)>,
 ) -> (Vec<Finding>, usize) {
     let mut findings = Vec::new();
     let mut suppressed = 0;
     for (i, rule, severity, report) in reports {
-        if ignored[i].contains(rule.id) {
+        if ignored[i].contains(rule) {
             suppressed += 1;
             continue;
         }
@@ -450,7 +550,7 @@ fn finish(
             None => report.message,
         };
         findings.push(Finding {
-            rule: rule.id,
+            rule,
             severity,
             message,
             location: located.location,

@@ -15,7 +15,7 @@ use edgefleet_inventory::source;
 use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::engine::{LintRun, Linter, worker_pool};
+use crate::engine::{LintRun, Linter, RunProblem, worker_pool};
 use crate::finding::Finding;
 use crate::manifest::Manifest;
 use crate::site::SiteContext;
@@ -115,27 +115,25 @@ impl Linter {
     /// Renders and lints every site (in parallel; one site's objects are in memory at a time
     /// per worker) with the site's context. Findings identical at several sites (same rule,
     /// place, object and message) are merged and name every site. Overlays that cannot be
-    /// rendered are skipped and returned as messages, in site order.
-    pub fn lint_fleet(&self, sites: &[FleetSite], render: &RenderFn<'_>) -> (LintRun, Vec<String>) {
+    /// rendered are skipped and recorded as the run's [`problems`](LintRun::problems), in
+    /// site order.
+    pub fn lint_fleet(&self, sites: &[FleetSite], render: &RenderFn<'_>) -> LintRun {
         match worker_pool() {
             Some(pool) => pool.install(|| self.lint_fleet_here(sites, render)),
             None => self.lint_fleet_here(sites, render),
         }
     }
 
-    fn lint_fleet_here(
-        &self,
-        sites: &[FleetSite],
-        render: &RenderFn<'_>,
-    ) -> (LintRun, Vec<String>) {
+    fn lint_fleet_here(&self, sites: &[FleetSite], render: &RenderFn<'_>) -> LintRun {
         let cache = Cache::default();
-        // Findings, suppressed, objects, errors, overlays linted, other files read.
+        // Findings, suppressed, objects, problems, each overlay's own kustomization, the other
+        // files read.
         type SiteResult = (
             Vec<Finding>,
             usize,
             usize,
-            Vec<String>,
-            usize,
+            Vec<RunProblem>,
+            Vec<Arc<Path>>,
             HashSet<Arc<Path>>,
         );
         let per_site: Vec<SiteResult> = sites
@@ -143,10 +141,10 @@ impl Linter {
             .map(|site| {
                 let mut manifests = Vec::new();
                 let mut errors = Vec::new();
-                // The files this site's objects came from or were edited by, besides each
-                // overlay's own kustomization (one per overlay: counted, not kept).
+                // Each overlay's own kustomization, and the other files this site's objects came
+                // from or were edited by.
+                let mut own_files: Vec<Arc<Path>> = Vec::new();
                 let mut files: HashSet<Arc<Path>> = HashSet::new();
-                let mut overlays = 0;
                 let add = |files: &mut HashSet<Arc<Path>>, file: PathBuf, own: &Path| {
                     if file != own && !files.contains(file.as_path()) {
                         files.insert(Arc::from(file));
@@ -161,7 +159,7 @@ impl Linter {
                     let objects = match objects {
                         Ok(o) => o,
                         Err(e) => {
-                            errors.push(e);
+                            errors.push(RunProblem::new(None, e));
                             continue;
                         }
                     };
@@ -170,7 +168,7 @@ impl Linter {
                     );
                     let fallback = SourceLocation::start_of(&kfile);
                     let own = normalize(&kfile);
-                    overlays += 1;
+                    own_files.push(Arc::from(own.as_path()));
                     // The files edits name: a handful per overlay, shared by its objects.
                     let mut named: Vec<Arc<Path>> = Vec::new();
                     for o in objects {
@@ -215,7 +213,7 @@ impl Linter {
                     suppressed,
                     manifests.len(),
                     errors,
-                    overlays,
+                    own_files,
                     files,
                 )
             })
@@ -227,10 +225,10 @@ impl Linter {
             BTreeMap::new();
         let mut errors = Vec::new();
         let mut files: HashSet<Arc<Path>> = HashSet::new();
-        let mut overlays = 0;
-        for (findings, suppressed, objects, site_errors, site_overlays, site_files) in per_site {
+        let mut own: Vec<Arc<Path>> = Vec::new();
+        for (findings, suppressed, objects, site_errors, site_own, site_files) in per_site {
             errors.extend(site_errors);
-            overlays += site_overlays;
+            own.extend(site_own);
             files.extend(site_files);
             run.suppressed += suppressed;
             run.objects += objects;
@@ -265,7 +263,8 @@ impl Linter {
             ))
         });
         // The text of every file a finding points at, for source snippets.
-        run.files = overlays + files.len();
+        run.files = own.len() + files.len();
+        run.linted = own.into_iter().chain(files).collect();
         let parsed = cache.files.into_inner().unwrap_or_default();
         for f in &findings {
             let file = &f.location.file;
@@ -281,7 +280,8 @@ impl Linter {
             }
         }
         run.findings = findings;
-        (run, errors)
+        run.problems = errors;
+        run
     }
 }
 

@@ -11,6 +11,7 @@
 
 pub mod finding;
 pub mod manifest;
+pub mod policy;
 pub mod rule;
 pub mod rules;
 pub mod schema;
@@ -27,5 +28,5 @@ pub mod fleet;
 pub mod report;
 
 pub use config::LintConfig;
-pub use engine::{LintRun, Linter, Source};
+pub use engine::{LintRun, Linter, RunProblem, Source};
 pub use site::SiteContext;

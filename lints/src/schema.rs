@@ -18,6 +18,9 @@
 //! `_definitions.json`), ~0.3 ms for each further kind and ~0.1 s for the ApplicationSet CRD,
 //! once per process.
 
+/// The Kubernetes release whose built-in kinds' schemas are embedded (`schemas/kubernetes-v1.35`).
+pub const KUBERNETES_VERSION: &str = "1.35";
+
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{OnceLock, RwLock};

@@ -13,6 +13,10 @@ pub struct SiteContext {
     pub region: Region,
     pub hardware: HardwareProfile,
     pub backhaul: BackhaulProfile,
+    /// The rollout wave the site is in (`canary`, `main`, ...).
+    pub wave: String,
+    /// The site's labels from the inventory.
+    pub labels: BTreeMap<String, String>,
     /// The fleet's residency zones, endpoint catalogue and data-class policy.
     pub residency: Arc<Residency>,
     /// Overlay folder of the site (a workload, `telemetry-collector`) → the ApplicationSets of

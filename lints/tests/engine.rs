@@ -67,7 +67,7 @@ fn findings_point_at_the_offending_field() {
 #[test]
 fn sarif_validates_against_the_official_schema_with_real_regions() {
     let run = lint_text(&LintConfig::default(), "manifests/d.yaml", DEPLOYMENT);
-    let text = report::render(&run, Format::Sarif, &HumanOptions::default());
+    let text = report::render(&run, Format::Sarif, &HumanOptions::default()).unwrap();
     let doc: serde_json::Value = serde_json::from_str(&text).expect("SARIF is JSON");
     if let Err(errors) = edgefleet_lints::schema::validate_sarif(&doc) {
         panic!("invalid SARIF: {errors:?}");
@@ -238,21 +238,22 @@ fn every_format_renders_and_output_is_deterministic() {
     let a = lint_text(&LintConfig::default(), "d.yaml", DEPLOYMENT);
     let b = lint_text(&LintConfig::default(), "d.yaml", DEPLOYMENT);
     for (name, format) in report::Format::ALL {
-        let x = report::render(&a, format, &HumanOptions::default());
-        let y = report::render(&b, format, &HumanOptions::default());
+        let x = report::render(&a, format, &HumanOptions::default()).unwrap();
+        let y = report::render(&b, format, &HumanOptions::default()).unwrap();
         assert_eq!(x, y, "{name} output differs between runs");
         assert!(!x.is_empty(), "{name} output is empty");
     }
-    let github = report::render(&a, Format::Github, &HumanOptions::default());
+    let github = report::render(&a, Format::Github, &HumanOptions::default()).unwrap();
     assert!(
         github.contains("::error file=d.yaml,line=17,col=13,title=security/privileged::container `agent` runs privileged%0Ahelp: "),
         "{github}"
     );
-    let junit = report::render(&a, Format::Junit, &HumanOptions::default());
+    let junit = report::render(&a, Format::Junit, &HumanOptions::default()).unwrap();
     assert!(junit.starts_with("<?xml"), "{junit}");
     assert!(junit.contains("security/privileged at 17:13"), "{junit}");
     let json: serde_json::Value =
-        serde_json::from_str(&report::render(&a, Format::Json, &HumanOptions::default())).unwrap();
+        serde_json::from_str(&report::render(&a, Format::Json, &HumanOptions::default()).unwrap())
+            .unwrap();
     assert_eq!(json["version"], 1);
     assert_eq!(json["summary"]["objects"], 1);
     let first = &json["findings"][0];

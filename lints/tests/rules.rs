@@ -103,6 +103,8 @@ fn fixture_site() -> SiteContext {
         },
         residency: std::sync::Arc::new(fixture_residency()),
         applicationsets: Default::default(),
+        wave: "canary".to_owned(),
+        labels: Default::default(),
     }
 }
 
@@ -312,7 +314,7 @@ fn fixtures_fire_on_bad_objects_only_and_match_snapshots() {
                 rule.id
             );
         }
-        let human = report::render(&run, Format::Human, &HumanOptions::default());
+        let human = report::render(&run, Format::Human, &HumanOptions::default()).unwrap();
         insta::with_settings!({
             snapshot_path => "snapshots",
             prepend_module_to_snapshot => false,

@@ -4,12 +4,22 @@
 //! exists but is not owned (and differs) is a conflict: nothing is written. Owned files that are
 //! no longer planned are removed, and folders they leave empty are pruned.
 //!
-//! Atomicity: a new output folder is written in a staging folder next to it and renamed into
-//! place in one step. An existing folder gets every changed file written to a temporary sibling
-//! first; only when all are on disk are they renamed over the old ones. An error before that
-//! point leaves the tree as it was; an interrupted rename loop (power loss) leaves each file
-//! either old or new, never partial, and the next run finishes the job (the pending manifest
-//! records what the interrupted run owned).
+//! Atomicity (docs/generate.md, "Crash safety"): the whole tree is replaced in one step, so a
+//! crash, `kill -9` or a full disk leaves the old tree or the new one, never a mix.
+//! - A new output folder is written in a staging folder next to it and renamed into place.
+//! - An existing folder is mirrored into a staging folder next to it (unchanged and foreign files
+//!   as hard links, so nothing is copied), the changed files are written there, and the two
+//!   folders are swapped with one atomic `renameat2(RENAME_EXCHANGE)`; the old tree is then
+//!   deleted. Leftovers of an interrupted run (staging folders of a dead process, an old tree
+//!   not yet deleted) are removed by the next run.
+//! - Where the swap cannot be done (not Linux, the output folder is a mount point, its parent is
+//!   not writable, a file system without hard links or exchange), each changed file is written to
+//!   a temporary sibling first and only when all are on disk renamed over the old ones: an error
+//!   before that point leaves the tree as it was, and an interrupted rename loop leaves each file
+//!   old or new, never partial; the next run finishes the job (the pending manifest records what
+//!   the interrupted run owned).
+//!
+//! For tests, `EDGEFLEET_TEST_FAULT` injects faults into the write steps (see [`fault`]).
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -203,12 +213,258 @@ pub fn apply(tree: &OutputTree, out: &Path, changes: &Changes) -> Result<(), Wri
             paths: changes.foreign.clone(),
         });
     }
-    if !changes.out_exists {
-        return write_fresh(tree, out);
+    remove_leftovers(out);
+    let result = if !changes.out_exists {
+        write_fresh(tree, out)
+    } else if changes.is_clean() && !changes.manifest_stale {
+        Ok(())
+    } else {
+        match swap_in(tree, out, changes) {
+            Ok(()) => Ok(()),
+            Err(Swap::Unsupported) => apply_in_place(tree, out, changes),
+            Err(Swap::Failed(e)) => Err(e),
+        }
+    };
+    fault::report();
+    result
+}
+
+/// Why the whole-tree swap was not done.
+enum Swap {
+    /// This file system or layout cannot do it: fall back to per-file replacement.
+    Unsupported,
+    /// A real error (full disk, permissions...): nothing was changed.
+    Failed(WriteError),
+}
+
+fn is_unsupported(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(code) if [
+            libc::EXDEV, libc::EBUSY, libc::EINVAL, libc::ENOSYS, libc::EPERM,
+            libc::EACCES, libc::EROFS, libc::EMLINK, libc::ENOTSUP,
+        ]
+        .contains(&code)
+    )
+}
+
+/// Name of a staging folder next to `out`, for process `pid`.
+fn staging_name(name: &std::ffi::OsStr, pid: u32) -> String {
+    format!(".{}.edgefleet-staging-{pid}", name.to_string_lossy())
+}
+
+fn parent_of(out: &Path) -> PathBuf {
+    match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
     }
-    if changes.is_clean() && !changes.manifest_stale {
-        return Ok(());
+}
+
+/// Removes what an interrupted run left next to `out`: staging folders (or a swapped-out old
+/// tree) of processes that no longer run.
+fn remove_leftovers(out: &Path) {
+    let Some(name) = out.file_name() else { return };
+    let prefix = format!(".{}.edgefleet-staging-", name.to_string_lossy());
+    let Ok(entries) = fs::read_dir(parent_of(out)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(pid) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == std::process::id() || !process_alive(pid) {
+            let _ = fs::remove_dir_all(entry.path());
+        }
     }
+}
+
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: kill with signal 0 only checks that the process exists.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// Swaps two folders atomically (Linux `renameat2(RENAME_EXCHANGE)`).
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let a = CString::new(a.as_os_str().as_bytes()).map_err(io::Error::other)?;
+    let b = CString::new(b.as_os_str().as_bytes()).map_err(io::Error::other)?;
+    // SAFETY: both paths are valid NUL-terminated strings that outlive the call.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> io::Result<()> {
+    Err(io::Error::from_raw_os_error(libc::ENOSYS))
+}
+
+/// The whole-tree swap (see the module documentation).
+fn swap_in(tree: &OutputTree, out: &Path, changes: &Changes) -> Result<(), Swap> {
+    let name = out.file_name().ok_or(Swap::Unsupported)?;
+    let staging = parent_of(out).join(staging_name(name, std::process::id()));
+    let _ = fs::remove_dir_all(&staging);
+    let result = build_staging(tree, out, changes, &staging).and_then(|()| {
+        fault::step().map_err(|e| Swap::Failed(io_err(out)(e)))?;
+        exchange(&staging, out).map_err(|e| {
+            if is_unsupported(&e) {
+                Swap::Unsupported
+            } else {
+                Swap::Failed(io_err(out)(e))
+            }
+        })
+    });
+    // After the swap `staging` holds the old tree; after a failure, a partial new one.
+    let _ = fault::step();
+    let _ = fs::remove_dir_all(&staging);
+    // Errors name the file in the output folder, not in the staging folder.
+    result.map_err(|e| match e {
+        Swap::Failed(WriteError::Io { path, source }) => Swap::Failed(WriteError::Io {
+            path: path
+                .strip_prefix(&staging)
+                .map(|rel| out.join(rel))
+                .unwrap_or(path),
+            source,
+        }),
+        other => other,
+    })
+}
+
+fn build_staging(
+    tree: &OutputTree,
+    out: &Path,
+    changes: &Changes,
+    staging: &Path,
+) -> Result<(), Swap> {
+    let failed = |path: &Path| {
+        let path = path.to_path_buf();
+        move |e: io::Error| {
+            if is_unsupported(&e) && e.raw_os_error() != Some(libc::EACCES) {
+                Swap::Unsupported
+            } else {
+                Swap::Failed(WriteError::Io { path, source: e })
+            }
+        }
+    };
+    step_then(|| fs::create_dir(staging)).map_err(|e| {
+        // The parent is not writable, or the like: the in-place path reports the real problem.
+        if is_unsupported(&e) {
+            Swap::Unsupported
+        } else {
+            Swap::Failed(io_err(staging)(e))
+        }
+    })?;
+    // Every folder and file of the current tree, except what this run replaces or removes.
+    let skip: BTreeSet<&str> = changes
+        .created
+        .iter()
+        .chain(&changes.updated)
+        .chain(&changes.removed)
+        .map(String::as_str)
+        .chain([MANIFEST, PENDING])
+        .collect();
+    let mut dirs: Vec<(PathBuf, fs::Permissions)> = Vec::new();
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut stack = vec![PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        let here = out.join(&rel);
+        for entry in fs::read_dir(&here).map_err(|e| Swap::Failed(io_err(&here)(e)))? {
+            let entry = entry.map_err(|e| Swap::Failed(io_err(&here)(e)))?;
+            let child = rel.join(entry.file_name());
+            let kind = entry
+                .file_type()
+                .map_err(|e| Swap::Failed(io_err(&here)(e)))?;
+            let text = child.to_string_lossy();
+            if kind.is_dir() {
+                let perms = entry
+                    .metadata()
+                    .map_err(|e| Swap::Failed(io_err(&out.join(&child))(e)))?
+                    .permissions();
+                dirs.push((child.clone(), perms));
+                stack.push(child);
+            } else if !skip.contains(text.as_ref()) && !text.ends_with(TMP_SUFFIX) {
+                files.push(child);
+            }
+        }
+    }
+    dirs.sort_by_key(|(d, _)| d.components().count());
+    for (dir, _) in &dirs {
+        let full = staging.join(dir);
+        step_then(|| fs::create_dir(&full)).map_err(failed(&full))?;
+    }
+    files.par_iter().try_for_each(|rel| {
+        let to = staging.join(rel);
+        step_then(|| fs::hard_link(out.join(rel), &to)).map_err(failed(&to))
+    })?;
+    // The new and changed files.
+    let to_write: Vec<&String> = changes.created.iter().chain(&changes.updated).collect();
+    let mut created = Vec::new();
+    for path in &to_write {
+        if let Some(parent) = Path::new(path.as_str()).parent() {
+            create_dirs(staging, parent, &mut created).map_err(Swap::Failed)?;
+        }
+    }
+    to_write.par_iter().try_for_each(|path| {
+        let full = staging.join(path.as_str());
+        let bytes = tree.get(path).unwrap_or_default();
+        step_then(|| fs::write(&full, bytes)).map_err(|e| Swap::Failed(io_err(&full)(e)))
+    })?;
+    // Folders emptied by removed files go too (never the root, never a folder with other files).
+    for path in &changes.removed {
+        let mut dir = staging.join(path).parent().map(Path::to_path_buf);
+        while let Some(d) = dir {
+            if d == staging || !d.starts_with(staging) || fs::remove_dir(&d).is_err() {
+                break;
+            }
+            dir = d.parent().map(Path::to_path_buf);
+        }
+    }
+    write_atomic(&staging.join(MANIFEST), manifest_text(tree).as_bytes()).map_err(Swap::Failed)?;
+    // Folders keep their permissions (set last: a read-only folder was still filled above).
+    for (dir, perms) in dirs.iter().rev() {
+        let full = staging.join(dir);
+        if full.is_dir() {
+            fs::set_permissions(&full, perms.clone())
+                .map_err(|e| Swap::Failed(io_err(&full)(e)))?;
+        }
+    }
+    if let Ok(meta) = fs::metadata(out) {
+        let _ = fs::set_permissions(staging, meta.permissions());
+    }
+    Ok(())
+}
+
+/// One write step: counts it for fault injection, then runs it.
+fn step_then<T>(f: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
+    fault::step()?;
+    f()
+}
+
+/// Per-file replacement, where the whole-tree swap cannot be done (see the module documentation).
+fn apply_in_place(tree: &OutputTree, out: &Path, changes: &Changes) -> Result<(), WriteError> {
     let to_write: Vec<&String> = changes.created.iter().chain(&changes.updated).collect();
     // 1. Every new content in a temporary file next to its target.
     let mut created_dirs = Vec::new();
@@ -222,7 +478,7 @@ pub fn apply(tree: &OutputTree, out: &Path, changes: &Changes) -> Result<(), Wri
         .map(|path| {
             let tmp = out.join(format!("{path}{TMP_SUFFIX}"));
             let bytes = tree.get(path).unwrap_or_default();
-            fs::write(&tmp, bytes).map_err(io_err(&tmp))?;
+            step_then(|| fs::write(&tmp, bytes)).map_err(io_err(&tmp))?;
             Ok(tmp)
         })
         .collect();
@@ -249,7 +505,7 @@ pub fn apply(tree: &OutputTree, out: &Path, changes: &Changes) -> Result<(), Wri
     for path in &to_write {
         let tmp = out.join(format!("{path}{TMP_SUFFIX}"));
         let target = out.join(path);
-        fs::rename(&tmp, &target).map_err(io_err(&target))?;
+        step_then(|| fs::rename(&tmp, &target)).map_err(io_err(&target))?;
     }
     // 3. Remove owned files no longer planned, and the folders they leave empty.
     for path in &changes.removed {
@@ -276,7 +532,7 @@ fn create_dirs(out: &Path, rel: &Path, created: &mut Vec<PathBuf>) -> Result<(),
     let mut current = out.to_path_buf();
     for part in rel.components() {
         current.push(part);
-        match fs::create_dir(&current) {
+        match step_then(|| fs::create_dir(&current)) {
             Ok(()) => created.push(current.clone()),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(io_err(&current)(e)),
@@ -290,8 +546,8 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
         fs::create_dir_all(parent).map_err(io_err(parent))?;
     }
     let tmp = PathBuf::from(format!("{}{TMP_SUFFIX}", path.display()));
-    fs::write(&tmp, bytes).map_err(io_err(&tmp))?;
-    fs::rename(&tmp, path).map_err(io_err(path))
+    step_then(|| fs::write(&tmp, bytes)).map_err(io_err(&tmp))?;
+    step_then(|| fs::rename(&tmp, path)).map_err(io_err(path))
 }
 
 /// A new output folder: write everything in a staging folder, then rename it into place.
@@ -300,16 +556,9 @@ fn write_fresh(tree: &OutputTree, out: &Path) -> Result<(), WriteError> {
         path: out.to_path_buf(),
         message: "the output path has no folder name".into(),
     })?;
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let parent = parent_of(out);
     fs::create_dir_all(&parent).map_err(io_err(&parent))?;
-    let staging = parent.join(format!(
-        ".{}.edgefleet-staging-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
+    let staging = parent.join(staging_name(name, std::process::id()));
     let _ = fs::remove_dir_all(&staging);
     let result = (|| {
         // Every folder, parents before children: one level at a time, each level in parallel.
@@ -322,11 +571,11 @@ fn write_fresh(tree: &OutputTree, out: &Path) -> Result<(), WriteError> {
                 by_depth[i].insert(&p[..end]);
             }
         }
-        fs::create_dir(&staging).map_err(io_err(&staging))?;
+        step_then(|| fs::create_dir(&staging)).map_err(io_err(&staging))?;
         for level in &by_depth {
             level.par_iter().try_for_each(|d| {
                 let full = staging.join(d);
-                fs::create_dir(&full).map_err(io_err(&full))
+                step_then(|| fs::create_dir(&full)).map_err(io_err(&full))
             })?;
         }
         tree.iter()
@@ -334,15 +583,88 @@ fn write_fresh(tree: &OutputTree, out: &Path) -> Result<(), WriteError> {
             .par_iter()
             .try_for_each(|(path, bytes)| {
                 let full = staging.join(path);
-                fs::write(&full, bytes).map_err(io_err(&full))
+                step_then(|| fs::write(&full, bytes)).map_err(io_err(&full))
             })?;
         write_atomic(&staging.join(MANIFEST), manifest_text(tree).as_bytes())?;
-        fs::rename(&staging, out).map_err(io_err(out))
+        step_then(|| fs::rename(&staging, out)).map_err(io_err(out))
     })();
     if result.is_err() {
         let _ = fs::remove_dir_all(&staging);
     }
     result
+}
+
+/// Fault injection for crash-safety tests, from the variable `EDGEFLEET_TEST_FAULT` (read once;
+/// without it every hook is a no-op). Each file system step of a write (a folder or file created,
+/// a link, a rename, the swap) counts as one step:
+/// - `count`: prints `edgefleet-test-fault: N write steps` to stderr when the write ends;
+/// - `kill-at:N`: the process kills itself with SIGKILL at step N (a `kill -9` at a known point);
+/// - `enospc-at:N`: step N and every later one fail with "No space left on device".
+pub mod fault {
+    use std::io;
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// The variable that turns fault injection on.
+    pub const VAR: &str = "EDGEFLEET_TEST_FAULT";
+
+    enum Fault {
+        None,
+        Count,
+        KillAt(usize),
+        EnospcAt(usize),
+    }
+
+    static STEPS: AtomicUsize = AtomicUsize::new(0);
+
+    fn fault() -> &'static Fault {
+        static FAULT: OnceLock<Fault> = OnceLock::new();
+        FAULT.get_or_init(|| {
+            let Ok(spec) = std::env::var(VAR) else {
+                return Fault::None;
+            };
+            let at = |prefix: &str| spec.strip_prefix(prefix).and_then(|n| n.parse().ok());
+            if spec == "count" {
+                Fault::Count
+            } else if let Some(n) = at("kill-at:") {
+                Fault::KillAt(n)
+            } else if let Some(n) = at("enospc-at:") {
+                Fault::EnospcAt(n)
+            } else {
+                Fault::None
+            }
+        })
+    }
+
+    /// Counts one write step and injects the configured fault there.
+    pub(super) fn step() -> io::Result<()> {
+        let fault = fault();
+        if matches!(fault, Fault::None) {
+            return Ok(());
+        }
+        let n = STEPS.fetch_add(1, Ordering::SeqCst) + 1;
+        match *fault {
+            Fault::KillAt(at) if n == at => {
+                // SAFETY: sends SIGKILL to this process; nothing runs after it.
+                unsafe {
+                    libc::kill(libc::getpid(), libc::SIGKILL);
+                }
+                Ok(())
+            }
+            Fault::EnospcAt(at) if n >= at => Err(io::Error::from_raw_os_error(libc::ENOSPC)),
+            _ => Ok(()),
+        }
+    }
+
+    /// In `count` mode, prints how many steps the write took.
+    pub(super) fn report() {
+        if matches!(fault(), Fault::Count) {
+            eprintln!(
+                "edgefleet-test-fault: {} write steps",
+                STEPS.load(Ordering::SeqCst)
+            );
+        }
+    }
 }
 
 #[cfg(test)]

@@ -49,18 +49,35 @@ fn is_collection(v: &Value) -> bool {
     matches!(v, Value::Object(m) if !m.is_empty()) || matches!(v, Value::Array(a) if !a.is_empty())
 }
 
+/// The longest implicit key YAML allows, in characters (quotes included), with a margin.
+const MAX_IMPLICIT_KEY: usize = 1000;
+
 fn write_map(out: &mut String, m: &serde_json::Map<String, Value>, level: usize) {
     for (i, (k, v)) in m.iter().enumerate() {
         if i > 0 {
             indent(out, level);
         }
+        let start = out.len();
         write_string(out, k, level, true);
+        // YAML limits implicit keys to 1024 characters: a longer key is written explicitly
+        // (`? key` then `: value` on the next line).
+        let explicit = out[start..].chars().count() > MAX_IMPLICIT_KEY;
+        if explicit {
+            out.insert_str(start, "? ");
+            out.push('\n');
+            indent(out, level);
+        }
         out.push(':');
         match v {
             Value::Object(child) if !child.is_empty() => {
                 out.push('\n');
                 indent(out, level + 2);
                 write_map(out, child, level + 2);
+            }
+            Value::Array(items) if !items.is_empty() && explicit => {
+                out.push('\n');
+                indent(out, level + 2);
+                write_seq(out, items, level + 2);
             }
             Value::Array(items) if !items.is_empty() => {
                 out.push('\n');
@@ -111,9 +128,40 @@ fn write_string(out: &mut String, s: &str, level: usize, is_key: bool) {
     } else if !is_key && can_be_literal(s) {
         write_literal(out, s, level);
     } else {
-        // A JSON string is a valid YAML double-quoted scalar with the same escapes.
-        out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned()));
+        write_double_quoted(out, s);
     }
+}
+
+/// A double-quoted scalar. Every character YAML does not allow unescaped (C0 and C1 controls,
+/// DEL, U+FFFE and U+FFFF) is escaped, and so are the line and paragraph separators and the
+/// byte order mark, which some readers treat as breaks or strip. (JSON's escapes are not enough:
+/// JSON leaves DEL and C1 controls raw, which a YAML parser refuses.)
+fn write_double_quoted(out: &mut String, s: &str) {
+    use std::fmt::Write as _;
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20
+                || ('\u{7f}'..='\u{9f}').contains(&c)
+                || matches!(
+                    c,
+                    '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+                ) =>
+            {
+                // Lower-case hex, as JSON writes it (unchanged output for what JSON escaped).
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 fn write_literal(out: &mut String, s: &str, level: usize) {

@@ -175,3 +175,47 @@ impl From<Diagnostic> for Diagnostics {
         Self(vec![d])
     }
 }
+
+/// The candidate closest to a misspelt `name` (for "did you mean"), if one is close enough: an
+/// edit distance of at most a third of the name's length (at least 1).
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance in characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (diagonal + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod suggestion_tests {
+    use super::*;
+
+    #[test]
+    fn suggests_only_close_names() {
+        let known = ["xeon-d-2u", "rpi-cm4", "jetson-orin-nx"];
+        assert_eq!(closest("xeon-d2u", known), Some("xeon-d-2u"));
+        assert_eq!(closest("rpi-cm5", known), Some("rpi-cm4"));
+        assert_eq!(closest("epyc", known), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+}

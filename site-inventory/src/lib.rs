@@ -4,6 +4,7 @@
 
 pub mod csv_sites;
 pub mod diagnostic;
+pub mod limits;
 pub mod load;
 pub mod model;
 pub mod residency;
@@ -16,7 +17,7 @@ pub mod synth;
 pub mod units;
 
 pub use diagnostic::{Diagnostic, Diagnostics};
-pub use load::load_inventory;
+pub use load::{load_inventory, load_sources};
 pub use model::*;
 pub use residency::Residency;
 pub use sizing::{OutageBuffer, UpstreamDemand};

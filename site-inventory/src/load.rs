@@ -22,6 +22,28 @@ pub const RESERVED_PREFIX: &str = "edgefleet.io/";
 pub fn load_inventory(path: &Path) -> Result<Fleet, Diagnostics> {
     let files = inventory_files(path)?;
     let parsed: Vec<FileEntries> = files.par_iter().map(|f| read_file(f)).collect();
+    combine(path, parsed)
+}
+
+/// Load and validate an inventory given as file contents in memory (`path`, text), exactly as
+/// [`load_inventory`] reads the same files from `root`: `.csv` paths are read as CSV, any other
+/// as YAML. For tools that hold the inventory already (and for fuzzing).
+pub fn load_sources(root: &Path, files: &[(PathBuf, String)]) -> Result<Fleet, Diagnostics> {
+    let mut files: Vec<&(PathBuf, String)> = files.iter().collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let parsed: Vec<FileEntries> = files
+        .par_iter()
+        .map(|(path, text)| {
+            match source::check_size(&Arc::from(path.as_path()), text.len() as u64) {
+                Ok(()) => read_text(path, text),
+                Err(d) => FileEntries::failed(d),
+            }
+        })
+        .collect();
+    combine(root, parsed)
+}
+
+fn combine(path: &Path, parsed: Vec<FileEntries>) -> Result<Fleet, Diagnostics> {
     let mut diagnostics = Diagnostics::default();
     let mut entries = Vec::new();
     let mut blocked = false;
@@ -29,6 +51,21 @@ pub fn load_inventory(path: &Path) -> Result<Fleet, Diagnostics> {
         entries.append(&mut file.entries);
         diagnostics.0.extend(file.diagnostics.0);
         blocked |= file.blocking;
+    }
+    // The site past the limit, in file order, is where the inventory is too large.
+    if let Some(extra) = entries
+        .iter()
+        .filter(|e| matches!(e.kind, EntryKind::Site))
+        .nth(crate::limits::MAX_SITES)
+    {
+        diagnostics.push(Diagnostic::new(
+            extra.origin.whole(),
+            format!(
+                "more than {} sites in the inventory (edgefleet's limit, docs/limits.md)",
+                crate::limits::MAX_SITES
+            ),
+        ));
+        blocked = true;
     }
     // When a file could not be read, or a profile, region or rollout is broken, reference checks
     // would only repeat that error at every site: report the cause alone.
@@ -174,14 +211,17 @@ impl FileEntries {
 }
 
 fn read_file(path: &Path) -> FileEntries {
-    let text = match source::read_source(path) {
-        Ok(t) => t,
-        Err(d) => return FileEntries::failed(d),
-    };
-    if path.extension().and_then(|e| e.to_str()) == Some("csv") {
-        return crate::csv_sites::read_csv(path, &text);
+    match source::read_source(path) {
+        Ok(text) => read_text(path, &text),
+        Err(d) => FileEntries::failed(d),
     }
-    let docs = match source::parse_yaml(path, &text) {
+}
+
+fn read_text(path: &Path, text: &str) -> FileEntries {
+    if path.extension().and_then(|e| e.to_str()) == Some("csv") {
+        return crate::csv_sites::read_csv(path, text);
+    }
+    let docs = match source::parse_yaml(path, text) {
         Ok(d) => d,
         Err(d) => return FileEntries::failed(d),
     };
@@ -658,6 +698,18 @@ fn site_from(entry: Entry, loc: SourceLocation) -> Site {
     }
 }
 
+/// Adds `did you mean `x`?` when a known name is close to the misspelt one.
+fn did_you_mean<'a>(
+    d: Diagnostic,
+    name: &str,
+    known: impl IntoIterator<Item = &'a str>,
+) -> Diagnostic {
+    match crate::diagnostic::closest(name, known) {
+        Some(c) => d.with_help(format!("did you mean `{c}`?")),
+        None => d,
+    }
+}
+
 fn check_sites(
     sites: &[Site],
     hardware: &BTreeMap<String, HardwareProfile>,
@@ -691,44 +743,60 @@ fn check_sites(
             );
         }
         if !regions.contains_key(&site.region) {
-            diags.push(Diagnostic::new(
-                site.source.field("region").clone(),
-                format!(
-                    "unknown region `{}` ({})",
-                    site.region,
-                    names(&mut regions.keys())
+            diags.push(did_you_mean(
+                Diagnostic::new(
+                    site.source.field("region").clone(),
+                    format!(
+                        "unknown region `{}` ({})",
+                        site.region,
+                        names(&mut regions.keys())
+                    ),
                 ),
+                &site.region,
+                regions.keys().map(String::as_str),
             ));
         }
         if !hardware.contains_key(&site.hardware) {
-            diags.push(Diagnostic::new(
-                site.source.field("hardware").clone(),
-                format!(
-                    "unknown hardware profile `{}` ({})",
-                    site.hardware,
-                    names(&mut hardware.keys())
+            diags.push(did_you_mean(
+                Diagnostic::new(
+                    site.source.field("hardware").clone(),
+                    format!(
+                        "unknown hardware profile `{}` ({})",
+                        site.hardware,
+                        names(&mut hardware.keys())
+                    ),
                 ),
+                &site.hardware,
+                hardware.keys().map(String::as_str),
             ));
         }
         if !backhaul.contains_key(&site.backhaul) {
-            diags.push(Diagnostic::new(
-                site.source.field("backhaul").clone(),
-                format!(
-                    "unknown backhaul profile `{}` ({})",
-                    site.backhaul,
-                    names(&mut backhaul.keys())
+            diags.push(did_you_mean(
+                Diagnostic::new(
+                    site.source.field("backhaul").clone(),
+                    format!(
+                        "unknown backhaul profile `{}` ({})",
+                        site.backhaul,
+                        names(&mut backhaul.keys())
+                    ),
                 ),
+                &site.backhaul,
+                backhaul.keys().map(String::as_str),
             ));
         }
         match rollout {
             Some(r) if r.waves.iter().any(|w| w.name == site.wave) => {}
-            Some(r) => diags.push(Diagnostic::new(
-                site.source.field("wave").clone(),
-                format!(
-                    "unknown wave `{}` (declared waves: {})",
-                    site.wave,
-                    r.waves.iter().map(|w| w.name.as_str()).collect::<Vec<_>>().join(", ")
+            Some(r) => diags.push(did_you_mean(
+                Diagnostic::new(
+                    site.source.field("wave").clone(),
+                    format!(
+                        "unknown wave `{}` (declared waves: {})",
+                        site.wave,
+                        r.waves.iter().map(|w| w.name.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
                 ),
+                &site.wave,
+                r.waves.iter().map(|w| w.name.as_str()),
             )),
             None => diags.push(
                 Diagnostic::new(

@@ -16,7 +16,8 @@ use crate::scalar::{PlainScalar, resolve_plain};
 
 /// Files larger than this are refused before parsing: an inventory or manifest of this size is a
 /// mistake (a log file, a binary), and parsing it would only burn memory.
-pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+pub use crate::limits::MAX_FILE_BYTES;
+use crate::limits::{MAX_DEPTH, MAX_DOCUMENTS, MAX_NODES, MAX_STRING_BYTES};
 
 /// A place in a source file: 1-based line and column, 0-based byte offset and length.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -283,7 +284,23 @@ fn parse_options() -> serde_saphyr::Options {
     serde_saphyr::options! {
         with_snippet: false,
         strict_booleans: true,
+        budget: Some(crate::limits::budget()),
+        alias_limits: crate::limits::alias_limits(),
     }
+}
+
+/// Refuses a file of `len` bytes when it is over [`MAX_FILE_BYTES`].
+pub fn check_size(file: &Arc<Path>, len: u64) -> Result<(), Diagnostic> {
+    if len > MAX_FILE_BYTES {
+        return Err(Diagnostic::new(
+            SourceLocation::start_of(file),
+            format!(
+                "file is {len} bytes, more than the {} MiB edgefleet reads; is it really an inventory file?",
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Read a file, refusing huge files and non-UTF-8 content with a located error.
@@ -295,16 +312,7 @@ pub fn read_source(path: &Path) -> Result<String, Diagnostic> {
             format!("cannot read file: {e}"),
         )
     })?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(Diagnostic::new(
-            SourceLocation::start_of(&file),
-            format!(
-                "file is {} bytes, more than the {} MiB edgefleet reads; is it really an inventory file?",
-                meta.len(),
-                MAX_FILE_BYTES / (1024 * 1024)
-            ),
-        ));
-    }
+    check_size(&file, meta.len())?;
     let bytes = std::fs::read(path).map_err(|e| {
         Diagnostic::new(
             SourceLocation::start_of(&file),
@@ -328,17 +336,85 @@ pub fn read_source(path: &Path) -> Result<String, Diagnostic> {
     })
 }
 
-/// 1-based line and column (in characters) of a byte offset.
+/// The byte offset of a 1-based line and column (in characters), clamped to the text; line
+/// breaks as in [`line_col`].
+pub fn offset_of(text: &str, line: u32, column: u32) -> usize {
+    let bytes = text.as_bytes();
+    let mut offset = 0;
+    let mut current = 1;
+    while current < line {
+        match bytes[offset..]
+            .iter()
+            .position(|&b| b == b'\n' || b == b'\r')
+        {
+            Some(i) => {
+                offset += i + 1;
+                if bytes[offset - 1] == b'\r' && bytes.get(offset) == Some(&b'\n') {
+                    offset += 1;
+                }
+                current += 1;
+            }
+            None => return text.len(),
+        }
+    }
+    if offset == 0 && text.starts_with('\u{feff}') {
+        offset = '\u{feff}'.len_utf8();
+    }
+    let rest = &text[offset..];
+    let line_end = rest.find(['\n', '\r']).unwrap_or(rest.len());
+    offset
+        + rest[..line_end]
+            .char_indices()
+            .nth(column.saturating_sub(1) as usize)
+            .map_or(line_end, |(i, _)| i)
+}
+
+/// 1-based line and column (in characters) of a byte offset. Line breaks are `\n`, `\r\n` and a
+/// lone `\r`, as YAML (and editors) count them.
 pub fn line_col(text: &str, offset: usize) -> (u32, u32) {
     let offset = offset.min(text.len());
     let before = &text[..text.floor_char_boundary(offset)];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before[line_start..].chars().count() + 1;
+    // A byte order mark is invisible: columns of the first line count from after it.
+    let bom = |line_start: usize| usize::from(line_start == 0 && before.starts_with('\u{feff}'));
+    if !before.contains('\r') {
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[line_start..].chars().count() + 1 - bom(line_start);
+        return (
+            u32::try_from(line).unwrap_or(u32::MAX),
+            u32::try_from(column).unwrap_or(u32::MAX),
+        );
+    }
+    let bytes = before.as_bytes();
+    let mut line = 1;
+    let mut line_start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let lone_cr = b == b'\r' && text.as_bytes().get(i + 1) != Some(&b'\n');
+        if b == b'\n' || lone_cr {
+            line += 1;
+            line_start = i + 1;
+        }
+    }
+    let column = before[line_start..].chars().count() + 1 - bom(line_start);
     (
         u32::try_from(line).unwrap_or(u32::MAX),
         u32::try_from(column).unwrap_or(u32::MAX),
     )
+}
+
+/// Syntax errors carry a line and column but not always a byte offset: without one, a snippet
+/// would underline the start of the file instead of the place the parser stopped.
+fn with_offset(mut location: SourceLocation, text: &str) -> SourceLocation {
+    if location.offset == 0 && (location.line, location.column) != (1, 1) {
+        location.offset = offset_of(text, location.line, location.column);
+        let rest = &text[location.offset..];
+        location.len = rest
+            .chars()
+            .next()
+            .filter(|c| *c != '\n')
+            .map_or(0, char::len_utf8);
+    }
+    location
 }
 
 /// Parse every document of a YAML stream into located trees.
@@ -354,6 +430,16 @@ pub fn parse_yaml(path: &Path, text: &str) -> Result<Vec<YamlDocument>, Diagnost
         Some(roots) => roots,
         None => parse_reference(&file, text)?,
     };
+    if let Some(span) = roots.iter().find_map(long_string) {
+        return Err(Diagnostic::new(
+            SourceLocation::at(&file, span),
+            format!(
+                "a string of {} bytes, more than the {} MiB edgefleet reads (docs/limits.md)",
+                span.len,
+                MAX_STRING_BYTES / (1024 * 1024)
+            ),
+        ));
+    }
     Ok(roots
         .into_iter()
         .filter(|r| !matches!(r.value, YamlNode::Null))
@@ -364,6 +450,28 @@ pub fn parse_yaml(path: &Path, text: &str) -> Result<Vec<YamlDocument>, Diagnost
         .collect())
 }
 
+/// The span of the first key or scalar longer than [`MAX_STRING_BYTES`], if any.
+fn long_string(node: &Located<YamlNode>) -> Option<Span> {
+    match &node.value {
+        YamlNode::Str(s) if s.len() > MAX_STRING_BYTES => Some(Span {
+            len: s.len(),
+            ..node.span
+        }),
+        YamlNode::Seq(items) => items.iter().find_map(long_string),
+        YamlNode::Map(entries) => entries.iter().find_map(|(k, v)| {
+            if k.value.len() > MAX_STRING_BYTES {
+                Some(Span {
+                    len: k.value.len(),
+                    ..k.span
+                })
+            } else {
+                long_string(v)
+            }
+        }),
+        _ => None,
+    }
+}
+
 /// Every document through the reference parser (serde-saphyr), null documents included.
 pub fn parse_reference(file: &Arc<Path>, text: &str) -> Result<Vec<Located<YamlNode>>, Diagnostic> {
     let roots: Vec<Spanned<YamlNode>> =
@@ -371,15 +479,17 @@ pub fn parse_reference(file: &Arc<Path>, text: &str) -> Result<Vec<Located<YamlN
             let location = e
                 .location()
                 .map(|l| SourceLocation::from_saphyr(file, &l))
+                .map(|l| with_offset(l, text))
                 .unwrap_or_else(|| SourceLocation::start_of(file));
             Diagnostic::new(location, yaml_error_message(&e))
         })?;
     Ok(roots.into_iter().map(Located::from_spanned).collect())
 }
 
-/// Deeper nesting goes to the reference parser, which bounds it (trees are dropped and converted
-/// recursively, so depth must stay small).
-const MAX_PLAIN_DEPTH: usize = 128;
+/// Deeper nesting goes to the reference parser, which refuses it with its budget (trees are
+/// dropped and converted recursively, so depth must stay small). The reference counts the
+/// collection that breaches, so the fast path answers only below the same limit.
+const MAX_PLAIN_DEPTH: usize = MAX_DEPTH;
 
 /// Mappings up to this size are checked for duplicate keys as they are read; larger ones once, at
 /// their end, so a huge mapping costs n log n rather than n².
@@ -406,8 +516,19 @@ pub fn parse_plain_stream(text: &str) -> Option<Vec<Located<YamlNode>>> {
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
     let mut stack: Vec<Open> = Vec::new();
+    // Past the limits the reference parser decides (and words the error).
+    let mut nodes = 0usize;
     while let Some(item) = parser.next_event() {
         let (event, span) = item.ok()?;
+        if matches!(
+            event,
+            Event::Scalar(..) | Event::SequenceStart(..) | Event::MappingStart(..)
+        ) {
+            nodes += 1;
+            if nodes > MAX_NODES {
+                return None;
+            }
+        }
         let node = match event {
             Event::StreamStart
             | Event::DocumentStart(..)
@@ -485,6 +606,9 @@ pub fn parse_plain_stream(text: &str) -> Option<Vec<Located<YamlNode>>> {
                     return None;
                 }
                 docs.push(node);
+                if docs.len() >= MAX_DOCUMENTS {
+                    return None;
+                }
             }
             Some(Open::Seq(_, items)) => items.push(node),
             Some(Open::Map(_, entries, pending)) => match pending.take() {
@@ -517,6 +641,9 @@ pub fn parse_plain_stream(text: &str) -> Option<Vec<Located<YamlNode>>> {
 /// The parser's message without its own "line X column Y" prefix (we print the location ourselves).
 pub fn yaml_error_message(e: &serde_saphyr::Error) -> String {
     let text = e.without_snippet().to_string();
+    if let Some(breach) = crate::limits::describe_breach(&text) {
+        return breach;
+    }
     let text = text.trim();
     let text = text.strip_prefix("error: ").unwrap_or(text);
     let text = match text.strip_prefix("line ") {
@@ -527,7 +654,28 @@ pub fn yaml_error_message(e: &serde_saphyr::Error) -> String {
         None => text,
     };
     let first_line = text.lines().next().unwrap_or(text);
-    format!("invalid YAML: {first_line}")
+    let mut message = first_line.to_owned();
+    // The parser's advice to its own callers ("set DuplicateKeyPolicy in Options") means
+    // nothing to someone editing a YAML file.
+    if let Some(i) = message.find(", set ")
+        && message[i..].contains(" in Options")
+    {
+        let end = message[i..]
+            .find(" in Options")
+            .map_or(message.len(), |j| i + j + " in Options".len());
+        let rest = message[end..]
+            .strip_prefix(" if acceptable")
+            .unwrap_or(&message[end..])
+            .to_owned();
+        message = format!("{}{rest}", &message[..i]);
+    }
+    // The location is the diagnostic's own; the text need not repeat it.
+    if let Some(i) = message.rfind(" at line ")
+        && message[i..].contains(", column ")
+    {
+        message.truncate(i);
+    }
+    format!("invalid YAML: {message}")
 }
 
 /// A path relative to `base` when possible, for shorter messages.

@@ -7,9 +7,10 @@
 //! `EDGEFLEET_CHECKOV`; a plain `cargo test` finds them there too once the script has run.
 //!
 //! A test that needs an oracle calls [`require_kubectl`], [`require_pre_commit`] or
-//! [`require_checkov`]: when the tool is missing they **panic under `CI=true`** (CI never skips
-//! an oracle) and otherwise print a loud note and return `None`, so that a local `cargo test`
-//! without the virtualenv still runs everything else.
+//! [`require_checkov`]: when the tool is missing they **panic** with a message saying to run
+//! `bash scripts/test.sh`, so a plain `cargo test` without the oracles fails instead of passing
+//! tests that never ran. Only an explicit `EDGEFLEET_SKIP_ORACLES=1` turns that into a loud note
+//! and `None` (skip the test); it is ignored under `CI=true`, where an oracle is never skipped.
 //!
 //! [`edgefleet_bin`] gives the path of a freshly built `edgefleet` binary. Note that
 //! `cargo test --workspace` does *not* build `target/<profile>/edgefleet` by itself (it builds
@@ -49,6 +50,16 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The variable that lets a local run skip the tests whose oracle is missing.
+pub const SKIP_ORACLES_VAR: &str = "EDGEFLEET_SKIP_ORACLES";
+
+/// `true` when `EDGEFLEET_SKIP_ORACLES=1` (or `true`) asks to skip tests whose oracle is missing,
+/// and not under CI (CI never skips an oracle).
+pub fn skip_missing_oracles() -> bool {
+    !is_ci()
+        && std::env::var(SKIP_ORACLES_VAR).is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+}
+
 /// `true` when running under CI (`CI=true`, as CI services and `.ci/run` set it).
 pub fn is_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
@@ -64,8 +75,9 @@ pub fn kubectl() -> Option<PathBuf> {
     kubectl_probe().as_ref().ok().map(|(path, _)| path.clone())
 }
 
-/// Like [`kubectl`], but for a test that needs the oracle: panics under `CI=true` when it is
-/// missing, otherwise prints a loud note to stderr and returns `None` (skip the test).
+/// Like [`kubectl`], but for a test that needs the oracle: panics when it is missing (saying how
+/// to install it), unless `EDGEFLEET_SKIP_ORACLES=1` outside CI, which prints a loud note and
+/// returns `None` (skip the test).
 pub fn require_kubectl() -> Option<PathBuf> {
     match kubectl_probe() {
         Ok((path, version)) => {
@@ -149,8 +161,8 @@ pub fn pre_commit() -> Option<PathBuf> {
         .map(|(path, _)| path.clone())
 }
 
-/// Like [`pre_commit`], but for a test that needs the oracle: panics under `CI=true` when it is
-/// missing, otherwise prints a loud note to stderr and returns `None` (skip the test).
+/// Like [`pre_commit`], but for a test that needs the oracle: panics when it is missing, unless
+/// `EDGEFLEET_SKIP_ORACLES=1` outside CI (see [`require_kubectl`]).
 pub fn require_pre_commit() -> Option<PathBuf> {
     match pre_commit_probe() {
         Ok((path, version)) => {
@@ -220,8 +232,8 @@ pub fn checkov() -> Option<PathBuf> {
     checkov_probe().as_ref().ok().map(|(path, _)| path.clone())
 }
 
-/// Like [`checkov`], but for a test that needs the peer linter: panics under `CI=true` when it
-/// is missing, otherwise prints a loud note to stderr and returns `None` (skip the test).
+/// Like [`checkov`], but for a test that needs the peer linter: panics when it is missing,
+/// unless `EDGEFLEET_SKIP_ORACLES=1` outside CI (see [`require_kubectl`]).
 pub fn require_checkov() -> Option<PathBuf> {
     match checkov_probe() {
         Ok((path, version)) => {
@@ -308,22 +320,37 @@ fn find_on_path(tool: &str) -> Option<PathBuf> {
 }
 
 fn missing(what: &str, why: &str) -> Option<PathBuf> {
-    if is_ci() {
-        panic!(
-            "oracle missing under CI=true: {what} is required and not found ({why}).\n\
-             CI never skips an oracle: {HOW_TO_GET}."
-        );
-    }
+    assert!(
+        skip_missing_oracles(),
+        "{}",
+        missing_message(what, why, is_ci())
+    );
     eprintln!(
         "\n\
          ********************************************************************************\n\
          ** ORACLE MISSING: {what}\n\
          ** {why}\n\
-         ** This test is SKIPPED locally (it would FAIL under CI=true).\n\
+         ** This test is SKIPPED because {SKIP_ORACLES_VAR}=1 (without it, it FAILS).\n\
          ** To run it: {HOW_TO_GET}.\n\
          ********************************************************************************\n"
     );
     None
+}
+
+/// Why a test fails when its oracle is missing, and how to fix that.
+pub fn missing_message(what: &str, why: &str, ci: bool) -> String {
+    if ci {
+        format!(
+            "oracle missing under CI=true: {what} is required and not found ({why}).\n\
+             CI never skips an oracle: {HOW_TO_GET}."
+        )
+    } else {
+        format!(
+            "oracle missing: {what} is required and not found ({why}).\n\
+             To install the oracles and run every test: {HOW_TO_GET}.\n\
+             To skip the tests that need a missing oracle instead, set {SKIP_ORACLES_VAR}=1."
+        )
+    }
 }
 
 fn run(command: &mut Command) -> io::Result<Output> {

@@ -17,8 +17,7 @@ fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-pub fn render(run: &LintRun) -> String {
-    let mut out = String::new();
+pub fn write(run: &LintRun, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     for f in &run.findings {
         let command = match f.severity {
             Severity::Error => "error",
@@ -29,7 +28,7 @@ pub fn render(run: &LintRun) -> String {
         if let Some(help) = &f.help {
             let _ = write!(message, "\nhelp: {help}");
         }
-        let _ = writeln!(
+        writeln!(
             out,
             "::{command} file={},line={},col={},title={}::{}",
             escape_property(&super::display_path(&f.location.file)),
@@ -37,9 +36,31 @@ pub fn render(run: &LintRun) -> String {
             f.location.column,
             escape_property(f.rule),
             escape_data(&message)
-        );
+        )?;
     }
-    out
+    for p in &run.problems {
+        let file = p
+            .file
+            .as_deref()
+            .map(|f| format!("file={},", escape_property(&super::display_path(f))))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "::error {file}title=edgefleet lint: input error::{}",
+            escape_data(&p.message)
+        )?;
+    }
+    // Always one line, so a clean run is visibly a run (and says what it covered).
+    let command = if run.incomplete() > 0 {
+        "error"
+    } else {
+        "notice"
+    };
+    writeln!(
+        out,
+        "::{command} title=edgefleet lint::{}",
+        escape_data(&super::summary(run))
+    )
 }
 
 #[cfg(test)]

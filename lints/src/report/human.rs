@@ -16,6 +16,8 @@ use crate::rules;
 pub struct HumanOptions {
     pub color: bool,
     pub width: usize,
+    /// The closing summary line (`--quiet` leaves it out).
+    pub summary: bool,
 }
 
 impl Default for HumanOptions {
@@ -23,8 +25,23 @@ impl Default for HumanOptions {
         Self {
             color: false,
             width: 100,
+            summary: true,
         }
     }
+}
+
+/// miette's theme with the severity written as a word (`error:`, `warning:`, `note:`) instead of
+/// a glyph alone, so a report reads the same in a log without colour or Unicode.
+pub fn theme(color: bool) -> GraphicalTheme {
+    let mut theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    theme.characters.error = "error:".into();
+    theme.characters.warning = "warning:".into();
+    theme.characters.advice = "note:".into();
+    theme
 }
 
 struct Rendered<'a> {
@@ -85,21 +102,9 @@ impl miette::Diagnostic for Rendered<'_> {
     }
 }
 
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("{n} {word}")
-    } else {
-        format!("{n} {word}s")
-    }
-}
-
 /// The human report.
 pub fn render(run: &LintRun, options: &HumanOptions) -> String {
-    let theme = if options.color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
+    let theme = theme(options.color);
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_links(false)
         .with_width(options.width)
@@ -118,7 +123,7 @@ pub fn render(run: &LintRun, options: &HumanOptions) -> String {
                 out,
                 "{}: {}\n",
                 super::display_path(file),
-                plural(n, "finding")
+                super::plural(n, "finding")
             );
             current = Some(file);
         }
@@ -139,24 +144,15 @@ pub fn render(run: &LintRun, options: &HumanOptions) -> String {
         let _ = handler.render_report(&mut out, &rendered);
         out.push('\n');
     }
-    let mut summary = if run.findings.is_empty() {
-        "no findings".to_owned()
-    } else {
-        format!(
-            "{}, {}, {}",
-            plural(run.count(Severity::Error), "error"),
-            plural(run.count(Severity::Warning), "warning"),
-            plural(run.count(Severity::Note), "note")
-        )
-    };
-    let _ = write!(
-        summary,
-        " in {} ({}, {} suppressed)",
-        plural(run.files, "file"),
-        plural(run.objects, "object"),
-        run.suppressed
-    );
-    out.push_str(&summary);
-    out.push('\n');
+    for p in &run.problems {
+        let _ = writeln!(out, "error: {p}");
+    }
+    if !run.problems.is_empty() {
+        out.push('\n');
+    }
+    if options.summary || run.incomplete() > 0 {
+        out.push_str(&super::summary(run));
+        out.push('\n');
+    }
     out
 }

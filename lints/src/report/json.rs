@@ -12,7 +12,19 @@ pub const JSON_FORMAT_VERSION: u32 = 1;
 struct Document<'a> {
     version: u32,
     findings: Vec<JsonFinding<'a>>,
+    /// Every input that could not be read or parsed and every problem that stopped part of the
+    /// run: a run with any is incomplete and exits 2.
+    input_errors: Vec<InputError<'a>>,
     summary: Summary,
+}
+
+#[derive(Serialize)]
+struct InputError<'a> {
+    /// `null` when the problem is not about one file.
+    file: Option<String>,
+    line: Option<u32>,
+    column: Option<u32>,
+    message: &'a str,
 }
 
 #[derive(Serialize)]
@@ -41,7 +53,24 @@ struct Summary {
     input_errors: usize,
 }
 
-pub fn render(run: &LintRun) -> String {
+pub fn write(run: &LintRun, out: &mut dyn std::io::Write) -> Result<(), super::ReportError> {
+    let input_errors = run
+        .findings
+        .iter()
+        .filter(|f| f.rule.starts_with("input/"))
+        .map(|f| InputError {
+            file: Some(super::display_path(&f.location.file)),
+            line: Some(f.location.line),
+            column: Some(f.location.column),
+            message: &f.message,
+        })
+        .chain(run.problems.iter().map(|p| InputError {
+            file: p.file.as_deref().map(super::display_path),
+            line: None,
+            column: None,
+            message: &p.message,
+        }))
+        .collect();
     let doc = Document {
         version: JSON_FORMAT_VERSION,
         findings: run
@@ -59,6 +88,7 @@ pub fn render(run: &LintRun) -> String {
                 sites: f.sites.iter().map(|s| &**s).collect(),
             })
             .collect(),
+        input_errors,
         summary: Summary {
             files: run.files,
             objects: run.objects,
@@ -66,10 +96,10 @@ pub fn render(run: &LintRun) -> String {
             warnings: run.count(Severity::Warning),
             notes: run.count(Severity::Note),
             suppressed: run.suppressed,
-            input_errors: run.input_errors,
+            input_errors: run.incomplete(),
         },
     };
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    s.push('\n');
-    s
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    out.write_all(b"\n")?;
+    Ok(())
 }

@@ -1,20 +1,55 @@
-//! `--format junit`: one test suite per file, one failing test case per finding (a clean file
-//! is one passing case), for CI systems that only read JUnit XML.
+//! `--format junit`: one test suite per file linted, one failing test case per finding (a clean
+//! file is one passing case), for CI systems that only read JUnit XML. A first suite,
+//! `edgefleet lint`, carries the run's counts as properties (`files`, `objects`, `suppressed`,
+//! `input_errors`) and one errored case per problem that stopped part of the run.
 
 use std::collections::BTreeMap;
 
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use crate::engine::LintRun;
 
-pub fn render(run: &LintRun) -> String {
-    let mut report = Report::new("edgefleet lint");
+/// The name of the suite that describes the run itself.
+pub const RUN_SUITE: &str = "edgefleet lint";
+
+pub fn write(run: &LintRun, out: &mut dyn std::io::Write) -> Result<(), super::ReportError> {
+    let mut report = Report::new(RUN_SUITE);
+    let mut suite = TestSuite::new(RUN_SUITE);
+    for (name, value) in [
+        ("files", run.files),
+        ("objects", run.objects),
+        ("suppressed", run.suppressed),
+        ("input_errors", run.incomplete()),
+    ] {
+        suite.add_property(Property::new(name, value.to_string()));
+    }
+    for p in &run.problems {
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        status
+            .set_message(p.message.clone())
+            .set_type("input-error")
+            .set_description(p.to_string());
+        let name = p
+            .file
+            .as_deref()
+            .map_or_else(|| "input error".to_owned(), super::display_path);
+        let mut case = TestCase::new(name, status);
+        case.set_classname("input-error");
+        suite.add_test_case(case);
+    }
+    report.add_test_suite(suite);
+
     let mut by_file: BTreeMap<String, Vec<TestCase>> = BTreeMap::new();
-    for file in run.sources.keys() {
+    for file in run.linted.iter().chain(run.sources.keys()) {
         by_file.entry(super::display_path(file)).or_default();
     }
     for f in &run.findings {
-        let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        let kind = if f.rule.starts_with("input/") {
+            NonSuccessKind::Error
+        } else {
+            NonSuccessKind::Failure
+        };
+        let mut status = TestCaseStatus::non_success(kind);
         status
             .set_message(f.message.clone())
             .set_type(f.severity.as_str())
@@ -47,5 +82,6 @@ pub fn render(run: &LintRun) -> String {
         }
         report.add_test_suite(suite);
     }
-    report.to_string().unwrap_or_default()
+    report.serialize(&mut *out)?;
+    Ok(())
 }

@@ -76,6 +76,26 @@ pub fn find(id: &str) -> Option<&'static Rule> {
     RULES.iter().copied().find(|r| r.id == id)
 }
 
+/// The known rule id closest to a misspelt one (`did you mean ...?`), if one is close enough:
+/// the same name in another family, or an edit distance of at most a third of the id.
+pub fn suggest(id: &str) -> Option<&'static str> {
+    let name = id.rsplit('/').next().unwrap_or(id);
+    if let Some(r) = RULES.iter().find(|r| r.id.rsplit('/').next() == Some(name)) {
+        return Some(r.id);
+    }
+    RULES
+        .iter()
+        .map(|r| {
+            (
+                edgefleet_inventory::diagnostic::edit_distance(id, r.id),
+                r.id,
+            )
+        })
+        .filter(|(d, _)| *d <= id.chars().count().max(3) / 3)
+        .min()
+        .map(|(_, id)| id)
+}
+
 /// JSON pointer of the deepest existing field along `path` under a container: where a finding
 /// about a missing field points (its would-be parent).
 pub(crate) fn deepest(c: &Container<'_>, path: &[&str]) -> String {

@@ -104,7 +104,16 @@ fn read_bytes(path: &Path, shown: &str) -> Result<Vec<u8>, Unreadable> {
 
 /// Layout 1: JSON lines from `cosign download signature`.
 fn read_download_lines(path: &Path, shown: &str) -> Result<Vec<MaterialSignature>, Unreadable> {
-    let bytes = read_bytes(path, shown)?;
+    parse_download_lines(read_bytes(path, shown)?, shown)
+}
+
+/// The signatures of layout 1 (JSON lines as `cosign download signature` prints them), read from
+/// bytes; `shown` names the file in messages. An error is (where, why), located at `file:line:col`
+/// when it is about one line.
+pub fn parse_download_lines(
+    bytes: Vec<u8>,
+    shown: &str,
+) -> Result<Vec<MaterialSignature>, (String, String)> {
     let text = String::from_utf8(bytes).map_err(|_| (shown.to_owned(), "not UTF-8".to_owned()))?;
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -182,7 +191,9 @@ fn claimed_key(cert: &Value) -> Option<VerifyingKey> {
     }
 }
 
-fn key_from_pem(pem: &str) -> Option<VerifyingKey> {
+/// The public key in a PEM public key or certificate, `None` when there is none or it is not a
+/// P-256 key.
+pub fn key_from_pem(pem: &str) -> Option<VerifyingKey> {
     let pem = pem.trim();
     if pem.contains("-----BEGIN PUBLIC KEY-----") {
         return VerifyingKey::from_public_key_pem(pem).ok();
@@ -199,7 +210,7 @@ fn key_from_pem(pem: &str) -> Option<VerifyingKey> {
 
 /// The SubjectPublicKeyInfo of a DER X.509 certificate: the seventh field of the TBS
 /// certificate, or the sixth when the optional `[0]` version is absent.
-fn certificate_spki(der: &[u8]) -> Option<&[u8]> {
+pub fn certificate_spki(der: &[u8]) -> Option<&[u8]> {
     let (cert, _) = tlv(der, 0x30)?;
     let (tbs, _) = tlv(content(cert)?, 0x30)?;
     let mut rest = content(tbs)?;
@@ -250,7 +261,33 @@ fn read_layout(
     digest: &str,
 ) -> Result<Vec<MaterialSignature>, Unreadable> {
     let index_shown = shown.join("index.json").display().to_string();
-    let index = read_json(&dir.join("index.json"), &index_shown)?;
+    let index = read_bytes(&dir.join("index.json"), &index_shown)?;
+    parse_layout(&index, shown, digest, &|hex: &str| {
+        let path = dir.join("blobs/sha256").join(hex);
+        let shown = shown.join("blobs/sha256").join(hex).display().to_string();
+        read_bytes(&path, &shown)
+    })
+}
+
+/// The signatures of layout 2 (an OCI image layout as `cosign save` writes it) for `digest`, from
+/// the bytes of its `index.json`; `blob` reads the blob named by a SHA-256 hex digest (each is
+/// checked against its digest here). `shown` names the layout folder in messages.
+/// Reads a blob of an OCI layout by its hex digest; errors are (file shown, message).
+pub type BlobReader<'a> = dyn Fn(&str) -> Result<Vec<u8>, (String, String)> + 'a;
+
+pub fn parse_layout(
+    index: &[u8],
+    shown: &Path,
+    digest: &str,
+    blob: &BlobReader<'_>,
+) -> Result<Vec<MaterialSignature>, (String, String)> {
+    let index_shown = shown.join("index.json").display().to_string();
+    let index: Value = serde_json::from_slice(index).map_err(|e| {
+        (
+            format!("{index_shown}:{}:{}", e.line(), e.column()),
+            format!("invalid JSON: {e}"),
+        )
+    })?;
     let manifests = index
         .get("manifests")
         .and_then(Value::as_array)
@@ -279,7 +316,7 @@ fn read_layout(
     {
         seen_signatures_manifest = true;
         let manifest_digest = m.get("digest").and_then(Value::as_str).unwrap_or("");
-        let (manifest, manifest_shown) = read_blob(dir, shown, manifest_digest)?;
+        let (manifest, manifest_shown) = read_blob(blob, shown, manifest_digest)?;
         let manifest: Value = serde_json::from_slice(&manifest).map_err(|e| {
             (
                 format!("{manifest_shown}:{}:{}", e.line(), e.column()),
@@ -301,7 +338,7 @@ fn read_layout(
                     .and_then(Value::as_str)
             };
             let layer_digest = layer.get("digest").and_then(Value::as_str).unwrap_or("");
-            let (payload, origin) = read_blob(dir, shown, layer_digest)?;
+            let (payload, origin) = read_blob(blob, shown, layer_digest)?;
             let signature = annotation(SIGNATURE_ANNOTATION).ok_or_else(|| {
                 (
                     manifest_shown.clone(),
@@ -331,18 +368,12 @@ fn read_layout(
     Ok(out)
 }
 
-fn read_json(path: &Path, shown: &str) -> Result<Value, Unreadable> {
-    let bytes = read_bytes(path, shown)?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        (
-            format!("{shown}:{}:{}", e.line(), e.column()),
-            format!("invalid JSON: {e}"),
-        )
-    })
-}
-
 /// A blob of the layout, checked against its digest (only `sha256` blobs are read).
-fn read_blob(dir: &Path, shown: &Path, digest: &str) -> Result<(Vec<u8>, String), Unreadable> {
+fn read_blob(
+    blob: &dyn Fn(&str) -> Result<Vec<u8>, Unreadable>,
+    shown: &Path,
+    digest: &str,
+) -> Result<(Vec<u8>, String), Unreadable> {
     let hex = digest
         .strip_prefix("sha256:")
         .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
@@ -353,7 +384,7 @@ fn read_blob(dir: &Path, shown: &Path, digest: &str) -> Result<(Vec<u8>, String)
             )
         })?;
     let shown = shown.join("blobs/sha256").join(hex).display().to_string();
-    let bytes = read_bytes(&dir.join("blobs/sha256").join(hex), &shown)?;
+    let bytes = blob(hex)?;
     let actual: String = sha2::Sha256::digest(&bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -365,11 +396,4 @@ fn read_blob(dir: &Path, shown: &Path, digest: &str) -> Result<(Vec<u8>, String)
         ));
     }
     Ok((bytes, shown))
-}
-
-#[cfg(test)]
-pub(crate) mod tests_support {
-    pub(crate) fn key_from_pem(pem: &str) -> Option<p256::ecdsa::VerifyingKey> {
-        super::key_from_pem(pem)
-    }
 }

@@ -25,7 +25,10 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_spanned::Spanned;
 
-pub use material::{MaterialSignature, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE};
+pub use material::{
+    MaterialSignature, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE, certificate_spki,
+    key_from_pem, parse_download_lines, parse_layout,
+};
 
 /// The `critical.type` of a cosign image signature payload.
 pub const IMAGE_SIGNATURE_TYPE: &str = "cosign container image signature";

@@ -446,6 +446,6 @@ fn a_certificate_names_the_signer() {
         "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
         STANDARD.encode(&cert)
     );
-    let found = material::tests_support::key_from_pem(&pem).expect("key found");
+    let found = material::key_from_pem(&pem).expect("key found");
     assert_eq!(found, *sk.verifying_key());
 }

@@ -55,7 +55,7 @@ fn restricts_egress(np: &Value) -> bool {
 }
 
 /// Kubernetes label selector semantics (`matchLabels` and `matchExpressions`).
-fn selects(selector: Option<&Value>, labels: &BTreeMap<String, String>) -> bool {
+pub(crate) fn selects(selector: Option<&Value>, labels: &BTreeMap<String, String>) -> bool {
     let Some(selector) = selector else {
         // A NetworkPolicy without podSelector is invalid; treat it as selecting nothing.
         return false;

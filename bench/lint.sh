@@ -12,7 +12,8 @@
 #
 # With BASELINE_EDGEFLEET=<another build's edgefleet binary> (e.g. main's), step 1 is then
 # repeated ROUNDS times (default 3), alternating that binary and this one on the same tree:
-# wall time, peak RSS, and the ratio of the medians.
+# wall time, CPU time (user + system: less sensitive than wall time to other work on the
+# machine), peak RSS, and the ratios of the medians.
 #
 # Targets (issue "Lint engine"): fleet <= 5 s on 2 cores; >= 100x faster than Checkov per object;
 # one file <= 50 ms.
@@ -69,23 +70,24 @@ if [[ -n "${BASELINE_EDGEFLEET:-}" ]]; then
       bin="$BIN"
       [[ "$who" == baseline ]] && bin="$BASELINE_EDGEFLEET"
       set +e
-      /usr/bin/time -f '%e %M' -o "$WORK/time.round" \
+      /usr/bin/time -f '%e %M %U %S' -o "$WORK/time.round" \
         "$bin" lint --fleet "$WORK/out" --inventory "$WORK/inventory" --format json >"$WORK/round.json" 2>/dev/null
       set -e
-      read -r wall rss_kb <"$WORK/time.round"
-      printf '   round %d %-8s wall %6.2f s  peak RSS %4d MiB\n' "$round" "$who" "$wall" "$((rss_kb / 1024))"
-      echo "$who $wall $rss_kb" >>"$WORK/rounds"
+      read -r wall rss_kb user sys <"$WORK/time.round"
+      cpu=$(echo "$user + $sys" | bc)
+      printf '   round %d %-8s wall %6.2f s  CPU %6.2f s  peak RSS %4d MiB\n' "$round" "$who" "$wall" "$cpu" "$((rss_kb / 1024))"
+      echo "$who $wall $rss_kb $cpu" >>"$WORK/rounds"
     done
   done
   "$PY" - "$WORK/rounds" <<'EOF'
 import statistics, sys
 runs = {}
 for line in open(sys.argv[1]):
-    who, wall, rss = line.split()
-    runs.setdefault(who, []).append((float(wall), int(rss)))
-med = {w: (statistics.median(x[0] for x in r), statistics.median(x[1] for x in r)) for w, r in runs.items()}
+    who, wall, rss, cpu = line.split()
+    runs.setdefault(who, []).append((float(wall), int(rss), float(cpu)))
+med = {w: tuple(statistics.median(x[i] for x in r) for i in range(3)) for w, r in runs.items()}
 print(f"   median this / baseline: wall {med['this'][0] / med['baseline'][0]:.3f}x, "
-      f"peak RSS {med['this'][1] / med['baseline'][1]:.3f}x "
+      f"CPU {med['this'][2] / med['baseline'][2]:.3f}x, peak RSS {med['this'][1] / med['baseline'][1]:.3f}x "
       f"({med['this'][0]:.2f} s vs {med['baseline'][0]:.2f} s; {med['this'][1] // 1024} vs {med['baseline'][1] // 1024} MiB)")
 EOF
 fi

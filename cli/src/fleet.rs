@@ -74,6 +74,7 @@ pub fn lint(
                 region: fleet.region_of(site).clone(),
                 hardware: fleet.hardware_of(site).clone(),
                 backhaul: fleet.backhaul_of(site).clone(),
+                platform: fleet.platform_of(site).cloned(),
                 residency: residency.clone(),
                 applicationsets: deploying(&appsets, &repo, d),
                 wave: site.wave.clone(),

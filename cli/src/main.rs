@@ -124,6 +124,11 @@ enum SignCommand {
     Verify {
         /// The image, pinned by digest (registry.example.com/edge/agent@sha256:...).
         image: String,
+        /// Also show every in-toto attestation found (SLSA provenance, SBOMs) with its outcome,
+        /// and judge the requirements of `[signatures]` (`allowed_builders`,
+        /// `sbom_min_outage`): exit 0 only when those are met too.
+        #[arg(long)]
+        attestations: bool,
     },
 }
 
@@ -212,8 +217,12 @@ fn main() -> ExitCode {
             command: AppsetCommand::Preview { file, repo },
         } => generate::preview(&config, &file, repo),
         Command::Sign {
-            command: SignCommand::Verify { image },
-        } => sign::verify(&config, &image),
+            command:
+                SignCommand::Verify {
+                    image,
+                    attestations,
+                },
+        } => sign::verify(&config, &image, attestations),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

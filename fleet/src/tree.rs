@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use edgefleet_inventory::Fleet;
+use edgefleet_inventory::{Distribution, Fleet};
 use edgefleet_overlays::layout;
 use edgefleet_overlays::site_json::{SiteJson, SiteJsonError};
 use kustomize::fs::{DiskFs, FileSystem};
@@ -91,7 +91,7 @@ impl SiteDir {
     }
 
     /// The site in the inventory, and a note when `site.json` disagrees with it about the
-    /// hardware, the backhaul or the region (a tree generated from an older inventory: the
+    /// hardware, the backhaul, the region or the platform (a tree generated from an older inventory: the
     /// inventory is the truth, the tree is stale).
     pub fn in_inventory<'f>(
         &self,
@@ -115,6 +115,26 @@ impl SiteDir {
                     "{key} `{tree}` in the tree, `{inventory}` in the inventory"
                 ));
             }
+        }
+        let inventory_platform = fleet.platform_of(site);
+        let tree_platform = self.site_json.platform.as_deref();
+        if tree_platform != inventory_platform.map(|p| p.name.as_str())
+            || self.site_json.distribution != inventory_platform.map(|p| p.distribution)
+        {
+            let show = |name: Option<&str>, d: Option<Distribution>| match (name, d) {
+                (Some(n), Some(d)) => format!("`{n}` ({d})"),
+                (Some(n), None) => format!("`{n}`"),
+                (None, Some(d)) => format!("({d})"),
+                (None, None) => "none".to_owned(),
+            };
+            stale.push(format!(
+                "platform {} in the tree, {} in the inventory",
+                show(tree_platform, self.site_json.distribution),
+                show(
+                    inventory_platform.map(|p| p.name.as_str()),
+                    inventory_platform.map(|p| p.distribution)
+                )
+            ));
         }
         let note = (!stale.is_empty()).then(|| {
             format!(

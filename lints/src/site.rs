@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use edgefleet_inventory::{BackhaulProfile, HardwareProfile, Region, Residency};
+use edgefleet_inventory::{BackhaulProfile, HardwareProfile, PlatformProfile, Region, Residency};
 
 /// A site and its profiles, from the inventory: the context fleet-aware rules judge objects in.
 #[derive(Debug, Clone)]
@@ -13,6 +13,9 @@ pub struct SiteContext {
     pub region: Region,
     pub hardware: HardwareProfile,
     pub backhaul: BackhaulProfile,
+    /// The site's platform (distribution, RuntimeClasses, identity); `None` when the inventory
+    /// declares none, and the `platform/*` rules do not judge the site.
+    pub platform: Option<PlatformProfile>,
     /// The rollout wave the site is in (`canary`, `main`, ...).
     pub wave: String,
     /// The site's labels from the inventory.

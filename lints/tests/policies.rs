@@ -78,6 +78,7 @@ fn site(id: &str, backhaul: &str, cpu: &str) -> SiteContext {
             ephemeral_storage: Quantity::parse("64Gi").unwrap(),
             accelerators: Default::default(),
             power_watts: 25,
+            tee: None,
             location: at.clone(),
         },
         backhaul: BackhaulProfile {
@@ -88,6 +89,7 @@ fn site(id: &str, backhaul: &str, cpu: &str) -> SiteContext {
             max_outage: Duration::parse("72h").unwrap(),
             location: at,
         },
+        platform: None,
         residency: Arc::new(edgefleet_inventory::Residency::default()),
         applicationsets: Default::default(),
         wave: "main".to_owned(),

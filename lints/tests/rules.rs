@@ -16,7 +16,7 @@ use edgefleet_inventory::{BackhaulProfile, HardwareProfile, Region, SourceLocati
 use edgefleet_lints::report::{self, Format, HumanOptions};
 use edgefleet_lints::rule::{Check, Rule};
 use edgefleet_lints::rules::RULES;
-use edgefleet_lints::signature::TrustStore;
+use edgefleet_lints::signature::{AttestationPolicy, TrustStore};
 use edgefleet_lints::{Level, LintConfig, LintRun, Linter, SiteContext, Source};
 use rayon::prelude::*;
 
@@ -68,7 +68,43 @@ fn fixture_residency() -> edgefleet_inventory::Residency {
         r.policy
             .insert(class.into(), [("*".to_owned(), vec![allowed])].into());
     }
+    // Face templates may only be processed inside a TEE.
+    let at = SourceLocation::start_of(&Arc::from(Path::new("fixture-inventory.yaml")));
+    r.confidential.insert("biometric".into(), at);
     r
+}
+
+/// The fixture site's platform: k3s 1.33 with runc and the NVIDIA runtime (no Wasm runtime),
+/// and SPIRE SVIDs that live 96h.
+fn fixture_platform() -> edgefleet_inventory::PlatformProfile {
+    use edgefleet_inventory::platform::{Identity, well_known_runtime};
+    use edgefleet_inventory::{Distribution, KubeMinor, RuntimeClass, RuntimeKind};
+    let at = SourceLocation::start_of(&Arc::from(Path::new("fixture-inventory.yaml")));
+    edgefleet_inventory::PlatformProfile {
+        name: "fixture-k3s".to_owned(),
+        distribution: Distribution::K3s,
+        version: "1.33".to_owned(),
+        kubernetes: KubeMinor(33),
+        runtime_classes: ["runc", "nvidia"]
+            .into_iter()
+            .map(|n| {
+                let kind = well_known_runtime(n).unwrap_or(RuntimeKind::Container);
+                (
+                    n.to_owned(),
+                    RuntimeClass {
+                        name: n.to_owned(),
+                        kind,
+                    },
+                )
+            })
+            .collect(),
+        identity: Some(Identity {
+            trust_domain: "edge.example.net".to_owned(),
+            svid_ttl: Duration::parse("96h").unwrap(),
+            svid_ttl_location: at.clone(),
+        }),
+        location: at,
+    }
 }
 
 /// The site fleet-aware fixtures are linted at.
@@ -91,6 +127,7 @@ fn fixture_site() -> SiteContext {
             ephemeral_storage: Quantity::parse("64Gi").unwrap(),
             accelerators: [("nvidia.com/gpu".to_owned(), 1)].into(),
             power_watts: 25,
+            tee: None,
             location: at.clone(),
         },
         backhaul: BackhaulProfile {
@@ -101,6 +138,7 @@ fn fixture_site() -> SiteContext {
             max_outage: Duration::parse("72h").unwrap(),
             location: at,
         },
+        platform: Some(fixture_platform()),
         residency: std::sync::Arc::new(fixture_residency()),
         applicationsets: Default::default(),
         wave: "canary".to_owned(),
@@ -174,6 +212,7 @@ fn fixture_trust_store(dir: &Path) -> TrustStore {
     let p = payload(&digest(10), "cosign container image attestation");
     write(10, line(&p, &sign(&release, &p), None));
     write(11, signed(11, &platform, None));
+    fixture_attestations(dir, &release, &stranger);
     TrustStore::from_keys(
         vec![
             (
@@ -191,12 +230,163 @@ fn fixture_trust_store(dir: &Path) -> TrustStore {
         Path::new("signatures"),
     )
     .expect("valid patterns")
+    .with_policy(
+        AttestationPolicy::new(
+            vec!["https://ci.example.com/builders/release@*".to_owned()],
+            Some(Duration::parse("24h").unwrap()),
+        )
+        .expect("valid builder patterns"),
+    )
+}
+
+/// Attestations for the `images/provenance` and `images/sbom` fixtures, made now in `dir` for
+/// the digests their cases name (0x20 and up): DSSE envelopes signed over their PAE, bare (as
+/// `cosign download attestation` prints them) or in a Sigstore bundle.
+fn fixture_attestations(
+    dir: &Path,
+    release: &p256::ecdsa::SigningKey,
+    stranger: &p256::ecdsa::SigningKey,
+) {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use edgefleet_lints::signature::{dsse, intoto};
+    use p256::ecdsa::Signature;
+    use p256::ecdsa::signature::Signer;
+    use serde_json::{Value, json};
+
+    let digest = |n: u32| format!("{n:064x}");
+    let statement = |subject: u32, predicate_type: &str, predicate: Value| {
+        json!({
+            "_type": intoto::STATEMENT_V1,
+            "subject": [{"name": "registry.example.com/edge/agent", "digest": {"sha256": digest(subject)}}],
+            "predicateType": predicate_type,
+            "predicate": predicate,
+        })
+        .to_string()
+    };
+    let provenance = |subject: u32, builder: &str| {
+        statement(
+            subject,
+            intoto::SLSA_PROVENANCE_V1,
+            json!({"buildDefinition": {"buildType": "https://ci.example.com/container@v1"},
+                   "runDetails": {"builder": {"id": builder}}}),
+        )
+    };
+    let spdx = |subject: u32| statement(subject, intoto::SPDX, json!({"spdxVersion": "SPDX-2.3"}));
+    let envelope = |k: &p256::ecdsa::SigningKey, payload: &str| {
+        let sig: Signature = k.sign(&dsse::pae(dsse::INTOTO_PAYLOAD_TYPE, payload.as_bytes()));
+        json!({
+            "payloadType": dsse::INTOTO_PAYLOAD_TYPE,
+            "payload": STANDARD.encode(payload),
+            "signatures": [{"keyid": "", "sig": STANDARD.encode(sig.to_der().as_bytes())}],
+        })
+    };
+    let bundle = |e: Value| {
+        json!({
+            "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+            "verificationMaterial": {"publicKey": {"hint": "release"}},
+            "dsseEnvelope": e,
+        })
+    };
+    let write = |n: u32, items: &[Value]| {
+        let lines: Vec<String> = items.iter().map(Value::to_string).collect();
+        std::fs::write(
+            dir.join(format!("sha256-{}.att.json", digest(n))),
+            lines.join("\n") + "\n",
+        )
+        .expect("write attestations");
+    };
+    let allowed = "https://ci.example.com/builders/release@v2";
+    // 0x20: provenance (v1) and an SPDX SBOM; 0x21: a v0.1 statement with a SLSA v0.2
+    // provenance and a CycloneDX SBOM, in Sigstore bundles.
+    write(
+        0x20,
+        &[
+            envelope(release, &provenance(0x20, allowed)),
+            envelope(release, &spdx(0x20)),
+        ],
+    );
+    let v02 = json!({
+        "_type": intoto::STATEMENT_V01,
+        "subject": [{"name": "registry.example.com/edge/agent", "digest": {"sha256": digest(0x21)}}],
+        "predicateType": intoto::SLSA_PROVENANCE_V02,
+        "predicate": {"builder": {"id": allowed}},
+    })
+    .to_string();
+    let cdx = statement(
+        0x21,
+        "https://cyclonedx.org/bom/v1.5",
+        json!({"bomFormat": "CycloneDX", "specVersion": "1.5"}),
+    );
+    write(
+        0x21,
+        &[
+            bundle(envelope(release, &v02)),
+            bundle(envelope(release, &cdx)),
+        ],
+    );
+    // 0x22: nothing. 0x23: a provenance from a laptop, and an SBOM.
+    write(
+        0x23,
+        &[
+            envelope(
+                release,
+                &provenance(0x23, "https://ci.example.com/builders/laptop@v1"),
+            ),
+            envelope(release, &spdx(0x23)),
+        ],
+    );
+    // 0x24: signed by a stranger. 0x25: made for another image.
+    write(
+        0x24,
+        &[
+            envelope(stranger, &provenance(0x24, allowed)),
+            envelope(stranger, &spdx(0x24)),
+        ],
+    );
+    write(
+        0x25,
+        &[
+            envelope(release, &provenance(0x99, allowed)),
+            envelope(release, &spdx(0x99)),
+        ],
+    );
+    // 0x26: only a provenance; 0x27: only an SBOM.
+    write(0x26, &[envelope(release, &provenance(0x26, allowed))]);
+    write(0x27, &[envelope(release, &spdx(0x27))]);
+    // 0x28: not JSON.
+    std::fs::write(
+        dir.join(format!("sha256-{}.att.json", digest(0x28))),
+        "{\"payloadType\"\n",
+    )
+    .expect("write attestations");
+    // 0x29: an SBOM whose predicate is no SPDX document; the provenance altered after signing.
+    let mut altered = envelope(release, &provenance(0x29, allowed));
+    altered["payload"] = STANDARD
+        .encode(provenance(
+            0x29,
+            "https://ci.example.com/builders/release@v3",
+        ))
+        .into();
+    write(
+        0x29,
+        &[
+            altered,
+            envelope(
+                release,
+                &statement(0x29, intoto::SPDX, json!({"name": "not spdx"})),
+            ),
+        ],
+    );
 }
 
 fn lint_rule(rule: &Rule, path: &Path) -> LintRun {
     let mut linter = Linter::new(&config_enabling_all(), Path::new(".")).expect("valid config");
     let material = tempfile::tempdir().expect("temp dir");
-    if rule.id == "images/signature" {
+    if matches!(
+        rule.id,
+        "images/signature" | "images/provenance" | "images/sbom"
+    ) {
         linter = linter.with_signatures(Arc::new(fixture_trust_store(material.path())));
     }
     match rule.check {
@@ -375,6 +565,33 @@ fn fleet_rules_follow_the_sites_profiles() {
     );
 }
 
+#[test]
+fn sboms_are_required_only_where_the_link_can_be_out_long_enough() {
+    let material = tempfile::tempdir().expect("temp dir");
+    let linter = Linter::new(&config_enabling_all(), Path::new("."))
+        .expect("valid config")
+        .with_signatures(Arc::new(fixture_trust_store(material.path())));
+    let count = |site: &SiteContext| {
+        let run =
+            linter.lint_sources_at(vec![Source::from_file(&fixture("images/sbom"))], Some(site));
+        run.findings
+            .iter()
+            .filter(|f| f.rule == "images/sbom")
+            .count()
+    };
+    let mut site = fixture_site();
+    assert_eq!(count(&site), 5, "72h ≥ sbom_min_outage 24h");
+    site.backhaul.max_outage = Duration::parse("24h").unwrap();
+    assert_eq!(count(&site), 5, "the bound is inclusive");
+    site.backhaul.max_outage = Duration::parse("23h59m").unwrap();
+    assert_eq!(count(&site), 0);
+    // Without the site (plain `lint`), the fleet-aware rule has nothing to judge.
+    let run = linter
+        .lint_paths(&[fixture("images/sbom")])
+        .expect("fixture exists");
+    assert!(run.findings.iter().all(|f| f.rule != "images/sbom"));
+}
+
 /// Findings of one rule on its fixture at `site`, by object name.
 fn flagged_at(site: &SiteContext, id: &str) -> BTreeSet<String> {
     let linter = Linter::new(&config_enabling_all(), Path::new(".")).expect("valid config");
@@ -429,6 +646,145 @@ fn outage_rules_follow_the_sites_backhaul() {
         flagged_at(&site, "outage/certificate-renew-before"),
         names(&["bad-not-a-go-duration"])
     );
+}
+
+#[test]
+fn platform_rules_follow_the_sites_platform() {
+    let names =
+        |list: &[&str]| -> BTreeSet<String> { list.iter().map(|s| s.to_string()).collect() };
+    use edgefleet_inventory::{Distribution, KubeMinor, RuntimeClass, RuntimeKind, Tee};
+    let class = |name: &str, kind: RuntimeKind| {
+        (
+            name.to_owned(),
+            RuntimeClass {
+                name: name.to_owned(),
+                kind,
+            },
+        )
+    };
+    // MicroShift 4.16 (Kubernetes 1.29): the OpenShift Route is served, flowcontrol v1beta3 is
+    // (removed in 1.32), k3s's and OpenYurt's APIs and the 1.34 DeviceClass are not.
+    let mut site = fixture_site();
+    let platform = site.platform.as_mut().unwrap();
+    platform.distribution = Distribution::MicroShift;
+    platform.version = "4.16".into();
+    platform.kubernetes = KubeMinor(29);
+    assert_eq!(
+        flagged_at(&site, "platform/api-not-served"),
+        names(&[
+            "bad-too-new-deviceclass",
+            "bad-openyurt-nodepool",
+            "good-traefik-middleware",
+            "good-k3s-helmchart"
+        ])
+    );
+    // OpenYurt on Kubernetes 1.35: only its own NodePool and the 1.34 DeviceClass pass.
+    let platform = site.platform.as_mut().unwrap();
+    platform.distribution = Distribution::OpenYurt;
+    platform.version = "1.6".into();
+    platform.kubernetes = KubeMinor(35);
+    assert_eq!(
+        flagged_at(&site, "platform/api-not-served"),
+        names(&[
+            "bad-openshift-route",
+            "bad-removed-flowschema",
+            "good-traefik-middleware",
+            "good-k3s-helmchart"
+        ])
+    );
+
+    // With the runtimes installed, the runtime rules are silent.
+    let mut site = fixture_site();
+    let platform = site.platform.as_mut().unwrap();
+    platform.runtime_classes.extend([
+        class("kata-qemu-tdx", RuntimeKind::Confidential(Tee::Tdx)),
+        class("gvisor", RuntimeKind::Container),
+        class("wasmtime-spin-v2", RuntimeKind::Wasm),
+    ]);
+    assert!(flagged_at(&site, "platform/runtime-class-not-installed").is_empty());
+    assert!(flagged_at(&site, "platform/wasm-without-runtime").is_empty());
+    // A Wasm runtime under another name: the Spin class is then merely not installed, and the
+    // annotated pod has a runtime for it.
+    let mut site = fixture_site();
+    let platform = site.platform.as_mut().unwrap();
+    platform
+        .runtime_classes
+        .extend([class("wasmedge", RuntimeKind::Wasm)]);
+    assert!(flagged_at(&site, "platform/wasm-without-runtime").is_empty());
+    let linter = Linter::new(&config_enabling_all(), Path::new(".")).expect("valid config");
+    let run = linter.lint_sources_at(
+        vec![Source::from_file(&fixture("platform/wasm-without-runtime"))],
+        Some(&site),
+    );
+    let not_installed: BTreeSet<String> = run
+        .findings
+        .iter()
+        .filter(|f| f.rule == "platform/runtime-class-not-installed")
+        .filter_map(|f| f.object.as_ref().map(|o| o.name.clone()))
+        .collect();
+    assert_eq!(not_installed, names(&["bad-spin-app"]));
+
+    // TEE: SEV-SNP hardware and the SNP runtime: the matcher passes; on TDX hardware it does
+    // not (its class is for SNP); without a confidential class it does not either.
+    let mut site = fixture_site();
+    site.hardware.tee = Some(Tee::SevSnp);
+    site.platform
+        .as_mut()
+        .unwrap()
+        .runtime_classes
+        .extend([class(
+            "kata-qemu-snp",
+            RuntimeKind::Confidential(Tee::SevSnp),
+        )]);
+    assert!(flagged_at(&site, "platform/tee-required").is_empty());
+    site.hardware.tee = Some(Tee::Tdx);
+    assert_eq!(
+        flagged_at(&site, "platform/tee-required"),
+        names(&["bad-biometric-matcher"])
+    );
+    site.hardware.tee = Some(Tee::SevSnp);
+    site.platform
+        .as_mut()
+        .unwrap()
+        .runtime_classes
+        .remove("kata-qemu-snp");
+    assert_eq!(
+        flagged_at(&site, "platform/tee-required"),
+        names(&["bad-biometric-matcher"])
+    );
+
+    // SVIDs of 1h from the SPIRE server: the CSI pod and the ClusterSPIFFEID without a ttl
+    // now expire mid-outage too; on a link that never drops nothing does.
+    let mut site = fixture_site();
+    site.platform
+        .as_mut()
+        .unwrap()
+        .identity
+        .as_mut()
+        .unwrap()
+        .svid_ttl = Duration::parse("1h").unwrap();
+    assert_eq!(
+        flagged_at(&site, "platform/svid-ttl-below-outage"),
+        names(&[
+            "bad-hourly-svids",
+            "good-server-default",
+            "good-csi-identity"
+        ])
+    );
+    site.backhaul.max_outage = Duration::parse("0").unwrap();
+    assert!(flagged_at(&site, "platform/svid-ttl-below-outage").is_empty());
+
+    // A site without a declared platform is not judged by any platform rule.
+    let mut site = fixture_site();
+    site.platform = None;
+    for id in [
+        "platform/api-not-served",
+        "platform/runtime-class-not-installed",
+        "platform/wasm-without-runtime",
+        "platform/tee-required",
+    ] {
+        assert!(flagged_at(&site, id).is_empty(), "{id}");
+    }
 }
 
 #[test]

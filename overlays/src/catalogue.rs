@@ -88,7 +88,9 @@ impl Part {
             Part::Hardware => &["hardware"],
             Part::Backhaul => &["backhaul"],
             Part::Region => &["region"],
-            Part::Site => &["site", "hardware", "backhaul", "region", "buffer"],
+            Part::Site => &[
+                "site", "hardware", "backhaul", "region", "platform", "buffer",
+            ],
         }
     }
 
@@ -158,6 +160,9 @@ pub struct WorkloadMeta {
     pub images: BTreeMap<String, PinnedImage>,
     /// The templates the workload has (always contains [`Part::Base`]).
     pub parts: BTreeSet<Part>,
+    /// Runs only at sites that list it under `workloads:` (a workload that needs a Wasm runtime
+    /// or a TEE), never at sites that take the whole catalogue.
+    pub opt_in: bool,
     /// The whole mapping, including free-form keys: the `workload` variable of every template.
     pub raw: serde_json::Value,
 }
@@ -196,6 +201,8 @@ struct MetaFile {
     buffer_min_mib: Option<u64>,
     #[serde(default)]
     images: BTreeMap<String, ImageFile>,
+    #[serde(default)]
+    opt_in: bool,
     // Other keys are free-form data for the templates (they reach them through `workload`).
 }
 
@@ -857,6 +864,7 @@ fn parse_meta(path: &Path, folder: &str, text: &str) -> Result<WorkloadMeta, Cat
         buffer_min_mib: file.buffer_min_mib,
         images,
         parts: BTreeSet::new(),
+        opt_in: file.opt_in,
         raw,
     })
 }

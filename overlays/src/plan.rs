@@ -4,7 +4,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use edgefleet_inventory::{
-    BackhaulProfile, Diagnostic, Diagnostics, Fleet, HardwareProfile, OutageBuffer, Region, Site,
+    BackhaulProfile, Diagnostic, Diagnostics, Fleet, HardwareProfile, OutageBuffer,
+    PlatformProfile, Region, RuntimeKind, Site,
 };
 use rayon::prelude::*;
 use serde_json::{Map, Value, json};
@@ -66,10 +67,11 @@ pub fn site_dir(site: &Site) -> String {
     layout::site_dir(&site.region, &site.id)
 }
 
-/// The workloads a site runs, in catalogue order.
+/// The workloads a site runs, in catalogue order: those it lists, or every workload that is not
+/// opt-in.
 pub fn site_workloads<'c>(site: &Site, catalogue: &'c Catalogue) -> Vec<&'c WorkloadMeta> {
     match &site.workloads {
-        None => catalogue.workloads().collect(),
+        None => catalogue.workloads().filter(|w| !w.opt_in).collect(),
         Some(names) => catalogue
             .workloads()
             .filter(|w| names.iter().any(|n| n == &w.name))
@@ -299,6 +301,10 @@ fn plan_site(
         "hardware": hardware_context(hardware),
         "backhaul": backhaul_context(backhaul),
         "region": region_context(region),
+        "platform": fleet
+            .platform_of(site)
+            .map(|p| platform_context(p, hardware))
+            .unwrap_or(Value::Null),
         "buffer": Value::Null,
     });
     for w in &workloads {
@@ -425,6 +431,8 @@ pub fn site_json(
         cluster: site.cluster.clone(),
         hardware: site.hardware.clone(),
         backhaul: site.backhaul.clone(),
+        platform: fleet.platform_of(site).map(|p| p.name.clone()),
+        distribution: fleet.platform_of(site).map(|p| p.distribution),
         wave: site.wave.clone(),
         rollout_step: fleet.rollout_step(site).to_owned(),
         shard,
@@ -449,6 +457,45 @@ pub fn hardware_context(h: &HardwareProfile) -> Value {
         "accelerators": h.accelerators,
         "gpu": h.gpus(),
         "power_watts": h.power_watts,
+        "tee": h.tee.map(|t| t.as_str()),
+    })
+}
+
+/// What templates see of a site's platform: the distribution, the Kubernetes minor, every
+/// RuntimeClass with its kind, the Wasm runtime and the confidential runtime for the hardware's
+/// TEE (first by name, or null), and the identity settings.
+pub fn platform_context(p: &PlatformProfile, hardware: &HardwareProfile) -> Value {
+    let classes: Vec<Value> = p
+        .runtime_classes
+        .values()
+        .map(|r| {
+            let kind = match r.kind {
+                RuntimeKind::Container => "container",
+                RuntimeKind::Wasm => "wasm",
+                RuntimeKind::Confidential(_) => "confidential",
+            };
+            json!({"name": r.name, "kind": kind, "tee": r.kind.tee().map(|t| t.as_str())})
+        })
+        .collect();
+    let confidential = hardware.tee.and_then(|tee| {
+        p.confidential_runtimes()
+            .find(|r| r.kind.tee() == Some(tee))
+            .map(|r| r.name.clone())
+    });
+    json!({
+        "name": p.name,
+        "distribution": p.distribution.as_str(),
+        "version": p.version,
+        "kubernetes": p.kubernetes.to_string(),
+        "kubernetes_minor": p.kubernetes.0,
+        "runtime_classes": classes,
+        "wasm_runtime": p.wasm_runtime().map(|r| r.name.clone()),
+        "confidential_runtime": confidential,
+        "identity": p.identity.as_ref().map(|i| json!({
+            "trust_domain": i.trust_domain,
+            "svid_ttl": i.svid_ttl.text,
+            "svid_ttl_seconds": i.svid_ttl.seconds,
+        })),
     })
 }
 

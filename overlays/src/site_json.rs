@@ -2,8 +2,8 @@
 //! generator. One type, written by the planner and read by every command that reads a tree.
 //!
 //! Every value is a top-level string (ArgoCD's post-selectors see only those): the site's ids,
-//! its rollout step, its shard (as text) and `workload-<name>: enabled|disabled` for every
-//! workload of the catalogue. The keys are written in a fixed order, so the file is
+//! its platform and distribution (when the inventory declares one), its rollout step, its shard
+//! (as text) and `workload-<name>: enabled|disabled` for every workload of the catalogue. The keys are written in a fixed order, so the file is
 //! byte-identical from run to run.
 
 use std::fmt;
@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use serde::de::{self, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+pub use edgefleet_inventory::Distribution;
 
 /// The prefix of the per-workload keys (`workload-telemetry-collector`).
 pub const WORKLOAD_PREFIX: &str = "workload-";
@@ -31,6 +33,10 @@ pub struct SiteJson {
     pub cluster: String,
     pub hardware: String,
     pub backhaul: String,
+    /// The site's platform profile (`platform`), when the inventory declares one.
+    pub platform: Option<String>,
+    /// The platform's distribution (`distribution`: `k3s`, `kubeedge`, …), with the platform.
+    pub distribution: Option<Distribution>,
     pub wave: String,
     /// `rolloutStep`: the RollingSync step the site's Applications are in.
     pub rollout_step: String,
@@ -42,7 +48,11 @@ pub struct SiteJson {
     pub extra: Vec<(String, String)>,
 }
 
-/// The fixed keys, in the order they are written.
+/// The optional platform keys, written after `backhaul` when the site has a platform.
+const PLATFORM: &str = "platform";
+const DISTRIBUTION: &str = "distribution";
+
+/// The fixed keys, in the order they are written (the platform keys go after `backhaul`).
 const KEYS: [&str; 10] = [
     "site",
     "region",
@@ -97,9 +107,23 @@ impl SiteJson {
             &self.wave,
             &self.rollout_step,
         ];
+        let platform = self
+            .platform
+            .iter()
+            .map(|p| (PLATFORM.to_owned(), p.clone()))
+            .chain(
+                self.distribution
+                    .iter()
+                    .map(|d| (DISTRIBUTION.to_owned(), d.as_str().to_owned())),
+            );
+        let pair = |(k, v): (&&str, &String)| ((*k).to_owned(), v.clone());
+        // site … backhaul, then the platform keys, then wave and rolloutStep.
         KEYS.iter()
             .zip(fixed)
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .take(7)
+            .map(pair)
+            .chain(platform)
+            .chain(KEYS.iter().zip(fixed).skip(7).map(pair))
             .chain(std::iter::once((
                 "shard".to_owned(),
                 self.shard.to_string(),
@@ -182,6 +206,20 @@ impl<'de> Visitor<'de> for SiteJsonVisitor {
                         })?
                     }
                 }
+            } else if key == PLATFORM {
+                if out.platform.replace(value).is_some() {
+                    return Err(de::Error::custom(format_args!("duplicate key `{key}`")));
+                }
+            } else if key == DISTRIBUTION {
+                let d = Distribution::parse(&value).ok_or_else(|| {
+                    de::Error::custom(format_args!(
+                        "`distribution`: unknown distribution {value:?} (one of {})",
+                        Distribution::ALL.map(Distribution::as_str).join(", ")
+                    ))
+                })?;
+                if out.distribution.replace(d).is_some() {
+                    return Err(de::Error::custom(format_args!("duplicate key `{key}`")));
+                }
             } else if let Some(w) = key.strip_prefix(WORKLOAD_PREFIX) {
                 let on = match value.as_str() {
                     "enabled" => true,
@@ -234,6 +272,8 @@ mod tests {
             cluster: "rig-1".into(),
             hardware: "jetson".into(),
             backhaul: "vsat".into(),
+            platform: Some("k3s-jetson".into()),
+            distribution: Some(Distribution::K3s),
             wave: "canary".into(),
             rollout_step: "canary".into(),
             shard: 2,
@@ -254,6 +294,21 @@ mod tests {
         assert_eq!(back, sample());
         assert!(back.runs("a") && !back.runs("b") && !back.runs("c"));
         assert_eq!(back.param("rolloutStep").as_deref(), Some("canary"));
+        assert!(
+            text.contains("\"backhaul\": \"vsat\",\n  \"platform\": \"k3s-jetson\",\n  \"distribution\": \"k3s\",\n  \"wave\""),
+            "{text}"
+        );
+        let bare = SiteJson {
+            platform: None,
+            distribution: None,
+            ..sample()
+        };
+        let text = bare.to_text();
+        assert!(
+            !text.contains("platform") && !text.contains("distribution"),
+            "{text}"
+        );
+        assert_eq!(SiteJson::parse(Path::new("s.json"), &text).unwrap(), bare);
         assert_eq!(back.param("workload-b").as_deref(), Some("disabled"));
     }
 
@@ -279,6 +334,13 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.line, 2, "{e}");
         assert!(e.message.contains("enabled"), "{e}");
+
+        let e = SiteJson::parse(
+            Path::new("s.json"),
+            &sample().to_text().replace("\"k3s\"", "\"k4s\""),
+        )
+        .unwrap_err();
+        assert!(e.message.contains("unknown distribution \"k4s\""), "{e}");
 
         let e = SiteJson::parse(Path::new("s.json"), "{\"site\": \"a\"}").unwrap_err();
         assert!(e.message.contains("missing key `region`"), "{e}");

@@ -3,7 +3,8 @@
 
 use edgefleet_overlays::catalogue::{Catalogue, Part, parse_rendered};
 use edgefleet_overlays::plan::{
-    backhaul_context, buffer_for, hardware_context, region_context, site_context, site_workloads,
+    backhaul_context, buffer_for, hardware_context, platform_context, region_context, site_context,
+    site_workloads,
 };
 use kube_basics::fastyaml;
 use serde_json::json;
@@ -42,6 +43,9 @@ fn fast_path_matches_the_reference_on_a_synthetic_fleet() {
                 "hardware": hardware_context(hardware),
                 "backhaul": backhaul_context(backhaul),
                 "region": region_context(region),
+                "platform": fleet
+                    .platform_of(site)
+                    .map_or(serde_json::Value::Null, |p| platform_context(p, hardware)),
                 "buffer": serde_json::to_value(&buffer).unwrap(),
             });
             // Site patches are the hot path (one per site and workload); the other parts are

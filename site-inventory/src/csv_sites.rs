@@ -17,7 +17,7 @@ use crate::schema;
 use crate::source::{SourceLocation, line_col};
 
 pub const REQUIRED_COLUMNS: [&str; 5] = ["id", "region", "hardware", "backhaul", "wave"];
-const PLAIN_COLUMNS: [&str; 4] = ["cluster", "location", "offline", "workloads"];
+const PLAIN_COLUMNS: [&str; 5] = ["platform", "cluster", "location", "offline", "workloads"];
 
 /// Byte offsets of the cells of the record starting at `start` (quote-aware).
 fn cell_offsets(text: &str, start: usize) -> Vec<usize> {
@@ -88,7 +88,7 @@ pub(crate) fn read_csv(path: &Path, text: &str) -> FileEntries {
                 .any(|p| h.strip_prefix(p).is_some_and(|rest| !rest.is_empty()));
         if !known {
             diags.push(Diagnostic::new(header_loc(i), format!("unknown column `{h}`")).with_help(
-                "columns are id, region, hardware, backhaul, wave, cluster, location, offline, workloads, label.<key>, annotation.<key>, upstream_kbps.<workload>",
+                "columns are id, region, hardware, backhaul, wave, platform, cluster, location, offline, workloads, label.<key>, annotation.<key>, upstream_kbps.<workload>",
             ));
         }
         if columns.contains(&h) {

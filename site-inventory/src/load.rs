@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::model::*;
+use crate::platform::PlatformProfile;
 use crate::schema;
 use crate::source::{self, SourceLocation, YamlDocument};
 use crate::units::{Duration, Quantity};
@@ -140,6 +141,7 @@ enum EntryKind {
     Hardware(String),
     Backhaul(String),
     Region(String),
+    Platform(String),
     Rollout,
     Residency,
     Site,
@@ -147,7 +149,7 @@ enum EntryKind {
 
 /// Where an entry's fields are: a YAML document and the entry's pointer in it, or CSV cells.
 #[derive(Clone)]
-enum Origin {
+pub(crate) enum Origin {
     Yaml {
         doc: Arc<YamlDocument>,
         pointer: String,
@@ -174,7 +176,7 @@ impl Origin {
     }
 
     /// Location of a field below the entry (`hardware`, `labels/tier`, `workloads/2`).
-    fn field(&self, path: &str) -> SourceLocation {
+    pub(crate) fn field(&self, path: &str) -> SourceLocation {
         match self {
             Origin::Yaml { doc, pointer } => doc.locate(&format!("{pointer}/{path}")),
             Origin::Csv { row, cells } => {
@@ -265,12 +267,13 @@ fn read_text(path: &Path, text: &str) -> FileEntries {
         let Value::Object(top) = value else { continue };
         for (key, section) in top {
             match (key.as_str(), section) {
-                ("hardware" | "backhaul" | "regions", Value::Object(items)) => {
+                ("hardware" | "backhaul" | "regions" | "platforms", Value::Object(items)) => {
                     for (name, v) in items {
                         let pointer = format!("/{key}/{}", kube_basics::pointer::escape(&name));
                         let kind = match key.as_str() {
                             "hardware" => EntryKind::Hardware(name),
                             "backhaul" => EntryKind::Backhaul(name),
+                            "platforms" => EntryKind::Platform(name),
                             _ => EntryKind::Region(name),
                         };
                         entries.push(Entry {
@@ -390,6 +393,7 @@ fn assemble(root: &Path, entries: Vec<Entry>, diags: &mut Diagnostics) -> Option
     let mut hardware: BTreeMap<String, HardwareProfile> = BTreeMap::new();
     let mut backhaul: BTreeMap<String, BackhaulProfile> = BTreeMap::new();
     let mut regions: BTreeMap<String, Region> = BTreeMap::new();
+    let mut platforms: BTreeMap<String, PlatformProfile> = BTreeMap::new();
     let mut rollout: Option<(Rollout, SourceLocation)> = None;
     let mut residency_entry: Option<(Entry, SourceLocation)> = None;
     // Where each region wrote its zone and jurisdiction, for residency errors.
@@ -432,6 +436,10 @@ fn assemble(root: &Path, entries: Vec<Entry>, diags: &mut Diagnostics) -> Option
                         })
                         .unwrap_or_default(),
                     power_watts: v.get("power_watts").and_then(Value::as_u64).unwrap_or(0),
+                    tee: v
+                        .get("tee")
+                        .and_then(Value::as_str)
+                        .and_then(crate::platform::Tee::parse),
                     location: loc,
                 };
                 hardware.insert(name, profile);
@@ -486,6 +494,15 @@ fn assemble(root: &Path, entries: Vec<Entry>, diags: &mut Diagnostics) -> Option
                     },
                 );
             }
+            EntryKind::Platform(name) => {
+                if let Some(first) = platforms.get(&name) {
+                    diags.push(duplicate("platform profile", &name, loc, &first.location));
+                    continue;
+                }
+                if let Some(p) = crate::platform_load::parse(&name, v, &entry.origin, loc, diags) {
+                    platforms.insert(name, p);
+                }
+            }
             EntryKind::Rollout => {
                 if let Some((_, first)) = &rollout {
                     diags.push(
@@ -537,6 +554,7 @@ fn assemble(root: &Path, entries: Vec<Entry>, diags: &mut Diagnostics) -> Option
         rollout.as_ref(),
         diags,
     );
+    crate::platform_load::check_sites(&sites, &platforms, diags);
     if sites.is_empty() && diags.is_empty() {
         diags.push(Diagnostic::new(
             SourceLocation::start_of(&Arc::from(root)),
@@ -548,6 +566,7 @@ fn assemble(root: &Path, entries: Vec<Entry>, diags: &mut Diagnostics) -> Option
         hardware,
         backhaul,
         regions,
+        platforms,
         rollout,
         sites,
         residency,
@@ -637,7 +656,9 @@ fn site_from(entry: Entry, loc: SourceLocation) -> Site {
     let origin = &entry.origin;
     let id = str_of(v, "id").to_owned();
     let mut fields = BTreeMap::new();
-    for f in ["id", "region", "hardware", "backhaul", "wave", "cluster"] {
+    for f in [
+        "id", "region", "hardware", "backhaul", "platform", "wave", "cluster",
+    ] {
         fields.insert(f.to_owned(), origin.field(f));
     }
     let workloads = v.get("workloads").and_then(Value::as_array).map(|ws| {
@@ -685,6 +706,7 @@ fn site_from(entry: Entry, loc: SourceLocation) -> Site {
         region: str_of(v, "region").to_owned(),
         hardware: str_of(v, "hardware").to_owned(),
         backhaul: str_of(v, "backhaul").to_owned(),
+        platform: v.get("platform").and_then(Value::as_str).map(str::to_owned),
         wave: str_of(v, "wave").to_owned(),
         cluster,
         labels,

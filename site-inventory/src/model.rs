@@ -15,6 +15,8 @@ pub struct Fleet {
     pub hardware: BTreeMap<String, HardwareProfile>,
     pub backhaul: BTreeMap<String, BackhaulProfile>,
     pub regions: BTreeMap<String, Region>,
+    /// Platform profiles (distribution, runtimes, identity) by name.
+    pub platforms: BTreeMap<String, crate::platform::PlatformProfile>,
     pub rollout: Rollout,
     pub sites: Vec<Site>,
     /// Residency zones, endpoint catalogue and data-class policy (derived from the regions when
@@ -40,6 +42,11 @@ impl Fleet {
 
     pub fn region_of(&self, site: &Site) -> &Region {
         &self.regions[&site.region]
+    }
+
+    /// The site's platform, when it declares one.
+    pub fn platform_of(&self, site: &Site) -> Option<&crate::platform::PlatformProfile> {
+        site.platform.as_ref().and_then(|p| self.platforms.get(p))
     }
 
     /// The rollout step a site's Applications belong to: its wave, or the trailing step when the
@@ -75,6 +82,8 @@ pub struct HardwareProfile {
     /// Extended resources such as `nvidia.com/gpu`, with their count per site.
     pub accelerators: BTreeMap<String, u64>,
     pub power_watts: u64,
+    /// The trusted execution environment the CPUs offer (`sev-snp`, `tdx`), if any.
+    pub tee: Option<crate::platform::Tee>,
     pub location: SourceLocation,
 }
 
@@ -165,6 +174,9 @@ pub struct Site {
     pub region: String,
     pub hardware: String,
     pub backhaul: String,
+    /// Platform profile name; `None` when the site does not declare one (platform rules then
+    /// do not judge it).
+    pub platform: Option<String>,
     pub wave: String,
     /// ArgoCD destination cluster name (defaults to the site id).
     pub cluster: String,

@@ -30,6 +30,9 @@ pub struct Residency {
     pub endpoints: BTreeMap<String, String>,
     /// Data class → site zone (or `*`) → where its data may go.
     pub policy: BTreeMap<String, BTreeMap<String, Vec<AllowedZone>>>,
+    /// Data classes that may only be processed inside a trusted execution environment (a
+    /// confidential runtime class on TEE hardware), with where each was declared.
+    pub confidential: BTreeMap<String, SourceLocation>,
     /// `false` when no `residency:` section was written and this is the derived default.
     pub declared: bool,
     /// Where the section was written.

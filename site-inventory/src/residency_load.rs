@@ -35,6 +35,18 @@ pub(crate) fn parse(
         location: Some(location),
         ..Residency::default()
     };
+    for (i, class) in v
+        .get("confidential")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        if let Some(class) = class.as_str() {
+            r.confidential
+                .insert(class.to_owned(), field(&format!("confidential/{i}")));
+        }
+    }
     let reserved = [SAME_ZONE, ANY_ZONE];
     for (zone, list) in v
         .get("zones")

@@ -115,6 +115,7 @@ mod tests {
             ephemeral_storage: Quantity::parse(disk).unwrap(),
             accelerators: Default::default(),
             power_watts: 20,
+            tee: None,
             location: loc(),
         }
     }

@@ -132,7 +132,7 @@ fn profiles() -> Value {
             "nuc-i5": {"arch": "amd64", "allocatable": {"cpu": "7", "memory": "28Gi", "ephemeral-storage": "400Gi"}, "power_watts": 35},
             "jetson-orin-nx": {"arch": "arm64", "allocatable": {"cpu": "6", "memory": "14Gi", "ephemeral-storage": "100Gi"}, "accelerators": {"nvidia.com/gpu": 1}, "power_watts": 25},
             "xeon-d-2u": {"arch": "amd64", "allocatable": {"cpu": "14", "memory": "60Gi", "ephemeral-storage": "800Gi"}, "power_watts": 180},
-            "epyc-gpu-1u": {"arch": "amd64", "allocatable": {"cpu": "30", "memory": "120Gi", "ephemeral-storage": "1500Gi"}, "accelerators": {"nvidia.com/gpu": 2}, "power_watts": 450}
+            "epyc-gpu-1u": {"arch": "amd64", "allocatable": {"cpu": "30", "memory": "120Gi", "ephemeral-storage": "1500Gi"}, "accelerators": {"nvidia.com/gpu": 2}, "power_watts": 450, "tee": "sev-snp"}
         },
         "backhaul": {
             "fibre-1g": {"bandwidth_kbps": 1000000, "metered": false, "latency_ms": 8, "max_outage": "15m"},
@@ -140,6 +140,21 @@ fn profiles() -> Value {
             "lte-cat12": {"bandwidth_kbps": 30000, "metered": true, "latency_ms": 60, "max_outage": "6h"},
             "leo-sat": {"bandwidth_kbps": 40000, "metered": true, "latency_ms": 45, "max_outage": "4h"},
             "vsat-2m": {"bandwidth_kbps": 2048, "metered": true, "latency_ms": 650, "max_outage": "72h"}
+        }
+    })
+}
+
+/// The platforms of the synthetic fleet, in their own file as in the example inventory (so
+/// `synth --force` over an inventory replaces them instead of defining them twice).
+fn platforms() -> Value {
+    json!({
+        "platforms": {
+            "k3s-edge": {"distribution": "k3s", "version": "1.33", "runtime_classes": ["runc", "spin", "wasmedge"], "identity": {"trust_domain": "edge.example.net", "svid_ttl": "96h"}},
+            "k3s-jetson": {"distribution": "k3s", "version": "1.33", "runtime_classes": ["runc", "nvidia", "spin"], "identity": {"trust_domain": "edge.example.net", "svid_ttl": "96h"}},
+            "microshift-store": {"distribution": "microshift", "version": "4.18", "runtime_classes": ["runc"], "identity": {"trust_domain": "edge.example.net", "svid_ttl": "96h"}},
+            "kubeedge-corridor": {"distribution": "kubeedge", "version": "1.21", "kubernetes": "1.31", "runtime_classes": ["runc"], "identity": {"trust_domain": "edge.example.net", "svid_ttl": "96h"}},
+            "openyurt-factory": {"distribution": "openyurt", "version": "1.6", "kubernetes": "1.32", "runtime_classes": ["runc", "wasmtime-spin-v2"], "identity": {"trust_domain": "edge.example.net", "svid_ttl": "96h"}},
+            "kubernetes-mec": {"distribution": "kubernetes", "version": "1.34", "runtime_classes": ["runc", "nvidia", "kata-qemu-snp"], "identity": {"trust_domain": "edge.example.net", "svid_ttl": "96h"}}
         }
     })
 }
@@ -185,6 +200,21 @@ fn rollout() -> Value {
     }})
 }
 
+/// The platform of a kind of site on its hardware: stores on k3s (small ARM boxes) or
+/// MicroShift, rigs on k3s (Jetson) or KubeEdge, rail corridors on KubeEdge, factories on
+/// OpenYurt node pools, MEC on upstream Kubernetes with SEV-SNP confidential VMs. Derived, not
+/// drawn, so the random choices (and the sites) are those of earlier releases.
+fn platform_for(kind: &str, hardware: &str) -> &'static str {
+    match (kind, hardware) {
+        ("store", "rpi-cm4") => "k3s-edge",
+        ("store", _) => "microshift-store",
+        (_, "jetson-orin-nx") => "k3s-jetson",
+        ("rig" | "rail", _) => "kubeedge-corridor",
+        ("fab", _) => "openyurt-factory",
+        _ => "kubernetes-mec",
+    }
+}
+
 /// Block-free YAML: one JSON object per line is valid YAML and diffs well.
 fn top_level_yaml(header: &str, v: &Value) -> String {
     let mut out = String::new();
@@ -216,6 +246,10 @@ pub fn synthesize(sites: usize, seed: u64) -> Vec<SynthFile> {
         SynthFile {
             path: "profiles.yaml".into(),
             content: top_level_yaml(&header, &profiles()),
+        },
+        SynthFile {
+            path: "platforms.yaml".into(),
+            content: top_level_yaml(&header, &platforms()),
         },
         SynthFile {
             path: "regions.yaml".into(),
@@ -255,21 +289,29 @@ pub fn synthesize(sites: usize, seed: u64) -> Vec<SynthFile> {
             "main"
         };
         let offline = rng.u32(..1000) < 8;
+        let platform = platform_for(kind.prefix, hardware);
         let id = format!("{}-{}-{:05}", kind.prefix, region.short, i);
         // Stores come from a spreadsheet export (CSV); everything else is YAML.
+        // Small stores on k3s also run the WebAssembly sensor filter (opt-in in the catalogue).
+        let mut workloads: Option<Vec<&str>> = kind.workloads.map(<[_]>::to_vec);
+        if platform == "k3s-edge"
+            && let Some(w) = &mut workloads
+        {
+            w.push("sensor-filter");
+        }
         if kind.prefix == "store" && region_idx.is_multiple_of(2) {
-            let workloads = kind.workloads.map(|w| w.join(";")).unwrap_or_default();
+            let workloads = workloads.map(|w| w.join(";")).unwrap_or_default();
             csv_rows.push(format!(
-                "{id},{},{hardware},{backhaul},{wave},{},{workloads},{},Store {i}",
+                "{id},{},{hardware},{backhaul},{wave},{platform},{},{workloads},{},Store {i}",
                 region.name, offline, kind.class
             ));
             continue;
         }
         let mut site = json!({
             "id": id, "region": region.name, "hardware": hardware, "backhaul": backhaul,
-            "wave": wave, "labels": {"asset-class": kind.class},
+            "platform": platform, "wave": wave, "labels": {"asset-class": kind.class},
         });
-        if let Some(w) = kind.workloads {
+        if let Some(w) = workloads {
             site["workloads"] = json!(w);
         }
         if offline {
@@ -298,7 +340,7 @@ pub fn synthesize(sites: usize, seed: u64) -> Vec<SynthFile> {
         });
     }
     let mut csv = String::from(
-        "id,region,hardware,backhaul,wave,offline,workloads,label.asset-class,location\n",
+        "id,region,hardware,backhaul,wave,platform,offline,workloads,label.asset-class,location\n",
     );
     for row in csv_rows {
         csv.push_str(&row);
@@ -350,6 +392,14 @@ mod tests {
                 .any(|s| fleet.hardware_of(s).arch == "arm64")
         );
         assert!(fleet.sites.iter().any(|s| s.wave == "canary"));
+        // Every distribution runs somewhere, and every site declares its platform.
+        let distributions: std::collections::BTreeSet<_> = fleet
+            .sites
+            .iter()
+            .filter_map(|s| fleet.platform_of(s).map(|p| p.distribution))
+            .collect();
+        assert_eq!(distributions.len(), crate::Distribution::ALL.len());
+        assert!(fleet.sites.iter().all(|s| fleet.platform_of(s).is_some()));
         assert!(
             fleet
                 .sites

@@ -120,7 +120,7 @@ fn load(inventory: &Path) -> edgefleet_inventory::Fleet {
 }
 
 /// The checks every built site overlay must pass: schema-valid objects that carry the site's
-/// labels, run on its hardware's architecture, and use an accelerator exactly where it has one.
+/// labels, run on its hardware's architecture (unless they run WebAssembly), and use an accelerator exactly where it has one.
 fn check_site_objects(
     fleet: &edgefleet_inventory::Fleet,
     site_id: &str,
@@ -151,12 +151,28 @@ fn check_site_objects(
     }
     let pods = pod_specs(objects);
     assert!(!pods.is_empty(), "{site_id}/{workload}: no pod template");
+    let platform = fleet.platform_of(site);
     for pod in &pods {
-        assert_eq!(
-            pod["nodeSelector"]["kubernetes.io/arch"],
-            hardware.arch.as_str(),
-            "{site_id}/{workload}: node selector"
-        );
+        // A WebAssembly component runs on any architecture: its pod needs no arch selector.
+        // Every other pod (containers, confidential VMs) runs images built for one.
+        let wasm = pod["runtimeClassName"].as_str().is_some_and(|class| {
+            platform
+                .and_then(|p| p.runtime_classes.get(class))
+                .is_some_and(|r| r.kind.is_wasm())
+        });
+        let arch = &pod["nodeSelector"]["kubernetes.io/arch"];
+        if wasm {
+            assert!(
+                arch.is_null(),
+                "{site_id}/{workload}: a Wasm pod pinned to an architecture: {arch}"
+            );
+        } else {
+            assert_eq!(
+                arch,
+                hardware.arch.as_str(),
+                "{site_id}/{workload}: node selector"
+            );
+        }
         for c in pod["containers"].as_array().unwrap() {
             let image = c["image"].as_str().unwrap();
             assert!(
@@ -471,7 +487,12 @@ fn removed_sites_are_pruned_and_foreign_files_kept() {
     let inventory = tmp.path().join("inventory");
     let out = tmp.path().join("out");
     std::fs::create_dir_all(&inventory).unwrap();
-    for f in ["profiles.yaml", "regions.yaml", "rollout.yaml"] {
+    for f in [
+        "profiles.yaml",
+        "regions.yaml",
+        "rollout.yaml",
+        "platforms.yaml",
+    ] {
         std::fs::copy(example_inventory().join(f), inventory.join(f)).unwrap();
     }
     std::fs::copy(

@@ -191,7 +191,13 @@ fn a_disk_bounded_buffer_is_said_by_the_generator_and_the_linter() {
     let out = tmp.path().join("out");
     let example = workspace_root().join("examples/fleet/site-inventory");
     std::fs::create_dir_all(&inventory).unwrap();
-    for entry in ["profiles.yaml", "regions.yaml", "rollout.yaml", "sites"] {
+    for entry in [
+        "profiles.yaml",
+        "regions.yaml",
+        "rollout.yaml",
+        "platforms.yaml",
+        "sites",
+    ] {
         let from = example.join(entry);
         if from.is_dir() {
             std::fs::create_dir_all(inventory.join(entry)).unwrap();

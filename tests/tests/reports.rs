@@ -56,7 +56,7 @@ fn fleet_with_a_site_missing_from_the_inventory(dir: &Path) -> (PathBuf, PathBuf
     generate_fleet(&inventory, &root.join("templates"), &out);
     edit(
         &inventory.join("sites/industrial.yaml"),
-        "  - id: fab-linz-02\n    region: eu-central\n    hardware: xeon-d-2u\n    backhaul: lte-cat12\n    wave: main\n    labels: {asset-class: factory}\n    workloads: [telemetry-collector, metrics-agent, mqtt-broker]\n",
+        "  - id: fab-linz-02\n    region: eu-central\n    hardware: xeon-d-2u\n    backhaul: lte-cat12\n    platform: openyurt-factory\n    wave: main\n    labels: {asset-class: factory}\n    workloads: [telemetry-collector, metrics-agent, mqtt-broker]\n",
         "",
     );
     (out, inventory)

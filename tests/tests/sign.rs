@@ -427,7 +427,7 @@ fn catalogue_images() -> Vec<(String, String)> {
 fn fleet_lint_verifies_the_example_fleet() {
     let p = Project::new();
     let images = catalogue_images();
-    assert_eq!(images.len(), 4, "{images:?}");
+    assert_eq!(images.len(), 6, "{images:?}");
     // Every catalogue image signed, except the inference server's.
     let unsigned = images
         .iter()
@@ -499,4 +499,361 @@ fn fleet_lint_verifies_the_example_fleet() {
         );
         assert!(!f["sites"].as_array().unwrap().is_empty(), "{f:#}");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attestations: DSSE envelopes of in-toto statements, made here as `cosign attest` makes them
+// and exported as `cosign download attestation` prints them.
+// ---------------------------------------------------------------------------------------------
+
+const RELEASE_BUILDER: &str = "https://ci.example.com/builders/release@v2";
+
+/// One line of `cosign download attestation` output: a DSSE envelope whose signature covers
+/// the PAE of an in-toto Statement v1 about `repo@digest`.
+fn attestation(
+    k: &SigningKey,
+    repo: &str,
+    digest: &str,
+    predicate_type: &str,
+    predicate: Value,
+) -> String {
+    use edgefleet_lints::signature::{dsse, intoto};
+    let hex = digest.strip_prefix("sha256:").unwrap();
+    let statement = serde_json::json!({
+        "_type": intoto::STATEMENT_V1,
+        "subject": [{"name": repo, "digest": {"sha256": hex}}],
+        "predicateType": predicate_type,
+        "predicate": predicate,
+    })
+    .to_string();
+    let sig: Signature = k.sign(&dsse::pae(dsse::INTOTO_PAYLOAD_TYPE, statement.as_bytes()));
+    serde_json::json!({
+        "payloadType": dsse::INTOTO_PAYLOAD_TYPE,
+        "payload": STANDARD.encode(&statement),
+        "signatures": [{"keyid": "", "sig": STANDARD.encode(sig.to_der().as_bytes())}],
+    })
+    .to_string()
+}
+
+fn provenance(k: &SigningKey, repo: &str, digest: &str, builder: &str) -> String {
+    attestation(
+        k,
+        repo,
+        digest,
+        "https://slsa.dev/provenance/v1",
+        serde_json::json!({
+            "buildDefinition": {"buildType": "https://ci.example.com/container@v1", "externalParameters": {}},
+            "runDetails": {"builder": {"id": builder}},
+        }),
+    )
+}
+
+fn sbom(k: &SigningKey, repo: &str, digest: &str) -> String {
+    attestation(
+        k,
+        repo,
+        digest,
+        "https://spdx.dev/Document",
+        serde_json::json!({"spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT", "packages": []}),
+    )
+}
+
+impl Project {
+    /// `[signatures]` gains the attestation policy.
+    fn require_attestations(&self, sbom_min_outage: &str) {
+        let config = self.root.join("edgefleet.toml");
+        let text = std::fs::read_to_string(&config).unwrap();
+        std::fs::write(
+            &config,
+            text.replacen(
+                "material = \"signatures\"\n",
+                &format!(
+                    "material = \"signatures\"\nallowed_builders = [\"https://ci.example.com/builders/release@*\"]\nsbom_min_outage = \"{sbom_min_outage}\"\n"
+                ),
+                1,
+            ),
+        )
+        .unwrap();
+    }
+
+    fn attested(&self, digest: &str, lines: &[String]) {
+        std::fs::write(
+            self.root
+                .join("signatures")
+                .join(format!("{}.att.json", digest.replace(':', "-"))),
+            lines.join("\n") + "\n",
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn sign_verify_shows_each_attestation_also_without_a_network() {
+    let p = Project::new();
+    p.require_attestations("24h");
+    let (good, laptop) = (digest(0x31), digest(0x32));
+    for d in [&good, &laptop] {
+        p.signed(EDGE, d);
+    }
+    p.attested(
+        &good,
+        &[
+            provenance(&p.release, EDGE, &good, RELEASE_BUILDER),
+            sbom(&p.release, EDGE, &good),
+        ],
+    );
+    p.attested(
+        &laptop,
+        &[
+            provenance(
+                &p.release,
+                EDGE,
+                &laptop,
+                "https://ci.example.com/builders/laptop@v1",
+            ),
+            sbom(&key(3), EDGE, &laptop),
+        ],
+    );
+    let image = format!("{EDGE}@{good}");
+    let o = p.run(&["sign", "verify", &image, "--attestations"]);
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let att = format!("signatures/{}.att.json", good.replace(':', "-"));
+    for needle in [
+        "verified: signed by trusted key `release`".to_owned(),
+        "attestations: 2\n".to_owned(),
+        format!(
+            "  ok  {att}:1: DSSE envelope: SLSA provenance v1 from builder `{RELEASE_BUILDER}` (in-toto Statement v1), signed by trusted key `release` for {good}"
+        ),
+        format!("  ok  {att}:2: DSSE envelope: SPDX SBOM (SPDX-2.3) (in-toto Statement v1)"),
+        "provenance (allowed builders: https://ci.example.com/builders/release@*): verified"
+            .to_owned(),
+        "SBOM (sites that can be out 24h or longer): verified".to_owned(),
+    ] {
+        assert!(out.contains(&needle), "{needle}\n---\n{out}");
+    }
+    // Without --attestations, only the signature counts.
+    let o = p.run(&["sign", "verify", &format!("{EDGE}@{laptop}")]);
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    let o = p.run(&[
+        "sign",
+        "verify",
+        &format!("{EDGE}@{laptop}"),
+        "--attestations",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        out.contains("provenance (allowed builders: https://ci.example.com/builders/release@*): not verified: image")
+            && out.contains("`https://ci.example.com/builders/laptop@v1` as the builder"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  bad ")
+            && out.contains("SBOM (sites that can be out 24h or longer): not verified"),
+        "{out}"
+    );
+    // No attestations at all.
+    let o = p.run(&[
+        "sign",
+        "verify",
+        &format!("{EDGE}@{}", digest(1)),
+        "--attestations",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("attestations: none (looked for"));
+
+    // The same answers with no network at all.
+    for (d, code) in [(&good, 0), (&laptop, 1)] {
+        let args: Vec<String> = [
+            "--config",
+            &p.config(),
+            "sign",
+            "verify",
+            &format!("{EDGE}@{d}"),
+            "--attestations",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let online = run_edgefleet(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        let offline = match run_without_network(&args) {
+            Ok(o) => o,
+            Err(why) => {
+                assert!(
+                    !is_ci(),
+                    "CI=true: cannot run without a network namespace: {why}"
+                );
+                eprintln!("SKIPPED the offline half of sign_verify_shows_each_attestation: {why}");
+                return;
+            }
+        };
+        assert_eq!(offline.status.code(), Some(code), "{}", describe(&offline));
+        assert_eq!(online.stdout, offline.stdout);
+    }
+}
+
+#[test]
+fn fleet_lint_requires_provenance_everywhere_and_sboms_where_links_fail_long() {
+    let p = Project::new();
+    p.require_attestations("24h");
+    let images = catalogue_images();
+    // Every image signed and attested, except: the MQTT broker's provenance comes from a
+    // laptop, and the telemetry collector has no SBOM.
+    let (mqtt, telemetry) = ("eclipse-mosquitto", "opentelemetry-collector");
+    for (name, d) in &images {
+        p.signed(name, d);
+        let builder = if name.contains(mqtt) {
+            "https://ci.example.com/builders/laptop@v1"
+        } else {
+            RELEASE_BUILDER
+        };
+        let mut lines = vec![provenance(&p.release, name, d, builder)];
+        if !name.contains(telemetry) {
+            lines.push(sbom(&p.release, name, d));
+        }
+        p.attested(d, &lines);
+    }
+    // The inference server's repository is not in the example trust store: trust it here.
+    let config = p.root.join("edgefleet.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replacen(
+            "repositories = [",
+            "repositories = [\"registry.example.com/nvidia/*\", ",
+            1,
+        ),
+    )
+    .unwrap();
+    let inventory = p.root.join("inventory");
+    copy_dir(
+        &workspace_root().join("examples/fleet/site-inventory"),
+        &inventory,
+    );
+    let out = p.root.join("out");
+    let o = p.run(&[
+        "generate",
+        "--inventory",
+        inventory.to_str().unwrap(),
+        "--templates",
+        workspace_root().join("templates").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+
+    // The test's own table: which site runs which workload (site.json) and how long its link
+    // can be out (the example's backhaul profiles).
+    let outage_hours = |backhaul: &str| match backhaul {
+        "fibre-1g" => 0.25,
+        "lte-cat12" => 6.0,
+        "leo-sat" => 4.0,
+        "vsat-2m" => 72.0,
+        other => panic!("backhaul {other} is not in the test's table"),
+    };
+    let mut sites: Vec<(String, f64, Value)> = Vec::new();
+    for region in std::fs::read_dir(out.join("sites")).unwrap() {
+        for site in std::fs::read_dir(region.unwrap().path()).unwrap() {
+            let json: Value = serde_json::from_str(
+                &std::fs::read_to_string(site.unwrap().path().join("site.json")).unwrap(),
+            )
+            .unwrap();
+            let hours = outage_hours(json["backhaul"].as_str().unwrap());
+            sites.push((json["site"].as_str().unwrap().to_owned(), hours, json));
+        }
+    }
+    let running = |workload: &str, min_hours: f64| -> std::collections::BTreeSet<String> {
+        sites
+            .iter()
+            .filter(|(_, h, j)| *h >= min_hours && j[format!("workload-{workload}")] == "enabled")
+            .map(|(s, _, _)| s.clone())
+            .collect()
+    };
+
+    let lint = |p: &Project| {
+        let o = p.run(&[
+            "lint",
+            "--fleet",
+            out.to_str().unwrap(),
+            "--inventory",
+            inventory.to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
+        serde_json::from_slice::<Value>(&o.stdout).unwrap()
+    };
+    let sites_of = |doc: &Value, rule: &str| -> std::collections::BTreeSet<String> {
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == rule)
+            .flat_map(|f| f["sites"].as_array().unwrap().iter())
+            .map(|s| s.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let doc = lint(&p);
+    assert!(
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["rule"] != "images/signature"),
+        "{doc:#}"
+    );
+    let provenance_sites = sites_of(&doc, "images/provenance");
+    assert!(!provenance_sites.is_empty(), "{doc:#}");
+    assert_eq!(provenance_sites, running("mqtt-broker", 0.0), "{doc:#}");
+    for f in doc["findings"].as_array().unwrap() {
+        if f["rule"] == "images/provenance" {
+            let m = f["message"].as_str().unwrap();
+            assert!(
+                m.contains(mqtt) && m.contains("laptop@v1` as the builder"),
+                "{m}"
+            );
+        }
+    }
+    let long = running("telemetry-collector", 24.0);
+    assert!(!long.is_empty());
+    assert_eq!(sites_of(&doc, "images/sbom"), long, "{doc:#}");
+
+    // One line of configuration: sites that can be out 4h or more need SBOMs too.
+    edgefleet_e2e::edit(
+        &config,
+        "sbom_min_outage = \"24h\"",
+        "sbom_min_outage = \"4h\"",
+    );
+    let doc = lint(&p);
+    let longer = running("telemetry-collector", 4.0);
+    assert!(longer.len() > long.len(), "{longer:?}");
+    assert_eq!(sites_of(&doc, "images/sbom"), longer, "{doc:#}");
+
+    // One line of the inventory: a store moves from LTE (6h) to VSAT (72h) and needs SBOMs.
+    edgefleet_e2e::edit(
+        &config,
+        "sbom_min_outage = \"4h\"",
+        "sbom_min_outage = \"24h\"",
+    );
+    edgefleet_e2e::edit(
+        &inventory.join("sites/stores.csv"),
+        "store-de-hamburg-0342,eu-central,rpi-cm4,lte-cat12,",
+        "store-de-hamburg-0342,eu-central,rpi-cm4,vsat-2m,",
+    );
+    let o = p.run(&[
+        "generate",
+        "--inventory",
+        inventory.to_str().unwrap(),
+        "--templates",
+        workspace_root().join("templates").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    let doc = lint(&p);
+    let mut expected = long.clone();
+    assert!(!expected.contains("store-de-hamburg-0342"));
+    expected.insert("store-de-hamburg-0342".to_owned());
+    assert_eq!(sites_of(&doc, "images/sbom"), expected, "{doc:#}");
 }

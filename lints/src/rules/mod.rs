@@ -9,6 +9,7 @@ pub mod argocd;
 pub mod images;
 pub mod input;
 pub mod outage;
+pub mod platform;
 pub mod probes;
 pub mod residency;
 pub mod resources;
@@ -41,6 +42,8 @@ pub static RULES: &[&Rule] = &[
     &images::pull_always::RULE,
     &images::pull_always_on_outage_link::RULE,
     &images::signature::RULE,
+    &images::provenance::RULE,
+    &images::sbom::RULE,
     &security::privileged::RULE,
     &security::host_namespaces::RULE,
     &security::privilege_escalation::RULE,
@@ -59,6 +62,11 @@ pub static RULES: &[&Rule] = &[
     &residency::unknown_endpoint::RULE,
     &residency::zone_restricted_workload::RULE,
     &residency::missing_egress_policy::RULE,
+    &platform::api_not_served::RULE,
+    &platform::runtime_class_not_installed::RULE,
+    &platform::wasm_without_runtime::RULE,
+    &platform::tee_required::RULE,
+    &platform::svid_ttl_below_outage::RULE,
 ];
 
 /// Rules replaced by a fleet-aware rule when the site is known (`lint --fleet`): there the

@@ -23,7 +23,7 @@ pub const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
 /// Layer annotation holding the signer's certificate (PEM), when there is one.
 const CERTIFICATE_ANNOTATION: &str = "dev.sigstore.cosign/certificate";
 /// `index.json` annotation marking the signatures manifest, and the image's.
-const KIND_ANNOTATION: &str = "kind";
+pub(super) const KIND_ANNOTATION: &str = "kind";
 const KIND_SIGNATURES: &str = "dev.cosignproject.cosign/sigs";
 const KIND_IMAGE: &[&str] = &[
     "dev.cosignproject.cosign/image",
@@ -86,9 +86,9 @@ pub(crate) fn load(dir: &Path, shown: &Path, digest: &str) -> Material {
     Material::Found(found)
 }
 
-type Unreadable = (String, String);
+pub(super) type Unreadable = (String, String);
 
-fn read_bytes(path: &Path, shown: &str) -> Result<Vec<u8>, Unreadable> {
+pub(super) fn read_bytes(path: &Path, shown: &str) -> Result<Vec<u8>, Unreadable> {
     let meta = std::fs::metadata(path).map_err(|e| (shown.to_owned(), e.to_string()))?;
     if meta.len() > MAX_MATERIAL_BYTES {
         return Err((
@@ -369,7 +369,7 @@ pub fn parse_layout(
 }
 
 /// A blob of the layout, checked against its digest (only `sha256` blobs are read).
-fn read_blob(
+pub(super) fn read_blob(
     blob: &dyn Fn(&str) -> Result<Vec<u8>, Unreadable>,
     shown: &Path,
     digest: &str,

@@ -6,9 +6,15 @@
 //! only a payload whose signature holds is parsed, and it must be a cosign image signature for
 //! exactly the image's digest. Nothing here opens a socket: material is read from disk.
 //!
+//! The same keys verify in-toto attestations (`attestation`): DSSE envelopes, bare or in a
+//! Sigstore bundle, whose statements carry SLSA provenance or an SBOM.
+//!
 //! Verdicts are cached per run by (repository, digest): a fleet of 10,000 sites running the same
 //! image verifies it once.
 
+pub mod attestation;
+pub mod dsse;
+pub mod intoto;
 mod material;
 
 use std::collections::HashMap;
@@ -25,6 +31,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_spanned::Spanned;
 
+pub use attestation::{AttestationPolicy, Attestations, Judgement, Need};
 pub use material::{
     MaterialSignature, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE, certificate_spki,
     key_from_pem, parse_download_lines, parse_layout,
@@ -49,6 +56,15 @@ pub const IMAGE_SIGNATURE_TYPE: &str = "cosign container image signature";
 pub struct SignaturesConfig {
     /// Folder of signature material, relative to the config file's folder.
     pub material: Spanned<PathBuf>,
+    /// SLSA builders whose provenance is accepted (globs over `builder.id`, `*` within one path
+    /// segment, `**` across). When set, every image needs a verified SLSA provenance
+    /// attestation from one of them (`images/provenance`).
+    #[serde(default)]
+    pub allowed_builders: Vec<Spanned<String>>,
+    /// Sites whose backhaul can be out at least this long (`24h`; `0` for every site) need a
+    /// verified SBOM attestation for every image they run (`images/sbom`).
+    #[serde(default)]
+    pub sbom_min_outage: Option<Spanned<String>>,
     /// The trusted keys.
     #[serde(default)]
     pub keys: Vec<KeyConfig>,
@@ -109,6 +125,7 @@ impl std::fmt::Debug for TrustedKey {
 }
 
 type CacheKey = (String, String);
+type Cache<T> = Mutex<HashMap<CacheKey, Arc<OnceLock<Arc<T>>>>>;
 
 /// Trusted keys, where signature material lives, and the verdicts of this run.
 pub struct TrustStore {
@@ -117,7 +134,9 @@ pub struct TrustStore {
     material: PathBuf,
     /// The material folder as the configuration names it (for messages).
     material_shown: PathBuf,
-    cache: Mutex<HashMap<CacheKey, Arc<OnceLock<Arc<Verification>>>>>,
+    policy: AttestationPolicy,
+    cache: Cache<Verification>,
+    attestation_cache: Cache<Attestations>,
     verifications: AtomicUsize,
 }
 
@@ -213,7 +232,30 @@ impl TrustStore {
                 globs,
             });
         }
-        Ok(Self::new(keys, material, material_shown))
+        let sbom_min_outage = match &config.sbom_min_outage {
+            Some(text) => Some(
+                edgefleet_inventory::units::Duration::parse(text.get_ref()).map_err(|e| {
+                    TrustStoreError::at(text.span(), format!("sbom_min_outage: {e}"))
+                })?,
+            ),
+            None => None,
+        };
+        let policy = AttestationPolicy::new(
+            config
+                .allowed_builders
+                .iter()
+                .map(|b| b.get_ref().clone())
+                .collect(),
+            sbom_min_outage,
+        )
+        .map_err(|(i, message)| {
+            let span = config
+                .allowed_builders
+                .get(i)
+                .map_or_else(|| config.material.span(), Spanned::span);
+            TrustStoreError::at(span, format!("allowed_builders: {message}"))
+        })?;
+        Ok(Self::new(keys, material, material_shown).with_policy(policy))
     }
 
     fn new(keys: Vec<TrustedKey>, material: PathBuf, material_shown: PathBuf) -> Self {
@@ -221,9 +263,23 @@ impl TrustStore {
             keys,
             material,
             material_shown,
+            policy: AttestationPolicy::default(),
             cache: Mutex::new(HashMap::new()),
+            attestation_cache: Mutex::new(HashMap::new()),
             verifications: AtomicUsize::new(0),
         }
+    }
+
+    /// The same store with an attestation policy (tests and benchmarks build stores with
+    /// [`TrustStore::from_keys`]).
+    pub fn with_policy(mut self, policy: AttestationPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The attestation policy of `[signatures]`.
+    pub fn policy(&self) -> &AttestationPolicy {
+        &self.policy
     }
 
     /// A store from keys already parsed (tests and benchmarks); `shown` is how messages name
@@ -282,18 +338,26 @@ impl TrustStore {
 
     /// The verdict for one digest of one repository, computed once per run.
     pub fn verify(&self, repository: &str, digest: &str) -> Arc<Verification> {
-        let cell = {
-            let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-            cache
-                .entry((repository.to_owned(), digest.to_owned()))
-                .or_default()
-                .clone()
-        };
-        cell.get_or_init(|| {
+        cached(&self.cache, repository, digest, || {
             self.verifications.fetch_add(1, Ordering::Relaxed);
-            Arc::new(self.verify_uncached(repository, digest))
+            self.verify_uncached(repository, digest)
         })
-        .clone()
+    }
+
+    /// Every attestation of one digest of one repository with its outcome, computed once per
+    /// run.
+    pub fn attestations(&self, repository: &str, digest: &str) -> Arc<Attestations> {
+        cached(&self.attestation_cache, repository, digest, || {
+            self.attestations_uncached(repository, digest)
+        })
+    }
+
+    /// The attestations of an image reference; `None` when it is not pinned by a valid digest
+    /// (`images/signature` and `images/not-pinned-by-digest` say so).
+    pub fn image_attestations(&self, image: &str) -> Option<Arc<Attestations>> {
+        let r = crate::rules::images::ImageRef::parse(image);
+        let digest = r.digest.filter(|d| is_valid_digest(d))?;
+        Some(self.attestations(&repository(&r), digest))
     }
 
     fn verify_uncached(&self, repository: &str, digest: &str) -> Verification {
@@ -350,25 +414,39 @@ impl TrustStore {
     /// Judges one signature: the raw payload bytes are verified first, and only a payload
     /// signed by a trusted key is parsed.
     fn judge(&self, repository: &str, digest: &str, s: &MaterialSignature) -> Outcome {
-        let signature = match decode_signature(&s.signature) {
-            Ok(sig) => sig,
-            Err(reason) => return Outcome::Unreadable { reason },
-        };
-        let verifies = |key: &VerifyingKey| key.verify(&s.payload, &signature).is_ok();
+        match self.signer(repository, &s.payload, &s.signature, s.claimed_key.as_ref()) {
+            Ok(key) => check_payload(&key, digest, &s.payload),
+            Err(failure) => failure,
+        }
+    }
+
+    /// The id of the trusted key, allowed for `repository`, under which `signature` holds over
+    /// `message`; otherwise the most telling failure (a trusted key not allowed for the
+    /// repository, the untrusted key the material names, a message changed after signing).
+    fn signer(
+        &self,
+        repository: &str,
+        message: &[u8],
+        signature: &[u8],
+        claimed_key: Option<&VerifyingKey>,
+    ) -> Result<String, Outcome> {
+        let signature =
+            decode_signature(signature).map_err(|reason| Outcome::Unreadable { reason })?;
+        let verifies = |key: &VerifyingKey| key.verify(message, &signature).is_ok();
         for k in self.keys.iter().filter(|k| k.allows(repository)) {
             if verifies(&k.key) {
-                return check_payload(&k.id, digest, &s.payload);
+                return Ok(k.id.clone());
             }
         }
         for k in self.keys.iter().filter(|k| !k.allows(repository)) {
             if verifies(&k.key) {
-                return Outcome::KeyNotAllowed {
+                return Err(Outcome::KeyNotAllowed {
                     key: k.id.clone(),
                     repository: repository.to_owned(),
-                };
+                });
             }
         }
-        match &s.claimed_key {
+        Err(match claimed_key {
             Some(key) if verifies(key) => Outcome::UntrustedKey {
                 fingerprint: fingerprint(key),
             },
@@ -376,8 +454,26 @@ impl TrustStore {
             None => Outcome::NoTrustedKey {
                 keys: self.keys.iter().map(|k| k.id.clone()).collect(),
             },
-        }
+        })
     }
+}
+
+/// The value cached for (repository, digest), computed by `compute` on first use; concurrent
+/// callers wait for the one computation.
+fn cached<T>(
+    cache: &Cache<T>,
+    repository: &str,
+    digest: &str,
+    compute: impl FnOnce() -> T,
+) -> Arc<T> {
+    let cell = {
+        let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry((repository.to_owned(), digest.to_owned()))
+            .or_default()
+            .clone()
+    };
+    cell.get_or_init(|| Arc::new(compute())).clone()
 }
 
 fn material_origin(store: &TrustStore, digest: &str) -> String {
@@ -629,3 +725,6 @@ impl Outcome {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod attestation_tests;

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use crate::finding::{Level, Severity};
 use crate::manifest::Manifest;
-use crate::rule::Report;
+use crate::rule::Violation;
 use crate::site::SiteContext;
 
 pub mod admission;
@@ -201,7 +201,7 @@ impl PolicySet {
         &self,
         manifests: &[Manifest],
         site: Option<&SiteContext>,
-    ) -> Vec<(usize, usize, Option<Severity>, Report)> {
+    ) -> Vec<(usize, usize, Option<Severity>, Violation)> {
         use rayon::prelude::*;
         let site_input = match (&self.rego, site) {
             (Some(r), Some(s)) => Some(r.site_input(&site_json(s))),
@@ -224,7 +224,7 @@ impl PolicySet {
                     a.check(m, &admission, &mut verdicts);
                 }
                 verdicts.into_iter().map(move |v| {
-                    let report = Report {
+                    let report = Violation {
                         pointer: v.pointer,
                         message: v.message,
                         help: None,

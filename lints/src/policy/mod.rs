@@ -236,7 +236,8 @@ impl PolicySet {
     }
 }
 
-/// `data.edgefleet.site`: the site as its inventory describes it.
+/// `data.edgefleet.site`: the site as its inventory describes it (`platform` as templates see it,
+/// `null` when the site declares none).
 pub fn site_json(s: &SiteContext) -> Value {
     let hw = &s.hardware;
     let bh = &s.backhaul;
@@ -258,6 +259,7 @@ pub fn site_json(s: &SiteContext) -> Value {
             "ephemeral_storage_bytes": hw.ephemeral_storage.value as u64,
             "accelerators": hw.accelerators,
             "power_watts": hw.power_watts,
+            "tee": hw.tee.map(|t| t.as_str()),
         },
         "backhaul": {
             "name": bh.name,
@@ -267,6 +269,7 @@ pub fn site_json(s: &SiteContext) -> Value {
             "max_outage": bh.max_outage.text,
             "max_outage_seconds": bh.max_outage.seconds,
         },
+        "platform": s.platform.as_ref().map(|p| p.context(hw)),
     })
 }
 

@@ -102,8 +102,37 @@ impl PolicyRule {
 
 /// Verdicts cached per key (what a policy reads of an object and of the site): objects that
 /// differ only in fields no policy reads are evaluated once.
-pub(crate) type VerdictCache<K> =
-    std::sync::Mutex<std::collections::HashMap<K, std::sync::Arc<Vec<Verdict>>>>;
+///
+/// Bounded: once it holds [`VerdictCache::LIMIT`] entries it starts again empty, so a fleet whose
+/// objects all differ in what the policies read costs re-evaluations, never memory that grows
+/// with the fleet. Verdicts do not depend on what the cache holds: output is the same either way.
+pub(crate) struct VerdictCache<K> {
+    map: std::sync::Mutex<std::collections::HashMap<K, std::sync::Arc<Vec<Verdict>>>>,
+}
+
+impl<K: std::hash::Hash + Eq> VerdictCache<K> {
+    /// Entries kept at most (a few hundred bytes each, the key's text and its verdicts).
+    pub(crate) const LIMIT: usize = 1 << 16;
+
+    pub(crate) fn new() -> Self {
+        Self {
+            map: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    pub(crate) fn get(&self, key: &K) -> Option<std::sync::Arc<Vec<Verdict>>> {
+        self.map.lock().ok()?.get(key).cloned()
+    }
+
+    pub(crate) fn insert(&self, key: K, verdicts: std::sync::Arc<Vec<Verdict>>) {
+        if let Ok(mut map) = self.map.lock() {
+            if map.len() >= Self::LIMIT {
+                map.clear();
+            }
+            map.insert(key, verdicts);
+        }
+    }
+}
 
 /// One violation as a policy reports it, before suppression and location.
 #[derive(Debug, Clone)]

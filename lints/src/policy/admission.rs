@@ -92,7 +92,7 @@ struct Reads {
 }
 
 impl Reads {
-    fn of<'a>(texts: &[&'a str]) -> Self {
+    fn of(texts: &[&str]) -> Self {
         Reads {
             // `request` is made of the object's apiVersion, kind, name and namespace. Labels are
             // not read by an evaluation: selectors are matched before the cache is asked.

@@ -71,11 +71,14 @@ if [[ -n "${BASELINE_EDGEFLEET:-}" ]]; then
       [[ "$who" == baseline ]] && bin="$BASELINE_EDGEFLEET"
       set +e
       /usr/bin/time -f '%e %M %U %S' -o "$WORK/time.round" \
-        "$bin" lint --fleet "$WORK/out" --inventory "$WORK/inventory" --format json >"$WORK/round.json" 2>/dev/null
+        "$bin" lint --fleet "$WORK/out" --inventory "$WORK/inventory" --format json >"$WORK/round.json" 2>"$WORK/round.err"
+      code=$?
       set -e
-      read -r wall rss_kb user sys <"$WORK/time.round"
+      # GNU time writes "Command exited with non-zero status N" above the figures.
+      read -r wall rss_kb user sys < <(tail -n 1 "$WORK/time.round")
       cpu=$(echo "$user + $sys" | bc)
-      printf '   round %d %-8s wall %6.2f s  CPU %6.2f s  peak RSS %4d MiB\n' "$round" "$who" "$wall" "$cpu" "$((rss_kb / 1024))"
+      printf '   round %d %-8s wall %6.2f s  CPU %6.2f s  peak RSS %4d MiB  exit %d\n' "$round" "$who" "$wall" "$cpu" "$((rss_kb / 1024))" "$code"
+      if [[ $code -ge 2 ]]; then sed 's/^/     stderr: /' "$WORK/round.err" | head -3; fi
       echo "$who $wall $rss_kb $cpu" >>"$WORK/rounds"
     done
   done

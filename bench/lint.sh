@@ -11,7 +11,8 @@
 #   bash bench/lint.sh [SITES] [SAMPLE] [SEED]
 #
 # With BASELINE_EDGEFLEET=<another build's edgefleet binary> (e.g. main's), step 1 is then
-# repeated ROUNDS times (default 3), alternating that binary and this one on the same tree:
+# repeated ROUNDS times (default 3), alternating that binary and this one on the same tree (the
+# baseline's own synthetic fleet, which both can read):
 # wall time, CPU time (user + system: less sensitive than wall time to other work on the
 # machine), peak RSS, and the ratios of the medians.
 #
@@ -63,7 +64,11 @@ fi
 
 if [[ -n "${BASELINE_EDGEFLEET:-}" ]]; then
   ROUNDS="${ROUNDS:-3}"
-  echo "   alternating runs, $ROUNDS rounds: baseline $BASELINE_EDGEFLEET / this build"
+  # The tree both binaries lint is the baseline's own synthetic fleet: an older build may not read
+  # what newer inventories declare (platforms, say), and a newer build reads older trees.
+  "$BASELINE_EDGEFLEET" inventory synth --sites "$SITES" --seed "$SEED" --out "$WORK/base-inventory" >/dev/null
+  "$BASELINE_EDGEFLEET" generate --inventory "$WORK/base-inventory" --out "$WORK/base-out" >/dev/null
+  echo "   alternating runs, $ROUNDS rounds on the baseline's $SITES-site tree: baseline $BASELINE_EDGEFLEET / this build"
   : >"$WORK/rounds"
   for round in $(seq "$ROUNDS"); do
     for who in baseline this; do
@@ -71,11 +76,14 @@ if [[ -n "${BASELINE_EDGEFLEET:-}" ]]; then
       [[ "$who" == baseline ]] && bin="$BASELINE_EDGEFLEET"
       set +e
       /usr/bin/time -f '%e %M %U %S' -o "$WORK/time.round" \
-        "$bin" lint --fleet "$WORK/out" --inventory "$WORK/inventory" --format json >"$WORK/round.json" 2>/dev/null
+        "$bin" lint --fleet "$WORK/base-out" --inventory "$WORK/base-inventory" --format json >"$WORK/round.json" 2>"$WORK/round.err"
+      code=$?
       set -e
-      read -r wall rss_kb user sys <"$WORK/time.round"
+      # GNU time writes "Command exited with non-zero status N" above the figures.
+      read -r wall rss_kb user sys < <(tail -n 1 "$WORK/time.round")
       cpu=$(echo "$user + $sys" | bc)
-      printf '   round %d %-8s wall %6.2f s  CPU %6.2f s  peak RSS %4d MiB\n' "$round" "$who" "$wall" "$cpu" "$((rss_kb / 1024))"
+      printf '   round %d %-8s wall %6.2f s  CPU %6.2f s  peak RSS %4d MiB  exit %d\n' "$round" "$who" "$wall" "$cpu" "$((rss_kb / 1024))" "$code"
+      if [[ $code -ge 2 ]]; then sed 's/^/     stderr: /' "$WORK/round.err" | head -3 || true; fi
       echo "$who $wall $rss_kb $cpu" >>"$WORK/rounds"
     done
   done

@@ -10,6 +10,12 @@
 #
 #   bash bench/lint.sh [SITES] [SAMPLE] [SEED]
 #
+# With BASELINE_EDGEFLEET=<another build's edgefleet binary> (e.g. main's), step 1 is then
+# repeated ROUNDS times (default 3), alternating that binary and this one on the same tree (the
+# baseline's own synthetic fleet, which both can read):
+# wall time, CPU time (user + system: less sensitive than wall time to other work on the
+# machine), peak RSS, and the ratios of the medians.
+#
 # Targets (issue "Lint engine"): fleet <= 5 s on 2 cores; >= 100x faster than Checkov per object;
 # one file <= 50 ms.
 set -euo pipefail
@@ -54,6 +60,44 @@ if "$BIN" lint --help | grep -q -- '--fleet'; then
   if [[ $code -ge 2 ]]; then sed 's/^/   stderr: /' "$WORK/fleet.err" | head -5; fi
 else
   echo "1. lint --fleet: SKIPPED (this edgefleet has no --fleet yet)"
+fi
+
+if [[ -n "${BASELINE_EDGEFLEET:-}" ]]; then
+  ROUNDS="${ROUNDS:-3}"
+  # The tree both binaries lint is the baseline's own synthetic fleet: an older build may not read
+  # what newer inventories declare (platforms, say), and a newer build reads older trees.
+  "$BASELINE_EDGEFLEET" inventory synth --sites "$SITES" --seed "$SEED" --out "$WORK/base-inventory" >/dev/null
+  "$BASELINE_EDGEFLEET" generate --inventory "$WORK/base-inventory" --out "$WORK/base-out" >/dev/null
+  echo "   alternating runs, $ROUNDS rounds on the baseline's $SITES-site tree: baseline $BASELINE_EDGEFLEET / this build"
+  : >"$WORK/rounds"
+  for round in $(seq "$ROUNDS"); do
+    for who in baseline this; do
+      bin="$BIN"
+      [[ "$who" == baseline ]] && bin="$BASELINE_EDGEFLEET"
+      set +e
+      /usr/bin/time -f '%e %M %U %S' -o "$WORK/time.round" \
+        "$bin" lint --fleet "$WORK/base-out" --inventory "$WORK/base-inventory" --format json >"$WORK/round.json" 2>"$WORK/round.err"
+      code=$?
+      set -e
+      # GNU time writes "Command exited with non-zero status N" above the figures.
+      read -r wall rss_kb user sys < <(tail -n 1 "$WORK/time.round")
+      cpu=$(echo "$user + $sys" | bc)
+      printf '   round %d %-8s wall %6.2f s  CPU %6.2f s  peak RSS %4d MiB  exit %d\n' "$round" "$who" "$wall" "$cpu" "$((rss_kb / 1024))" "$code"
+      if [[ $code -ge 2 ]]; then sed 's/^/     stderr: /' "$WORK/round.err" | head -3 || true; fi
+      echo "$who $wall $rss_kb $cpu" >>"$WORK/rounds"
+    done
+  done
+  "$PY" - "$WORK/rounds" <<'EOF'
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    who, wall, rss, cpu = line.split()
+    runs.setdefault(who, []).append((float(wall), int(rss), float(cpu)))
+med = {w: tuple(statistics.median(x[i] for x in r) for i in range(3)) for w, r in runs.items()}
+print(f"   median this / baseline: wall {med['this'][0] / med['baseline'][0]:.3f}x, "
+      f"CPU {med['this'][2] / med['baseline'][2]:.3f}x, peak RSS {med['this'][1] / med['baseline'][1]:.3f}x "
+      f"({med['this'][0]:.2f} s vs {med['baseline'][0]:.2f} s; {med['this'][1] // 1024} vs {med['baseline'][1] // 1024} MiB)")
+EOF
 fi
 
 # 2. A sample of rendered Deployments, one per file, uniquely named.

@@ -18,7 +18,8 @@ cd "$ROOT"
 cargo build --release --locked --quiet -p edgefleet
 BIN="$ROOT/target/release/edgefleet"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/edgefleet-policies-bench.XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
+# KEEP_WORK=1 keeps the fleet, the policies and both configs (for a profiler run).
+if [[ -z "${KEEP_WORK:-}" ]]; then trap 'rm -rf "$WORK"' EXIT; fi
 cd "$WORK"
 
 echo "edgefleet policies benchmark: $SITES synthetic sites (seed $SEED), best of $RUNS, $(nproc) cores, work folder $WORK"
@@ -141,10 +142,10 @@ EOF
 
 # Best of RUNS: wall seconds and peak RSS (KiB) of `lint --fleet` with a config.
 best() {
-  local config="$1" best_wall="" best_rss="" code=0
+  local config="$1" best_wall="" best_rss="" best_cpu="" code=0
   for _ in $(seq "$RUNS"); do
     set +e
-    /usr/bin/time -f '%e %M' -o "$WORK/time" \
+    /usr/bin/time -f '%e %M %U %S' -o "$WORK/time" \
       "$BIN" --config "$WORK/$config" lint --fleet "$WORK/out" --inventory "$WORK/inventory" --format json >"$WORK/out.json" 2>"$WORK/err"
     code=$?
     set -e
@@ -153,18 +154,20 @@ best() {
       echo "lint --fleet failed with exit $code" >&2
       exit 1
     fi
-    read -r wall rss <"$WORK/time"
+    # GNU time writes "Command exited with non-zero status N" above the figures.
+    read -r wall rss user sys < <(tail -n 1 "$WORK/time")
     if [[ -z "$best_wall" ]] || (($(echo "$wall < $best_wall" | bc))); then
       best_wall="$wall"
       best_rss="$rss"
+      best_cpu=$(echo "$user + $sys" | bc)
     fi
   done
   findings=$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["summary"]; print(s["objects"], s["errors"]+s["warnings"]+s["notes"])' "$WORK/out.json")
-  echo "$best_wall $best_rss $findings"
+  echo "$best_wall $best_rss $best_cpu $findings"
 }
 
-read -r plain_wall plain_rss objects plain_findings <<<"$(best plain.toml)"
-printf 'without policies: wall %.2f s, peak RSS %d MiB (%s objects, %s findings)\n' "$plain_wall" "$((plain_rss / 1024))" "$objects" "$plain_findings"
-read -r pol_wall pol_rss objects pol_findings <<<"$(best policies.toml)"
-printf 'with 100 Rego rules + 20 admission policies: wall %.2f s, peak RSS %d MiB (%s objects, %s findings)\n' "$pol_wall" "$((pol_rss / 1024))" "$objects" "$pol_findings"
-printf 'ratio: %.2fx (target <= 2x)\n' "$(echo "$pol_wall / $plain_wall" | bc -l)"
+read -r plain_wall plain_rss plain_cpu objects plain_findings <<<"$(best plain.toml)"
+printf 'without policies: wall %.2f s, CPU %.2f s, peak RSS %d MiB (%s objects, %s findings)\n' "$plain_wall" "$plain_cpu" "$((plain_rss / 1024))" "$objects" "$plain_findings"
+read -r pol_wall pol_rss pol_cpu objects pol_findings <<<"$(best policies.toml)"
+printf 'with 100 Rego rules + 20 admission policies: wall %.2f s, CPU %.2f s, peak RSS %d MiB (%s objects, %s findings)\n' "$pol_wall" "$pol_cpu" "$((pol_rss / 1024))" "$objects" "$pol_findings"
+printf 'ratio: %.2fx wall, %.2fx CPU (target <= 2x)\n' "$(echo "$pol_wall / $plain_wall" | bc -l)" "$(echo "$pol_cpu / $plain_cpu" | bc -l)"

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use edgefleet_fleet::appset::{AppSet, Repo, deploying, read_appsets};
 use edgefleet_fleet::{FleetTree, TreeError};
 use edgefleet_inventory::Fleet;
-use edgefleet_lints::fleet::{FleetSite, RenderedObject};
+use edgefleet_lints::fleet::{EditPosition, EditSource, FieldEdit, FleetSite, RenderedObject};
 use edgefleet_lints::{LintRun, Linter, RunProblem, SiteContext};
+use kustomize::provenance::{Edit, Source};
 
 use crate::config::Config;
 use crate::exit;
@@ -43,7 +44,10 @@ pub fn lint(
     fleet: &Fleet,
     path_prefix: &str,
 ) -> Result<LintRun, String> {
-    let tree = FleetTree::on_disk(out).map_err(|e| e.to_string())?;
+    // Provenance on: findings point at the line that set each field.
+    let tree = FleetTree::on_disk(out)
+        .map_err(|e| e.to_string())?
+        .with_provenance(true);
     let found = tree.sites();
     let mut problems: Vec<RunProblem> = found.problems.iter().map(problem).collect();
     // ApplicationSets that cannot be read only name no ApplicationSet in residency messages.
@@ -87,6 +91,8 @@ pub fn lint(
             .build(dir)
             .map_err(|e| format!("{}: cannot render: {e}", dir.display()))?;
         crate::render::check_object_count(dir, resources.len())?;
+        // The sources edits name, converted once per overlay (a handful, shared by its objects).
+        let mut shown: Vec<Shown> = Vec::new();
         Ok(resources
             .into_iter()
             .map(|r| RenderedObject {
@@ -94,6 +100,11 @@ pub fn lint(
                 origin_document: r.origin.document,
                 original_name: r.original_name,
                 value: r.value,
+                edits: r
+                    .edits
+                    .iter()
+                    .map(|e| field_edit(&tree, e, &mut shown))
+                    .collect(),
             })
             .collect())
     };
@@ -101,6 +112,55 @@ pub fn lint(
     problems.append(&mut run.problems);
     run.problems = problems;
     Ok(run)
+}
+
+/// A provenance source as the linter sees it: its positions, and its file under `OUT_DIR` as the
+/// user named it.
+struct Shown {
+    source: Arc<Source>,
+    positions: Arc<dyn EditSource>,
+    file: Arc<Path>,
+}
+
+/// The renderer's edit `e` as the linter takes it (`shown`: the sources already converted).
+fn field_edit(tree: &FleetTree, e: &Edit, shown: &mut Vec<Shown>) -> FieldEdit {
+    let i = match shown
+        .iter()
+        .position(|s| Arc::ptr_eq(&s.source, e.source()))
+    {
+        Some(i) => i,
+        None => {
+            shown.push(Shown {
+                source: e.source().clone(),
+                positions: Arc::new(Positions(e.source().clone())),
+                file: Arc::from(tree.display_path(e.file())),
+            });
+            shown.len() - 1
+        }
+    };
+    FieldEdit {
+        field: e.field().clone(),
+        file: shown[i].file.clone(),
+        source: shown[i].positions.clone(),
+        document: e.document(),
+        at: e.at().clone(),
+    }
+}
+
+/// The renderer's provenance source as the linter asks it for positions.
+struct Positions(Arc<Source>);
+
+impl EditSource for Positions {
+    fn position(&self, document: usize, pointer: &str) -> Option<EditPosition> {
+        let p = self.0.position(document, pointer)?;
+        Some(EditPosition {
+            line: p.line,
+            column: p.column,
+            offset: p.offset,
+            len: p.len,
+            exact: p.exact,
+        })
+    }
 }
 
 /// `edgefleet lint --fleet OUT_DIR`: load the inventory, lint, print, and the exit code (2 when a

@@ -204,6 +204,14 @@ impl FleetTree {
         &*self.fs
     }
 
+    /// The same tree whose renders record provenance (which patch, transformer or generator
+    /// set each field, see [`kustomize::provenance`]) or not (the default; nothing is paid).
+    #[must_use]
+    pub fn with_provenance(mut self, on: bool) -> Self {
+        self.renderer.set_provenance(on);
+        self
+    }
+
     /// The renderer every render of this tree goes through (one cache for the whole fleet).
     pub fn renderer(&self) -> &Renderer {
         &self.renderer

@@ -1,9 +1,11 @@
 //! Kubernetes basics written once for the whole workspace, with no I/O and no knowledge of
 //! edgefleet: how a plain YAML scalar is typed ([`scalar`]), a fast reader for plain YAML
 //! ([`fastyaml`]), JSON pointer tokens ([`pointer`]), which kinds have no namespace ([`kinds`])
-//! and label selectors ([`selector`]), and the limits on what edgefleet reads ([`limits`]).
+//! label selectors ([`selector`]), container image references ([`image`]) and the limits on
+//! what edgefleet reads ([`limits`]).
 
 pub mod fastyaml;
+pub mod image;
 pub mod kinds;
 pub mod limits;
 pub mod pointer;

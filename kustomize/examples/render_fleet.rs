@@ -1,8 +1,10 @@
 //! Benchmark: render every site overlay of a generated tree in-process, then `kubectl kustomize`
 //! on a sample of the same overlays, and print the per-overlay ratio.
 //!
-//! `cargo run --release -p kustomize --example render_fleet -- OUT_DIR [KUBECTL] [SAMPLE]`
-//! (`bench/render.sh` prepares a 10,000-site fleet and runs this.)
+//! `cargo run --release -p kustomize --example render_fleet -- OUT_DIR [KUBECTL] [SAMPLE]
+//! [--provenance]` (`bench/render.sh` prepares a 10,000-site fleet and runs this). With
+//! `--provenance` the renderer also records where every field came from (as `lint --fleet`
+//! renders), which shows what provenance costs; the YAML is the same.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -43,7 +45,9 @@ fn overlays(out: &Path) -> Vec<PathBuf> {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
+    let all: Vec<String> = std::env::args().collect();
+    let provenance = all.iter().any(|a| a == "--provenance");
+    let args: Vec<String> = all.into_iter().filter(|a| a != "--provenance").collect();
     let out = PathBuf::from(
         args.get(1)
             .expect("usage: render_fleet OUT_DIR [KUBECTL] [SAMPLE]"),
@@ -53,7 +57,7 @@ fn main() {
 
     let dirs = overlays(&out);
     let started = Instant::now();
-    let renderer = Renderer::new();
+    let renderer = Renderer::new().with_provenance(provenance);
     let bytes: usize = dirs
         .par_iter()
         .map(|d| {
@@ -66,7 +70,8 @@ fn main() {
     let ours = started.elapsed().as_secs_f64();
     let threads = rayon::current_num_threads();
     println!(
-        "edgefleet render: {} overlays in {ours:.2} s on {threads} threads ({:.3} ms per overlay of wall time, {:.1} MB of YAML)",
+        "edgefleet render{}: {} overlays in {ours:.2} s on {threads} threads ({:.3} ms per overlay of wall time, {:.1} MB of YAML)",
+        if provenance { " (provenance on)" } else { "" },
         dirs.len(),
         ours * 1000.0 / dirs.len() as f64,
         bytes as f64 / 1e6

@@ -7,6 +7,7 @@
 //! (`invalid Kustomization: json: unknown field "x"`), with the line of the field.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
@@ -134,6 +135,10 @@ pub struct Kustomization {
     pub generator_options: Option<Value>,
     pub replacements: Vec<Value>,
     pub sort_options: Option<SortOptions>,
+    /// The file's text, for provenance (positions are read from it on demand).
+    pub text: Arc<str>,
+    /// The provenance sources of this file's edits, made on first use.
+    pub(crate) sources: crate::provenance::KustomizationSources,
 }
 
 /// The kustomization file of `dir`, if it has one. Several candidates is an error, as in
@@ -271,6 +276,8 @@ impl Kustomization {
             generator_options: None,
             replacements: Vec::new(),
             sort_options: None,
+            text: Arc::from(text),
+            sources: Default::default(),
         };
         let mut bases = Vec::new();
         let mut api_version: Option<String> = None;

@@ -9,7 +9,9 @@
 //! The public surface is small: a [`Renderer`] (over a [`fs::FileSystem`]: [`fs::DiskFs`],
 //! [`fs::MemoryFs`] or one of your own) builds a folder into [`Resource`]s (each object with its
 //! [`Origin`] and [`ResId`]), or straight into the YAML `kubectl kustomize` prints ([`emit`]);
-//! every failure is a [`RenderError`] naming the file.
+//! every failure is a [`RenderError`] naming the file. With provenance on
+//! ([`Renderer::with_provenance`]), each resource also says which patches, transformers and
+//! generators set which of its fields, with file and line ([`provenance`]).
 //!
 //! ```
 //! use std::path::Path;
@@ -36,6 +38,7 @@ mod kustomization;
 mod load;
 mod order;
 mod patch;
+pub mod provenance;
 mod renderer;
 mod replace;
 mod resource;

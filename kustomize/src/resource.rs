@@ -53,9 +53,20 @@ pub struct Resource {
     pub original_namespace: Option<String>,
     /// Generated ConfigMaps and Secrets get a content-hash suffix (unless disabled).
     pub needs_hash: bool,
+    /// Provenance (empty unless the renderer records it): the fields patches, transformers and
+    /// generators set, in the order they were applied (the last edit of a field is the one
+    /// whose value the output shows). Not part of the output.
+    pub edits: Vec<crate::provenance::Edit>,
 }
 
 impl Resource {
+    /// The last edit that set the field at `pointer` (a JSON pointer of the object), if a patch,
+    /// transformer or generator set it (and provenance was on); otherwise the field is as
+    /// [`Self::origin`] wrote it, or was set by a step provenance does not record.
+    pub fn set_by(&self, pointer: &str) -> Option<&crate::provenance::Edit> {
+        self.edits.iter().rev().find(|e| &**e.field() == pointer)
+    }
+
     pub fn new(value: Value, origin: Origin) -> Self {
         let original_name = value
             .pointer("/metadata/name")
@@ -72,6 +83,7 @@ impl Resource {
             original_name,
             original_namespace,
             needs_hash: false,
+            edits: Vec::new(),
         }
     }
 

@@ -14,7 +14,7 @@ use crate::config::LintConfig;
 use crate::finding::{Finding, Level, Severity};
 use crate::manifest::Manifest;
 use crate::policy::PolicySet;
-use crate::rule::{Check, Report, Rule, RuleOptions};
+use crate::rule::{Check, Rule, RuleOptions, Violation};
 use crate::rules::{self, RULES};
 use crate::site::SiteContext;
 
@@ -128,7 +128,7 @@ pub struct LintRun {
     pub input_errors: usize,
     /// The text of every file read, for source snippets.
     pub sources: BTreeMap<Arc<Path>, Arc<str>>,
-    /// Every file the run linted (read or not), for reports that list clean files too.
+    /// Every file the run linted (read or not), for violations that list clean files too.
     pub linted: BTreeSet<Arc<Path>>,
     /// Problems that stopped part of the run (see [`RunProblem`]).
     pub problems: Vec<RunProblem>,
@@ -400,19 +400,19 @@ impl Linter {
             .par_iter()
             .enumerate()
             .map(|(i, m)| {
-                let mut reports = Vec::new();
+                let mut violations = Vec::new();
                 for &rule in RULES {
                     let (Check::Object(check), Some(severity)) = (rule.check, enabled(rule)) else {
                         continue;
                     };
                     let mut out = Vec::new();
                     check(&self.options, m, &mut out);
-                    reports.extend(out.into_iter().map(|r| (i, rule.id, severity, r)));
+                    violations.extend(out.into_iter().map(|r| (i, rule.id, severity, r)));
                 }
-                finish(manifests, &ignored, reports)
+                finish(manifests, &ignored, violations)
             })
             .collect();
-        let mut set_reports = Vec::new();
+        let mut set_violations = Vec::new();
         for &rule in RULES {
             let Some(severity) = enabled(rule) else {
                 continue;
@@ -423,7 +423,7 @@ impl Linter {
                 (Check::Site(check), Some(site)) => check(&self.options, site, manifests, &mut out),
                 _ => continue,
             }
-            set_reports.extend(out.into_iter().map(|(i, r)| (i, rule.id, severity, r)));
+            set_violations.extend(out.into_iter().map(|(i, r)| (i, rule.id, severity, r)));
         }
         if let Some(policies) = &self.policies {
             for (i, r, verdict_severity, report) in policies.check(manifests, site) {
@@ -434,11 +434,11 @@ impl Linter {
                     None => verdict_severity.or_else(|| rule.default_level.severity()),
                 };
                 if let Some(severity) = severity {
-                    set_reports.push((i, rule.id, severity, report));
+                    set_violations.push((i, rule.id, severity, report));
                 }
             }
         }
-        let set = finish(manifests, &ignored, set_reports);
+        let set = finish(manifests, &ignored, set_violations);
         let mut findings = Vec::new();
         let mut suppressed = 0;
         for (f, s) in per_object.into_iter().chain([set]) {
@@ -530,15 +530,15 @@ pub fn is_policy_id(id: &str) -> bool {
     id.starts_with("policy/") || id.starts_with("admission/")
 }
 
-/// Turns reports into located findings, dropping (and counting) suppressed ones.
+/// Turns violations into located findings, dropping (and counting) suppressed ones.
 fn finish(
     manifests: &[Manifest],
     ignored: &[&BTreeSet<String>],
-    reports: Vec<(usize, &'static str, Severity, Report)>,
+    violations: Vec<(usize, &'static str, Severity, Violation)>,
 ) -> (Vec<Finding>, usize) {
     let mut findings = Vec::new();
     let mut suppressed = 0;
-    for (i, rule, severity, report) in reports {
+    for (i, rule, severity, report) in violations {
         if ignored[i].contains(rule) {
             suppressed += 1;
             continue;
@@ -582,7 +582,7 @@ pub(crate) fn worker_pool() -> Option<&'static rayon::ThreadPool> {
 }
 
 /// The parser's message without what only makes sense to a Rust caller, and without the
-/// position (reports print their own).
+/// position (violations print their own).
 fn tidy_parser_message(message: &str) -> String {
     if message.contains("budget breached: Depth") {
         return "invalid YAML: nested deeper than the parser allows".to_owned();

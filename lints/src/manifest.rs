@@ -5,7 +5,7 @@ use edgefleet_inventory::source::YamlDocument;
 use serde_json::Value;
 
 use crate::finding::ObjectRef;
-use crate::trace::{Located, Trace};
+use crate::trace::{Trace, TracedLocation};
 
 /// Where a manifest's fields are located.
 #[derive(Debug)]
@@ -83,9 +83,9 @@ impl Manifest {
 
     /// [`locate`](Self::locate), with a note when a rendered field could only be placed at its
     /// object (set by something edgefleet cannot attribute to a file).
-    pub fn locate_traced(&self, pointer: &str) -> Located {
+    pub fn locate_traced(&self, pointer: &str) -> TracedLocation {
         match &self.source {
-            ManifestSource::Parsed(doc) => Located {
+            ManifestSource::Parsed(doc) => TracedLocation {
                 location: if pointer.is_empty() {
                     self.object_location(doc)
                 } else {
@@ -93,7 +93,7 @@ impl Manifest {
                 },
                 note: None,
             },
-            ManifestSource::Rendered(trace) => trace.locate(&self.value, self.kind(), pointer),
+            ManifestSource::Rendered(trace) => trace.locate(&self.value, pointer),
         }
     }
 

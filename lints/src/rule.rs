@@ -14,16 +14,18 @@ pub struct RuleOptions {
     pub signatures: Option<std::sync::Arc<crate::signature::TrustStore>>,
 }
 
-/// One problem as a rule sees it: a JSON pointer into the object, not yet a file location.
+/// One violation of a rule as the rule sees it: a JSON pointer into the object, not yet a file
+/// location. The engine turns it into a [`crate::finding::Finding`] once it knows the rule's
+/// severity and where the field was written.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Report {
+pub struct Violation {
     /// The offending field, or the object that should hold the missing field.
     pub pointer: String,
     pub message: String,
     pub help: Option<String>,
 }
 
-impl Report {
+impl Violation {
     pub fn at(pointer: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             pointer: pointer.into(),
@@ -39,13 +41,13 @@ impl Report {
 }
 
 /// Checks one object.
-pub type ObjectCheck = fn(&RuleOptions, &Manifest, &mut Vec<Report>);
+pub type ObjectCheck = fn(&RuleOptions, &Manifest, &mut Vec<Violation>);
 /// Checks every object of one input set together; reports carry the index of the object.
-pub type SetCheck = fn(&RuleOptions, &[Manifest], &mut Vec<(usize, Report)>);
+pub type SetCheck = fn(&RuleOptions, &[Manifest], &mut Vec<(usize, Violation)>);
 
 /// Checks every object of one site together, knowing the site's hardware, backhaul and region.
 /// Runs only when the site is known (`edgefleet lint --fleet`).
-pub type SiteCheck = fn(&RuleOptions, &SiteContext, &[Manifest], &mut Vec<(usize, Report)>);
+pub type SiteCheck = fn(&RuleOptions, &SiteContext, &[Manifest], &mut Vec<(usize, Violation)>);
 
 /// How a rule is run.
 #[derive(Clone, Copy)]

@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use edgefleet_inventory::units::{Duration, Quantity};
-use edgefleet_inventory::{BackhaulProfile, HardwareProfile, Region, SourceLocation};
+use edgefleet_inventory::{
+    BackhaulProfile, Distribution, HardwareProfile, KubeMinor, PlatformProfile, Region,
+    RuntimeClass, RuntimeKind, SourceLocation,
+};
 use edgefleet_lints::fleet::{FleetSite, RenderedObject};
 use edgefleet_lints::policy::{PoliciesConfig, PolicySet};
 use edgefleet_lints::report::{self, Format, HumanOptions};
@@ -339,6 +342,7 @@ fn a_site_aware_rego_rule_fires_only_at_vsat_sites_counted_per_site() {
             origin_file: origin.clone(),
             origin_document: 0,
             original_name: "api".to_owned(),
+            edits: Vec::new(),
         }])
     };
     let run = linter.lint_fleet(&sites, &render);
@@ -374,6 +378,158 @@ fn a_site_aware_rego_rule_fires_only_at_vsat_sites_counted_per_site() {
         run.findings.iter().all(|f| !f.rule.starts_with("policy/")),
         "{:#?}",
         run.findings
+    );
+}
+
+/// Rules that read the site's platform (`data.edgefleet.site.platform`, as templates see it).
+const PLATFORM: &str = r#"package edge.platform
+
+import data.edgefleet.site
+
+deny_missing_runtime contains msg if {
+	site.platform != null
+	wanted := input.spec.template.spec.runtimeClassName
+	installed := {c.name | some c in site.platform.runtime_classes}
+	not wanted in installed
+	msg := sprintf("%s needs RuntimeClass %s, not installed at %s (%s)", [input.metadata.name, wanted, site.id, site.platform.distribution])
+}
+
+warn_no_platform contains msg if {
+	site.platform == null
+	input.kind == "Deployment"
+	msg := sprintf("%s: no platform declared", [site.id])
+}
+"#;
+
+const WASM_DEPLOYMENT: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: edge-fn
+  namespace: shop
+spec:
+  selector:
+    matchLabels: {app: edge-fn}
+  template:
+    metadata:
+      labels: {app: edge-fn}
+    spec:
+      runtimeClassName: spin
+      containers:
+      - name: fn
+        image: registry.example.com/fn@sha256:0000000000000000000000000000000000000000000000000000000000000000
+";
+
+fn with_platform(mut s: SiteContext, distribution: Distribution, classes: &[&str]) -> SiteContext {
+    let at = SourceLocation::start_of(&Arc::from(Path::new("platforms.yaml")));
+    s.platform = Some(PlatformProfile {
+        name: format!("{distribution}-edge"),
+        distribution,
+        version: "1.33".to_owned(),
+        kubernetes: KubeMinor(33),
+        runtime_classes: classes
+            .iter()
+            .map(|c| {
+                let kind = if *c == "spin" {
+                    RuntimeKind::Wasm
+                } else {
+                    RuntimeKind::Container
+                };
+                let class = RuntimeClass {
+                    name: (*c).to_owned(),
+                    kind,
+                };
+                ((*c).to_owned(), class)
+            })
+            .collect(),
+        identity: None,
+        location: at,
+    });
+    s
+}
+
+#[test]
+fn a_rego_rule_reads_the_site_platform() {
+    let repo = Repo::new(&[
+        ("policy/platform.rego", PLATFORM),
+        ("fn/deploy.yaml", WASM_DEPLOYMENT),
+    ]);
+    let linter = repo.linter(&["policy"], &[], &LintConfig::default());
+    let table = [
+        (
+            "k3s-1",
+            Some((Distribution::K3s, &["runc", "spin"][..])),
+            None,
+        ),
+        (
+            "microshift-1",
+            Some((Distribution::MicroShift, &["runc"][..])),
+            Some("deny"),
+        ),
+        (
+            "k3s-2",
+            Some((Distribution::K3s, &["runc"][..])),
+            Some("deny"),
+        ),
+        ("bare-1", None, Some("warn")),
+    ];
+    let sites: Vec<FleetSite> = table
+        .iter()
+        .map(|(id, platform, _)| {
+            let base = site(id, "fiber", "4");
+            let context = match platform {
+                Some((d, classes)) => with_platform(base, *d, classes),
+                None => base,
+            };
+            FleetSite {
+                context,
+                overlays: vec![repo.path("fn")],
+            }
+        })
+        .collect();
+    let origin = repo.path("fn/deploy.yaml");
+    let render = |_: &Path| -> Result<Vec<RenderedObject>, String> {
+        let value: serde_json::Value = serde_saphyr::from_str(WASM_DEPLOYMENT).unwrap();
+        Ok(vec![RenderedObject {
+            value,
+            origin_file: origin.clone(),
+            origin_document: 0,
+            original_name: "edge-fn".to_owned(),
+            edits: Vec::new(),
+        }])
+    };
+    let run = linter.lint_fleet(&sites, &render);
+    assert!(run.problems.is_empty(), "{:?}", run.problems);
+    let sites_of = |rule: &str| -> Vec<String> {
+        let mut at: Vec<String> = of(&run, rule)
+            .iter()
+            .flat_map(|f| f.sites.iter().map(|s| s.to_string()))
+            .collect();
+        at.sort();
+        at
+    };
+    let expect = |kind: &str| -> Vec<String> {
+        let mut at: Vec<String> = table
+            .iter()
+            .filter(|(_, _, fires)| *fires == Some(kind))
+            .map(|(id, _, _)| (*id).to_owned())
+            .collect();
+        at.sort();
+        at
+    };
+    assert_eq!(
+        sites_of("policy/edge.platform/deny_missing_runtime"),
+        expect("deny")
+    );
+    assert_eq!(
+        sites_of("policy/edge.platform/warn_no_platform"),
+        expect("warn")
+    );
+    let denied = of(&run, "policy/edge.platform/deny_missing_runtime");
+    assert!(
+        denied.iter().any(|f| f.message.starts_with(
+            "edge-fn needs RuntimeClass spin, not installed at microshift-1 (microshift)"
+        )),
+        "{denied:#?}"
     );
 }
 
@@ -423,6 +579,140 @@ fn deployment(name: &str, ns: &str, replicas: u32) -> String {
             &format!("name: {name}\n  namespace: {ns}"),
         )
         .replace("replicas: 3", &format!("replicas: {replicas}"))
+}
+
+/// Three policies reading different things: a label that differs per site, the namespace's
+/// labels, and the replicas.
+const PER_SITE_READS: &str = "apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata:
+  name: no-forbidden-label
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}
+  validations:
+  - expression: \"!('forbidden' in object.metadata.labels)\"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata:
+  name: no-forbidden-label
+spec:
+  policyName: no-forbidden-label
+  validationActions: [Deny]
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata:
+  name: not-in-prod
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}
+  validations:
+  - expression: \"namespaceObject.metadata.labels.environment != 'prod'\"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata:
+  name: not-in-prod
+spec:
+  policyName: not-in-prod
+  validationActions: [Deny]
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata:
+  name: few-replicas
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}
+  validations:
+  - expression: \"object.spec.replicas <= 5\"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata:
+  name: few-replicas
+spec:
+  policyName: few-replicas
+  validationActions: [Deny]
+";
+
+/// The same Deployment (same name and namespace) at many sites, differing per site only in a
+/// label, its namespace's labels or its replicas: each policy judges each site on what it reads
+/// (verdicts are shared between objects only when what the policy reads is the same).
+#[test]
+fn admission_verdicts_follow_what_each_policy_reads_at_every_site() {
+    // site, environment of the namespace, extra label, replicas, the policies that fire
+    let table: [(&str, &str, &str, u32, &[&str]); 6] = [
+        ("s1", "staging", "", 3, &[]),
+        (
+            "s2",
+            "staging",
+            "    forbidden: 'yes'\n",
+            3,
+            &["no-forbidden-label"],
+        ),
+        ("s3", "prod", "", 3, &["not-in-prod"]),
+        ("s4", "staging", "", 9, &["few-replicas"]),
+        (
+            "s5",
+            "prod",
+            "    forbidden: 'yes'\n",
+            9,
+            &["no-forbidden-label", "not-in-prod", "few-replicas"],
+        ),
+        ("s6", "staging", "", 3, &[]),
+    ];
+    let repo = Repo::new(&[("admission/policies.yaml", PER_SITE_READS)]);
+    let linter = repo.linter(&[], &["admission"], &LintConfig::default());
+    let sites: Vec<FleetSite> = table
+        .iter()
+        .map(|(id, ..)| FleetSite {
+            context: site(id, "fiber", "4"),
+            overlays: vec![repo.path(id)],
+        })
+        .collect();
+    let origin = repo.path("objects.yaml");
+    let render = |overlay: &Path| -> Result<Vec<RenderedObject>, String> {
+        let id = overlay.file_name().unwrap().to_str().unwrap();
+        let (_, env, label, replicas, _) = table.iter().find(|t| t.0 == id).unwrap();
+        let deploy = deployment("web", "shop", *replicas).replace(
+            "    app: web\nspec:",
+            &format!("    app: web\n{label}spec:"),
+        );
+        [(namespace("shop", env), "shop"), (deploy, "web")]
+            .iter()
+            .enumerate()
+            .map(|(i, (text, name))| {
+                Ok(RenderedObject {
+                    value: serde_saphyr::from_str(text).map_err(|e| e.to_string())?,
+                    origin_file: origin.clone(),
+                    origin_document: i,
+                    original_name: (*name).to_owned(),
+                    edits: Vec::new(),
+                })
+            })
+            .collect()
+    };
+    let run = linter.lint_fleet(&sites, &render);
+    assert!(run.problems.is_empty(), "{:?}", run.problems);
+    for policy in ["no-forbidden-label", "not-in-prod", "few-replicas"] {
+        let mut got: Vec<String> = of(&run, &format!("admission/{policy}"))
+            .iter()
+            .flat_map(|f| f.sites.iter().map(|s| s.to_string()))
+            .collect();
+        got.sort();
+        let want: Vec<String> = table
+            .iter()
+            .filter(|t| t.4.contains(&policy))
+            .map(|t| t.0.to_owned())
+            .collect();
+        assert_eq!(got, want, "{policy}: {:#?}", run.findings);
+    }
 }
 
 #[test]

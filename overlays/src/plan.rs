@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use edgefleet_inventory::{
     BackhaulProfile, Diagnostic, Diagnostics, Fleet, HardwareProfile, OutageBuffer,
-    PlatformProfile, Region, RuntimeKind, Site,
+    PlatformProfile, Region, Site,
 };
 use rayon::prelude::*;
 use serde_json::{Map, Value, json};
@@ -461,42 +461,9 @@ pub fn hardware_context(h: &HardwareProfile) -> Value {
     })
 }
 
-/// What templates see of a site's platform: the distribution, the Kubernetes minor, every
-/// RuntimeClass with its kind, the Wasm runtime and the confidential runtime for the hardware's
-/// TEE (first by name, or null), and the identity settings.
+/// The site's platform as templates see it: [`PlatformProfile::context`].
 pub fn platform_context(p: &PlatformProfile, hardware: &HardwareProfile) -> Value {
-    let classes: Vec<Value> = p
-        .runtime_classes
-        .values()
-        .map(|r| {
-            let kind = match r.kind {
-                RuntimeKind::Container => "container",
-                RuntimeKind::Wasm => "wasm",
-                RuntimeKind::Confidential(_) => "confidential",
-            };
-            json!({"name": r.name, "kind": kind, "tee": r.kind.tee().map(|t| t.as_str())})
-        })
-        .collect();
-    let confidential = hardware.tee.and_then(|tee| {
-        p.confidential_runtimes()
-            .find(|r| r.kind.tee() == Some(tee))
-            .map(|r| r.name.clone())
-    });
-    json!({
-        "name": p.name,
-        "distribution": p.distribution.as_str(),
-        "version": p.version,
-        "kubernetes": p.kubernetes.to_string(),
-        "kubernetes_minor": p.kubernetes.0,
-        "runtime_classes": classes,
-        "wasm_runtime": p.wasm_runtime().map(|r| r.name.clone()),
-        "confidential_runtime": confidential,
-        "identity": p.identity.as_ref().map(|i| json!({
-            "trust_domain": i.trust_domain,
-            "svid_ttl": i.svid_ttl.text,
-            "svid_ttl_seconds": i.svid_ttl.seconds,
-        })),
-    })
+    p.context(hardware)
 }
 
 pub fn backhaul_context(b: &BackhaulProfile) -> Value {

@@ -38,7 +38,7 @@ impl Diagnostic {
     /// A miette report with the source snippet of the file, for terminals.
     pub fn to_report(&self) -> miette::Report {
         let text = std::fs::read_to_string(&self.location.file).unwrap_or_default();
-        let report = Located {
+        let report = WithSource {
             diagnostic: self.clone(),
             source: Arc::new(miette::NamedSource::new(
                 self.location.file.display().to_string(),
@@ -61,21 +61,22 @@ impl fmt::Display for Diagnostic {
 
 impl std::error::Error for Diagnostic {}
 
+/// A diagnostic with the text of its file, for miette's snippets.
 #[derive(Debug)]
-struct Located {
+struct WithSource {
     diagnostic: Diagnostic,
     source: Arc<miette::NamedSource<String>>,
 }
 
-impl fmt::Display for Located {
+impl fmt::Display for WithSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.diagnostic.fmt(f)
     }
 }
 
-impl std::error::Error for Located {}
+impl std::error::Error for WithSource {}
 
-impl miette::Diagnostic for Located {
+impl miette::Diagnostic for WithSource {
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         self.diagnostic
             .help

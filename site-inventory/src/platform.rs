@@ -293,6 +293,45 @@ impl PlatformProfile {
         self.runtime_classes.values().find(|r| r.kind.is_wasm())
     }
 
+    /// The platform as templates (`platform`) and Rego policies (`data.edgefleet.site.platform`)
+    /// see it: the distribution, the Kubernetes minor, every RuntimeClass with its kind, the
+    /// Wasm runtime and the confidential runtime for the hardware's TEE (first by name, or
+    /// null), and the identity settings.
+    pub fn context(&self, hardware: &crate::HardwareProfile) -> serde_json::Value {
+        let classes: Vec<serde_json::Value> = self
+            .runtime_classes
+            .values()
+            .map(|r| {
+                let kind = match r.kind {
+                    RuntimeKind::Container => "container",
+                    RuntimeKind::Wasm => "wasm",
+                    RuntimeKind::Confidential(_) => "confidential",
+                };
+                serde_json::json!({"name": r.name, "kind": kind, "tee": r.kind.tee().map(Tee::as_str)})
+            })
+            .collect();
+        let confidential = hardware.tee.and_then(|tee| {
+            self.confidential_runtimes()
+                .find(|r| r.kind.tee() == Some(tee))
+                .map(|r| r.name.clone())
+        });
+        serde_json::json!({
+            "name": self.name,
+            "distribution": self.distribution.as_str(),
+            "version": self.version,
+            "kubernetes": self.kubernetes.to_string(),
+            "kubernetes_minor": self.kubernetes.0,
+            "runtime_classes": classes,
+            "wasm_runtime": self.wasm_runtime().map(|r| r.name.clone()),
+            "confidential_runtime": confidential,
+            "identity": self.identity.as_ref().map(|i| serde_json::json!({
+                "trust_domain": i.trust_domain,
+                "svid_ttl": i.svid_ttl.text,
+                "svid_ttl_seconds": i.svid_ttl.seconds,
+            })),
+        })
+    }
+
     /// `k3s 1.33`, `kubeedge 1.21 on Kubernetes 1.31`.
     pub fn describe(&self) -> String {
         if self.distribution.runs_on_cluster() {

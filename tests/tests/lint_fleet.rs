@@ -170,3 +170,100 @@ fn a_site_that_cannot_be_linted_is_named_and_the_others_still_are() {
     let doc: Value = serde_json::from_slice(&o.stdout).expect("JSON still printed");
     assert!(doc["summary"]["objects"].as_u64().unwrap() > 100, "{doc:#}");
 }
+
+/// 1-based number of the only line of `file` that contains `needle`.
+fn line_with(file: &Path, needle: &str) -> u64 {
+    let text = std::fs::read_to_string(file).unwrap();
+    let hits: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains(needle))
+        .map(|(i, _)| i + 1)
+        .collect();
+    assert_eq!(hits.len(), 1, "{needle:?} in {}: {hits:?}", file.display());
+    hits[0] as u64
+}
+
+/// The renderer's provenance puts each finding at the line that set the field: a patch of a
+/// component shared by several sites, one site's targeted inline patch, and one site's `images`
+/// entry (a transformer, which the linter could not place before provenance: it pointed at the
+/// object in the base).
+#[test]
+fn findings_point_at_the_patch_or_entry_line_that_set_the_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let inventory = workspace_root().join("examples/fleet/site-inventory");
+    generate(&inventory, &workspace_root().join("templates"), &out);
+
+    // The hardware component's patch makes the metrics agent privileged at every site with that
+    // hardware.
+    let component =
+        out.join("components/hardware/jetson-orin-nx/metrics-agent/deployment-metrics-agent.yaml");
+    edit(
+        &component,
+        "      - name: vmagent\n",
+        "      - name: vmagent\n        securityContext:\n          privileged: true\n",
+    );
+    // One site's overlay lets it escalate privileges, through a targeted inline patch (the
+    // patch's own name is ignored: the target picks the object), and moves its broker to a tag.
+    let site = out.join("sites/eu-north/rig-nsea-042/metrics-agent/kustomization.yaml");
+    edit(
+        &site,
+        "sortOptions:\n",
+        "- target:\n    kind: Deployment\n    name: metrics-agent\n  patch: |\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata:\n      name: any\n    spec:\n      template:\n        spec:\n          containers:\n          - name: vmagent\n            securityContext:\n              allowPrivilegeEscalation: true\nsortOptions:\n",
+    );
+    let broker = out.join("sites/eu-north/rig-nsea-042/mqtt-broker/kustomization.yaml");
+    edit(
+        &broker,
+        "sortOptions:\n",
+        "images:\n- name: registry.example.com/eclipse-mosquitto\n  newTag: \"2.0\"\nsortOptions:\n",
+    );
+
+    let (code, doc) = lint_fleet(&out, &inventory);
+    assert_eq!(code, Some(1), "{doc:#}");
+
+    let privileged = findings(&doc, "security/privileged");
+    assert_eq!(
+        privileged.len(),
+        1,
+        "one finding for the shared component: {doc:#}"
+    );
+    let f = privileged[0];
+    assert_eq!(Path::new(f["file"].as_str().unwrap()), component, "{f:#}");
+    assert_eq!(
+        f["line"],
+        line_with(&component, "privileged: true"),
+        "{f:#}"
+    );
+    assert!(sites_of(&privileged).contains("rig-nsea-042"), "{f:#}");
+    assert!(sites_of(&privileged).len() > 1, "{f:#}");
+
+    let escalation = findings(&doc, "security/privilege-escalation");
+    assert_eq!(escalation.len(), 1, "{doc:#}");
+    let f = escalation[0];
+    assert_eq!(Path::new(f["file"].as_str().unwrap()), site, "{f:#}");
+    assert_eq!(
+        f["line"],
+        line_with(&site, "allowPrivilegeEscalation: true"),
+        "{f:#}"
+    );
+    assert!(
+        !f["message"].as_str().unwrap().contains("shown at"),
+        "{f:#}"
+    );
+    assert_eq!(
+        sites_of(&escalation),
+        BTreeSet::from(["rig-nsea-042".to_owned()]),
+        "{f:#}"
+    );
+
+    let unpinned = findings(&doc, "images/not-pinned-by-digest");
+    assert_eq!(unpinned.len(), 1, "{doc:#}");
+    let f = unpinned[0];
+    assert_eq!(Path::new(f["file"].as_str().unwrap()), broker, "{f:#}");
+    assert_eq!(f["line"], line_with(&broker, "newTag: \"2.0\""), "{f:#}");
+    assert!(
+        !f["message"].as_str().unwrap().contains("shown at"),
+        "{f:#}"
+    );
+}

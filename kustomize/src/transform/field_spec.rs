@@ -2,6 +2,8 @@
 //! `types.FieldSpec`, and the default ones of its built-in configuration (`commonLabels`,
 //! `commonAnnotations`, template labels) — which fields of which kinds each transformer touches.
 
+use std::sync::LazyLock;
+
 use serde_json::{Map, Value};
 
 use crate::Resource;
@@ -174,8 +176,20 @@ const WORKLOAD_TEMPLATES: [(&str, &str, &str); 5] = [
     ("apps", "", "StatefulSet"),
 ];
 
+/// Labels on objects only (`labels` without templates or selectors).
+pub fn metadata_label_specs() -> &'static [FieldSpec] {
+    static SPECS: LazyLock<Vec<FieldSpec>> =
+        LazyLock::new(|| vec![FieldSpec::any("metadata/labels", true)]);
+    &SPECS
+}
+
 /// Labels on objects and the pod templates (and volume claim templates) they stamp out.
-pub fn template_label_specs() -> Vec<FieldSpec> {
+pub fn template_label_specs() -> &'static [FieldSpec] {
+    static SPECS: LazyLock<Vec<FieldSpec>> = LazyLock::new(build_template_label_specs);
+    &SPECS
+}
+
+fn build_template_label_specs() -> Vec<FieldSpec> {
     let mut v = vec![FieldSpec::any("metadata/labels", true)];
     for (g, ver, k) in WORKLOAD_TEMPLATES {
         v.push(FieldSpec::new(
@@ -218,7 +232,12 @@ pub fn template_label_specs() -> Vec<FieldSpec> {
 }
 
 /// `commonLabels` (and `labels` with `includeSelectors`): templates plus selectors.
-pub fn common_label_specs() -> Vec<FieldSpec> {
+pub fn common_label_specs() -> &'static [FieldSpec] {
+    static SPECS: LazyLock<Vec<FieldSpec>> = LazyLock::new(build_common_label_specs);
+    &SPECS
+}
+
+fn build_common_label_specs() -> Vec<FieldSpec> {
     let mut v = vec![
         FieldSpec::new("", "v1", "Service", "spec/selector", true),
         FieldSpec::new("", "v1", "ReplicationController", "spec/selector", true),
@@ -288,12 +307,17 @@ pub fn common_label_specs() -> Vec<FieldSpec> {
             false,
         ));
     }
-    v.extend(template_label_specs());
+    v.extend(template_label_specs().iter().cloned());
     v
 }
 
 /// `commonAnnotations`: objects and pod templates.
-pub fn common_annotation_specs() -> Vec<FieldSpec> {
+pub fn common_annotation_specs() -> &'static [FieldSpec] {
+    static SPECS: LazyLock<Vec<FieldSpec>> = LazyLock::new(build_common_annotation_specs);
+    &SPECS
+}
+
+fn build_common_annotation_specs() -> Vec<FieldSpec> {
     let mut v = vec![FieldSpec::any("metadata/annotations", true)];
     for (g, ver, k) in WORKLOAD_TEMPLATES {
         let g = if k == "StatefulSet" { "" } else { g };

@@ -4,8 +4,11 @@
 
 use serde_json::{Map, Value};
 
+use std::borrow::Cow;
+
 use super::field_spec::{
-    FieldSpec, common_annotation_specs, common_label_specs, set_pairs, template_label_specs,
+    FieldSpec, common_annotation_specs, common_label_specs, metadata_label_specs, set_pairs,
+    template_label_specs,
 };
 use crate::Resource;
 use crate::kustomization::LabelSpec;
@@ -67,27 +70,37 @@ pub fn labels(
     common: &[(String, String)],
 ) -> Result<(), String> {
     for l in specs {
-        let mut fss: Vec<FieldSpec> = l
-            .fields
-            .iter()
-            .map(FieldSpec::from_value)
-            .collect::<Result<_, _>>()?;
-        if l.include_selectors {
-            fss.extend(common_label_specs());
-        } else if l.include_templates {
-            fss.extend(template_label_specs());
-        } else {
-            fss.push(FieldSpec::any("metadata/labels", true));
-        }
-        set_pairs(resources, &fss, &l.pairs);
+        set_pairs(resources, &label_specs(l)?, &l.pairs);
     }
-    set_pairs(resources, &common_label_specs(), common);
+    set_pairs(resources, common_label_specs(), common);
     Ok(())
+}
+
+/// Where a `labels` entry writes: its own field specs, then kustomize's for selectors, templates
+/// or metadata only.
+pub(crate) fn label_specs(l: &LabelSpec) -> Result<Cow<'static, [FieldSpec]>, String> {
+    let defaults = if l.include_selectors {
+        common_label_specs()
+    } else if l.include_templates {
+        template_label_specs()
+    } else {
+        metadata_label_specs()
+    };
+    if l.fields.is_empty() {
+        return Ok(Cow::Borrowed(defaults));
+    }
+    let mut fss: Vec<FieldSpec> = l
+        .fields
+        .iter()
+        .map(FieldSpec::from_value)
+        .collect::<Result<_, _>>()?;
+    fss.extend(defaults.iter().cloned());
+    Ok(Cow::Owned(fss))
 }
 
 /// `commonAnnotations`.
 pub fn annotations(resources: &mut [Resource], pairs: &[(String, String)]) {
-    set_pairs(resources, &common_annotation_specs(), pairs);
+    set_pairs(resources, common_annotation_specs(), pairs);
 }
 
 /// kustomize holds an object's annotations as a map of strings and rewrites them so at the end

@@ -22,9 +22,10 @@ mod metadata;
 mod name_reference;
 mod replicas;
 
-pub use images::images;
-pub(crate) use metadata::stringify_annotations;
+pub(crate) use field_spec::{FieldSpec, common_annotation_specs, common_label_specs};
+pub use images::{images, split_image};
 pub use metadata::{annotations, labels, namespace, prefix_suffix};
+pub(crate) use metadata::{label_specs, stringify_annotations};
 pub use name_reference::fix_name_references;
 pub use replicas::replicas;
 

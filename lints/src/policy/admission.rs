@@ -27,7 +27,7 @@ use cel::{Program, Value as CelValue};
 use edgefleet_inventory::SourceLocation;
 use edgefleet_inventory::source::{self, YamlDocument, YamlNode, line_col};
 use serde_json::{Value, json};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use super::cel_k8s::CelLibrary;
 use super::projection::Projection;
@@ -79,6 +79,33 @@ struct Policy {
     fail_closed: bool,
     /// Index of the policy's rule in the policy set.
     rule: usize,
+    /// What this policy's expressions read of `object`, `namespaceObject` and `params` (plus
+    /// what `request` is made of): its verdict cache key. Per policy, so that one policy reading
+    /// a field that differs at every site (the labels) does not make the others miss.
+    reads: Reads,
+}
+
+struct Reads {
+    object: Projection,
+    namespace: Projection,
+    params: Projection,
+}
+
+impl Reads {
+    fn of(texts: &[&str]) -> Self {
+        Reads {
+            // `request` is made of the object's apiVersion, kind, name and namespace. Labels are
+            // not read by an evaluation: selectors are matched before the cache is asked.
+            object: Projection::scan("object", texts.iter().copied()).with(&[
+                "/apiVersion",
+                "/kind",
+                "/metadata/name",
+                "/metadata/namespace",
+            ]),
+            namespace: Projection::scan("namespaceObject", texts.iter().copied()),
+            params: Projection::scan("params", texts.iter().copied()),
+        }
+    }
 }
 
 struct ParamRef {
@@ -103,10 +130,9 @@ pub(crate) struct AdmissionPolicies {
     /// Other objects of the policy files: params (ConfigMaps, custom kinds).
     objects: Vec<Value>,
     library: CelLibrary,
-    /// What the expressions read of `object`, plus what matching and `request` read: the key of
-    /// the verdict cache (objects that differ only elsewhere are evaluated once).
-    object_paths: Projection,
-    cache: super::VerdictCache<(usize, String, String, String)>,
+    /// Verdicts per (binding, object key, params key, namespace key): objects that differ only
+    /// in what the binding's policy does not read are evaluated once.
+    cache: super::VerdictCache<(usize, Arc<str>, String, String)>,
 }
 
 /// What a set of objects offers to the policies: namespaces' labels and candidate params.
@@ -374,35 +400,12 @@ impl AdmissionPolicies {
                 None => Level::Off,
             };
         }
-        let texts: Vec<&str> = policies
-            .iter()
-            .flat_map(|p| {
-                p.conditions
-                    .iter()
-                    .map(|(_, e)| e)
-                    .chain(p.variables.iter().map(|(_, e)| e))
-                    .chain(
-                        p.validations
-                            .iter()
-                            .flat_map(|v| std::iter::once(&v.expr).chain(v.message_expr.as_ref())),
-                    )
-                    .map(|e| e.text.as_str())
-            })
-            .collect();
-        let object_paths = Projection::scan("object", texts).with(&[
-            "/apiVersion",
-            "/kind",
-            "/metadata/name",
-            "/metadata/namespace",
-            "/metadata/labels",
-        ]);
         Ok(Some(Self {
             policies,
             bindings,
             objects,
             library,
-            object_paths,
-            cache: Mutex::new(HashMap::new()),
+            cache: super::VerdictCache::new(),
         }))
     }
 
@@ -456,13 +459,8 @@ impl AdmissionPolicies {
             )
         };
         let mut cel_object: Option<CelValue> = None;
-        let cacheable = !self.object_paths.is_whole();
-        let object_key = if cacheable {
-            self.object_paths.key(object)
-        } else {
-            String::new()
-        };
-        let ns_key = ns_object.as_ref().map(Value::to_string).unwrap_or_default();
+        // Per policy, made when a binding of it first matches: (object key, namespace key).
+        let mut keys: Vec<Option<(Arc<str>, String)>> = vec![None; self.policies.len()];
         for (bi, b) in self.bindings.iter().enumerate() {
             let policy = &self.policies[b.policy];
             if !matches(
@@ -499,6 +497,8 @@ impl AdmissionPolicies {
                 }
                 _ => vec![None],
             };
+            let reads = &policy.reads;
+            let cacheable = !reads.object.is_whole() && !reads.namespace.is_whole();
             for p in params {
                 if !cacheable {
                     out.extend(self.evaluate(
@@ -511,13 +511,22 @@ impl AdmissionPolicies {
                     ));
                     continue;
                 }
+                let (object_key, ns_key) = keys[b.policy]
+                    .get_or_insert_with(|| {
+                        let ns = ns_object
+                            .as_ref()
+                            .map(|n| reads.namespace.key(n))
+                            .unwrap_or_default();
+                        (Arc::from(reads.object.key(object)), ns)
+                    })
+                    .clone();
                 let key = (
                     bi,
-                    object_key.clone(),
-                    p.map(Value::to_string).unwrap_or_default(),
-                    ns_key.clone(),
+                    object_key,
+                    p.map(|p| reads.params.key(p)).unwrap_or_default(),
+                    ns_key,
                 );
-                let hit = self.cache.lock().ok().and_then(|c| c.get(&key).cloned());
+                let hit = self.cache.get(&key);
                 let verdicts = match hit {
                     Some(v) => v,
                     None => {
@@ -529,9 +538,7 @@ impl AdmissionPolicies {
                             p,
                             ns_object.as_ref(),
                         ));
-                        if let Ok(mut c) = self.cache.lock() {
-                            c.insert(key, v.clone());
-                        }
+                        self.cache.insert(key, v.clone());
                         v
                     }
                 };
@@ -953,7 +960,20 @@ fn read_policy(loader: &Loader<'_>, v: &Value, rule: usize) -> Result<Policy, Po
                 .map(str::to_owned),
         });
     }
+    let texts: Vec<&str> = conditions
+        .iter()
+        .map(|(_, e)| e)
+        .chain(variables.iter().map(|(_, e)| e))
+        .chain(
+            validations
+                .iter()
+                .flat_map(|v| std::iter::once(&v.expr).chain(v.message_expr.as_ref())),
+        )
+        .map(|e| e.text.as_str())
+        .collect();
+    let reads = Reads::of(&texts);
     Ok(Policy {
+        reads,
         name,
         param_kind,
         constraints: spec

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use crate::finding::{Level, Severity};
 use crate::manifest::Manifest;
-use crate::rule::Report;
+use crate::rule::Violation;
 use crate::site::SiteContext;
 
 pub mod admission;
@@ -102,8 +102,37 @@ impl PolicyRule {
 
 /// Verdicts cached per key (what a policy reads of an object and of the site): objects that
 /// differ only in fields no policy reads are evaluated once.
-pub(crate) type VerdictCache<K> =
-    std::sync::Mutex<std::collections::HashMap<K, std::sync::Arc<Vec<Verdict>>>>;
+///
+/// Bounded: once it holds [`VerdictCache::LIMIT`] entries it starts again empty, so a fleet whose
+/// objects all differ in what the policies read costs re-evaluations, never memory that grows
+/// with the fleet. Verdicts do not depend on what the cache holds: output is the same either way.
+pub(crate) struct VerdictCache<K> {
+    map: std::sync::Mutex<std::collections::HashMap<K, std::sync::Arc<Vec<Verdict>>>>,
+}
+
+impl<K: std::hash::Hash + Eq> VerdictCache<K> {
+    /// Entries kept at most (a few hundred bytes each, the key's text and its verdicts).
+    pub(crate) const LIMIT: usize = 1 << 16;
+
+    pub(crate) fn new() -> Self {
+        Self {
+            map: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    pub(crate) fn get(&self, key: &K) -> Option<std::sync::Arc<Vec<Verdict>>> {
+        self.map.lock().ok()?.get(key).cloned()
+    }
+
+    pub(crate) fn insert(&self, key: K, verdicts: std::sync::Arc<Vec<Verdict>>) {
+        if let Ok(mut map) = self.map.lock() {
+            if map.len() >= Self::LIMIT {
+                map.clear();
+            }
+            map.insert(key, verdicts);
+        }
+    }
+}
 
 /// One violation as a policy reports it, before suppression and location.
 #[derive(Debug, Clone)]
@@ -201,7 +230,7 @@ impl PolicySet {
         &self,
         manifests: &[Manifest],
         site: Option<&SiteContext>,
-    ) -> Vec<(usize, usize, Option<Severity>, Report)> {
+    ) -> Vec<(usize, usize, Option<Severity>, Violation)> {
         use rayon::prelude::*;
         let site_input = match (&self.rego, site) {
             (Some(r), Some(s)) => Some(r.site_input(&site_json(s))),
@@ -224,7 +253,7 @@ impl PolicySet {
                     a.check(m, &admission, &mut verdicts);
                 }
                 verdicts.into_iter().map(move |v| {
-                    let report = Report {
+                    let report = Violation {
                         pointer: v.pointer,
                         message: v.message,
                         help: None,
@@ -236,7 +265,8 @@ impl PolicySet {
     }
 }
 
-/// `data.edgefleet.site`: the site as its inventory describes it.
+/// `data.edgefleet.site`: the site as its inventory describes it (`platform` as templates see it,
+/// `null` when the site declares none).
 pub fn site_json(s: &SiteContext) -> Value {
     let hw = &s.hardware;
     let bh = &s.backhaul;
@@ -258,6 +288,7 @@ pub fn site_json(s: &SiteContext) -> Value {
             "ephemeral_storage_bytes": hw.ephemeral_storage.value as u64,
             "accelerators": hw.accelerators,
             "power_watts": hw.power_watts,
+            "tee": hw.tee.map(|t| t.as_str()),
         },
         "backhaul": {
             "name": bh.name,
@@ -267,6 +298,7 @@ pub fn site_json(s: &SiteContext) -> Value {
             "max_outage": bh.max_outage.text,
             "max_outage_seconds": bh.max_outage.seconds,
         },
+        "platform": s.platform.as_ref().map(|p| p.context(hw)),
     })
 }
 

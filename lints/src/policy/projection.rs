@@ -17,6 +17,8 @@ use serde_json::Value;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Projection {
     pointers: Option<Vec<String>>,
+    /// `pointers` split into reference tokens once, for [`Projection::key`].
+    tokens: Vec<Vec<String>>,
 }
 
 impl Projection {
@@ -38,7 +40,7 @@ impl Projection {
                     Some(found) => {
                         pointers.extend(found.into_iter().map(|p| format!("{prefix}{p}")))
                     }
-                    None if prefix.is_empty() => return Self { pointers: None },
+                    None if prefix.is_empty() => return Self::whole(),
                     None => pointers.push((*prefix).to_owned()),
                 }
             }
@@ -55,8 +57,24 @@ impl Projection {
                 kept.push(p);
             }
         }
+        Self::of(kept)
+    }
+
+    fn whole() -> Self {
         Self {
-            pointers: Some(kept),
+            pointers: None,
+            tokens: Vec::new(),
+        }
+    }
+
+    fn of(pointers: Vec<String>) -> Self {
+        let tokens = pointers
+            .iter()
+            .map(|p| edgefleet_inventory::source::pointer_tokens(p).collect())
+            .collect();
+        Self {
+            pointers: Some(pointers),
+            tokens,
         }
     }
 
@@ -66,23 +84,24 @@ impl Projection {
     }
 
     /// Adds paths every evaluation reads (the request's kind, name and namespace).
-    pub(crate) fn with(mut self, extra: &[&str]) -> Self {
-        if let Some(p) = &mut self.pointers {
-            p.extend(extra.iter().map(|e| (*e).to_owned()));
+    pub(crate) fn with(self, extra: &[&str]) -> Self {
+        match self.pointers {
+            Some(mut p) => {
+                p.extend(extra.iter().map(|e| (*e).to_owned()));
+                Self::of(p)
+            }
+            None => self,
         }
-        self
     }
 
     /// The values of `object` at the paths (absent ones marked), as a string key.
     pub(crate) fn key(&self, object: &Value) -> String {
         match &self.pointers {
             None => object.to_string(),
-            Some(pointers) => {
+            Some(_) => {
                 let mut key = String::new();
-                for p in pointers {
-                    let tokens: Vec<String> =
-                        edgefleet_inventory::source::pointer_tokens(p).collect();
-                    collect(Some(object), &tokens, &mut key);
+                for tokens in &self.tokens {
+                    collect(Some(object), tokens, &mut key);
                     key.push('\u{1}');
                 }
                 key

@@ -17,7 +17,6 @@
 //! a `field` key in a result object: a JSON pointer into the object whose line the finding points
 //! at (`{"msg": "...", "field": "/spec/replicas"}`).
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -64,7 +63,7 @@ pub(crate) struct RegoPolicies {
     input_paths: Projection,
     /// A package's verdicts per (package, input key, site key): objects that differ only in
     /// fields no module reads are evaluated once.
-    cache: super::VerdictCache<(usize, String, String)>,
+    cache: super::VerdictCache<(usize, Arc<str>, String)>,
 }
 
 /// The site as the cache sees it: `data.edgefleet.site` and its key.
@@ -349,7 +348,7 @@ impl RegoPolicies {
             pool: Mutex::new(Vec::new()),
             template: engine,
             input_paths,
-            cache: Mutex::new(HashMap::new()),
+            cache: super::VerdictCache::new(),
         }))
     }
 
@@ -375,7 +374,8 @@ impl RegoPolicies {
         rules: &[PolicyRule],
         out: &mut Vec<Verdict>,
     ) {
-        let input_key = self.input_paths.key(object);
+        // Shared by the packages' keys: one text per object, however many packages.
+        let input_key: Arc<str> = Arc::from(self.input_paths.key(object));
         let mut engine: Option<Engine> = None;
         for (pi, package) in self.packages.iter().enumerate() {
             // A whole-site key would keep one entry per site and object: not worth keeping.
@@ -385,9 +385,7 @@ impl RegoPolicies {
                 _ => String::new(),
             };
             let key = (pi, input_key.clone(), site_key);
-            if cacheable
-                && let Some(hit) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned())
-            {
+            if cacheable && let Some(hit) = self.cache.get(&key) {
                 out.extend(hit.iter().cloned());
                 continue;
             }
@@ -411,8 +409,8 @@ impl RegoPolicies {
                 }
             };
             let verdicts = eval_rules(engine, package, rules);
-            if cacheable && let Ok(mut c) = self.cache.lock() {
-                c.insert(key, Arc::new(verdicts.clone()));
+            if cacheable {
+                self.cache.insert(key, Arc::new(verdicts.clone()));
             }
             out.extend(verdicts);
         }

@@ -1,6 +1,6 @@
 use super::RollingSync;
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 
 crate::declare_rule! {
     /// ## What it does
@@ -36,7 +36,7 @@ crate::declare_rule! {
     };
 }
 
-fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
+fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Violation>) {
     let Some(rs) = RollingSync::of(m) else {
         return;
     };
@@ -51,7 +51,7 @@ fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
             "/spec/template/metadata"
         };
         out.push(
-            Report::at(
+            Violation::at(
                 pointer,
                 format!(
                     "the Applications of {} match none of its {} RollingSync steps: Argo CD never syncs them",

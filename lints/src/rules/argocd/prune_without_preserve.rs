@@ -1,5 +1,5 @@
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 
 crate::declare_rule! {
     /// ## What it does
@@ -37,7 +37,7 @@ crate::declare_rule! {
     };
 }
 
-fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
+fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Violation>) {
     if m.kind() != "ApplicationSet" || !m.api_version().starts_with("argoproj.io/") {
         return;
     }
@@ -51,7 +51,7 @@ fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
         .and_then(serde_json::Value::as_bool);
     if preserve != Some(true) {
         out.push(
-            Report::at(
+            Violation::at(
                 prune,
                 format!(
                     "{} prunes automatically but does not preserve resources on deletion",

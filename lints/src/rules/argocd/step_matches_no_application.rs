@@ -1,6 +1,6 @@
 use super::RollingSync;
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 
 crate::declare_rule! {
     /// ## What it does
@@ -36,14 +36,14 @@ crate::declare_rule! {
     };
 }
 
-fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
+fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Violation>) {
     let Some(rs) = RollingSync::of(m) else {
         return;
     };
     for (i, step) in rs.steps.iter().enumerate() {
         if rs.step_matches(step) == Some(false) {
             out.push(
-                Report::at(
+                Violation::at(
                     format!("/spec/strategy/rollingSync/steps/{i}"),
                     format!(
                         "RollingSync step {} matches no Application: the template's labels never satisfy it",

@@ -2,7 +2,7 @@ use serde_json::Value;
 
 use super::ImageRef;
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 
 crate::declare_rule! {
     /// ## What it does
@@ -30,14 +30,14 @@ crate::declare_rule! {
     };
 }
 
-fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
+fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Violation>) {
     for c in m.containers() {
         let Some(image) = c.get(&["image"]).and_then(Value::as_str) else {
             continue;
         };
         if ImageRef::parse(image).digest.is_none() {
             out.push(
-                Report::at(
+                Violation::at(
                     c.ptr(&["image"]),
                     format!("{}: image `{image}` is not pinned by digest", c.label()),
                 )

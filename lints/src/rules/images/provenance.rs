@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 use crate::signature::Need;
 
 crate::declare_rule! {
@@ -45,7 +45,7 @@ crate::declare_rule! {
     };
 }
 
-fn check(options: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
+fn check(options: &RuleOptions, m: &Manifest, out: &mut Vec<Violation>) {
     let Some(store) = &options.signatures else {
         return;
     };
@@ -66,6 +66,6 @@ fn check(options: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
         }
         let (message, help) =
             judgement.message(Need::Provenance, image, &attestations.digest, policy);
-        out.push(Report::at(c.ptr(&["image"]), format!("{}: {message}", c.label())).help(help));
+        out.push(Violation::at(c.ptr(&["image"]), format!("{}: {message}", c.label())).help(help));
     }
 }

@@ -2,7 +2,7 @@ use serde_json::Value;
 
 use super::ImageRef;
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 
 crate::declare_rule! {
     /// ## What it does
@@ -36,11 +36,11 @@ crate::declare_rule! {
     };
 }
 
-fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
+fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Violation>) {
     for c in m.containers() {
         match c.get(&["imagePullPolicy"]).and_then(Value::as_str) {
             Some("Always") => out.push(
-                Report::at(
+                Violation::at(
                     c.ptr(&["imagePullPolicy"]),
                     format!(
                         "{}: imagePullPolicy Always needs the registry on every restart",
@@ -56,7 +56,7 @@ fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
                 };
                 if ImageRef::parse(image).is_floating_latest() {
                     out.push(
-                        Report::at(
+                        Violation::at(
                             c.ptr(&["image"]),
                             format!(
                                 "{}: image `{image}` defaults imagePullPolicy to Always",

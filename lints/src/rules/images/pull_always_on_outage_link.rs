@@ -2,7 +2,7 @@ use serde_json::Value;
 
 use super::ImageRef;
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 use crate::site::SiteContext;
 
 crate::declare_rule! {
@@ -43,7 +43,7 @@ fn check(
     _: &RuleOptions,
     site: &SiteContext,
     manifests: &[Manifest],
-    out: &mut Vec<(usize, Report)>,
+    out: &mut Vec<(usize, Violation)>,
 ) {
     let link = &site.backhaul;
     if !link.can_drop() {
@@ -53,7 +53,7 @@ fn check(
     for (i, m) in manifests.iter().enumerate() {
         for c in m.containers() {
             let report = match c.get(&["imagePullPolicy"]).and_then(Value::as_str) {
-                Some("Always") => Report::at(
+                Some("Always") => Violation::at(
                     c.ptr(&["imagePullPolicy"]),
                     format!(
                         "{}: imagePullPolicy Always, but backhaul `{}` can be down for {outage}",
@@ -69,7 +69,7 @@ fn check(
                     if !ImageRef::parse(image).is_floating_latest() {
                         continue;
                     }
-                    Report::at(
+                    Violation::at(
                         c.ptr(&["image"]),
                         format!(
                             "{}: image `{image}` defaults imagePullPolicy to Always, but backhaul `{}` can be down for {outage}",

@@ -2,7 +2,7 @@ use serde_json::Value;
 
 use super::ImageRef;
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 
 crate::declare_rule! {
     /// ## What it does
@@ -38,7 +38,7 @@ fn allows(entry: &str, r: &ImageRef<'_>) -> bool {
     r.registry == entry || r.name.starts_with(&format!("{entry}/"))
 }
 
-fn check(options: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
+fn check(options: &RuleOptions, m: &Manifest, out: &mut Vec<Violation>) {
     if options.allowed_registries.is_empty() {
         return;
     }
@@ -49,7 +49,7 @@ fn check(options: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
         let r = ImageRef::parse(image);
         if !options.allowed_registries.iter().any(|e| allows(e, &r)) {
             out.push(
-                Report::at(
+                Violation::at(
                     c.ptr(&["image"]),
                     format!(
                         "{}: image `{image}` comes from `{}`, which is not an allowed registry",

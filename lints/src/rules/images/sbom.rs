@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 use crate::signature::Need;
 use crate::site::SiteContext;
 
@@ -47,7 +47,7 @@ fn check(
     options: &RuleOptions,
     site: &SiteContext,
     manifests: &[Manifest],
-    out: &mut Vec<(usize, Report)>,
+    out: &mut Vec<(usize, Violation)>,
 ) {
     let Some(store) = &options.signatures else {
         return;
@@ -72,7 +72,7 @@ fn check(
                 judgement.message(Need::Sbom, image, &attestations.digest, policy);
             out.push((
                 i,
-                Report::at(
+                Violation::at(
                     c.ptr(&["image"]),
                     format!(
                         "{}: {message}; site `{}` can be out {} (`sbom_min_outage` {})",

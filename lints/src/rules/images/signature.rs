@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 use crate::signature::{ImageVerdict, Verdict};
 
 crate::declare_rule! {
@@ -42,7 +42,7 @@ crate::declare_rule! {
     };
 }
 
-fn check(options: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
+fn check(options: &RuleOptions, m: &Manifest, out: &mut Vec<Violation>) {
     let Some(store) = &options.signatures else {
         return;
     };
@@ -51,7 +51,7 @@ fn check(options: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
             continue;
         };
         let report = |message: String, help: &str| {
-            Report::at(c.ptr(&["image"]), format!("{}: {message}", c.label())).help(help)
+            Violation::at(c.ptr(&["image"]), format!("{}: {message}", c.label())).help(help)
         };
         match store.verify_image(image) {
             ImageVerdict::Unpinned => out.push(report(

@@ -5,7 +5,7 @@ use super::{
     show_bytes, show_kbps, show_seconds,
 };
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 use crate::site::SiteContext;
 
 crate::declare_rule! {
@@ -66,7 +66,7 @@ fn check(
     _: &RuleOptions,
     site: &SiteContext,
     manifests: &[Manifest],
-    out: &mut Vec<(usize, Report)>,
+    out: &mut Vec<(usize, Violation)>,
 ) {
     let link = &site.backhaul;
     let outage = link.max_outage.seconds;
@@ -77,7 +77,7 @@ fn check(
             Declared::Invalid(why) => {
                 out.push((
                     i,
-                    Report::at(annotation_ptr(OUTAGE_BUFFER), why)
+                    Violation::at(annotation_ptr(OUTAGE_BUFFER), why)
                         .help("write the buffer's capacity as a Kubernetes quantity"),
                 ));
                 continue;
@@ -110,7 +110,7 @@ fn check(
         let Some(buffer) = buffer else {
             out.push((
                 i,
-                Report::at(
+                Violation::at(
                     annotation_ptr(super::UPSTREAM_KBPS),
                     format!(
                         "{} sends {rate_text} upstream but declares no `{OUTAGE_BUFFER}`; backhaul `{}` can be down for {}, which takes {}",
@@ -131,7 +131,7 @@ fn check(
         let holds = buffer / (kept * 1000.0 / 8.0);
         out.push((
             i,
-            Report::at(
+            Violation::at(
                 annotation_ptr(OUTAGE_BUFFER),
                 format!(
                     "outage buffer {} holds {} of {rate_text}, but backhaul `{}` can be down for {}: needs {}",
@@ -153,7 +153,7 @@ fn check(
 
 /// The emptyDir volume named by `edgefleet.io/outage-buffer-volume` must be able to hold the
 /// buffer.
-fn check_volume(m: &Manifest, buffer: f64, i: usize, out: &mut Vec<(usize, Report)>) {
+fn check_volume(m: &Manifest, buffer: f64, i: usize, out: &mut Vec<(usize, Violation)>) {
     let Some(name) = m.annotation(OUTAGE_BUFFER_VOLUME) else {
         return;
     };
@@ -168,7 +168,7 @@ fn check_volume(m: &Manifest, buffer: f64, i: usize, out: &mut Vec<(usize, Repor
     let Some(index) = found else {
         out.push((
             i,
-            Report::at(
+            Violation::at(
                 annotation_ptr(OUTAGE_BUFFER_VOLUME),
                 format!("{} names volume `{name}` for its outage buffer, but its pod has no such volume", m.object),
             )
@@ -191,7 +191,7 @@ fn check_volume(m: &Manifest, buffer: f64, i: usize, out: &mut Vec<(usize, Repor
     if q.value < buffer * (1.0 - 1e-9) {
         out.push((
             i,
-            Report::at(
+            Violation::at(
                 ptr,
                 format!(
                     "volume `{name}` is limited to {text}, below the outage buffer of {} it stores: the pod is evicted before the queue is full",

@@ -2,7 +2,7 @@ use serde_json::Value;
 
 use super::{go_duration_seconds, show_seconds};
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 use crate::site::SiteContext;
 
 /// cert-manager's default `spec.duration`: 90 days.
@@ -58,7 +58,7 @@ fn check(
     _: &RuleOptions,
     site: &SiteContext,
     manifests: &[Manifest],
-    out: &mut Vec<(usize, Report)>,
+    out: &mut Vec<(usize, Violation)>,
 ) {
     let link = &site.backhaul;
     for (i, m) in manifests.iter().enumerate() {
@@ -69,7 +69,7 @@ fn check(
             continue;
         };
         let field = |name: &str| spec.get(name).filter(|v| !v.is_null());
-        let duration = |name: &str, out: &mut Vec<(usize, Report)>| -> Result<Option<f64>, ()> {
+        let duration = |name: &str, out: &mut Vec<(usize, Violation)>| -> Result<Option<f64>, ()> {
             let Some(v) = field(name) else {
                 return Ok(None);
             };
@@ -82,7 +82,7 @@ fn check(
                 Err(why) => {
                     out.push((
                         i,
-                        Report::at(format!("/spec/{name}"), format!("{}: {why}", m.object))
+                        Violation::at(format!("/spec/{name}"), format!("{}: {why}", m.object))
                             .help("write it as Go's time.ParseDuration reads it: 720h, 2160h0m0s"),
                     ));
                     Err(())
@@ -149,7 +149,7 @@ fn check(
         }
         out.push((
             i,
-            Report::at(
+            Violation::at(
                 ptr,
                 format!(
                     "{} starts renewing {} before it expires ({how}), but backhaul `{}` can be down for {}",

@@ -2,7 +2,7 @@ use super::{
     Declared, KEEP_RATIO, LINK_SHARE, UPSTREAM_KBPS, annotation_ptr, fraction, rate, show_kbps,
 };
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 use crate::site::SiteContext;
 
 crate::declare_rule! {
@@ -51,7 +51,7 @@ fn check(
     _: &RuleOptions,
     site: &SiteContext,
     manifests: &[Manifest],
-    out: &mut Vec<(usize, Report)>,
+    out: &mut Vec<(usize, Violation)>,
 ) {
     let link = &site.backhaul;
     for (i, m) in manifests.iter().enumerate() {
@@ -61,7 +61,7 @@ fn check(
             Declared::Invalid(why) => {
                 out.push((
                     i,
-                    Report::at(annotation_ptr(key), why)
+                    Violation::at(annotation_ptr(key), why)
                         .help("see docs/outage.md for the annotations and their units"),
                 ));
                 None
@@ -108,7 +108,7 @@ fn check(
         };
         out.push((
             i,
-            Report::at(
+            Violation::at(
                 annotation_ptr(UPSTREAM_KBPS),
                 format!(
                     "{} {sent} upstream, more than {budget_text}: the backlog after an outage never drains",

@@ -1,6 +1,6 @@
 use super::apis::{NotServed, not_served};
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 use crate::site::SiteContext;
 
 crate::declare_rule! {
@@ -42,7 +42,7 @@ fn check(
     _: &RuleOptions,
     site: &SiteContext,
     manifests: &[Manifest],
-    out: &mut Vec<(usize, Report)>,
+    out: &mut Vec<(usize, Violation)>,
 ) {
     let Some(platform) = &site.platform else {
         return;
@@ -72,7 +72,7 @@ fn check(
         };
         out.push((
             i,
-            Report::at("/apiVersion", message).help(format!(
+            Violation::at("/apiVersion", message).help(format!(
                 "use an API the site's platform serves (source: {})",
                 row.source
             )),

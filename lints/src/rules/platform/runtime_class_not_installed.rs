@@ -1,7 +1,7 @@
 use edgefleet_inventory::RuntimeKind;
 
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 use crate::site::SiteContext;
 
 crate::declare_rule! {
@@ -40,7 +40,7 @@ fn check(
     _: &RuleOptions,
     site: &SiteContext,
     manifests: &[Manifest],
-    out: &mut Vec<(usize, Report)>,
+    out: &mut Vec<(usize, Violation)>,
 ) {
     let Some(platform) = &site.platform else {
         return;
@@ -63,7 +63,7 @@ fn check(
             .collect();
         out.push((
             i,
-            Report::at(
+            Violation::at(
                 ptr,
                 format!(
                     "RuntimeClass `{name}` is not installed at the site: platform `{}` has {}",

@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 use crate::rules::outage::{go_duration_seconds, show_seconds};
 use crate::site::SiteContext;
 
@@ -56,7 +56,7 @@ fn check(
     _: &RuleOptions,
     site: &SiteContext,
     manifests: &[Manifest],
-    out: &mut Vec<(usize, Report)>,
+    out: &mut Vec<(usize, Violation)>,
 ) {
     let outage = site.backhaul.max_outage.seconds as f64;
     if outage <= 0.0 {
@@ -75,7 +75,7 @@ fn check(
                 Some(text) => match go_duration_seconds(text) {
                     Ok(ttl) if ttl > 0.0 && ttl < outage => out.push((
                         i,
-                        Report::at(
+                        Violation::at(
                             "/spec/ttl",
                             format!(
                                 "SVIDs of this ClusterSPIFFEID live {}, and {link}",
@@ -85,7 +85,7 @@ fn check(
                         .help(help),
                     )),
                     Ok(_) => {}
-                    Err(e) => out.push((i, Report::at("/spec/ttl", e))),
+                    Err(e) => out.push((i, Violation::at("/spec/ttl", e))),
                 },
                 None => {
                     if let (Some(ttl), Some(id)) = (default_ttl, identity)
@@ -93,7 +93,7 @@ fn check(
                     {
                         out.push((
                             i,
-                            Report::at(
+                            Violation::at(
                                 "/spec",
                                 format!(
                                     "no spec.ttl: SVIDs get the SPIRE server's default, {} (identity.svid_ttl of the platform), and {link}",
@@ -127,7 +127,7 @@ fn check(
             }
             out.push((
                 i,
-                Report::at(
+                Violation::at(
                     format!("{}/volumes/{v}/csi/driver", pod.pointer),
                     format!(
                         "the pod's SPIFFE identity lives {} (identity.svid_ttl of platform `{}`), and {link}",

@@ -1,5 +1,5 @@
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 use crate::site::SiteContext;
 
 crate::declare_rule! {
@@ -46,7 +46,7 @@ fn check(
     _: &RuleOptions,
     site: &SiteContext,
     manifests: &[Manifest],
-    out: &mut Vec<(usize, Report)>,
+    out: &mut Vec<(usize, Violation)>,
 ) {
     let Some(platform) = &site.platform else {
         return;
@@ -68,7 +68,7 @@ fn check(
         let Some(tee) = hw.tee else {
             out.push((
                 i,
-                Report::at(
+                Violation::at(
                     class_ptr.clone(),
                     format!(
                         "data class `{class}` must be processed in a TEE, and hardware `{}` has none",
@@ -87,7 +87,7 @@ fn check(
         if offered.is_empty() {
             out.push((
                 i,
-                Report::at(
+                Violation::at(
                     class_ptr.clone(),
                     format!(
                         "data class `{class}` must be processed in a TEE, and platform `{}` has no confidential RuntimeClass for the site's {tee}",
@@ -102,7 +102,7 @@ fn check(
             Some((name, _)) if offered.contains(&name.as_str()) => {}
             Some((name, ptr)) => out.push((
                 i,
-                Report::at(
+                Violation::at(
                     ptr,
                     format!(
                         "data class `{class}` must be processed in a TEE; RuntimeClass `{name}` is not a confidential runtime for the site's {tee} (it has {})",
@@ -113,7 +113,7 @@ fn check(
             )),
             None => out.push((
                 i,
-                Report::at(
+                Violation::at(
                     class_ptr.clone(),
                     format!(
                         "data class `{class}` must be processed in a TEE; the pod has no runtimeClassName and runs in an ordinary container (the site has {})",

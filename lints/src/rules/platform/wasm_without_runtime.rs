@@ -1,5 +1,5 @@
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 use crate::site::SiteContext;
 
 crate::declare_rule! {
@@ -38,7 +38,7 @@ fn check(
     _: &RuleOptions,
     site: &SiteContext,
     manifests: &[Manifest],
-    out: &mut Vec<(usize, Report)>,
+    out: &mut Vec<(usize, Violation)>,
 ) {
     let Some(platform) = &site.platform else {
         return;
@@ -52,7 +52,7 @@ fn check(
         };
         out.push((
             i,
-            Report::at(
+            Violation::at(
                 ptr,
                 format!(
                     "{} runs WebAssembly, and platform `{}` ({}) has no Wasm runtime",

@@ -1,5 +1,5 @@
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 
 crate::declare_rule! {
     /// ## What it does
@@ -27,13 +27,13 @@ crate::declare_rule! {
     };
 }
 
-fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
+fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Violation>) {
     for c in super::probed(m) {
         if let (Some(l), Some(r)) = (c.get(&["livenessProbe"]), c.get(&["readinessProbe"]))
             && l == r
         {
             out.push(
-                Report::at(
+                Violation::at(
                     c.ptr(&["livenessProbe"]),
                     format!("{}: livenessProbe is identical to readinessProbe", c.label()),
                 )

@@ -5,7 +5,7 @@ pub mod slow_start_without_startup;
 pub mod undeclared_port;
 
 use crate::manifest::{Container, Manifest};
-use crate::rule::Report;
+use crate::rule::Violation;
 
 /// The containers that must carry probes: regular containers of long-running workloads.
 fn probed(m: &Manifest) -> Vec<Container<'_>> {
@@ -15,11 +15,11 @@ fn probed(m: &Manifest) -> Vec<Container<'_>> {
     m.containers().into_iter().filter(|c| !c.init).collect()
 }
 
-fn missing(m: &Manifest, probe: &str, help: &str, out: &mut Vec<Report>) {
+fn missing(m: &Manifest, probe: &str, help: &str, out: &mut Vec<Violation>) {
     for c in probed(m) {
         if c.get(&[probe]).is_none() {
             out.push(
-                Report::at(c.pointer.clone(), format!("{} has no {probe}", c.label()))
+                Violation::at(c.pointer.clone(), format!("{} has no {probe}", c.label()))
                     .help(help.to_owned()),
             );
         }

@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 
 /// A liveness probe that waits this long before its first check marks a slow starter.
 pub const SLOW_START_SECONDS: u64 = 60;
@@ -41,7 +41,7 @@ crate::declare_rule! {
     };
 }
 
-fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
+fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Violation>) {
     for c in super::probed(m) {
         let delay = c
             .get(&["livenessProbe", "initialDelaySeconds"])
@@ -49,7 +49,7 @@ fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
             .unwrap_or(0);
         if delay >= SLOW_START_SECONDS && c.get(&["startupProbe"]).is_none() {
             out.push(
-                Report::at(
+                Violation::at(
                     c.ptr(&["livenessProbe", "initialDelaySeconds"]),
                     format!(
                         "{}: liveness waits {delay}s before its first check but there is no startupProbe",

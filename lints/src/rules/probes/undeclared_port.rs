@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 
 crate::declare_rule! {
     /// ## What it does
@@ -30,7 +30,7 @@ crate::declare_rule! {
     };
 }
 
-fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
+fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Violation>) {
     for c in m.containers() {
         let ports: Vec<&Value> = c
             .get(&["ports"])
@@ -53,7 +53,7 @@ fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
                 };
                 if !declared {
                     out.push(
-                        Report::at(
+                        Violation::at(
                             c.ptr(&[probe, handler, "port"]),
                             format!(
                                 "{}: {probe} port {port} is not declared in the container's ports",

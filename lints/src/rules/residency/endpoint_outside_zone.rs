@@ -1,7 +1,7 @@
 use edgefleet_inventory::residency::EndpointZone;
 
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 use crate::site::SiteContext;
 
 crate::declare_rule! {
@@ -50,7 +50,7 @@ fn check(
     _: &RuleOptions,
     site: &SiteContext,
     manifests: &[Manifest],
-    out: &mut Vec<(usize, Report)>,
+    out: &mut Vec<(usize, Violation)>,
 ) {
     let zone = &site.region.zone;
     for found in super::endpoints(manifests) {
@@ -74,7 +74,7 @@ fn check(
         }
         out.push((
             found.index,
-            Report::at(
+            Violation::at(
                 found.pointer,
                 format!(
                     "{} sends {} data from {} to `{}` in zone {endpoint_zone}",

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 use crate::site::SiteContext;
 
 crate::declare_rule! {
@@ -120,7 +120,7 @@ fn check(
     _: &RuleOptions,
     site: &SiteContext,
     manifests: &[Manifest],
-    out: &mut Vec<(usize, Report)>,
+    out: &mut Vec<(usize, Violation)>,
 ) {
     let zone = &site.region.zone;
     let policies: Vec<&Manifest> = manifests
@@ -155,7 +155,7 @@ fn check(
         };
         out.push((
             i,
-            Report::at(
+            Violation::at(
                 (*pointer).clone(),
                 format!(
                     "{} handles {} data at {}, but no NetworkPolicy{in_ns} restricts its egress",

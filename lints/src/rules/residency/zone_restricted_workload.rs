@@ -1,5 +1,5 @@
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 use crate::site::SiteContext;
 
 crate::declare_rule! {
@@ -42,7 +42,7 @@ fn check(
     _: &RuleOptions,
     site: &SiteContext,
     manifests: &[Manifest],
-    out: &mut Vec<(usize, Report)>,
+    out: &mut Vec<(usize, Violation)>,
 ) {
     let zone = &site.region.zone;
     for (i, m) in manifests.iter().enumerate() {
@@ -63,7 +63,7 @@ fn check(
         let list: Vec<&str> = zones.iter().map(String::as_str).collect();
         out.push((
             i,
-            Report::at(
+            Violation::at(
                 pointer,
                 format!(
                     "{} may only run in zone {}, but is targeted{targeted} at {} (region `{}`)",

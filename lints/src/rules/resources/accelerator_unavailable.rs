@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 use crate::site::SiteContext;
 
 crate::declare_rule! {
@@ -47,7 +47,7 @@ fn check(
     _: &RuleOptions,
     site: &SiteContext,
     manifests: &[Manifest],
-    out: &mut Vec<(usize, Report)>,
+    out: &mut Vec<(usize, Violation)>,
 ) {
     let hw = &site.hardware;
     // Per accelerator: site total, and the biggest user (object index, amount, pointer).
@@ -72,7 +72,7 @@ fn check(
                 if have == 0.0 {
                     out.push((
                         i,
-                        Report::at(
+                        Violation::at(
                             ptr,
                             format!(
                                 "{} asks for {name}, which hardware `{}` does not have",
@@ -90,7 +90,7 @@ fn check(
                 if amount > have {
                     out.push((
                         i,
-                        Report::at(
+                        Violation::at(
                             ptr.clone(),
                             format!(
                                 "{} asks for {amount} {name}, hardware `{}` has {have}",
@@ -115,7 +115,7 @@ fn check(
         if total > have {
             out.push((
                 i,
-                Report::at(
+                Violation::at(
                     ptr,
                     format!(
                         "the site's pods need {total} {name} in total, hardware `{}` has {have}",

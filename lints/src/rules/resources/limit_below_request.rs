@@ -2,7 +2,7 @@ use edgefleet_inventory::units::Quantity;
 use serde_json::Value;
 
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 
 crate::declare_rule! {
     /// ## What it does
@@ -37,7 +37,7 @@ fn quantity(v: Option<&Value>) -> Option<Quantity> {
     }
 }
 
-fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
+fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Violation>) {
     for c in m.containers() {
         for resource in ["cpu", "memory"] {
             let request = quantity(c.get(&["resources", "requests", resource]));
@@ -46,7 +46,7 @@ fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
                 && limit.value < request.value
             {
                 out.push(
-                    Report::at(
+                    Violation::at(
                         c.ptr(&["resources", "limits", resource]),
                         format!(
                             "{}: {resource} limit {limit} is lower than its request {request}",

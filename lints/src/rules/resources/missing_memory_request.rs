@@ -1,5 +1,5 @@
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 
 crate::declare_rule! {
     /// ## What it does
@@ -30,7 +30,7 @@ crate::declare_rule! {
     };
 }
 
-fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
+fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Violation>) {
     super::missing(
         m,
         "requests",

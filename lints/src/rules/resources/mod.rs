@@ -5,16 +5,16 @@ pub mod missing_memory_limit;
 pub mod missing_memory_request;
 
 use crate::manifest::Manifest;
-use crate::rule::Report;
+use crate::rule::Violation;
 
 /// Reports every container lacking `resources.<section>.<resource>`.
-fn missing(m: &Manifest, section: &str, resource: &str, help: &str, out: &mut Vec<Report>) {
+fn missing(m: &Manifest, section: &str, resource: &str, help: &str, out: &mut Vec<Violation>) {
     for c in m.containers() {
         if c.get(&["resources", section, resource]).is_some() {
             continue;
         }
         out.push(
-            Report::at(
+            Violation::at(
                 super::deepest(&c, &["resources", section]),
                 format!(
                     "{} has no {resource} {}",

@@ -1,5 +1,5 @@
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 use crate::site::SiteContext;
 
 crate::declare_rule! {
@@ -38,7 +38,7 @@ fn check(
     _: &RuleOptions,
     site: &SiteContext,
     manifests: &[Manifest],
-    out: &mut Vec<(usize, Report)>,
+    out: &mut Vec<(usize, Violation)>,
 ) {
     let hw = &site.hardware;
     for (resource, allocatable) in [("cpu", hw.cpu.value), ("memory", hw.memory.value)] {
@@ -64,7 +64,7 @@ fn check(
         let show = |v: f64| format_quantity(resource, v);
         out.push((
             i,
-            Report::at(
+            Violation::at(
                 ptr,
                 format!(
                     "{resource} requests at the site total {} but hardware `{}` has {} allocatable; {} asks for {}",

@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 
 crate::declare_rule! {
     /// ## What it does
@@ -26,7 +26,7 @@ crate::declare_rule! {
     };
 }
 
-fn check(_: &RuleOptions, manifests: &[Manifest], out: &mut Vec<(usize, Report)>) {
+fn check(_: &RuleOptions, manifests: &[Manifest], out: &mut Vec<(usize, Violation)>) {
     let mut seen: HashMap<(&str, Option<&str>, &str), usize> = HashMap::new();
     for (i, m) in manifests.iter().enumerate() {
         let Some(name) = m.value.pointer("/metadata/name").and_then(|v| v.as_str()) else {
@@ -42,7 +42,7 @@ fn check(_: &RuleOptions, manifests: &[Manifest], out: &mut Vec<(usize, Report)>
                 let at = manifests[first].locate("/metadata/name");
                 out.push((
                     i,
-                    Report::at(
+                    Violation::at(
                         "/metadata/name",
                         format!("{} is defined twice; first at {at}", m.object),
                     )

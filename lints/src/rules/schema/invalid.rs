@@ -1,5 +1,5 @@
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 use crate::schema::{self, ViolationKind};
 
 crate::declare_rule! {
@@ -30,7 +30,7 @@ crate::declare_rule! {
     };
 }
 
-fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
+fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Violation>) {
     let Err(violations) = schema::validate(&m.value) else {
         return;
     };
@@ -38,7 +38,7 @@ fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
         match v.kind {
             ViolationKind::UnknownKind => {}
             ViolationKind::Invalid | ViolationKind::MissingTypeInfo | ViolationKind::Internal => {
-                out.push(Report::at(
+                out.push(Violation::at(
                     pointer(&v.instance_path, &v.message),
                     v.message.clone(),
                 ));

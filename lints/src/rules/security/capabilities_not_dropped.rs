@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 
 crate::declare_rule! {
     /// ## What it does
@@ -31,7 +31,7 @@ crate::declare_rule! {
     };
 }
 
-fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
+fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Violation>) {
     for c in m.containers() {
         let path = ["securityContext", "capabilities", "drop"];
         let drops_all = c
@@ -42,7 +42,7 @@ fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
             continue;
         }
         out.push(
-            Report::at(
+            Violation::at(
                 crate::rules::deepest(&c, &path),
                 format!("{} does not drop ALL capabilities", c.label()),
             )

@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 
 crate::declare_rule! {
     /// ## What it does
@@ -36,7 +36,7 @@ crate::declare_rule! {
     };
 }
 
-fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
+fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Violation>) {
     let kind = m.kind();
     if kind.is_empty()
         || kube_basics::kinds::is_cluster_scoped_api(m.api_version(), kind)
@@ -46,11 +46,11 @@ fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
     }
     match m.value.pointer("/metadata/namespace").and_then(Value::as_str) {
         Some("default") => out.push(
-            Report::at("/metadata/namespace", format!("{kind} is in the `default` namespace"))
+            Violation::at("/metadata/namespace", format!("{kind} is in the `default` namespace"))
                 .help("give the workload its own namespace"),
         ),
         None => out.push(
-            Report::at(
+            Violation::at(
                 "/metadata",
                 format!("{kind} names no namespace, so `kubectl apply` puts it in `default`"),
             )

@@ -1,5 +1,5 @@
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 
 crate::declare_rule! {
     /// ## What it does
@@ -27,14 +27,14 @@ crate::declare_rule! {
     };
 }
 
-fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
+fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Violation>) {
     let Some(pod) = m.pod_spec() else {
         return;
     };
     for field in ["hostNetwork", "hostPID", "hostIPC"] {
         if crate::rules::is_true(pod.spec.get(field)) {
             out.push(
-                Report::at(
+                Violation::at(
                     format!("{}/{field}", pod.pointer),
                     format!("pod sets {field}: true"),
                 )

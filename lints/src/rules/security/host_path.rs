@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 
 crate::declare_rule! {
     /// ## What it does
@@ -30,7 +30,7 @@ crate::declare_rule! {
     };
 }
 
-fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
+fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Violation>) {
     let Some(pod) = m.pod_spec() else {
         return;
     };
@@ -42,7 +42,7 @@ fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
             let path = hp.get("path").and_then(Value::as_str).unwrap_or("?");
             let name = v.get("name").and_then(Value::as_str).unwrap_or("?");
             out.push(
-                Report::at(
+                Violation::at(
                     format!("{}/volumes/{i}/hostPath", pod.pointer),
                     format!("volume `{name}` mounts the node's path `{path}`"),
                 )

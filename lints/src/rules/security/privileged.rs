@@ -1,5 +1,5 @@
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 
 crate::declare_rule! {
     /// ## What it does
@@ -26,11 +26,11 @@ crate::declare_rule! {
     };
 }
 
-fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
+fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Violation>) {
     for c in m.containers() {
         if crate::rules::is_true(c.get(&["securityContext", "privileged"])) {
             out.push(
-                Report::at(
+                Violation::at(
                     c.ptr(&["securityContext", "privileged"]),
                     format!("{} runs privileged", c.label()),
                 )

@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 
 crate::declare_rule! {
     /// ## What it does
@@ -30,7 +30,7 @@ crate::declare_rule! {
     };
 }
 
-fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
+fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Violation>) {
     let Some(pod) = m.pod_spec() else {
         return;
     };
@@ -52,7 +52,7 @@ fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
             crate::rules::deepest(&c, &path)
         };
         out.push(
-            Report::at(pointer, format!("{} may run as root", c.label()))
+            Violation::at(pointer, format!("{} may run as root", c.label()))
                 .help("set securityContext.runAsNonRoot: true on the pod or the container"),
         );
     }

@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use crate::manifest::Manifest;
-use crate::rule::{Check, Report, RuleOptions};
+use crate::rule::{Check, RuleOptions, Violation};
 
 crate::declare_rule! {
     /// ## What it does
@@ -30,14 +30,14 @@ crate::declare_rule! {
     };
 }
 
-fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Report>) {
+fn check(_: &RuleOptions, m: &Manifest, out: &mut Vec<Violation>) {
     for c in m.containers() {
         let path = ["securityContext", "readOnlyRootFilesystem"];
         if c.get(&path).and_then(Value::as_bool) == Some(true) {
             continue;
         }
         out.push(
-            Report::at(
+            Violation::at(
                 crate::rules::deepest(&c, &path),
                 format!("{} has a writable root filesystem", c.label()),
             )

@@ -1,0 +1,451 @@
+//! The built-in transformers of one kustomization, run in kustomize's fixed order (patches,
+//! namespace, prefix and suffix, labels and annotations, JSON 6902 patches by id, replicas,
+//! images, replacements), and the strategic-merge patching they share.
+
+use super::*;
+
+impl Renderer {
+    /// The built-in transformers of `k`, in kustomize's order (with provenance on, each records
+    /// the fields it set).
+    pub(super) fn transform(
+        &self,
+        k: &Kustomization,
+        ra: &mut Vec<Resource>,
+    ) -> Result<(), RenderError> {
+        let kfile = k.file.as_path();
+        let dir = k.dir.as_path();
+        let prov = self.provenance;
+        let field_err = |field: &str, message: String| RenderError::Field {
+            path: kfile.to_path_buf(),
+            field: field.to_owned(),
+            message,
+        };
+        // Provenance: the kustomization itself, and an inline patch in it.
+        let own = || k.sources.own(kfile, &k.text);
+        let inline = |pointer: &str| k.sources.inline(kfile, &k.text, pointer);
+
+        // patchesStrategicMerge: each entry a file or an inline patch
+        for (i, entry) in k.patches_strategic_merge.iter().enumerate() {
+            // The documents, and where they are written (for provenance).
+            let (docs, source, prefix) = match entry {
+                Value::String(s) if !s.contains('\n') && !s.trim_start().starts_with('{') => {
+                    let file = load::resolve_file(
+                        &|root, entry| self.resolve(root, entry),
+                        kfile,
+                        dir,
+                        s,
+                        "patchesStrategicMerge",
+                    )?;
+                    let docs = load::parse_documents(&file, &self.text(&file)?)?;
+                    let source = prov.then(|| self.source(&file)).transpose()?;
+                    (docs, source, String::new())
+                }
+                Value::String(s) => (
+                    load::parse_documents(kfile, s.trim())?,
+                    prov.then(|| inline(&format!("/patchesStrategicMerge/{i}"))),
+                    String::new(),
+                ),
+                other => (
+                    vec![other.clone()],
+                    prov.then(own),
+                    format!("/patchesStrategicMerge/{i}"),
+                ),
+            };
+            for (document, patch) in docs.iter().enumerate() {
+                let at = source.as_ref().map(|source| provenance::PatchAt {
+                    source,
+                    document,
+                    prefix: &prefix,
+                });
+                apply_smp_by_id(ra, patch, kfile, "patchesStrategicMerge", at.as_ref())?;
+            }
+        }
+
+        // patches: strategic merge or JSON 6902, with an optional target
+        for (i, entry) in k.patches.iter().enumerate() {
+            let field = format!("patches[{i}]");
+            let m = entry.as_object().ok_or_else(|| {
+                field_err(&field, "must be a mapping with `path` or `patch`".into())
+            })?;
+            for key in m.keys() {
+                if !["path", "patch", "target", "options"].contains(&key.as_str()) {
+                    return Err(field_err(&field, format!("unknown field {key:?}")));
+                }
+            }
+            let (text, source): (Arc<str>, _) = match (m.get("path"), m.get("patch")) {
+                (Some(Value::String(p)), None) => {
+                    let file = load::resolve_file(
+                        &|root, entry| self.resolve(root, entry),
+                        kfile,
+                        dir,
+                        p,
+                        "patches",
+                    )?;
+                    let source = prov.then(|| self.source(&file)).transpose()?;
+                    (self.text(&file)?, source)
+                }
+                // kustomize trims an inline patch: a literal block that ends it loses its
+                // final newline (`|` prints as `|-`), measured with v5.8.1
+                (None, Some(Value::String(p))) => (
+                    Arc::from(p.trim()),
+                    prov.then(|| inline(&format!("/patches/{i}/patch"))),
+                ),
+                (Some(_), Some(_)) => {
+                    return Err(field_err(
+                        &field,
+                        "has both `path` and `patch`; give one".into(),
+                    ));
+                }
+                _ => {
+                    return Err(field_err(
+                        &field,
+                        "needs `path` or `patch` (a string)".into(),
+                    ));
+                }
+            };
+            let docs = load::parse_documents(kfile, &text)?;
+            let at = |document: usize| {
+                source.as_ref().map(|source| provenance::PatchAt {
+                    source,
+                    document,
+                    prefix: "",
+                })
+            };
+            let target = match m.get("target") {
+                Some(t) if !t.is_null() => {
+                    Some(patch::Selector::from_value(t).map_err(|e| field_err(&field, e))?)
+                }
+                _ => None,
+            };
+            let is_json6902 = matches!(docs.as_slice(), [Value::Array(_)]);
+            if is_json6902 {
+                let Some(sel) = &target else {
+                    return Err(field_err(
+                        &field,
+                        "a JSON 6902 patch needs a `target`".into(),
+                    ));
+                };
+                let at = at(0);
+                for r in ra.iter_mut().filter(|r| sel.matches(r)) {
+                    patch::json6902(&mut r.value, &docs[0])
+                        .map_err(|e| field_err(&field, format!("{}: {e}", r.id())))?;
+                    if let Some(at) = &at {
+                        provenance::record_ops(r, &docs[0], at);
+                    }
+                }
+                continue;
+            }
+            for (document, p) in docs.iter().enumerate() {
+                let at = at(document);
+                match &target {
+                    None => apply_smp_by_id(ra, p, kfile, &field, at.as_ref())?,
+                    Some(sel) => {
+                        let mut i = 0;
+                        while i < ra.len() {
+                            if !sel.matches(&ra[i]) {
+                                i += 1;
+                                continue;
+                            }
+                            // The patch is aimed at each selected object: its own id is ignored.
+                            let mut p = p.clone();
+                            if let Some(Value::Object(md)) = p.get_mut("metadata") {
+                                md.insert("name".into(), Value::String(ra[i].name().to_owned()));
+                                if let Some(ns) = ra[i].namespace() {
+                                    md.insert("namespace".into(), Value::String(ns.to_owned()));
+                                }
+                            }
+                            if smp(&mut ra[i], &p, kfile, &field, at.as_ref())? {
+                                ra.remove(i);
+                            } else {
+                                i += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        if let Some(ns) = &k.namespace {
+            transform::namespace(ra, ns).map_err(|e| field_err("namespace", e))?;
+            if prov {
+                provenance::record_namespace(ra, &own());
+            }
+        }
+        let (prefix, suffix) = (
+            k.name_prefix.as_deref().unwrap_or(""),
+            k.name_suffix.as_deref().unwrap_or(""),
+        );
+        transform::prefix_suffix(ra, prefix, suffix);
+        if prov && (!prefix.is_empty() || !suffix.is_empty()) {
+            provenance::record_name(ra, &own(), !prefix.is_empty(), !suffix.is_empty());
+        }
+        transform::labels(ra, &k.labels, &k.common_labels).map_err(|e| field_err("labels", e))?;
+        transform::annotations(ra, &k.common_annotations);
+        if prov {
+            record_labels_and_annotations(k, ra, &own()).map_err(|e| field_err("labels", e))?;
+        }
+
+        // patchesJson6902: exact target ids
+        for (i, entry) in k.patches_json6902.iter().enumerate() {
+            let field = format!("patchesJson6902[{i}]");
+            let m = entry.as_object().ok_or_else(|| {
+                field_err(
+                    &field,
+                    "must be a mapping with `target` and `path` or `patch`".into(),
+                )
+            })?;
+            let (text, source): (Arc<str>, _) = match (m.get("path"), m.get("patch")) {
+                (Some(Value::String(p)), None) => {
+                    let file = load::resolve_file(
+                        &|root, entry| self.resolve(root, entry),
+                        kfile,
+                        dir,
+                        p,
+                        "patchesJson6902",
+                    )?;
+                    let source = prov.then(|| self.source(&file)).transpose()?;
+                    (self.text(&file)?, source)
+                }
+                (None, Some(Value::String(p))) => (
+                    Arc::from(p.as_str()),
+                    prov.then(|| inline(&format!("/patchesJson6902/{i}/patch"))),
+                ),
+                _ => {
+                    return Err(field_err(
+                        &field,
+                        "needs one of `path` or `patch` (a string)".into(),
+                    ));
+                }
+            };
+            let at = source.as_ref().map(|source| provenance::PatchAt {
+                source,
+                document: 0,
+                prefix: "",
+            });
+            let ops = load::parse_documents(kfile, &text)?
+                .into_iter()
+                .next()
+                .unwrap_or(Value::Array(Vec::new()));
+            let t = m
+                .get("target")
+                .and_then(Value::as_object)
+                .ok_or_else(|| field_err(&field, "needs a `target`".into()))?;
+            let want = |key: &str| t.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
+            let mut matched = 0;
+            for r in ra.iter_mut() {
+                let (g, v) = r.group_version();
+                let ok = want("group").is_none_or(|x| x == g)
+                    && want("version").is_none_or(|x| x == v)
+                    && want("kind").is_none_or(|x| x == r.kind())
+                    && want("name").is_none_or(|x| x == r.name() || x == r.original_name)
+                    && want("namespace").is_none_or(|x| Some(x) == r.namespace());
+                if ok {
+                    matched += 1;
+                    patch::json6902(&mut r.value, &ops)
+                        .map_err(|e| field_err(&field, format!("{}: {e}", r.id())))?;
+                    if let Some(at) = &at {
+                        provenance::record_ops(r, &ops, at);
+                    }
+                }
+            }
+            if matched == 0 {
+                return Err(field_err(&field, "the target matches no resource".into()));
+            }
+        }
+
+        transform::replicas(ra, &k.replicas);
+        if prov && !k.replicas.is_empty() {
+            let names: Vec<&str> = k.replicas.iter().map(|r| r.name.as_str()).collect();
+            provenance::record_replicas(ra, &own(), &names);
+        }
+        if prov && !k.images.is_empty() {
+            // Each entry traced to the key that sets the new reference.
+            let entries: Vec<(&str, Arc<str>)> = k
+                .images
+                .iter()
+                .enumerate()
+                .map(|(j, spec)| {
+                    let key = if spec.digest.is_some() {
+                        "digest"
+                    } else if spec.new_tag.is_some() {
+                        "newTag"
+                    } else if spec.new_name.is_some() {
+                        "newName"
+                    } else {
+                        "name"
+                    };
+                    (spec.name.as_str(), Arc::from(format!("/images/{j}/{key}")))
+                })
+                .collect();
+            provenance::record_images(ra, &own(), &|image| {
+                let (name, _, _) = transform::split_image(image);
+                entries
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, at)| at.clone())
+            });
+        }
+        transform::images(ra, &k.images);
+
+        if !k.replacements.is_empty() {
+            let read = |entry: &str| -> Result<String, RenderError> {
+                let file = load::resolve_file(
+                    &|root, entry| self.resolve(root, entry),
+                    kfile,
+                    dir,
+                    entry,
+                    "replacements",
+                )?;
+                Ok(self.text(&file)?.to_string())
+            };
+            replace::apply(ra, &k.replacements, &read)
+                .map_err(|e| generate::with_path(e, kfile))?;
+        }
+        Ok(())
+    }
+}
+
+/// Applies one strategic merge patch to `r`; `true` when the patch deletes the object. With
+/// provenance, `at` says where the patch is written.
+pub(super) fn smp(
+    r: &mut Resource,
+    p: &Value,
+    kfile: &Path,
+    field: &str,
+    at: Option<&provenance::PatchAt<'_>>,
+) -> Result<bool, RenderError> {
+    let id = r.id();
+    patch::strategic_merge(&mut r.value, p).map_err(|message| RenderError::Field {
+        path: kfile.to_path_buf(),
+        field: field.to_owned(),
+        message: format!("{id}: {message}"),
+    })?;
+    if r.value.is_null() {
+        return Ok(true);
+    }
+    if let Some(at) = at {
+        provenance::record_merge(r, p, at);
+    }
+    Ok(false)
+}
+
+/// Provenance of `labels`, `commonLabels` and `commonAnnotations` (after they were applied, with
+/// the same field specs).
+pub(super) fn record_labels_and_annotations(
+    k: &Kustomization,
+    ra: &mut [Resource],
+    own: &Arc<provenance::Source>,
+) -> Result<(), String> {
+    use provenance::{Pairs, Step};
+    let entry = |field: &str, key: &str| -> Arc<str> {
+        let mut at = field.to_owned();
+        kube_basics::pointer::push(&mut at, key);
+        Arc::from(at)
+    };
+    let mut labels = Vec::new();
+    for (i, l) in k.labels.iter().enumerate() {
+        let list = format!("/labels/{i}/pairs");
+        labels.push(Pairs {
+            specs: transform::label_specs(l)?,
+            pairs: &l.pairs,
+            ats: l.pairs.iter().map(|(key, _)| entry(&list, key)).collect(),
+        });
+    }
+    if !k.common_labels.is_empty() {
+        labels.push(Pairs {
+            specs: Cow::Borrowed(transform::common_label_specs()),
+            pairs: &k.common_labels,
+            ats: k
+                .common_labels
+                .iter()
+                .map(|(key, _)| entry("/commonLabels", key))
+                .collect(),
+        });
+    }
+    if !labels.is_empty() {
+        provenance::record_pairs(ra, own, Step::Labels, &labels);
+    }
+    if !k.common_annotations.is_empty() {
+        let annotations = Pairs {
+            specs: Cow::Borrowed(transform::common_annotation_specs()),
+            pairs: &k.common_annotations,
+            ats: k
+                .common_annotations
+                .iter()
+                .map(|(key, _)| entry("/commonAnnotations", key))
+                .collect(),
+        };
+        provenance::record_pairs(ra, own, Step::Annotations, &[annotations]);
+    }
+    Ok(())
+}
+
+/// Applies a strategic merge patch to the object it names (apiVersion, kind, name, namespace).
+pub(super) fn apply_smp_by_id(
+    ra: &mut Vec<Resource>,
+    p: &Value,
+    kfile: &Path,
+    field: &str,
+    at: Option<&provenance::PatchAt<'_>>,
+) -> Result<(), RenderError> {
+    let s = |ptr: &str| p.pointer(ptr).and_then(Value::as_str).unwrap_or_default();
+    let (api, kind, name, ns) = (
+        s("/apiVersion"),
+        s("/kind"),
+        s("/metadata/name"),
+        p.pointer("/metadata/namespace").and_then(Value::as_str),
+    );
+    if kind.is_empty() || name.is_empty() {
+        return Err(RenderError::Field {
+            path: kfile.to_path_buf(),
+            field: field.to_owned(),
+            message: "a strategic merge patch without `target` needs kind and metadata.name".into(),
+        });
+    }
+    let (group, _) = api.split_once('/').unwrap_or(("", api));
+    let mut hits: Vec<usize> = ra
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| {
+            r.kind() == kind
+                && r.group_version().0 == group
+                && (r.name() == name || r.original_name == name)
+                && ns.is_none_or(|ns| {
+                    r.namespace() == Some(ns) || r.original_namespace.as_deref() == Some(ns)
+                })
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if hits.len() > 1 {
+        let no_ns: Vec<usize> = hits
+            .iter()
+            .copied()
+            .filter(|&i| ra[i].namespace().is_none())
+            .collect();
+        if no_ns.len() == 1 {
+            hits = no_ns;
+        }
+    }
+    let id = format!(
+        "{kind} {}{name}",
+        ns.map(|n| format!("{n}/")).unwrap_or_default()
+    );
+    match hits.as_slice() {
+        [] => Err(RenderError::Field {
+            path: kfile.to_path_buf(),
+            field: field.to_owned(),
+            message: format!("no resource matches the patch for {id}"),
+        }),
+        [i] => {
+            if smp(&mut ra[*i], p, kfile, field, at)? {
+                ra.remove(*i);
+            }
+            Ok(())
+        }
+        _ => Err(RenderError::Field {
+            path: kfile.to_path_buf(),
+            field: field.to_owned(),
+            message: format!("the patch for {id} matches several resources; give a namespace"),
+        }),
+    }
+}

@@ -1,0 +1,556 @@
+//! The workload catalogue: one folder per workload with `workload.yaml` and minijinja templates
+//! that render Kustomize bases and strategic-merge patches (the contract is `docs/templates.md`).
+//!
+//! Every template is compiled once when the catalogue is loaded; rendering reuses the compiled
+//! templates, so the ~40,000 site patches of a 10,000-site fleet cost a few milliseconds each at
+//! most. A [`Catalogue`] is `Send + Sync` and is meant to be shared by the planner's threads.
+//!
+//! Safety of the output rests on one rule: every `{{ expression }}` is serialised as JSON, which is
+//! also a valid YAML flow scalar. An inventory string can therefore never become YAML syntax (a
+//! newline and `---` in a site label stays inside one quoted scalar). The `safe` filter and
+//! `{% autoescape %}` blocks, the only ways to print raw text, are refused when the catalogue is
+//! loaded.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use include_dir::{Dir, include_dir};
+use minijinja::syntax::SyntaxConfig;
+use minijinja::value::{Kwargs, Serde};
+use minijinja::{AutoEscape, Environment, ErrorKind, Output, State, UndefinedBehavior, Value};
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+use sha2::{Digest, Sha256};
+
+mod error;
+mod meta;
+mod template;
+
+pub use error::CatalogueError;
+use error::layout;
+pub use meta::{PinnedImage, WorkloadMeta, is_dns1123_label};
+use meta::{check_document, json_kind, offset_of, parse_meta, yaml_message};
+use template::{find_escape_bypass, new_environment, template_error};
+
+/// The default catalogue, embedded at build time (`build.rs` rebuilds when it changes).
+static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../templates");
+
+/// How the embedded catalogue's files are named in messages: the repository path.
+const BUILTIN_ROOT: &str = "templates";
+
+/// The metadata file of every workload folder.
+pub const WORKLOAD_FILE: &str = "workload.yaml";
+
+// ---------------------------------------------------------------------------------------------
+// Parts
+// ---------------------------------------------------------------------------------------------
+
+/// One template of a workload, i.e. one place the generator puts its output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Part {
+    /// `base.yaml.j2`: the workload's objects (`bases/<workload>/`).
+    Base,
+    /// `hardware.yaml.j2`: patches per hardware profile.
+    Hardware,
+    /// `backhaul.yaml.j2`: patches per backhaul profile.
+    Backhaul,
+    /// `region.yaml.j2`: patches per region.
+    Region,
+    /// `site.yaml.j2`: patches per site.
+    Site,
+}
+
+impl Part {
+    /// Every part, in the order the generator layers them.
+    pub const ALL: [Part; 5] = [
+        Part::Base,
+        Part::Hardware,
+        Part::Backhaul,
+        Part::Region,
+        Part::Site,
+    ];
+
+    /// The template file name in a workload folder.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Part::Base => "base.yaml.j2",
+            Part::Hardware => "hardware.yaml.j2",
+            Part::Backhaul => "backhaul.yaml.j2",
+            Part::Region => "region.yaml.j2",
+            Part::Site => "site.yaml.j2",
+        }
+    }
+
+    /// The part a template file name stands for.
+    pub fn from_file_name(name: &str) -> Option<Part> {
+        Part::ALL.into_iter().find(|p| p.file_name() == name)
+    }
+
+    /// The context variables this part's template sees (besides `workload`, which every template
+    /// sees). Other keys of the render context are not passed, so a base cannot depend on a site
+    /// by accident.
+    pub fn variables(self) -> &'static [&'static str] {
+        match self {
+            Part::Base => &[],
+            Part::Hardware => &["hardware"],
+            Part::Backhaul => &["backhaul"],
+            Part::Region => &["region"],
+            Part::Site => &[
+                "site", "hardware", "backhaul", "region", "platform", "buffer",
+            ],
+        }
+    }
+
+    /// Lower-case name (`base`, `hardware`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Part::Base => "base",
+            Part::Hardware => "hardware",
+            Part::Backhaul => "backhaul",
+            Part::Region => "region",
+            Part::Site => "site",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Part {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The catalogue
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone)]
+struct Workload {
+    meta: WorkloadMeta,
+    /// `meta.raw` converted once, as every render passes it.
+    value: Value,
+    /// Template names in the environment, by [`Part::index`].
+    templates: [Option<String>; 5],
+}
+
+/// A loaded workload catalogue with every template compiled.
+#[derive(Clone)]
+pub struct Catalogue {
+    root: PathBuf,
+    env: Environment<'static>,
+    workloads: BTreeMap<String, Workload>,
+}
+
+impl fmt::Debug for Catalogue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Catalogue")
+            .field("root", &self.root)
+            .field("workloads", &self.workloads.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// A workload folder read into memory: its name and its files (name, text), sorted.
+struct SourceDir {
+    name: String,
+    files: Vec<(String, String)>,
+}
+
+impl Catalogue {
+    /// Loads a catalogue from a folder: one sub-folder per workload. Hidden entries and files at
+    /// the top level (a README) are ignored.
+    pub fn load(dir: &Path) -> Result<Catalogue, CatalogueError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| CatalogueError::Io { path, source }
+        };
+        let mut dirs = Vec::new();
+        for entry in fs::read_dir(dir).map_err(io(dir))? {
+            let entry = entry.map_err(io(dir))?;
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') || !path.is_dir() {
+                continue;
+            }
+            let mut files = Vec::new();
+            for file in fs::read_dir(&path).map_err(io(&path))? {
+                let file = file.map_err(io(&path))?;
+                let file_path = file.path();
+                let file_name = file.file_name().to_string_lossy().into_owned();
+                if file_name.starts_with('.') || !is_catalogue_file(&file_name) {
+                    continue;
+                }
+                let bytes = fs::read(&file_path).map_err(io(&file_path))?;
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| layout(file_path.clone(), "is not UTF-8 text"))?;
+                files.push((file_name, text));
+            }
+            dirs.push(SourceDir { name, files });
+        }
+        Catalogue::build(dir.to_path_buf(), dirs)
+    }
+
+    /// The default catalogue of this repository's `templates/` folder, embedded in the binary.
+    pub fn builtin() -> Catalogue {
+        let dirs = BUILTIN
+            .dirs()
+            .map(|d| SourceDir {
+                name: file_name_of(d.path()),
+                files: d
+                    .files()
+                    .filter_map(|f| {
+                        let name = file_name_of(f.path());
+                        let text = f.contents_utf8()?;
+                        is_catalogue_file(&name).then(|| (name, text.to_owned()))
+                    })
+                    .collect(),
+            })
+            .filter(|d| !d.name.starts_with('.'))
+            .collect();
+        match Catalogue::build(PathBuf::from(BUILTIN_ROOT), dirs) {
+            Ok(catalogue) => catalogue,
+            // The embedded catalogue is checked by this crate's tests; reaching this is a bug.
+            Err(err) => panic!("the built-in workload catalogue is invalid: {err}"),
+        }
+    }
+
+    fn build(root: PathBuf, mut dirs: Vec<SourceDir>) -> Result<Catalogue, CatalogueError> {
+        dirs.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut env = new_environment();
+        let mut workloads = BTreeMap::new();
+        for mut dir in dirs {
+            let dir_path = root.join(&dir.name);
+            if !is_dns1123_label(&dir.name) {
+                return Err(layout(
+                    dir_path,
+                    "a workload folder name must be a DNS-1123 label \
+                     (lower-case letters, digits and '-', at most 63 characters)",
+                ));
+            }
+            dir.files.sort();
+            let Some((_, meta_text)) = dir.files.iter().find(|(n, _)| n == WORKLOAD_FILE) else {
+                return Err(layout(dir_path, format!("missing {WORKLOAD_FILE}")));
+            };
+            let mut meta = parse_meta(&dir_path.join(WORKLOAD_FILE), &dir.name, meta_text)?;
+            let mut templates: [Option<String>; 5] = Default::default();
+            for (file, text) in &dir.files {
+                if !file.ends_with(".j2") {
+                    continue;
+                }
+                let path = dir_path.join(file);
+                let part = Part::from_file_name(file);
+                if part.is_none() && !file.starts_with('_') {
+                    return Err(layout(
+                        path,
+                        format!(
+                            "unknown template; a workload has {}, and helpers named _*.j2",
+                            Part::ALL.map(Part::file_name).join(", ")
+                        ),
+                    ));
+                }
+                if let Some((line, what)) = find_escape_bypass(text) {
+                    return Err(CatalogueError::Template {
+                        path,
+                        line: Some(line),
+                        message: format!(
+                            "{what} is not allowed: it would print raw text past the JSON \
+                             escaping that keeps inventory values from becoming YAML"
+                        ),
+                    });
+                }
+                let name = format!("{}/{}", dir.name, file);
+                env.add_template_owned(name.clone(), text.clone())
+                    .map_err(|e| template_error(&root, &env, &e))?;
+                if let Some(part) = part {
+                    meta.parts.insert(part);
+                    templates[part.index()] = Some(name);
+                }
+            }
+            if templates[Part::Base.index()].is_none() {
+                return Err(layout(
+                    dir_path.join(Part::Base.file_name()),
+                    "missing: every workload needs a base template",
+                ));
+            }
+            let value = Value::from(Serde(&meta.raw));
+            workloads.insert(
+                dir.name.clone(),
+                Workload {
+                    meta,
+                    value,
+                    templates,
+                },
+            );
+        }
+        if workloads.is_empty() {
+            return Err(layout(
+                root,
+                "the catalogue has no workload (expected one folder per workload, each with \
+                 workload.yaml and base.yaml.j2)",
+            ));
+        }
+        Ok(Catalogue {
+            root,
+            env,
+            workloads,
+        })
+    }
+
+    /// The folder the catalogue was loaded from (`templates` for the built-in one).
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The workloads, in name order.
+    pub fn workloads(&self) -> impl ExactSizeIterator<Item = &WorkloadMeta> + '_ {
+        self.workloads.values().map(|w| &w.meta)
+    }
+
+    /// One workload by name.
+    pub fn get(&self, name: &str) -> Option<&WorkloadMeta> {
+        self.workloads.get(name).map(|w| &w.meta)
+    }
+
+    /// The file a workload's part is rendered from (whether or not it exists).
+    pub fn template_path(&self, workload: &str, part: Part) -> PathBuf {
+        self.root.join(workload).join(part.file_name())
+    }
+
+    /// Renders one part of a workload and parses it: the YAML documents, empty ones dropped.
+    ///
+    /// `ctx` is an object holding the variables of `docs/templates.md` (`site`, `hardware`,
+    /// `backhaul`, `region`, `buffer`); only those the part may see are passed, and `workload`
+    /// always comes from the catalogue. A workload without this part renders to nothing.
+    pub fn render(
+        &self,
+        workload: &str,
+        part: Part,
+        ctx: &serde_json::Value,
+    ) -> Result<Vec<serde_json::Value>, CatalogueError> {
+        let Some(text) = self.render_text(workload, part, ctx)? else {
+            return Ok(Vec::new());
+        };
+        let docs = match kube_basics::fastyaml::parse_stream(&text) {
+            Some(docs) => docs,
+            None => parse_rendered(&text).map_err(|err| {
+                let path = self.template_path(workload, part);
+                self.yaml_error(workload, part, ctx, path, &text, &err)
+            })?,
+        };
+        for (i, doc) in docs.iter().enumerate() {
+            check_document(doc).map_err(|message| CatalogueError::Document {
+                path: self.template_path(workload, part),
+                document: i + 1,
+                message,
+            })?;
+        }
+        Ok(docs)
+    }
+
+    /// Renders one part to text without parsing it; `None` when the workload lacks the part.
+    pub fn render_text(
+        &self,
+        workload: &str,
+        part: Part,
+        ctx: &serde_json::Value,
+    ) -> Result<Option<String>, CatalogueError> {
+        let (tmpl_name, vars) = self.prepare(workload, part, ctx)?;
+        let Some(tmpl_name) = tmpl_name else {
+            return Ok(None);
+        };
+        let tmpl = self
+            .env
+            .get_template(tmpl_name)
+            .map_err(|e| template_error(&self.root, &self.env, &e))?;
+        tmpl.render(vars).map(Some).map_err(|e| {
+            let mut err = template_error(&self.root, &self.env, &e);
+            // An error inside an imported helper: say which template called it.
+            if let CatalogueError::Template { message, .. } = &mut err
+                && e.name() != Some(tmpl_name)
+            {
+                let caller = self.root.join(tmpl_name);
+                message.push_str(&format!(" (rendering {})", caller.display()));
+            }
+            err
+        })
+    }
+
+    fn prepare<'a>(
+        &'a self,
+        workload: &str,
+        part: Part,
+        ctx: &serde_json::Value,
+    ) -> Result<(Option<&'a str>, Value), CatalogueError> {
+        let Some(w) = self.workloads.get(workload) else {
+            return Err(CatalogueError::UnknownWorkload {
+                name: workload.to_owned(),
+                known: self
+                    .workloads
+                    .keys()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        };
+        let Some(ctx) = ctx.as_object() else {
+            return Err(CatalogueError::Context(json_kind(ctx)));
+        };
+        let Some(name) = w.templates[part.index()].as_deref() else {
+            return Ok((None, Value::UNDEFINED));
+        };
+        let mut vars: BTreeMap<&str, Value> = BTreeMap::new();
+        vars.insert("workload", w.value.clone());
+        for var in part.variables() {
+            if let Some(v) = ctx.get(*var) {
+                vars.insert(var, Value::from(Serde(v)));
+            }
+        }
+        Ok((Some(name), Value::from(vars)))
+    }
+
+    /// Turns a YAML error in rendered text into one that points at the template line that
+    /// produced the offending text (found by rendering again with output spans; errors are rare,
+    /// so the normal path does not pay for span tracking).
+    fn yaml_error(
+        &self,
+        workload: &str,
+        part: Part,
+        ctx: &serde_json::Value,
+        path: PathBuf,
+        text: &str,
+        err: &serde_saphyr::Error,
+    ) -> CatalogueError {
+        let (output_line, column) = err
+            .location()
+            .map(|l| (l.line() as usize, l.column() as usize))
+            .unwrap_or((0, 0));
+        let message = yaml_message(err);
+        let mut line = None;
+        if output_line > 0
+            && let Ok((Some(name), vars)) = self.prepare(workload, part, ctx)
+            && let Ok(tmpl) = self.env.get_template(name)
+            && let Ok((out, spans)) = tmpl.render_with_spans(vars)
+            && out == text
+        {
+            let offset = offset_of(text, output_line, column);
+            line = spans
+                .iter()
+                .find(|s| s.output_range().contains(&offset) && s.name() == name)
+                .or_else(|| {
+                    spans
+                        .iter()
+                        .rev()
+                        .find(|s| s.output_range().start <= offset)
+                })
+                .map(|s| match s.kind() {
+                    minijinja::OutputSpanKind::Raw => {
+                        let start = s.output_range().start.min(offset);
+                        s.line() + text[start..offset].matches('\n').count()
+                    }
+                    _ => s.line(),
+                });
+        }
+        let snippet = text
+            .lines()
+            .nth(output_line.saturating_sub(1))
+            .map(|l| format!("\n  rendered: {}", l.trim_end()))
+            .unwrap_or_default();
+        CatalogueError::RenderedYaml {
+            path,
+            line,
+            output_line,
+            column,
+            message: format!("{message}{snippet}"),
+        }
+    }
+}
+
+fn file_name_of(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Files a workload folder may hold that the catalogue reads (others, like a README, are ignored).
+fn is_catalogue_file(name: &str) -> bool {
+    name == WORKLOAD_FILE || name.ends_with(".j2")
+}
+
+/// The reference reading of rendered text: YAML 1.2 booleans, as Kustomize reads the files the
+/// generator writes (`on` stays a string).
+pub fn parse_rendered(text: &str) -> Result<Vec<serde_json::Value>, serde_saphyr::Error> {
+    serde_saphyr::from_multiple_with_options(text, serde_saphyr::options! { strict_booleans: true })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::template::json_text;
+    use super::*;
+
+    #[test]
+    fn bypass_detection() {
+        assert_eq!(
+            find_escape_bypass("a: {{ x | safe }}"),
+            Some((1, "the safe filter"))
+        );
+        assert_eq!(
+            find_escape_bypass("a: 1\nb: {{ x|upper|safe }}"),
+            Some((2, "the safe filter"))
+        );
+        assert_eq!(
+            find_escape_bypass("{%- filter safe %}x{% endfilter %}"),
+            Some((1, "the safe filter"))
+        );
+        assert_eq!(
+            find_escape_bypass("\n\n{% autoescape false %}{{ x }}{% endautoescape %}"),
+            Some((3, "an {% autoescape %} block"))
+        );
+        assert_eq!(
+            find_escape_bypass("{% set y = x | safe %}"),
+            Some((1, "the safe filter"))
+        );
+        // Not a use of the filter: strings, comments, raw blocks, names that merely contain it.
+        assert_eq!(find_escape_bypass("a: {{ '| safe' }} {# x | safe #}"), None);
+        assert_eq!(
+            find_escape_bypass("{% raw %}{{ x | safe }}{% endraw %}{{ safe_mode }}"),
+            None
+        );
+        assert_eq!(
+            find_escape_bypass("{{ {'a': {'b': 1}} }} {{ x | safe_name }}"),
+            None
+        );
+        assert_eq!(
+            find_escape_bypass("{{ {'a': {'b': 1}} | safe }}"),
+            Some((1, "the safe filter"))
+        );
+    }
+
+    #[test]
+    fn dns_labels() {
+        assert!(is_dns1123_label("telemetry-collector"));
+        assert!(is_dns1123_label("a1"));
+        for bad in ["", "-a", "a-", "A", "a_b", "a.b", &"a".repeat(64)] {
+            assert!(!is_dns1123_label(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn yaml_safe_escapes_what_yaml_rejects() {
+        let v = Value::from("a\u{85}b\u{2028}c\u{7f}é😀");
+        assert_eq!(json_text(&v).unwrap(), "\"a\\u0085b\\u2028c\\u007fé😀\"");
+    }
+
+    #[test]
+    fn offsets() {
+        let t = "ab\ncdé\nf";
+        assert_eq!(offset_of(t, 1, 1), 0);
+        assert_eq!(offset_of(t, 2, 3), 5);
+        assert_eq!(offset_of(t, 3, 1), 8);
+    }
+}

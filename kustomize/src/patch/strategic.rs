@@ -259,7 +259,9 @@ fn walk_map(
         path.pop();
         let m = node.as_object_mut().expect("walk_map works on maps");
         match val {
-            Some((v, _)) if !v.is_null() => {
+            // A value, or the target's own null that the patch leaves alone (Kustomize keeps
+            // `x: null` of the object; a null in the patch deletes the field).
+            Some((v, is_dest)) if is_dest || !v.is_null() => {
                 if let Some(slot) = m.get_mut(&key) {
                     *slot = v;
                 } else {
@@ -643,6 +645,21 @@ mod tests {
         assert_eq!(
             out.pointer("/spec/template/spec/containers").unwrap(),
             &json!([{"name": "new", "image": "n"}, {"name": "side", "image": "s:2"}, {"name": "app", "image": "a:1"}])
+        );
+    }
+
+    /// Checked against kubectl kustomize: the object's nulls stay, the patch's delete.
+    #[test]
+    fn nulls_of_the_object_stay_nulls_of_the_patch_delete() {
+        let target = json!({"metadata": {"name": "d", "labels": {"x": null, "y": "1"}}, "spec": {"paused": null}});
+        assert_eq!(smp(target.clone(), json!({})), target);
+        assert_eq!(
+            smp(target.clone(), json!({"metadata": {"labels": {"z": "2"}}})),
+            json!({"metadata": {"name": "d", "labels": {"x": null, "y": "1", "z": "2"}}, "spec": {"paused": null}})
+        );
+        assert_eq!(
+            smp(target, json!({"metadata": {"labels": {"x": null, "y": null}}})),
+            json!({"metadata": {"name": "d", "labels": {}}, "spec": {"paused": null}})
         );
     }
 

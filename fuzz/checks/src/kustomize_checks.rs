@@ -41,7 +41,9 @@ pub fn patch(data: &[u8]) {
         }
     }
     let mut patched = target.clone();
+    // A null result is a deleted object (`$patch: delete`): the renderer drops it, prints nothing.
     if apply(&mut patched, &patch).is_ok()
+        && !patched.is_null()
         && kustomize::emit::find_unprintable(&patched).is_none()
         && !crate::has_yaml11_break(&patched)
         && !crate::has_overflowing_float(&patched)

@@ -214,7 +214,8 @@ fn first_content_line(s: &str) -> &str {
 fn can_be_literal(s: &str) -> bool {
     s.contains('\n')
         && !s.trim_end_matches('\n').is_empty()
-        && s.chars().all(|c| c == '\n' || c == '\t' || !needs_escape(c))
+        && s.chars()
+            .all(|c| c == '\n' || c == '\t' || !needs_escape(c))
         && !s.contains('\r')
         && s.split('\n')
             .all(|l| !l.ends_with(' ') && !l.ends_with('\t'))

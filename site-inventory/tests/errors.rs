@@ -204,7 +204,10 @@ fn a_byte_order_mark_after_a_comment_is_not_a_column() {
     let e = errors(d.path(), r);
     assert_eq!(e.len(), 1, "{e:?}");
     assert_eq!(e[0].0, "sites.yaml:3:37", "{e:?}");
-    assert!(e[0].1.starts_with("unknown hardware profile `gpu-box`"), "{e:?}");
+    assert!(
+        e[0].1.starts_with("unknown hardware profile `gpu-box`"),
+        "{e:?}"
+    );
 }
 
 #[test]

@@ -101,7 +101,10 @@ pub fn render(data: &[u8]) {
                 let back: Vec<&Value> = back.iter().filter(|v| !v.is_null()).collect();
                 assert!(
                     back.len() == values.len()
-                        && back.iter().zip(&values).all(|(b, v)| crate::same_numbers(b, v)),
+                        && back
+                            .iter()
+                            .zip(&values)
+                            .all(|(b, v)| crate::same_numbers(b, v)),
                     "rendered YAML reads back differently:\n{yaml}\n  read back: {back:?}\n  objects: {values:?}"
                 );
             }

@@ -4,8 +4,8 @@ use std::path::{Component, Path};
 use std::sync::Arc;
 
 use edgefleet_inventory::source::SourceLocation;
-use edgefleet_lints::report::{self, Format, HumanOptions};
 use edgefleet_lints::engine::STDIN_NAME;
+use edgefleet_lints::report::{self, Format, HumanOptions};
 use edgefleet_lints::{Finding, LintRun, ObjectRef, Severity};
 use serde_json::Value;
 

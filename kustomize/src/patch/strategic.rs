@@ -658,7 +658,10 @@ mod tests {
             json!({"metadata": {"name": "d", "labels": {"x": null, "y": "1", "z": "2"}}, "spec": {"paused": null}})
         );
         assert_eq!(
-            smp(target, json!({"metadata": {"labels": {"x": null, "y": null}}})),
+            smp(
+                target,
+                json!({"metadata": {"labels": {"x": null, "y": null}}})
+            ),
             json!({"metadata": {"name": "d", "labels": {}}, "spec": {"paused": null}})
         );
     }

@@ -6,7 +6,7 @@
 #   (reinstalled from scratch whenever a pin or the interpreter changes: see the stamp);
 # - exports EDGEFLEET_KUBECTL / EDGEFLEET_PRE_COMMIT / EDGEFLEET_CHECKOV so the tests use
 #   exactly those;
-# - runs `cargo test --workspace --release --locked`.
+# - runs `cargo test --workspace --release --locked` (only the packages named with `-p`, if any).
 #
 # Works from any working directory and on a fresh clone. Extra arguments are passed to
 # `cargo test` (e.g. `bash scripts/test.sh -p edgefleet-lints`). Under CI=true a missing
@@ -66,4 +66,11 @@ if [[ "${EDGEFLEET_ORACLES_ONLY:-}" == 1 ]]; then
   exit 0
 fi
 
-exec cargo test --workspace --release --locked "$@"
+# The whole workspace, unless the arguments choose packages (`-p edgefleet-lints`).
+scope=(--workspace)
+for arg in "$@"; do
+  case "$arg" in
+    -p | -p* | --package | --package=*) scope=() ;;
+  esac
+done
+exec cargo test "${scope[@]}" --release --locked "$@"

@@ -62,6 +62,27 @@ fn of<'a>(run: &'a LintRun, rule: &str) -> Vec<&'a Finding> {
     run.findings.iter().filter(|f| f.rule == rule).collect()
 }
 
+/// One rendered object read from `text`, as defined by document `document` of `origin`.
+fn rendered(text: &str, origin: &Path, document: usize, name: &str) -> RenderedObject {
+    RenderedObject {
+        value: serde_saphyr::from_str(text).unwrap(),
+        origin_file: origin.to_path_buf(),
+        origin_document: document,
+        original_name: name.to_owned(),
+        edits: Vec::new(),
+    }
+}
+
+/// The sites a rule's findings name, sorted.
+fn sites_of(run: &LintRun, rule: &str) -> Vec<String> {
+    let mut at: Vec<String> = of(run, rule)
+        .iter()
+        .flat_map(|f| f.sites.iter().map(|s| s.to_string()))
+        .collect();
+    at.sort();
+    at
+}
+
 fn site(id: &str, backhaul: &str, cpu: &str) -> SiteContext {
     let at = SourceLocation::start_of(&Arc::from(Path::new("inventory.yaml")));
     SiteContext {
@@ -336,14 +357,7 @@ fn a_site_aware_rego_rule_fires_only_at_vsat_sites_counted_per_site() {
     .collect();
     let origin = repo.path("svc/service.yaml");
     let render = |_: &Path| -> Result<Vec<RenderedObject>, String> {
-        let value: serde_json::Value = serde_saphyr::from_str(SERVICE).unwrap();
-        Ok(vec![RenderedObject {
-            value,
-            origin_file: origin.clone(),
-            origin_document: 0,
-            original_name: "api".to_owned(),
-            edits: Vec::new(),
-        }])
+        Ok(vec![rendered(SERVICE, &origin, 0, "api")])
     };
     let run = linter.lint_fleet(&sites, &render);
     assert!(run.problems.is_empty(), "{:?}", run.problems);
@@ -488,25 +502,10 @@ fn a_rego_rule_reads_the_site_platform() {
         .collect();
     let origin = repo.path("fn/deploy.yaml");
     let render = |_: &Path| -> Result<Vec<RenderedObject>, String> {
-        let value: serde_json::Value = serde_saphyr::from_str(WASM_DEPLOYMENT).unwrap();
-        Ok(vec![RenderedObject {
-            value,
-            origin_file: origin.clone(),
-            origin_document: 0,
-            original_name: "edge-fn".to_owned(),
-            edits: Vec::new(),
-        }])
+        Ok(vec![rendered(WASM_DEPLOYMENT, &origin, 0, "edge-fn")])
     };
     let run = linter.lint_fleet(&sites, &render);
     assert!(run.problems.is_empty(), "{:?}", run.problems);
-    let sites_of = |rule: &str| -> Vec<String> {
-        let mut at: Vec<String> = of(&run, rule)
-            .iter()
-            .flat_map(|f| f.sites.iter().map(|s| s.to_string()))
-            .collect();
-        at.sort();
-        at
-    };
     let expect = |kind: &str| -> Vec<String> {
         let mut at: Vec<String> = table
             .iter()
@@ -517,11 +516,11 @@ fn a_rego_rule_reads_the_site_platform() {
         at
     };
     assert_eq!(
-        sites_of("policy/edge.platform/deny_missing_runtime"),
+        sites_of(&run, "policy/edge.platform/deny_missing_runtime"),
         expect("deny")
     );
     assert_eq!(
-        sites_of("policy/edge.platform/warn_no_platform"),
+        sites_of(&run, "policy/edge.platform/warn_no_platform"),
         expect("warn")
     );
     let denied = of(&run, "policy/edge.platform/deny_missing_runtime");
@@ -687,25 +686,13 @@ fn admission_verdicts_follow_what_each_policy_reads_at_every_site() {
         [(namespace("shop", env), "shop"), (deploy, "web")]
             .iter()
             .enumerate()
-            .map(|(i, (text, name))| {
-                Ok(RenderedObject {
-                    value: serde_saphyr::from_str(text).map_err(|e| e.to_string())?,
-                    origin_file: origin.clone(),
-                    origin_document: i,
-                    original_name: (*name).to_owned(),
-                    edits: Vec::new(),
-                })
-            })
+            .map(|(i, (text, name))| Ok(rendered(text, &origin, i, name)))
             .collect()
     };
     let run = linter.lint_fleet(&sites, &render);
     assert!(run.problems.is_empty(), "{:?}", run.problems);
     for policy in ["no-forbidden-label", "not-in-prod", "few-replicas"] {
-        let mut got: Vec<String> = of(&run, &format!("admission/{policy}"))
-            .iter()
-            .flat_map(|f| f.sites.iter().map(|s| s.to_string()))
-            .collect();
-        got.sort();
+        let got = sites_of(&run, &format!("admission/{policy}"));
         let want: Vec<String> = table
             .iter()
             .filter(|t| t.4.contains(&policy))

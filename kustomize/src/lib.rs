@@ -56,4 +56,4 @@ pub mod fuzzing {
 pub use emit::emit_stream;
 pub use error::RenderError;
 pub use renderer::{MAX_DEPTH, Renderer, build, build_yaml, to_yaml};
-pub use resource::{Origin, ResId, Resource};
+pub use resource::{Origin, PrevId, ResId, Resource};

@@ -41,6 +41,19 @@ impl fmt::Display for ResId {
     }
 }
 
+/// An id an object had before a rename (its group and version are the object's current ones).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrevId {
+    pub kind: String,
+    pub name: String,
+    /// The effective namespace: `default` for a namespaced object without one, and
+    /// [`CLUSTER_SCOPE`] for a cluster-scoped object.
+    pub namespace: String,
+}
+
+/// The namespace kustomize gives cluster-scoped objects in ids.
+pub const CLUSTER_SCOPE: &str = "_non_namespaceable_";
+
 /// One object of a render.
 #[derive(Debug, Clone)]
 pub struct Resource {
@@ -53,6 +66,14 @@ pub struct Resource {
     pub original_namespace: Option<String>,
     /// Generated ConfigMaps and Secrets get a content-hash suffix (unless disabled).
     pub needs_hash: bool,
+    /// Ids the object had before it was renamed, moved to a namespace or given another kind,
+    /// oldest first (kustomize's "previous ids", kept in its build annotations): name
+    /// references are followed through them. Empty until the first rename.
+    pub prev_ids: Vec<PrevId>,
+    /// The non-empty `namePrefix`es and `nameSuffix`es applied to the object, innermost first:
+    /// among several objects a reference could mean, the one renamed like the referrer wins.
+    pub prefixes: Vec<String>,
+    pub suffixes: Vec<String>,
     /// Provenance (empty unless the renderer records it): the fields patches, transformers and
     /// generators set, in the order they were applied (the last edit of a field is the one
     /// whose value the output shows). Not part of the output.
@@ -83,8 +104,38 @@ impl Resource {
             original_name,
             original_namespace,
             needs_hash: false,
+            prev_ids: Vec::new(),
+            prefixes: Vec::new(),
+            suffixes: Vec::new(),
             edits: Vec::new(),
         }
+    }
+
+    /// Remembers the current id among the previous ones (before a step renames the object,
+    /// moves it to a namespace or changes its kind), as kustomize's `StorePreviousId`.
+    pub fn store_previous_id(&mut self) {
+        let namespace = self.effective_namespace().to_owned();
+        self.prev_ids.push(PrevId {
+            kind: self.kind().to_owned(),
+            name: self.name().to_owned(),
+            namespace,
+        });
+    }
+
+    /// `namespace`, or `default` for a namespaced object without one, or [`CLUSTER_SCOPE`].
+    pub fn effective_namespace(&self) -> &str {
+        if self.is_cluster_scoped() {
+            CLUSTER_SCOPE
+        } else {
+            self.namespace().unwrap_or("default")
+        }
+    }
+
+    /// The kind the object was loaded with (before any patch changed it).
+    pub fn original_kind(&self) -> &str {
+        self.prev_ids
+            .first()
+            .map_or_else(|| self.kind(), |p| &p.kind)
     }
 
     pub fn api_version(&self) -> &str {

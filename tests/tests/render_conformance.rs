@@ -132,6 +132,20 @@
 //! | error-compat-kustomization-wrong-kind | error: kustomization kind neither Kustomization nor Component |
 //! | error-compat-sortoptions-unknown-order | error: unknown sortOptions order |
 //! | compat-nameref-across-levels | a base's references resolved by objects the overlay adds |
+//! | compat-nested-prefix-smp-original-name | patches naming an object by its original name keep the nested prefixes and suffixes |
+//! | compat-nested-suffix-patch-targets | suffixes at two levels; patches by target, by original name and by the base's name |
+//! | compat-nested-prefix-suffix-three-levels | three levels of prefixes/suffixes/namespace; patches by original and intermediate names; references followed |
+//! | compat-patch-allow-name-and-kind-change | `patches[].options` allowNameChange/allowKindChange; references follow the new name and kind |
+//! | compat-nameref-after-kind-change | a JSON patch turning a Role into a ClusterRole; roleRef and the `default` subject follow |
+//! | compat-roleref-clusterrole-and-role | roleRef to a Role and a ClusterRole of one name; subjects by namespace (any subject kind, as kustomize) |
+//! | compat-subjects-other-namespaces | ServiceAccount subjects in other namespaces follow the account they name |
+//! | compat-subjects-default-and-webhook-namespaces | subjects named `default` take the namespace; webhook services and RoleBinding subjects by namespace |
+//! | compat-admission-policy-bindings | ValidatingAdmissionPolicyBinding policyName and webhook services follow prefixes and namespace |
+//! | compat-nameref-other-referrer-kinds | references from StatefulSet, StorageClass, Ingress, Role, APIService, CronJob, PVC, ClusterRole |
+//! | compat-same-base-twice-prefixes | one base twice under different prefixes: each copy's references stay in the copy |
+//! | compat-same-base-twice-ambiguous-reference | one base twice; a reference from outside both copies is left alone |
+//! | compat-same-base-twice-suffixes-three-levels | one base twice under different suffixes, a prefix above; references by suffix |
+//! | error-compat-nameref-ambiguous | error: a reference that could mean two differently named objects |
 //! | deep-chain-50 (generated) | hostile: 50-level base chain, compared with kubectl |
 
 use std::io::Read;
@@ -374,6 +388,56 @@ const CASES: &[(&str, &str)] = &[
     (
         "compat-nameref-across-levels",
         "name references across levels",
+    ),
+    (
+        "compat-nested-prefix-smp-original-name",
+        "nested prefixes, patch by original name",
+    ),
+    (
+        "compat-nested-suffix-patch-targets",
+        "nested suffixes, patch targets",
+    ),
+    (
+        "compat-nested-prefix-suffix-three-levels",
+        "nested prefixes, three levels",
+    ),
+    ("compat-patch-allow-name-and-kind-change", "patch options"),
+    (
+        "compat-nameref-after-kind-change",
+        "name references after a kind change",
+    ),
+    ("compat-roleref-clusterrole-and-role", "roleRef, subjects"),
+    (
+        "compat-subjects-other-namespaces",
+        "subjects across namespaces",
+    ),
+    (
+        "compat-subjects-default-and-webhook-namespaces",
+        "subjects, webhook services",
+    ),
+    (
+        "compat-admission-policy-bindings",
+        "admission policy references",
+    ),
+    (
+        "compat-nameref-other-referrer-kinds",
+        "name references, other kinds",
+    ),
+    (
+        "compat-same-base-twice-prefixes",
+        "same base twice (prefixes)",
+    ),
+    (
+        "compat-same-base-twice-ambiguous-reference",
+        "same base twice, ambiguous reference",
+    ),
+    (
+        "compat-same-base-twice-suffixes-three-levels",
+        "same base twice (suffixes)",
+    ),
+    (
+        "error-compat-nameref-ambiguous",
+        "error: ambiguous reference",
     ),
     ("deep-chain-50", "hostile: 50-level base chain (generated)"),
 ];

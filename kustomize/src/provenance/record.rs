@@ -246,10 +246,7 @@ pub(crate) fn record_name(ra: &mut [Resource], source: &Arc<Source>, prefix: boo
         return;
     }
     for r in ra.iter_mut() {
-        if matches!(
-            r.kind(),
-            "Namespace" | "CustomResourceDefinition" | "APIService"
-        ) {
+        if crate::transform::keeps_its_name(r) {
             continue;
         }
         for at in &ats {

@@ -170,11 +170,15 @@ impl Renderer {
         for r in resources.iter_mut().filter(|r| r.needs_hash) {
             let hash = generate::hash_suffix(&r.value);
             let name = format!("{}-{hash}", r.name());
+            r.store_previous_id();
             if let Some(Value::Object(md)) = r.value.get_mut("metadata") {
                 md.insert("name".into(), Value::String(name));
             }
         }
-        transform::fix_name_references(&mut resources);
+        transform::fix_name_references(&mut resources).map_err(|message| RenderError::Build {
+            path: k.file.clone(),
+            message,
+        })?;
         transform::stringify_annotations(&mut resources);
         order::sort(&mut resources, k.sort_options.as_ref());
         if self.provenance {

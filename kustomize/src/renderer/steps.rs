@@ -57,7 +57,14 @@ impl Renderer {
                     document,
                     prefix: &prefix,
                 });
-                apply_smp_by_id(ra, patch, kfile, "patchesStrategicMerge", at.as_ref())?;
+                apply_smp_by_id(
+                    ra,
+                    patch,
+                    kfile,
+                    "patchesStrategicMerge",
+                    at.as_ref(),
+                    Allow::default(),
+                )?;
             }
         }
 
@@ -111,6 +118,16 @@ impl Renderer {
                     prefix: "",
                 })
             };
+            let option = |key: &str| {
+                m.get("options")
+                    .and_then(|o| o.get(key))
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false)
+            };
+            let allow = Allow {
+                name: option("allowNameChange"),
+                kind: option("allowKindChange"),
+            };
             let target = match m.get("target") {
                 Some(t) if !t.is_null() => {
                     Some(patch::Selector::from_value(t).map_err(|e| field_err(&field, e))?)
@@ -127,6 +144,7 @@ impl Renderer {
                 };
                 let at = at(0);
                 for r in ra.iter_mut().filter(|r| sel.matches(r)) {
+                    r.store_previous_id();
                     patch::json6902(&mut r.value, &docs[0])
                         .map_err(|e| field_err(&field, format!("{}: {e}", r.id())))?;
                     if let Some(at) = &at {
@@ -138,7 +156,7 @@ impl Renderer {
             for (document, p) in docs.iter().enumerate() {
                 let at = at(document);
                 match &target {
-                    None => apply_smp_by_id(ra, p, kfile, &field, at.as_ref())?,
+                    None => apply_smp_by_id(ra, p, kfile, &field, at.as_ref(), allow)?,
                     Some(sel) => {
                         let mut i = 0;
                         while i < ra.len() {
@@ -147,14 +165,29 @@ impl Renderer {
                                 continue;
                             }
                             // The patch is aimed at each selected object: its own id is ignored.
+                            // (kustomize gives the patch the object's apiVersion; with
+                            // `allowNameChange` the patch's name is the new name.)
                             let mut p = p.clone();
+                            if let Value::Object(pm) = &mut p
+                                && pm.contains_key("apiVersion")
+                            {
+                                pm.insert(
+                                    "apiVersion".into(),
+                                    Value::String(ra[i].api_version().to_owned()),
+                                );
+                            }
                             if let Some(Value::Object(md)) = p.get_mut("metadata") {
-                                md.insert("name".into(), Value::String(ra[i].name().to_owned()));
+                                if !allow.name {
+                                    md.insert(
+                                        "name".into(),
+                                        Value::String(ra[i].name().to_owned()),
+                                    );
+                                }
                                 if let Some(ns) = ra[i].namespace() {
                                     md.insert("namespace".into(), Value::String(ns.to_owned()));
                                 }
                             }
-                            if smp(&mut ra[i], &p, kfile, &field, at.as_ref())? {
+                            if smp(&mut ra[i], &p, kfile, &field, at.as_ref(), allow)? {
                                 ra.remove(i);
                             } else {
                                 i += 1;
@@ -305,16 +338,36 @@ impl Renderer {
     }
 }
 
+/// What a strategic merge patch may change of the object's identity (`patches[].options`).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Allow {
+    pub name: bool,
+    pub kind: bool,
+}
+
 /// Applies one strategic merge patch to `r`; `true` when the patch deletes the object. With
 /// provenance, `at` says where the patch is written.
+///
+/// As in kustomize, the object keeps its name and kind (unless `allow` lets the patch change
+/// them; the old id is then remembered) and always its namespace: a patch names its object by
+/// any of its ids, the original one included.
 pub(super) fn smp(
     r: &mut Resource,
     p: &Value,
     kfile: &Path,
     field: &str,
     at: Option<&provenance::PatchAt<'_>>,
+    allow: Allow,
 ) -> Result<bool, RenderError> {
     let id = r.id();
+    let (kind, name, namespace) = (
+        r.value.get("kind").cloned(),
+        r.value.pointer("/metadata/name").cloned(),
+        r.value.pointer("/metadata/namespace").cloned(),
+    );
+    if allow.name || allow.kind {
+        r.store_previous_id();
+    }
     patch::strategic_merge(&mut r.value, p).map_err(|message| RenderError::Field {
         path: kfile.to_path_buf(),
         field: field.to_owned(),
@@ -323,10 +376,35 @@ pub(super) fn smp(
     if r.value.is_null() {
         return Ok(true);
     }
+    if let Value::Object(m) = &mut r.value {
+        if !allow.kind {
+            restore(m, "kind", kind);
+        }
+        if let Some(Value::Object(md)) = m.get_mut("metadata") {
+            if !allow.name {
+                restore(md, "name", name);
+            }
+            restore(md, "namespace", namespace);
+        }
+    }
     if let Some(at) = at {
         provenance::record_merge(r, p, at);
     }
     Ok(false)
+}
+
+/// Puts `key` back to `value` (removes it when it was absent).
+fn restore(m: &mut serde_json::Map<String, Value>, key: &str, value: Option<Value>) {
+    match value {
+        Some(v) => {
+            if m.get(key) != Some(&v) {
+                m.insert(key.to_owned(), v);
+            }
+        }
+        None => {
+            m.remove(key);
+        }
+    }
 }
 
 /// Provenance of `labels`, `commonLabels` and `commonAnnotations` (after they were applied, with
@@ -380,13 +458,17 @@ pub(super) fn record_labels_and_annotations(
     Ok(())
 }
 
-/// Applies a strategic merge patch to the object it names (apiVersion, kind, name, namespace).
+/// Applies a strategic merge patch to the object it names (apiVersion, kind, name, namespace),
+/// found as kustomize's `GetById` finds it: by the object's current id or any previous one
+/// (a patch may name an object by its name before prefixes, suffixes or namespaces), first with
+/// the namespace, then without; two objects matching is an error.
 pub(super) fn apply_smp_by_id(
     ra: &mut Vec<Resource>,
     p: &Value,
     kfile: &Path,
     field: &str,
     at: Option<&provenance::PatchAt<'_>>,
+    allow: Allow,
 ) -> Result<(), RenderError> {
     let s = |ptr: &str| p.pointer(ptr).and_then(Value::as_str).unwrap_or_default();
     let (api, kind, name, ns) = (
@@ -402,29 +484,32 @@ pub(super) fn apply_smp_by_id(
             message: "a strategic merge patch without `target` needs kind and metadata.name".into(),
         });
     }
-    let (group, _) = api.split_once('/').unwrap_or(("", api));
-    let mut hits: Vec<usize> = ra
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| {
-            r.kind() == kind
-                && r.group_version().0 == group
-                && (r.name() == name || r.original_name == name)
-                && ns.is_none_or(|ns| {
-                    r.namespace() == Some(ns) || r.original_namespace.as_deref() == Some(ns)
-                })
-        })
-        .map(|(i, _)| i)
-        .collect();
-    if hits.len() > 1 {
-        let no_ns: Vec<usize> = hits
-            .iter()
-            .copied()
-            .filter(|&i| ra[i].namespace().is_none())
-            .collect();
-        if no_ns.len() == 1 {
-            hits = no_ns;
-        }
+    let (group, version) = api.split_once('/').unwrap_or(("", api));
+    let effective = if kube_basics::kinds::kustomize_cluster_scoped(api, kind) {
+        crate::resource::CLUSTER_SCOPE
+    } else {
+        ns.filter(|n| !n.is_empty()).unwrap_or("default")
+    };
+    let find = |with_ns: bool| -> Vec<usize> {
+        ra.iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                r.group_version() == (group, version)
+                    && (r.kind() == kind
+                        && r.name() == name
+                        && (!with_ns || r.effective_namespace() == effective)
+                        || r.prev_ids.iter().any(|id| {
+                            id.kind == kind
+                                && id.name == name
+                                && (!with_ns || id.namespace == effective)
+                        }))
+            })
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let mut hits = find(true);
+    if hits.is_empty() {
+        hits = find(false);
     }
     let id = format!(
         "{kind} {}{name}",
@@ -434,10 +519,10 @@ pub(super) fn apply_smp_by_id(
         [] => Err(RenderError::Field {
             path: kfile.to_path_buf(),
             field: field.to_owned(),
-            message: format!("no resource matches the patch for {id}"),
+            message: format!("no resource matches the patch for {api} {id}"),
         }),
         [i] => {
-            if smp(&mut ra[*i], p, kfile, field, at)? {
+            if smp(&mut ra[*i], p, kfile, field, at, allow)? {
                 ra.remove(*i);
             }
             Ok(())

@@ -14,22 +14,42 @@ use crate::Resource;
 use crate::kustomization::LabelSpec;
 
 /// `namespace`: every namespaced object moves to `ns`, and every `Namespace` object is renamed
-/// to `ns` (as kustomize does). Two objects ending with the same id is an error.
+/// to `ns` (as kustomize does); a RoleBinding's or ClusterRoleBinding's subject named `default`
+/// gets `ns` too (kustomize's rule for the default ServiceAccount; other subjects follow the
+/// account they name in the name-reference fix-up). Every object remembers its previous id.
+/// Two objects ending with the same id is an error.
 pub fn namespace(resources: &mut [Resource], ns: &str) -> Result<(), String> {
     for r in resources.iter_mut() {
-        let key = if r.kind() == "Namespace" && r.api_version() == "v1" {
-            "name"
-        } else if r.is_cluster_scoped() {
+        if r.value.as_object().is_none_or(|m| m.is_empty()) {
             continue;
+        }
+        r.store_previous_id();
+        let key = if r.kind() == "Namespace" && r.api_version() == "v1" {
+            Some("name")
+        } else if r.is_cluster_scoped() {
+            None
         } else {
-            "namespace"
+            Some("namespace")
         };
-        if let Some(Value::Object(md)) = r.value.get_mut("metadata") {
-            md.insert(key.into(), Value::String(ns.to_owned()));
-        } else if let Value::Object(m) = &mut r.value {
-            let mut md = Map::new();
-            md.insert(key.into(), Value::String(ns.to_owned()));
-            m.insert("metadata".into(), Value::Object(md));
+        if let Some(key) = key {
+            if let Some(Value::Object(md)) = r.value.get_mut("metadata") {
+                md.insert(key.into(), Value::String(ns.to_owned()));
+            } else if let Value::Object(m) = &mut r.value {
+                let mut md = Map::new();
+                md.insert(key.into(), Value::String(ns.to_owned()));
+                m.insert("metadata".into(), Value::Object(md));
+            }
+        }
+        if matches!(r.kind(), "RoleBinding" | "ClusterRoleBinding")
+            && let Some(Value::Array(subjects)) = r.value.get_mut("subjects")
+        {
+            for s in subjects {
+                if let Value::Object(m) = s
+                    && m.get("name").and_then(Value::as_str) == Some("default")
+                {
+                    m.insert("namespace".into(), Value::String(ns.to_owned()));
+                }
+            }
         }
     }
     let mut seen = std::collections::HashSet::new();
@@ -44,18 +64,33 @@ pub fn namespace(resources: &mut [Resource], ns: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// `namePrefix` / `nameSuffix`.
+/// Whether `namePrefix`/`nameSuffix` leave the object alone (by the kind it was loaded with):
+/// `Namespace`, `CustomResourceDefinition` and `APIService`.
+pub(crate) fn keeps_its_name(r: &Resource) -> bool {
+    match r.original_kind() {
+        "Namespace" | "CustomResourceDefinition" => true,
+        "APIService" => r.group_version().0 == "apiregistration.k8s.io",
+        _ => false,
+    }
+}
+
+/// `namePrefix` / `nameSuffix`. Each renamed object remembers its previous id and the prefix
+/// and suffix it was given (name references prefer objects renamed like the referrer).
 pub fn prefix_suffix(resources: &mut [Resource], prefix: &str, suffix: &str) {
     if prefix.is_empty() && suffix.is_empty() {
         return;
     }
     for r in resources.iter_mut() {
-        if matches!(
-            r.kind(),
-            "Namespace" | "CustomResourceDefinition" | "APIService"
-        ) {
+        if keeps_its_name(r) {
             continue;
         }
+        if !prefix.is_empty() {
+            r.prefixes.push(prefix.to_owned());
+        }
+        if !suffix.is_empty() {
+            r.suffixes.push(suffix.to_owned());
+        }
+        r.store_previous_id();
         let name = format!("{prefix}{}{suffix}", r.name());
         if let Some(Value::Object(md)) = r.value.get_mut("metadata") {
             md.insert("name".into(), Value::String(name));

@@ -25,7 +25,7 @@ mod replicas;
 pub(crate) use field_spec::{FieldSpec, common_annotation_specs, common_label_specs};
 pub use images::{images, split_image};
 pub use metadata::{annotations, labels, namespace, prefix_suffix};
-pub(crate) use metadata::{label_specs, stringify_annotations};
+pub(crate) use metadata::{keeps_its_name, label_specs, stringify_annotations};
 pub use name_reference::fix_name_references;
 pub use replicas::replicas;
 

@@ -34,6 +34,18 @@ pub fn parse_options() -> serde_saphyr::Options {
     }
 }
 
+/// [`parse_options`] for kustomization files: kustomize reads them with go-yaml v2, where a
+/// key given twice is no error and the last one wins (`namePrefix: a-` then `namePrefix: b-`
+/// is `b-`; measured). Resource files keep refusing duplicate keys, as kustomize does.
+pub fn kustomization_parse_options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        with_snippet: false,
+        strict_booleans: true,
+        legacy_octal_numbers: true,
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::LastWins,
+    }
+}
+
 /// A YAML error of `path` as a [`RenderError::Yaml`] with its line and column.
 pub fn yaml_error(path: &Path, err: &serde_saphyr::Error) -> RenderError {
     let (line, column) = err
@@ -238,7 +250,7 @@ impl Kustomization {
         } else {
             match kube_basics::fastyaml::parse_stream(text).as_deref() {
                 Some([one]) => one.clone(),
-                _ => serde_saphyr::from_str_with_options(text, parse_options())
+                _ => serde_saphyr::from_str_with_options(text, kustomization_parse_options())
                     .map_err(|e| yaml_error(file, &e))?,
             }
         };

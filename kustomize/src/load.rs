@@ -410,11 +410,10 @@ fn check_object(path: &Path, document: usize, v: &Value) -> Result<(), RenderErr
     let Some(m) = v.as_object() else {
         return Err(fail("is not a mapping (a Kubernetes object)".into()));
     };
-    for key in ["apiVersion", "kind"] {
-        match m.get(key) {
-            Some(Value::String(s)) if !s.is_empty() => {}
-            _ => return Err(fail(format!("missing {key}"))),
-        }
+    // kustomize needs a kind and a name; `apiVersion` may be missing or anything (measured).
+    match m.get("kind") {
+        Some(Value::String(s)) if !s.is_empty() => {}
+        _ => return Err(fail("missing kind".into())),
     }
     match m.get("metadata").and_then(|md| md.get("name")) {
         Some(Value::String(s)) if !s.is_empty() => Ok(()),

@@ -146,6 +146,20 @@
 //! | compat-same-base-twice-ambiguous-reference | one base twice; a reference from outside both copies is left alone |
 //! | compat-same-base-twice-suffixes-three-levels | one base twice under different suffixes, a prefix above; references by suffix |
 //! | error-compat-nameref-ambiguous | error: a reference that could mean two differently named objects |
+//! | compat-labels-create-missing-fields | commonLabels create selectors and template labels kubectl creates; `volumeClaimTemplates` only where it exists |
+//! | compat-labels-create-missing-fields-labels-field | the same with `labels` (includeSelectors, includeTemplates) |
+//! | compat-labels-null-and-empty-fields | null and empty `volumeClaimTemplates`, labels and annotations: a null list becomes `[]`, never a mapping |
+//! | compat-labels-templates-null-and-missing | labels/commonLabels/commonAnnotations on null template metadata, Jobs and CronJobs, volume claim templates with and without metadata |
+//! | compat-annotations-null-and-empty | `annotations: null` and `{}` are dropped; null labels, finalizers and data stay |
+//! | compat-namespace-custom-resources | namespace on custom resources (not on cluster-scoped kinds); an APIService's service namespace |
+//! | compat-namespace-service-fields-nested | namespace at two levels: APIService service namespace created, CRD conversion webhook service namespace set when present |
+//! | compat-images-and-replicas-nested | images and replicas at two levels; replicas naming the base's prefixed name |
+//! | compat-replicas-by-earlier-names-three-levels | replicas by original, intermediate and suffixed names over three levels |
+//! | error-compat-replicas-on-configmap | error: `replicas` naming an object that is no workload |
+//! | error-compat-replicas-name-absent | error: `replicas` naming nothing |
+//! | compat-duplicate-kustomization-keys-and-no-apiversion | a key given twice in a kustomization (the last wins); a resource without apiVersion |
+//! | compat-duplicate-keys-nested-and-no-apiversion-patched | duplicate keys in a kustomization and its maps; a resource without apiVersion, prefixed and patched |
+//! | error-compat-resource-missing-kind | error: a resource without kind |
 //! | deep-chain-50 (generated) | hostile: 50-level base chain, compared with kubectl |
 
 use std::io::Read;
@@ -439,6 +453,47 @@ const CASES: &[(&str, &str)] = &[
         "error-compat-nameref-ambiguous",
         "error: ambiguous reference",
     ),
+    (
+        "compat-labels-create-missing-fields",
+        "labels create fields",
+    ),
+    (
+        "compat-labels-create-missing-fields-labels-field",
+        "labels create fields",
+    ),
+    ("compat-labels-null-and-empty-fields", "labels, null fields"),
+    (
+        "compat-labels-templates-null-and-missing",
+        "labels, null fields",
+    ),
+    ("compat-annotations-null-and-empty", "annotations null"),
+    (
+        "compat-namespace-custom-resources",
+        "namespace, custom resources",
+    ),
+    (
+        "compat-namespace-service-fields-nested",
+        "namespace, service fields",
+    ),
+    (
+        "compat-images-and-replicas-nested",
+        "images, replicas nested",
+    ),
+    (
+        "compat-replicas-by-earlier-names-three-levels",
+        "replicas by earlier names",
+    ),
+    ("error-compat-replicas-on-configmap", "error: replicas"),
+    ("error-compat-replicas-name-absent", "error: replicas"),
+    (
+        "compat-duplicate-kustomization-keys-and-no-apiversion",
+        "duplicate keys, no apiVersion",
+    ),
+    (
+        "compat-duplicate-keys-nested-and-no-apiversion-patched",
+        "duplicate keys, no apiVersion",
+    ),
+    ("error-compat-resource-missing-kind", "error: missing kind"),
     ("deep-chain-50", "hostile: 50-level base chain (generated)"),
 ];
 

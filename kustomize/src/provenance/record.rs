@@ -232,6 +232,23 @@ pub(crate) fn record_namespace(ra: &mut [Resource], source: &Arc<Source>) {
         r.edits
             .push(edit(Step::Namespace, field.clone(), source, 0, at.clone()));
     }
+    for r in ra.iter_mut() {
+        if let Some((path, _)) = crate::transform::namespace_field(r) {
+            let mut pointer = String::new();
+            for key in path {
+                push(&mut pointer, key);
+            }
+            if r.value.pointer(&pointer).is_some() {
+                r.edits.push(edit(
+                    Step::Namespace,
+                    Arc::from(pointer),
+                    source,
+                    0,
+                    at.clone(),
+                ));
+            }
+        }
+    }
 }
 
 /// `namePrefix` / `nameSuffix` were applied (the kinds they skip are skipped).
@@ -333,9 +350,10 @@ pub(super) fn visit_at(
             }
         }
         Value::Object(m) => {
-            if let Some(child) = m.get(first.as_str()) {
+            let (key, _) = crate::transform::segment(first);
+            if let Some(child) = m.get(key) {
                 let len = at.len();
-                push(at, first);
+                push(at, key);
                 visit_at(child, rest, at, found);
                 at.truncate(len);
             }
@@ -350,11 +368,7 @@ pub(crate) fn record_replicas(ra: &mut [Resource], source: &Arc<Source>, names: 
     for (i, name) in names.iter().enumerate() {
         let at: Arc<str> = Arc::from(format!("/replicas/{i}/count"));
         for r in ra.iter_mut() {
-            if !matches!(
-                r.kind(),
-                "Deployment" | "ReplicationController" | "ReplicaSet" | "StatefulSet"
-            ) || (r.name() != *name && r.original_name != *name)
-            {
+            if !crate::transform::replicas_names(r, name) {
                 continue;
             }
             r.edits

@@ -286,7 +286,7 @@ impl Renderer {
             }
         }
 
-        transform::replicas(ra, &k.replicas);
+        transform::replicas(ra, &k.replicas).map_err(|e| field_err("replicas", e))?;
         if prov && !k.replicas.is_empty() {
             let names: Vec<&str> = k.replicas.iter().map(|r| r.name.as_str()).collect();
             provenance::record_replicas(ra, &own(), &names);

@@ -97,9 +97,17 @@ pub(super) fn split_path(path: &str) -> Vec<String> {
     }
     out.push(cur);
     out.into_iter()
-        .map(|s| s.strip_suffix("[]").map(str::to_owned).unwrap_or(s))
-        .filter(|s| !s.is_empty())
+        .filter(|s| !s.is_empty() && s != "[]")
         .collect()
+}
+
+/// A path segment's key, and whether it is marked as a sequence (`volumeClaimTemplates[]`):
+/// as in kustomize, a marked field is never created, and a null one becomes an empty list.
+pub(crate) fn segment(s: &str) -> (&str, bool) {
+    match s.strip_suffix("[]") {
+        Some(key) => (key, true),
+        None => (s, false),
+    }
 }
 
 /// Calls `leaf` on every value at `path` under `v` (sequences on the way are traversed). With
@@ -116,8 +124,9 @@ pub fn visit(v: &mut Value, path: &[String], create: bool, leaf: &mut dyn FnMut(
             }
         }
         Value::Object(m) => {
-            if !m.contains_key(first.as_str()) {
-                if !create {
+            let (key, sequence) = segment(first);
+            if !m.contains_key(key) {
+                if !create || sequence {
                     return;
                 }
                 let fresh = if rest.is_empty() {
@@ -125,9 +134,12 @@ pub fn visit(v: &mut Value, path: &[String], create: bool, leaf: &mut dyn FnMut(
                 } else {
                     Value::Object(Map::new())
                 };
-                m.insert(first.clone(), fresh);
+                m.insert(key.to_owned(), fresh);
             }
-            if let Some(child) = m.get_mut(first.as_str()) {
+            if let Some(child) = m.get_mut(key) {
+                if child.is_null() && sequence {
+                    *child = Value::Array(Vec::new());
+                }
                 if child.is_null() && !rest.is_empty() {
                     if !create {
                         return;
@@ -359,6 +371,7 @@ mod tests {
 
     #[test]
     fn paths_split_with_escapes() {
-        assert_eq!(split_path("a/b\\/c/d[]"), ["a", "b/c", "d"]);
+        assert_eq!(split_path("a/b\\/c/d[]"), ["a", "b/c", "d[]"]);
+        assert_eq!(segment("d[]"), ("d", true));
     }
 }

@@ -8,10 +8,11 @@ use std::borrow::Cow;
 
 use super::field_spec::{
     FieldSpec, common_annotation_specs, common_label_specs, metadata_label_specs, set_pairs,
-    template_label_specs,
+    split_path, template_label_specs, visit,
 };
 use crate::Resource;
 use crate::kustomization::LabelSpec;
+use std::sync::LazyLock;
 
 /// `namespace`: every namespaced object moves to `ns`, and every `Namespace` object is renamed
 /// to `ns` (as kustomize does); a RoleBinding's or ClusterRoleBinding's subject named `default`
@@ -40,6 +41,11 @@ pub fn namespace(resources: &mut [Resource], ns: &str) -> Result<(), String> {
                 m.insert("metadata".into(), Value::Object(md));
             }
         }
+        if let Some((path, create)) = namespace_field(r) {
+            visit(&mut r.value, path, create, &mut |leaf| {
+                *leaf = Value::String(ns.to_owned());
+            });
+        }
         if matches!(r.kind(), "RoleBinding" | "ClusterRoleBinding")
             && let Some(Value::Array(subjects)) = r.value.get_mut("subjects")
         {
@@ -62,6 +68,21 @@ pub fn namespace(resources: &mut [Resource], ns: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The namespace field, besides `metadata.namespace`, that `namespace` sets in `r` (kustomize's
+/// built-in field specs), and whether it is created when missing: an APIService's service
+/// (created), a CustomResourceDefinition's conversion webhook service (only when present).
+pub(crate) fn namespace_field(r: &Resource) -> Option<(&'static [String], bool)> {
+    static API_SERVICE: LazyLock<Vec<String>> =
+        LazyLock::new(|| split_path("spec/service/namespace"));
+    static CRD: LazyLock<Vec<String>> =
+        LazyLock::new(|| split_path("spec/conversion/webhook/clientConfig/service/namespace"));
+    match (r.kind(), r.group_version().0) {
+        ("APIService", "apiregistration.k8s.io") => Some((&API_SERVICE, true)),
+        ("CustomResourceDefinition", "apiextensions.k8s.io") => Some((&CRD, false)),
+        _ => None,
+    }
 }
 
 /// Whether `namePrefix`/`nameSuffix` leave the object alone (by the kind it was loaded with):
@@ -140,7 +161,7 @@ pub fn annotations(resources: &mut [Resource], pairs: &[(String, String)]) {
 
 /// kustomize holds an object's annotations as a map of strings and rewrites them so at the end
 /// of a build: a value that is still not a string (set by a JSON patch, a replacement or a
-/// merge) becomes its text (`true`, `5`, `null`), a mapping or list becomes `""`, and an empty
+/// merge) becomes its text (`true`, `5`, `null`), a mapping or list becomes `""`, and an empty (or null)
 /// `annotations` map is dropped. Values read from files already carry the text written there
 /// (see `load`).
 pub(crate) fn stringify_annotations(resources: &mut [Resource]) {
@@ -148,6 +169,10 @@ pub(crate) fn stringify_annotations(resources: &mut [Resource]) {
         let Some(Value::Object(md)) = r.value.get_mut("metadata") else {
             continue;
         };
+        if md.get("annotations").is_some_and(Value::is_null) {
+            md.remove("annotations");
+            continue;
+        }
         let Some(Value::Object(annotations)) = md.get_mut("annotations") else {
             continue;
         };

@@ -22,11 +22,12 @@ mod metadata;
 mod name_reference;
 mod replicas;
 
-pub(crate) use field_spec::{FieldSpec, common_annotation_specs, common_label_specs};
+pub(crate) use field_spec::{FieldSpec, common_annotation_specs, common_label_specs, segment};
 pub use images::{images, split_image};
 pub use metadata::{annotations, labels, namespace, prefix_suffix};
-pub(crate) use metadata::{keeps_its_name, label_specs, stringify_annotations};
+pub(crate) use metadata::{keeps_its_name, label_specs, namespace_field, stringify_annotations};
 pub use name_reference::fix_name_references;
+pub(crate) use replicas::names as replicas_names;
 pub use replicas::replicas;
 
 #[cfg(test)]

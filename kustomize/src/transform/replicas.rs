@@ -6,25 +6,47 @@ use super::field_spec::visit;
 use crate::Resource;
 use crate::kustomization::ReplicaSpec;
 
-/// `replicas`: `spec.replicas` of the workloads named (original or current name).
-pub fn replicas(resources: &mut [Resource], specs: &[ReplicaSpec]) {
+/// The kinds whose `spec.replicas` kustomize's `replicas` sets (its field specs, in its order).
+const KINDS: [&str; 4] = [
+    "Deployment",
+    "StatefulSet",
+    "ReplicaSet",
+    "ReplicationController",
+];
+
+/// `replicas`: `spec.replicas` of the workloads named, by their current name or any earlier
+/// one (a base's name before this kustomization's prefix, the original name). As in kustomize,
+/// an entry naming nothing of those kinds is an error.
+pub fn replicas(resources: &mut [Resource], specs: &[ReplicaSpec]) -> Result<(), String> {
+    let path = ["spec".to_owned(), "replicas".to_owned()];
     for spec in specs {
+        let mut found = false;
         for r in resources.iter_mut() {
-            if !matches!(
-                r.kind(),
-                "Deployment" | "ReplicationController" | "ReplicaSet" | "StatefulSet"
-            ) {
+            if !names(r, &spec.name) {
                 continue;
             }
-            if r.name() != spec.name && r.original_name != spec.name {
-                continue;
-            }
-            let path = ["spec".to_owned(), "replicas".to_owned()];
+            found = true;
             visit(&mut r.value, &path, true, &mut |leaf| {
                 *leaf = Value::from(spec.count);
             });
         }
+        if !found {
+            return Err(format!(
+                "resource with name {} does not match a config with the following GVK \
+                 [Deployment StatefulSet ReplicaSet ReplicationController]",
+                spec.name
+            ));
+        }
     }
+    Ok(())
+}
+
+/// Whether `replicas` entry `name` sets `r` (as [`replicas`] matches).
+pub(crate) fn names(r: &Resource, name: &str) -> bool {
+    (KINDS.contains(&r.kind()) && r.name() == name)
+        || r.prev_ids
+            .iter()
+            .any(|id| KINDS.contains(&id.kind.as_str()) && id.name == name)
 }
 
 #[cfg(test)]
@@ -43,7 +65,8 @@ mod tests {
                 name: "web".into(),
                 count: 3,
             }],
-        );
+        )
+        .unwrap();
         assert_eq!(rs[0].value["spec"]["replicas"], 3);
         replicas(
             &mut rs,
@@ -51,6 +74,17 @@ mod tests {
                 name: "p-web".into(),
                 count: 4,
             }],
+        )
+        .unwrap();
+        assert!(
+            replicas(
+                &mut rs,
+                &[ReplicaSpec {
+                    name: "absent".into(),
+                    count: 1,
+                }],
+            )
+            .is_err()
         );
         assert_eq!(rs[0].value["spec"]["replicas"], 4);
     }

@@ -160,6 +160,9 @@
 //! | compat-duplicate-kustomization-keys-and-no-apiversion | a key given twice in a kustomization (the last wins); a resource without apiVersion |
 //! | compat-duplicate-keys-nested-and-no-apiversion-patched | duplicate keys in a kustomization and its maps; a resource without apiVersion, prefixed and patched |
 //! | error-compat-resource-missing-kind | error: a resource without kind |
+//! | compat-generator-merge-into-namespaced-prefixed-base | generator merge/replace into a base's prefixed, namespaced generator, by its original and intermediate names |
+//! | error-compat-generator-create-over-renamed-base | error: a generator creating the name a base's (prefixed) generator had |
+//! | error-compat-json6902-add-missing-parent-nested | error: a JSON 6902 add under a field the object lacks, through a prefixed base |
 //! | deep-chain-50 (generated) | hostile: 50-level base chain, compared with kubectl |
 
 use std::io::Read;
@@ -494,6 +497,18 @@ const CASES: &[(&str, &str)] = &[
         "duplicate keys, no apiVersion",
     ),
     ("error-compat-resource-missing-kind", "error: missing kind"),
+    (
+        "compat-generator-merge-into-namespaced-prefixed-base",
+        "generators merge by earlier ids",
+    ),
+    (
+        "error-compat-generator-create-over-renamed-base",
+        "error: generators",
+    ),
+    (
+        "error-compat-json6902-add-missing-parent-nested",
+        "error: JSON 6902",
+    ),
     ("deep-chain-50", "hostile: 50-level base chain (generated)"),
 ];
 

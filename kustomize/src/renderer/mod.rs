@@ -482,13 +482,52 @@ fn add_generated(
         .get("behavior")
         .and_then(Value::as_str)
         .unwrap_or("create");
-    let existing = ra.iter().position(|o| {
-        o.kind() == r.kind()
-            && (o.original_name == r.original_name || o.name() == r.name())
-            && o.namespace() == r.namespace()
-    });
+    // kustomize's `appendReplaceOrMerge`: the objects whose current or any previous id is the
+    // generated one (a base's generator is found by its name before the base's prefix, suffix
+    // and namespace).
+    let (group, version) = r.group_version();
+    let (group, version, kind, name) = (
+        group.to_owned(),
+        version.to_owned(),
+        r.kind().to_owned(),
+        r.name().to_owned(),
+    );
+    let effective = r.effective_namespace().to_owned();
+    let matches: Vec<usize> = ra
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| {
+            o.group_version() == (group.as_str(), version.as_str())
+                && (o.kind() == kind && o.name() == name && o.effective_namespace() == effective
+                    || o.prev_ids
+                        .iter()
+                        .any(|id| id.kind == kind && id.name == name && id.namespace == effective))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let existing = match matches.as_slice() {
+        [] => None,
+        [i] => Some(*i),
+        _ => {
+            return Err(RenderError::Build {
+                path: kfile.to_path_buf(),
+                message: format!(
+                    "found several objects that could accept the merge of generator {}",
+                    r.id()
+                ),
+            });
+        }
+    };
     match (behavior, existing) {
-        ("create" | "", _) => add(ra, r, kfile),
+        ("create" | "", Some(_)) => Err(RenderError::Build {
+            path: kfile.to_path_buf(),
+            message: format!(
+                "may not add resource with an already registered id: {} (a generator of that \
+                 name exists; use behavior merge or replace)",
+                r.id()
+            ),
+        }),
+        ("create" | "", None) => add(ra, r, kfile),
         ("merge" | "replace", Some(i)) => {
             // The generator's edits now describe the object it merged into.
             let edits = std::mem::take(&mut r.edits);

@@ -34,13 +34,15 @@ pub fn parse_options() -> serde_saphyr::Options {
     }
 }
 
-/// [`parse_options`] for kustomization files: kustomize reads them with go-yaml v2, where a
-/// key given twice is no error and the last one wins (`namePrefix: a-` then `namePrefix: b-`
-/// is `b-`; measured). Resource files keep refusing duplicate keys, as kustomize does.
+/// [`parse_options`] for kustomization files: kustomize reads them with go-yaml v2 (YAML 1.1),
+/// where a key given twice is no error and the last one wins (`namePrefix: a-` then
+/// `namePrefix: b-` is `b-`), and `yes`, `no`, `on`, `off`, `y`, `n` are booleans
+/// (`includeSelectors: yes` is true, `namespace: n` an error; measured). Resource files keep
+/// YAML 1.2 booleans and refuse duplicate keys, as kustomize does.
 pub fn kustomization_parse_options() -> serde_saphyr::Options {
     serde_saphyr::options! {
         with_snippet: false,
-        strict_booleans: true,
+        strict_booleans: false,
         legacy_octal_numbers: true,
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::LastWins,
     }
@@ -633,10 +635,15 @@ mod tests {
     }
 
     #[test]
-    fn yaml12_booleans_and_label_values() {
-        let k = parse("commonLabels:\n  enabled: on\n").unwrap();
+    fn yaml11_booleans_and_label_values() {
+        // kubectl reads kustomizations as YAML 1.1: an unquoted `on` is a boolean, refused
+        // as a label value ("cannot unmarshal bool"); quoted, it is the text.
+        assert!(parse("commonLabels:\n  enabled: on\n").is_err());
+        let k = parse("commonLabels:\n  enabled: \"on\"\n").unwrap();
         assert_eq!(k.common_labels, [("enabled".into(), "on".into())]);
         assert!(parse("commonLabels:\n  n: 1\n").is_err());
+        let k = parse("namePrefix: a-\nnamePrefix: b-\n").unwrap();
+        assert_eq!(k.name_prefix.as_deref(), Some("b-"));
     }
 
     #[test]

@@ -163,6 +163,8 @@
 //! | compat-generator-merge-into-namespaced-prefixed-base | generator merge/replace into a base's prefixed, namespaced generator, by its original and intermediate names |
 //! | error-compat-generator-create-over-renamed-base | error: a generator creating the name a base's (prefixed) generator had |
 //! | error-compat-json6902-add-missing-parent-nested | error: a JSON 6902 add under a field the object lacks, through a prefixed base |
+//! | compat-kustomization-yaml11-booleans | a kustomization is YAML 1.1: `yes`/`on` are booleans (includeSelectors, disableNameSuffixHash); quoted ones stay strings; resources stay YAML 1.2 |
+//! | error-compat-kustomization-yaml11-boolean | error: `namespace: n` is a boolean in a kustomization |
 //! | deep-chain-50 (generated) | hostile: 50-level base chain, compared with kubectl |
 
 use std::io::Read;
@@ -508,6 +510,14 @@ const CASES: &[(&str, &str)] = &[
     (
         "error-compat-json6902-add-missing-parent-nested",
         "error: JSON 6902",
+    ),
+    (
+        "compat-kustomization-yaml11-booleans",
+        "kustomization YAML 1.1",
+    ),
+    (
+        "error-compat-kustomization-yaml11-boolean",
+        "error: kustomization YAML 1.1",
     ),
     ("deep-chain-50", "hostile: 50-level base chain (generated)"),
 ];

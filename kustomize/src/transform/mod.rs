@@ -3,11 +3,13 @@
 //! default field specs (which fields of which kinds they touch).
 //!
 //! Behaviour checked against `kubectl kustomize` (Kustomize v5.8.1):
-//! - `namespace` sets `metadata.namespace` of every namespaced object; RoleBinding and
-//!   ClusterRoleBinding subjects follow the ServiceAccount they name (by the name-reference
-//!   fix-up, which moves them to the account's new name and namespace);
+//! - `namespace` sets `metadata.namespace` of every namespaced object (and an APIService's or a
+//!   CRD conversion webhook's service namespace); RoleBinding and ClusterRoleBinding subjects
+//!   named `default` get it too, the others follow the ServiceAccount they name (by the
+//!   name-reference fix-up, which moves them to the account's new name and namespace);
 //! - prefixes and suffixes skip `Namespace`, `CustomResourceDefinition` and `APIService`;
-//! - `replicas` matches an object by its original or current name;
+//! - `replicas` matches an object by its current or any earlier name (an entry matching no
+//!   workload is an error);
 //! - `images` rewrites every `containers`/`initContainers` entry anywhere in an object; a name
 //!   matches the image without tag and digest (`reg:5000/x` ≠ `docker.io/x`); `newTag` drops the
 //!   old digest, `digest` drops the old tag, both give `name:tag@digest`.

@@ -2,7 +2,7 @@
 //!
 //! The file is read as a YAML 1.2 document (only `true`/`false` are booleans, as kustomize reads
 //! it) into a JSON value, then every top-level field is checked: the ones edgefleet renders are
-//! kept, the ones it deliberately does not support (Helm, plugins, `vars`, ...) are refused with
+//! kept, the ones it deliberately does not support (Helm, plugins, ...) are refused with
 //! [`RenderError::Unsupported`], and unknown ones are refused as kustomize refuses them
 //! (`invalid Kustomization: json: unknown field "x"`), with the line of the field.
 
@@ -148,6 +148,8 @@ pub struct Kustomization {
     pub secret_generator: Vec<Value>,
     pub generator_options: Option<Value>,
     pub replacements: Vec<Value>,
+    /// `vars` (deprecated by kustomize, still supported).
+    pub vars: Vec<Arc<crate::vars::Var>>,
     pub sort_options: Option<SortOptions>,
     /// The file's text, for provenance (positions are read from it on demand).
     pub text: Arc<str>,
@@ -214,7 +216,6 @@ fn unsupported_reason(field: &str) -> Option<&'static str> {
         "generators" | "transformers" | "validators" => {
             "plugins run external programs or containers; edgefleet renders offline and in process"
         }
-        "vars" => "`vars` are deprecated by kustomize; use `replacements`",
         "crds" => "custom name-reference configuration from CRD schemas is not supported",
         "configurations" => "custom transformer configurations are not supported",
         "openapi" => "custom OpenAPI schemas are not supported",
@@ -289,6 +290,7 @@ impl Kustomization {
             secret_generator: Vec::new(),
             generator_options: None,
             replacements: Vec::new(),
+            vars: Vec::new(),
             sort_options: None,
             text: Arc::from(text),
             sources: Default::default(),
@@ -362,6 +364,15 @@ impl Kustomization {
                     }
                 }
                 "replacements" => k.replacements = list(v).map_err(field)?,
+                "vars" => {
+                    k.vars = list(v)
+                        .and_then(|l| {
+                            l.iter()
+                                .map(|v| crate::vars::Var::from_value(v).map(Arc::new))
+                                .collect()
+                        })
+                        .map_err(field)?;
+                }
                 "sortOptions" => k.sort_options = sort_options(v).map_err(field)?,
                 _ => {
                     let (line, column) = key_position(text, key);

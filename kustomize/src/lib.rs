@@ -3,7 +3,7 @@
 //!
 //! No maintained Rust crate builds kustomizations, and running `kubectl kustomize` costs about
 //! 70 ms per overlay (12 minutes for 10,000 sites on one core), so edgefleet owns this renderer.
-//! Anything it does not support (Helm charts, plugins, remote bases, `vars`) is refused with an
+//! Anything it does not support (Helm charts, plugins, remote bases, builtin transformer configs) is refused with an
 //! error naming the field and the file, never ignored.
 //!
 //! The public surface is small: a [`Renderer`] (over a [`fs::FileSystem`]: [`fs::DiskFs`],
@@ -27,7 +27,7 @@
 //! Inside (private): `kustomization` (the file format), `load` (resources, components, the load
 //! restrictor, cycles), `transform` (namespace, prefixes, labels, images, replicas, name
 //! references), `patch` (strategic merge and JSON 6902), `generate` (ConfigMap and Secret
-//! generators, content hashes), `replace` (replacements), `order` (output order) and `emit`
+//! generators, content hashes), `replace` (replacements), `vars`, `order` (output order) and `emit`
 //! (kustomize's YAML formatting, public).
 
 pub mod emit;
@@ -43,6 +43,7 @@ mod renderer;
 mod replace;
 mod resource;
 mod transform;
+mod vars;
 
 /// Pipeline pieces that edgefleet's fuzz targets and property tests drive directly: the
 /// patchers and the YAML options kustomization files are read with. Not a stable API.

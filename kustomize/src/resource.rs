@@ -74,6 +74,8 @@ pub struct Resource {
     /// among several objects a reference could mean, the one renamed like the referrer wins.
     pub prefixes: Vec<String>,
     pub suffixes: Vec<String>,
+    /// The `vars` attached to this object (the object their `objref` names).
+    pub vars: Vec<std::sync::Arc<crate::vars::Var>>,
     /// Provenance (empty unless the renderer records it): the fields patches, transformers and
     /// generators set, in the order they were applied (the last edit of a field is the one
     /// whose value the output shows). Not part of the output.
@@ -107,6 +109,7 @@ impl Resource {
             prev_ids: Vec::new(),
             prefixes: Vec::new(),
             suffixes: Vec::new(),
+            vars: Vec::new(),
             edits: Vec::new(),
         }
     }

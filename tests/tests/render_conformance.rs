@@ -107,7 +107,7 @@
 //! | error-patch-outside-root | error: `../../etc/passwd` patch (load restrictor) |
 //! | error-generator-file-outside-root | error: generator file outside the root |
 //! | error-helmcharts-refused | refused: `helmCharts` |
-//! | error-vars-refused | refused by design: `vars` (kubectl accepts them) |
+//! | vars-unused | `vars`: a var no field uses (kubectl only logs it) |
 //! | error-remote-url-refused | refused: remote URL resource |
 //! | error-generators-field-refused | refused: plugins (`generators`) |
 //! | error-alias-bomb | hostile: YAML alias bomb (kubectl blows up; edgefleet must fail fast) |
@@ -165,6 +165,13 @@
 //! | error-compat-json6902-add-missing-parent-nested | error: a JSON 6902 add under a field the object lacks, through a prefixed base |
 //! | compat-kustomization-yaml11-booleans | a kustomization is YAML 1.1: `yes`/`on` are booleans (includeSelectors, disableNameSuffixHash); quoted ones stay strings; resources stay YAML 1.2 |
 //! | error-compat-kustomization-yaml11-boolean | error: `namespace: n` is a boolean in a kustomization |
+//! | compat-vars-basic | `vars`: names, ports, data and namespace after prefix and namespace; `$$` escapes; unknown vars stay |
+//! | compat-vars-nested-overlays | `vars` declared at three places, used in a base's Job and an overlay's CronJob |
+//! | compat-vars-typed-escaped-and-components | `vars` from a component and two levels; typed values, text, mount paths, labels, annotations, Service ports |
+//! | error-compat-vars-duplicate-name | error: two different vars of one name from two bases |
+//! | error-compat-vars-field-not-found | error: a var's field the object lacks |
+//! | error-compat-vars-objref-missing | error: a var naming no object |
+//! | error-compat-vars-non-string-list-item | error: a number in a list of var fields (args) |
 //! | deep-chain-50 (generated) | hostile: 50-level base chain, compared with kubectl |
 
 use std::io::Read;
@@ -344,7 +351,7 @@ const CASES: &[(&str, &str)] = &[
         "error: load restrictor",
     ),
     ("error-helmcharts-refused", "refused: helmCharts"),
-    ("error-vars-refused", "refused: vars"),
+    ("vars-unused", "vars"),
     ("error-remote-url-refused", "refused: remote URL"),
     ("error-generators-field-refused", "refused: plugins"),
     ("error-alias-bomb", "hostile: alias bomb"),
@@ -519,6 +526,16 @@ const CASES: &[(&str, &str)] = &[
         "error-compat-kustomization-yaml11-boolean",
         "error: kustomization YAML 1.1",
     ),
+    ("compat-vars-basic", "vars"),
+    ("compat-vars-nested-overlays", "vars nested"),
+    (
+        "compat-vars-typed-escaped-and-components",
+        "vars typed, components",
+    ),
+    ("error-compat-vars-duplicate-name", "error: vars"),
+    ("error-compat-vars-field-not-found", "error: vars"),
+    ("error-compat-vars-objref-missing", "error: vars"),
+    ("error-compat-vars-non-string-list-item", "error: vars"),
     ("deep-chain-50", "hostile: 50-level base chain (generated)"),
 ];
 

@@ -179,6 +179,11 @@ impl Renderer {
             path: k.file.clone(),
             message,
         })?;
+        crate::vars::resolve(&mut resources).map_err(|message| RenderError::Field {
+            path: k.file.clone(),
+            field: "vars".into(),
+            message,
+        })?;
         transform::stringify_annotations(&mut resources);
         order::sort(&mut resources, k.sort_options.as_ref());
         if self.provenance {
@@ -341,6 +346,7 @@ impl Renderer {
             if let Some(shared) = cached(&self.shared, &key) {
                 let mut ra = (*shared).clone();
                 self.transform(&k, &mut ra)?;
+                attach_vars(&k, &mut ra)?;
                 return Ok(ra);
             }
             Some(key)
@@ -422,8 +428,23 @@ impl Renderer {
         }
 
         self.transform(&k, &mut ra)?;
+        attach_vars(&k, &mut ra)?;
         Ok(ra)
     }
+}
+
+/// Kustomize's `MergeVars`, at the end of a kustomization: its `vars` attached to the objects
+/// they name, and no two vars of one name (also checked where several bases or components
+/// meet).
+fn attach_vars(k: &Kustomization, ra: &mut [Resource]) -> Result<(), RenderError> {
+    if k.vars.is_empty() && k.resources.len() + k.components.len() < 2 {
+        return Ok(());
+    }
+    crate::vars::attach(ra, &k.vars).map_err(|message| RenderError::Field {
+        path: k.file.clone(),
+        field: "vars".into(),
+        message,
+    })
 }
 
 /// `true` when the relative path `entry` has `..` segments only at its start (and no `.`).

@@ -24,7 +24,9 @@ mod metadata;
 mod name_reference;
 mod replicas;
 
-pub(crate) use field_spec::{FieldSpec, common_annotation_specs, common_label_specs, segment};
+pub(crate) use field_spec::{
+    FieldSpec, common_annotation_specs, common_label_specs, segment, visit,
+};
 pub use images::{images, split_image};
 pub use metadata::{annotations, labels, namespace, prefix_suffix};
 pub(crate) use metadata::{keeps_its_name, label_specs, namespace_field, stringify_annotations};

@@ -1,6 +1,7 @@
 //! The `edgefleet` command line: wiring between the crates, no domain logic.
 
 mod config;
+mod diff;
 mod fleet;
 mod generate;
 mod lint;
@@ -88,6 +89,9 @@ enum Command {
     Render(render::RenderArgs),
     /// Lint manifests: resources, probes, images, security, schema, Argo CD; exit 1 on findings.
     Lint(lint::LintArgs),
+    /// What a change does to every site: two git revisions planned and rendered in memory,
+    /// compared per site and object; exit 1 with `--exit-code` when a site changed.
+    Diff(diff::DiffArgs),
     /// Print the documentation of a lint rule (`--list` lists every rule).
     Explain(lint::ExplainArgs),
     /// Work with inventories.
@@ -180,6 +184,11 @@ fn main() -> ExitCode {
                 .build(),
         )
     }));
+    // `diff` reads each revision's own config from git, never the working tree's.
+    let command = match cli.command {
+        Command::Diff(args) => return ExitCode::from(diff::run(cli.config.as_deref(), args)),
+        other => other,
+    };
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let config = match &cli.config {
         Some(f) => Config::load(f),
@@ -193,7 +202,7 @@ fn main() -> ExitCode {
         }
     };
     if matches!(
-        cli.command,
+        command,
         Command::Validate { .. }
             | Command::Generate(_)
             | Command::Lint(_)
@@ -204,7 +213,7 @@ fn main() -> ExitCode {
     {
         output::note(note);
     }
-    let code = match cli.command {
+    let code = match command {
         Command::Validate { inventory } => generate::validate(&config, inventory),
         Command::Generate(args) => generate::run(&config, args),
         Command::Render(args) => render::run(&config, args),
@@ -232,6 +241,7 @@ fn main() -> ExitCode {
             );
             exit::OK
         }
+        Command::Diff(_) => unreachable!("diff returned above"),
         Command::Man => {
             let mut out = std::io::stdout().lock();
             match clap_mangen::Man::new(Cli::command()).render(&mut out) {

@@ -147,3 +147,19 @@ fn a_render_error_names_the_side_and_the_file_in_the_tree() {
     assert!(text.starts_with("the fleet planned from HEAD: "), "{text}");
     assert!(text.contains(&prefix) && !text.contains("/head/"), "{text}");
 }
+
+#[test]
+fn a_file_that_changes_but_renders_the_same_changes_no_site() {
+    let (_, tree) = example();
+    // A comment in every base kustomization: every overlay is rendered again, none differs.
+    let head = edited(&tree, |path, bytes| {
+        let mut bytes = bytes.to_vec();
+        if path.starts_with("bases/") && path.ends_with("/kustomization.yaml") {
+            bytes.extend_from_slice(b"# reviewed\n");
+        }
+        Some(bytes)
+    });
+    let d = compare(side("base", &tree), side("head", &head), Options::default()).unwrap();
+    assert!(d.is_empty(), "{:?}", d.sites);
+    assert_eq!(d.rendered, d.overlays, "every overlay reads a base");
+}

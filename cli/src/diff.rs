@@ -99,11 +99,11 @@ pub fn run(config: Option<&Path>, args: DiffArgs) -> u8 {
     let compared = diff::compare(
         Side {
             label: base.label(),
-            tree: &base_tree,
+            tree: std::sync::Arc::new(base_tree),
         },
         Side {
             label: head.label(),
-            tree: &head_tree,
+            tree: std::sync::Arc::new(head_tree),
         },
         Options {
             texts: args.objects,

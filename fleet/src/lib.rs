@@ -17,6 +17,7 @@
 pub mod appset;
 pub mod diff;
 pub mod git;
+pub mod planned_fs;
 pub mod revision;
 pub mod tree;
 

@@ -98,9 +98,12 @@ impl<'t> Dependencies<'t> {
 fn strings(bytes: &[u8]) -> Vec<String> {
     let text = String::from_utf8_lossy(bytes);
     let mut out = Vec::new();
-    match serde_saphyr::from_str::<Value>(&text) {
-        Ok(value) => collect(&value, &mut out),
-        Err(_) => out.extend(
+    // The fast reader first (the planner writes plain YAML), the reference parser for the rest.
+    let parsed = kube_basics::fastyaml::parse_stream(&text)
+        .or_else(|| serde_saphyr::from_str::<Value>(&text).ok().map(|v| vec![v]));
+    match parsed {
+        Some(values) => values.iter().for_each(|v| collect(v, &mut out)),
+        None => out.extend(
             text.split(|c: char| c.is_whitespace() || matches!(c, '[' | ']' | ',' | '"' | '\''))
                 .map(str::to_owned),
         ),

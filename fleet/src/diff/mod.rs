@@ -25,9 +25,9 @@ use crate::tree::{FleetTree, SiteDir};
 use deps::Dependencies;
 
 /// One side of a comparison: a planned tree and how to name it (`HEAD~1`, `working tree`).
-pub struct Side<'a> {
+pub struct Side {
     pub label: String,
-    pub tree: &'a OutputTree,
+    pub tree: Arc<OutputTree>,
 }
 
 /// Whether a site or an object was added, removed or changed.
@@ -58,8 +58,8 @@ pub struct ObjectChange {
     pub namespace: Option<String>,
     pub name: String,
     pub change: Change,
-    /// The object as `render` prints it, before and after (kept for changed objects, and for
-    /// added or removed ones when [`Options::texts`] asks for them).
+    /// The object as `render` prints it, before and after (kept when [`Options::texts`] asks
+    /// for them).
     pub before: Option<String>,
     pub after: Option<String>,
 }
@@ -140,7 +140,7 @@ pub struct FleetDiff {
 /// What to keep.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
-    /// Keep the text of added and removed objects (for `--objects`).
+    /// Keep the text of every changed, added and removed object (for `--objects`).
     pub texts: bool,
 }
 
@@ -151,17 +151,20 @@ pub struct Options {
 pub struct DiffError(pub Vec<String>);
 
 /// Compares every site of `base` and `head`.
-pub fn compare(base: Side<'_>, head: Side<'_>, options: Options) -> Result<FleetDiff, DiffError> {
+pub fn compare(base: Side, head: Side, options: Options) -> Result<FleetDiff, DiffError> {
     let base_root = PathBuf::from("/base");
     let head_root = PathBuf::from("/head");
     let (base_tree, head_tree) =
         rayon::join(|| open(&base, &base_root), || open(&head, &head_root));
     let (base_tree, head_tree) = (base_tree?, head_tree?);
-    let base_sites = sites(&base, base_tree.as_ref())?;
-    let head_sites = sites(&head, head_tree.as_ref())?;
-    let changed = changed_folders(base.tree, head.tree);
-    let base_deps = Dependencies::new(base.tree);
-    let head_deps = Dependencies::new(head.tree);
+    let (base_sites, head_sites) = rayon::join(
+        || sites(&base, base_tree.as_ref()),
+        || sites(&head, head_tree.as_ref()),
+    );
+    let (base_sites, head_sites) = (base_sites?, head_sites?);
+    let changed = changed_folders(&base.tree, &head.tree);
+    let base_deps = Dependencies::new(&base.tree);
+    let head_deps = Dependencies::new(&head.tree);
 
     // One plan per site: the overlays to render on each side.
     let ids: BTreeSet<&str> = base_sites
@@ -169,129 +172,83 @@ pub fn compare(base: Side<'_>, head: Side<'_>, options: Options) -> Result<Fleet
         .chain(head_sites.keys())
         .map(String::as_str)
         .collect();
-    let mut plans = Vec::new();
-    for id in ids {
-        let b = base_sites.get(id);
-        let h = head_sites.get(id);
-        let mut plan = SitePlan {
-            id: id.to_owned(),
-            base: Vec::new(),
-            head: Vec::new(),
-        };
-        match (b, h) {
-            (Some(b), Some(h)) => {
-                let workloads: BTreeSet<&str> = b
-                    .overlays
-                    .iter()
-                    .chain(&h.overlays)
-                    .map(|o| o.workload.as_str())
-                    .collect();
-                for w in workloads {
-                    let bo = b.overlays.iter().find(|o| o.workload == w);
-                    let ho = h.overlays.iter().find(|o| o.workload == w);
-                    let reaches = |deps: &Dependencies<'_>, root: &Path, dir: &Path| {
-                        let rel = relative(root, dir);
-                        deps.of(&rel).iter().any(|f| changed.contains(f))
-                    };
-                    let affected = match (bo, ho) {
-                        (Some(bo), Some(ho)) => {
-                            reaches(&base_deps, &base_root, &bo.dir)
-                                || reaches(&head_deps, &head_root, &ho.dir)
-                        }
-                        _ => true,
-                    };
-                    if affected {
-                        plan.base
-                            .extend(bo.map(|o| (o.workload.clone(), o.dir.clone())));
-                        plan.head
-                            .extend(ho.map(|o| (o.workload.clone(), o.dir.clone())));
-                    }
-                }
-            }
-            (Some(b), None) => {
-                plan.base = b
-                    .overlays
-                    .iter()
-                    .map(|o| (o.workload.clone(), o.dir.clone()))
-                    .collect();
-            }
-            (None, Some(h)) => {
-                plan.head = h
-                    .overlays
-                    .iter()
-                    .map(|o| (o.workload.clone(), o.dir.clone()))
-                    .collect();
-            }
-            (None, None) => unreachable!("an id comes from one of the two sides"),
-        }
-        plans.push(plan);
-    }
-
     let overlays = base_sites
         .values()
         .chain(head_sites.values())
         .map(|s| s.overlays.len())
         .sum();
-    let base_dirs: Vec<PathBuf> = plans
-        .iter()
-        .flat_map(|p| p.base.iter().map(|o| o.1.clone()))
-        .collect();
-    let head_dirs: Vec<PathBuf> = plans
-        .iter()
-        .flat_map(|p| p.head.iter().map(|o| o.1.clone()))
-        .collect();
-    let rendered = base_dirs.len() + head_dirs.len();
-    let (base_out, head_out) = rayon::join(
-        || {
-            base_tree
-                .as_ref()
-                .map(|t| t.render_dirs(&base_dirs))
-                .unwrap_or_default()
-        },
-        || {
-            head_tree
-                .as_ref()
-                .map(|t| t.render_dirs(&head_dirs))
-                .unwrap_or_default()
-        },
-    );
-    let mut errors = Vec::new();
-    let mut base_out = base_out.into_iter();
-    let mut head_out = head_out.into_iter();
-    let mut rendered_sites = Vec::with_capacity(plans.len());
-    for plan in plans {
-        let mut take = |side: &Side<'_>,
-                        root: &Path,
-                        overlays: &[(String, PathBuf)],
-                        out: &mut dyn Iterator<
-            Item = Result<Vec<kustomize::Resource>, kustomize::RenderError>,
-        >| {
-            let mut objects = Vec::new();
-            for (workload, _) in overlays {
-                match out.next() {
-                    Some(Ok(resources)) => objects.push((workload.clone(), resources)),
-                    Some(Err(e)) => errors.push(render_error(side, root, &e.to_string())),
-                    None => {}
+    let reaches = |deps: &Dependencies<'_>, root: &Path, dir: &Path| {
+        let rel = relative(root, dir);
+        changed.contains(&rel) || deps.of(&rel).iter().any(|f| changed.contains(f))
+    };
+    // Site by site, in parallel: find the overlays the change can reach, render them on both
+    // sides, compare, and keep only the differences (a whole fleet's rendered objects never
+    // sit in memory at once).
+    let ids: Vec<&str> = ids.into_iter().collect();
+    let results: Vec<(usize, SiteResult)> = ids
+        .into_par_iter()
+        .map(|id| {
+            let b = base_sites.get(id);
+            let h = head_sites.get(id);
+            let all = |s: &SiteDir| -> Vec<(String, PathBuf)> {
+                s.overlays
+                    .iter()
+                    .map(|o| (o.workload.clone(), o.dir.clone()))
+                    .collect()
+            };
+            let (mut on_base, mut on_head) = (Vec::new(), Vec::new());
+            match (b, h) {
+                (Some(b), Some(h)) => {
+                    let workloads: BTreeSet<&str> = b
+                        .overlays
+                        .iter()
+                        .chain(&h.overlays)
+                        .map(|o| o.workload.as_str())
+                        .collect();
+                    for w in workloads {
+                        let bo = b.overlays.iter().find(|o| o.workload == w);
+                        let ho = h.overlays.iter().find(|o| o.workload == w);
+                        let affected = match (bo, ho) {
+                            (Some(bo), Some(ho)) => {
+                                reaches(&base_deps, &base_root, &bo.dir)
+                                    || reaches(&head_deps, &head_root, &ho.dir)
+                            }
+                            _ => true,
+                        };
+                        if affected {
+                            on_base.extend(bo.map(|o| (o.workload.clone(), o.dir.clone())));
+                            on_head.extend(ho.map(|o| (o.workload.clone(), o.dir.clone())));
+                        }
+                    }
                 }
+                (Some(b), None) => on_base = all(b),
+                (None, Some(h)) => on_head = all(h),
+                (None, None) => {}
             }
-            objects
-        };
-        let b = take(&base, &base_root, &plan.base, &mut base_out);
-        let h = take(&head, &head_root, &plan.head, &mut head_out);
-        rendered_sites.push((plan.id, b, h));
+            let count = on_base.len() + on_head.len();
+            let mut errors = Vec::new();
+            let rb = render_side(&base, &base_root, base_tree.as_ref(), &on_base, &mut errors);
+            let rh = render_side(&head, &head_root, head_tree.as_ref(), &on_head, &mut errors);
+            if !errors.is_empty() {
+                return (count, Err(errors));
+            }
+            (count, Ok(site_change(id, b, h, rb, rh, options)))
+        })
+        .collect();
+    let rendered = results.iter().map(|r| r.0).sum();
+    let results = results.into_iter().map(|r| r.1);
+    let mut errors = Vec::new();
+    let mut sites = Vec::new();
+    for r in results {
+        match r {
+            Ok(Some(s)) => sites.push(s),
+            Ok(None) => {}
+            Err(e) => errors.extend(e),
+        }
     }
     if !errors.is_empty() {
         return Err(DiffError(errors));
     }
-
-    let mut sites: Vec<SiteChange> = rendered_sites
-        .into_par_iter()
-        .filter_map(|(id, b, h)| {
-            let bs = base_sites.get(&id);
-            let hs = head_sites.get(&id);
-            site_change(&id, bs, hs, b, h, options)
-        })
-        .collect();
     sites.sort_by(|a, b| a.site.cmp(&b.site));
     let unchanged = base_sites
         .keys()
@@ -308,14 +265,32 @@ pub fn compare(base: Side<'_>, head: Side<'_>, options: Options) -> Result<Fleet
     })
 }
 
-struct SitePlan {
-    id: String,
-    base: Vec<(String, PathBuf)>,
-    head: Vec<(String, PathBuf)>,
+/// A site's change (or none), or the render errors that kept it from being compared.
+type SiteResult = Result<Option<SiteChange>, Vec<String>>;
+
+/// Renders `overlays` (workload, folder) of one side, in order; failures go to `errors`.
+fn render_side(
+    side: &Side,
+    root: &Path,
+    tree: Option<&FleetTree>,
+    overlays: &[(String, PathBuf)],
+    errors: &mut Vec<String>,
+) -> Vec<(String, Vec<kustomize::Resource>)> {
+    let Some(tree) = tree else {
+        return Vec::new();
+    };
+    let mut out = Vec::with_capacity(overlays.len());
+    for (workload, dir) in overlays {
+        match tree.renderer().build(dir) {
+            Ok(resources) => out.push((workload.clone(), resources)),
+            Err(e) => errors.push(render_error(side, root, &e.to_string())),
+        }
+    }
+    out
 }
 
 /// The tree as a filesystem the renderer reads; `None` for a tree without sites.
-fn open(side: &Side<'_>, root: &Path) -> Result<Option<FleetTree>, DiffError> {
+fn open(side: &Side, root: &Path) -> Result<Option<FleetTree>, DiffError> {
     if side
         .tree
         .paths_from(&format!("{}/", layout::SITES))
@@ -324,16 +299,13 @@ fn open(side: &Side<'_>, root: &Path) -> Result<Option<FleetTree>, DiffError> {
     {
         return Ok(None);
     }
-    let fs = crate::memory_fs(side.tree, root);
+    let fs = crate::planned_fs::PlannedFs::new(side.tree.clone(), root);
     FleetTree::open(Arc::new(fs), root)
         .map(Some)
         .map_err(|e| DiffError(vec![render_error(side, root, &e.to_string())]))
 }
 
-fn sites(
-    side: &Side<'_>,
-    tree: Option<&FleetTree>,
-) -> Result<BTreeMap<String, SiteDir>, DiffError> {
+fn sites(side: &Side, tree: Option<&FleetTree>) -> Result<BTreeMap<String, SiteDir>, DiffError> {
     let Some(tree) = tree else {
         return Ok(BTreeMap::new());
     };
@@ -360,7 +332,7 @@ fn sites(
 }
 
 /// A message about the tree planned from `side`, with the in-memory root taken off its paths.
-fn render_error(side: &Side<'_>, root: &Path, message: &str) -> String {
+fn render_error(side: &Side, root: &Path, message: &str) -> String {
     let root = format!("{}/", root.display());
     format!(
         "the fleet planned from {}: {}",
@@ -455,23 +427,30 @@ fn site_change(
         }
     }
     let keys: BTreeSet<&Key> = before.keys().chain(after.keys()).collect();
+    let general = |s: &str| s.replace(id, "{site}");
+    let mut h = std::hash::DefaultHasher::new();
     let mut objects = Vec::new();
     for k in keys {
-        let (change, text_before, text_after) = match (before.get(k), after.get(k)) {
-            (Some(x), Some(y)) => {
-                if x == y {
-                    continue;
-                }
-                let (tx, ty) = (emit(x), emit(y));
-                if tx == ty {
-                    continue;
-                }
-                (Change::Changed, Some(tx), Some(ty))
-            }
-            (Some(x), None) => (Change::Removed, options.texts.then(|| emit(x)), None),
-            (None, Some(y)) => (Change::Added, None, options.texts.then(|| emit(y))),
+        let (x, y) = (before.get(k), after.get(k));
+        let change = match (x, y) {
+            (Some(x), Some(y)) if x == y => continue,
+            (Some(_), Some(_)) => Change::Changed,
+            (Some(_), None) => Change::Removed,
+            (None, Some(_)) => Change::Added,
             (None, None) => continue,
         };
+        // The signature: which object, how, and for a changed one every field that differs
+        // with both values, the site's own id written `{site}`.
+        (&k.0, &k.1, &k.2, &k.3, general(&k.4), change).hash(&mut h);
+        if let (Some(x), Some(y)) = (x, y) {
+            let mut leaves = Vec::new();
+            changed_fields(String::new(), x, y, &mut leaves);
+            for (path, a, b) in leaves {
+                let text = |v: Option<&Value>| v.map(|v| general(&v.to_string()));
+                (general(&path), text(a), text(b)).hash(&mut h);
+            }
+        }
+        let keep = options.texts;
         objects.push(ObjectChange {
             workload: k.0.clone(),
             api_version: k.1.clone(),
@@ -479,8 +458,8 @@ fn site_change(
             namespace: k.3.clone(),
             name: k.4.clone(),
             change,
-            before: text_before,
-            after: text_after,
+            before: x.filter(|_| keep).map(emit),
+            after: y.filter(|_| keep).map(emit),
         });
     }
     let (change, shown, moved_from) = match (base, head) {
@@ -496,7 +475,9 @@ fn site_change(
         (None, Some(h)) => (Change::Added, h, None),
         (None, None) => return None,
     };
-    let signature = signature(id, change, &moved_from, &objects);
+    change.hash(&mut h);
+    moved_from.hash(&mut h);
+    let signature = h.finish();
     Some(SiteChange {
         site: id.to_owned(),
         region: shown.region.clone(),
@@ -512,38 +493,33 @@ fn emit(value: &Value) -> String {
     kustomize::emit::emit_document(value)
 }
 
-/// What a site's change is, with its own id written `{site}`: the objects (identity and kind of
-/// change) and, for changed objects, the lines removed and added.
-fn signature(
-    id: &str,
-    change: Change,
-    moved_from: &Option<(String, String)>,
-    objects: &[ObjectChange],
-) -> u64 {
-    let general = |s: &str| s.replace(id, "{site}");
-    let mut h = std::hash::DefaultHasher::new();
-    change.hash(&mut h);
-    moved_from.hash(&mut h);
-    for o in objects {
-        (
-            &o.workload,
-            &o.api_version,
-            &o.kind,
-            &o.namespace,
-            general(&o.name),
-            o.change,
-        )
-            .hash(&mut h);
-        if let (Some(b), Some(a)) = (&o.before, &o.after) {
-            for op in similar::TextDiff::from_lines(b, a).iter_all_changes() {
-                match op.tag() {
-                    similar::ChangeTag::Equal => {}
-                    tag => (tag == similar::ChangeTag::Insert, general(op.value())).hash(&mut h),
+/// The fields that differ between `a` and `b` (JSON pointers), with both values; a list whose
+/// length changed is one field.
+fn changed_fields<'v>(
+    at: String,
+    a: &'v Value,
+    b: &'v Value,
+    out: &mut Vec<(String, Option<&'v Value>, Option<&'v Value>)>,
+) {
+    match (a, b) {
+        _ if a == b => {}
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for k in keys {
+                let path = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+                match (x.get(k), y.get(k)) {
+                    (Some(p), Some(q)) => changed_fields(path, p, q, out),
+                    (p, q) => out.push((path, p, q)),
                 }
             }
         }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                changed_fields(format!("{at}/{i}"), p, q, out);
+            }
+        }
+        _ => out.push((at, Some(a), Some(b))),
     }
-    h.finish()
 }
 
 impl FleetDiff {

@@ -34,10 +34,10 @@ fn edited(tree: &OutputTree, edit: impl Fn(&str, &[u8]) -> Option<Vec<u8>>) -> O
     out
 }
 
-fn side<'a>(label: &str, tree: &'a OutputTree) -> Side<'a> {
+fn side(label: &str, tree: &OutputTree) -> Side {
     Side {
         label: label.to_owned(),
-        tree,
+        tree: std::sync::Arc::new(tree.clone()),
     }
 }
 
@@ -79,7 +79,12 @@ fn a_base_change_reaches_exactly_the_sites_running_that_workload() {
     });
     assert_ne!(head, tree, "the edit must change the base");
     assert!(!expected.is_empty() && expected.len() < fleet.sites.len());
-    let d = compare(side("base", &tree), side("head", &head), Options::default()).unwrap();
+    let d = compare(
+        side("base", &tree),
+        side("head", &head),
+        Options { texts: true },
+    )
+    .unwrap();
     let got: BTreeSet<String> = d.sites.iter().map(|s| s.site.clone()).collect();
     assert_eq!(got, expected);
     assert!(d.sites.iter().all(|s| {

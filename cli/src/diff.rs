@@ -50,73 +50,9 @@ pub fn run(config: Option<&Path>, args: DiffArgs) -> u8 {
             .num_threads(n.max(1))
             .build_global();
     }
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let repo = match Repo::discover(&cwd) {
-        Ok(r) => r,
-        Err(e) => return input_error(format!("diff {e}")),
-    };
-    // Where the user stands in the repository: config discovery walks up from there, in each
-    // revision, as it does on disk.
-    let Ok(workdir) = repo.workdir().map(Path::to_path_buf) else {
-        return input_error(
-            "diff needs a repository with a working tree (this one is bare)".into(),
-        );
-    };
-    let start = relative_to(&workdir, &cwd).unwrap_or_default();
-    let config_rel = match config {
-        None => None,
-        Some(f) => match relative_to(&workdir, &cwd.join(f)) {
-            Some(rel) => Some(rel),
-            None => {
-                return input_error(format!(
-                    "{}: --config must name a file inside the repository ({}) for diff",
-                    f.display(),
-                    workdir.display()
-                ));
-            }
-        },
-    };
-    let base = match Snapshot::git(&repo, &args.base) {
-        Ok(s) => s,
-        Err(e) => return input_error(format!("--base {e}")),
-    };
-    let head = match &args.head {
-        Some(rev) => Snapshot::git(&repo, rev),
-        None => Snapshot::working_tree(&repo),
-    };
-    let head = match head {
-        Ok(s) => s,
-        Err(e) => return input_error(format!("--head {e}")),
-    };
-    let base_tree = match planned(&base, &start, config_rel.as_deref()) {
-        Ok(t) => t,
-        Err(code) => return code,
-    };
-    let head_tree = match planned(&head, &start, config_rel.as_deref()) {
-        Ok(t) => t,
-        Err(code) => return code,
-    };
-    let compared = diff::compare(
-        Side {
-            label: base.label(),
-            tree: std::sync::Arc::new(base_tree),
-        },
-        Side {
-            label: head.label(),
-            tree: std::sync::Arc::new(head_tree),
-        },
-        Options {
-            texts: args.objects,
-        },
-    );
-    let result = match compared {
+    let result = match compare_revisions(config, &args.base, args.head.as_deref(), args.objects) {
         Ok(d) => d,
-        Err(e) => {
-            for line in &e.0 {
-                crate::output::error(line.clone());
-            }
-            return exit::INPUT;
-        }
+        Err(code) => return code,
     };
     print(&result, &args);
     if !crate::output::quiet() && matches!(args.format, Format::Human) {
@@ -132,6 +68,80 @@ pub fn run(config: Option<&Path>, args: DiffArgs) -> u8 {
     } else {
         exit::OK
     }
+}
+
+/// Plans and renders the fleets of `base` and `head` (the working tree when `None`) from git
+/// objects and compares them; an input error has been printed when this returns its exit code.
+/// `config`: the `--config` file, read at each revision.
+pub fn compare_revisions(
+    config: Option<&Path>,
+    base: &str,
+    head: Option<&str>,
+    texts: bool,
+) -> Result<FleetDiff, u8> {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let repo = match Repo::discover(&cwd) {
+        Ok(r) => r,
+        Err(e) => return Err(input_error(format!("diff {e}"))),
+    };
+    // Where the user stands in the repository: config discovery walks up from there, in each
+    // revision, as it does on disk.
+    let Ok(workdir) = repo.workdir().map(Path::to_path_buf) else {
+        return Err(input_error(
+            "diff needs a repository with a working tree (this one is bare)".into(),
+        ));
+    };
+    let start = relative_to(&workdir, &cwd).unwrap_or_default();
+    let config_rel = match config {
+        None => None,
+        Some(f) => match relative_to(&workdir, &cwd.join(f)) {
+            Some(rel) => Some(rel),
+            None => {
+                return Err(input_error(format!(
+                    "{}: --config must name a file inside the repository ({}) for diff",
+                    f.display(),
+                    workdir.display()
+                )));
+            }
+        },
+    };
+    let base = match Snapshot::git(&repo, base) {
+        Ok(s) => s,
+        Err(e) => return Err(input_error(format!("--base {e}"))),
+    };
+    let head = match head {
+        Some(rev) => Snapshot::git(&repo, rev),
+        None => Snapshot::working_tree(&repo),
+    };
+    let head = match head {
+        Ok(s) => s,
+        Err(e) => return Err(input_error(format!("--head {e}"))),
+    };
+    let base_tree = match planned(&base, &start, config_rel.as_deref()) {
+        Ok(t) => t,
+        Err(code) => return Err(code),
+    };
+    let head_tree = match planned(&head, &start, config_rel.as_deref()) {
+        Ok(t) => t,
+        Err(code) => return Err(code),
+    };
+    let compared = diff::compare(
+        Side {
+            label: base.label(),
+            tree: std::sync::Arc::new(base_tree),
+        },
+        Side {
+            label: head.label(),
+            tree: std::sync::Arc::new(head_tree),
+        },
+        Options { texts },
+    );
+    compared.map_err(|e| {
+        for line in &e.0 {
+            crate::output::error(line.clone());
+        }
+        exit::INPUT
+    })
 }
 
 fn print(result: &FleetDiff, args: &DiffArgs) {

@@ -7,6 +7,7 @@ mod generate;
 mod lint;
 mod output;
 mod render;
+mod report;
 mod sign;
 mod synth;
 
@@ -92,6 +93,9 @@ enum Command {
     /// What a change does to every site: two git revisions planned and rendered in memory,
     /// compared per site and object; exit 1 with `--exit-code` when a site changed.
     Diff(diff::DiffArgs),
+    /// Write one self-contained HTML page about the fleet: sites by region and wave, and on
+    /// request the change impact of a revision, lint findings and drift status.
+    Report(report::ReportArgs),
     /// Print the documentation of a lint rule (`--list` lists every rule).
     Explain(lint::ExplainArgs),
     /// Work with inventories.
@@ -209,6 +213,7 @@ fn main() -> ExitCode {
             | Command::Render(_)
             | Command::Appset { .. }
             | Command::Sign { .. }
+            | Command::Report(_)
     ) && let Some(note) = config.describe()
     {
         output::note(note);
@@ -219,6 +224,7 @@ fn main() -> ExitCode {
         Command::Render(args) => render::run(&config, args),
         Command::Lint(args) => lint::run(&config, args),
         Command::Explain(args) => lint::explain(&config, args),
+        Command::Report(args) => report::run(&config, cli.config.as_deref(), args),
         Command::Inventory {
             command: InventoryCommand::Synth(args),
         } => synth::run(args),

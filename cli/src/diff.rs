@@ -117,14 +117,8 @@ pub fn compare_revisions(
         Ok(s) => s,
         Err(e) => return Err(input_error(format!("--head {e}"))),
     };
-    let base_tree = match planned(&base, &start, config_rel.as_deref()) {
-        Ok(t) => t,
-        Err(code) => return Err(code),
-    };
-    let head_tree = match planned(&head, &start, config_rel.as_deref()) {
-        Ok(t) => t,
-        Err(code) => return Err(code),
-    };
+    let base_tree = planned(&base, &start, config_rel.as_deref())?;
+    let head_tree = planned(&head, &start, config_rel.as_deref())?;
     let compared = diff::compare(
         Side {
             label: base.label(),

@@ -139,6 +139,10 @@ const SCRIPT: &str = r#"
       });
     });
   });
+  // Collapsed change groups print open.
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll("details").forEach(function (d) { d.open = true; });
+  });
   document.body.setAttribute("data-enhanced", "yes");
 })();
 "#;

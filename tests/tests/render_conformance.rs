@@ -70,6 +70,7 @@
 //! | patches-smp-delete-whole-object | SMP: `$patch: delete` on an object |
 //! | patches-smp-inline | SMP given inline (`patch:`) |
 //! | patches-smp-with-target | SMP with a `target` (name in the patch ignored) |
+//! | patches-smp-empty-documents-skipped | SMP: `{}` documents are skipped (with and without target, beside a real patch, in patchesStrategicMerge) |
 //! | patches-json6902-add-replace-remove | JSON 6902: add (`-`, `~1`), replace, remove |
 //! | patches-json6902-move-copy-test | JSON 6902: test, copy, move |
 //! | patches-json6902-from-file | JSON 6902 from a YAML file and from a JSON file |
@@ -132,6 +133,7 @@
 //! | error-compat-kustomization-wrong-kind | error: kustomization kind neither Kustomization nor Component |
 //! | error-compat-sortoptions-unknown-order | error: unknown sortOptions order |
 //! | compat-nameref-across-levels | a base's references resolved by objects the overlay adds |
+//! | error-compat-patchesstrategicmerge-only-empty-documents | error: patchesStrategicMerge whose files hold only empty documents |
 //! | deep-chain-50 (generated) | hostile: 50-level base chain, compared with kubectl |
 
 use std::io::Read;
@@ -232,6 +234,10 @@ const CASES: &[(&str, &str)] = &[
     ),
     ("patches-smp-inline", "patches SMP inline"),
     ("patches-smp-with-target", "patches SMP target"),
+    (
+        "patches-smp-empty-documents-skipped",
+        "patches SMP empty documents",
+    ),
     ("patches-json6902-add-replace-remove", "patches JSON 6902"),
     ("patches-json6902-move-copy-test", "patches JSON 6902"),
     ("patches-json6902-from-file", "patches JSON 6902 files"),
@@ -374,6 +380,10 @@ const CASES: &[(&str, &str)] = &[
     (
         "compat-nameref-across-levels",
         "name references across levels",
+    ),
+    (
+        "error-compat-patchesstrategicmerge-only-empty-documents",
+        "error: patchesStrategicMerge without a patch",
     ),
     ("deep-chain-50", "hostile: 50-level base chain (generated)"),
 ];

@@ -70,6 +70,7 @@
 //! | patches-smp-delete-whole-object | SMP: `$patch: delete` on an object |
 //! | patches-smp-inline | SMP given inline (`patch:`) |
 //! | patches-smp-with-target | SMP with a `target` (name in the patch ignored) |
+//! | patches-smp-keyed-lists-with-nulls-and-odd-keys | SMP on keyed lists holding nulls, an empty key or a map as key (elements lost or repeated, as Kustomize does) |
 //! | patches-smp-empty-documents-skipped | SMP: `{}` documents are skipped (with and without target, beside a real patch, in patchesStrategicMerge) |
 //! | patches-json6902-add-replace-remove | JSON 6902: add (`-`, `~1`), replace, remove |
 //! | patches-json6902-move-copy-test | JSON 6902: test, copy, move |
@@ -234,6 +235,10 @@ const CASES: &[(&str, &str)] = &[
     ),
     ("patches-smp-inline", "patches SMP inline"),
     ("patches-smp-with-target", "patches SMP target"),
+    (
+        "patches-smp-keyed-lists-with-nulls-and-odd-keys",
+        "patches SMP nulls and odd keys in keyed lists",
+    ),
     (
         "patches-smp-empty-documents-skipped",
         "patches SMP empty documents",

@@ -70,6 +70,7 @@
 //! | patches-smp-delete-whole-object | SMP: `$patch: delete` on an object |
 //! | patches-smp-inline | SMP given inline (`patch:`) |
 //! | patches-smp-with-target | SMP with a `target` (name in the patch ignored) |
+//! | patches-smp-duplicate-merge-keys | SMP: two elements with one merge key (containers, ports with and without protocol, env, volumes, Service ports, finalizers) become one, the last, at the first's place; a patch to the duplicated container is lost; an object without a patch keeps them |
 //! | patches-smp-keyed-lists-with-nulls-and-odd-keys | SMP on keyed lists holding nulls, an empty key or a map as key (elements lost or repeated, as Kustomize does) |
 //! | patches-smp-empty-documents-skipped | SMP: `{}` documents are skipped (with and without target, beside a real patch, in patchesStrategicMerge) |
 //! | patches-json6902-add-replace-remove | JSON 6902: add (`-`, `~1`), replace, remove |
@@ -235,6 +236,10 @@ const CASES: &[(&str, &str)] = &[
     ),
     ("patches-smp-inline", "patches SMP inline"),
     ("patches-smp-with-target", "patches SMP target"),
+    (
+        "patches-smp-duplicate-merge-keys",
+        "patches SMP duplicate merge keys",
+    ),
     (
         "patches-smp-keyed-lists-with-nulls-and-odd-keys",
         "patches SMP nulls and odd keys in keyed lists",

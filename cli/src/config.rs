@@ -106,6 +106,12 @@ impl Config {
             at: None,
             message: e.to_string(),
         })?;
+        Self::parse(path, text)
+    }
+
+    /// A config file's text, read from `path` (on disk or at a git revision: `diff` reads each
+    /// revision's own config).
+    pub fn parse(path: &Path, text: String) -> Result<Config, ConfigError> {
         let mut config: Config = toml::from_str(&text).map_err(|e| ConfigError {
             file: path.to_path_buf(),
             at: Some(

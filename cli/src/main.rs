@@ -1,11 +1,13 @@
 //! The `edgefleet` command line: wiring between the crates, no domain logic.
 
 mod config;
+mod diff;
 mod fleet;
 mod generate;
 mod lint;
 mod output;
 mod render;
+mod report;
 mod sign;
 mod synth;
 
@@ -88,6 +90,12 @@ enum Command {
     Render(render::RenderArgs),
     /// Lint manifests: resources, probes, images, security, schema, Argo CD; exit 1 on findings.
     Lint(lint::LintArgs),
+    /// What a change does to every site: two git revisions planned and rendered in memory,
+    /// compared per site and object; exit 1 with `--exit-code` when a site changed.
+    Diff(diff::DiffArgs),
+    /// Write one self-contained HTML page about the fleet: sites by region and wave, and on
+    /// request the change impact of a revision, lint findings and drift status.
+    Report(report::ReportArgs),
     /// Print the documentation of a lint rule (`--list` lists every rule).
     Explain(lint::ExplainArgs),
     /// Work with inventories.
@@ -180,6 +188,11 @@ fn main() -> ExitCode {
                 .build(),
         )
     }));
+    // `diff` reads each revision's own config from git, never the working tree's.
+    let command = match cli.command {
+        Command::Diff(args) => return ExitCode::from(diff::run(cli.config.as_deref(), args)),
+        other => other,
+    };
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let config = match &cli.config {
         Some(f) => Config::load(f),
@@ -193,23 +206,25 @@ fn main() -> ExitCode {
         }
     };
     if matches!(
-        cli.command,
+        command,
         Command::Validate { .. }
             | Command::Generate(_)
             | Command::Lint(_)
             | Command::Render(_)
             | Command::Appset { .. }
             | Command::Sign { .. }
+            | Command::Report(_)
     ) && let Some(note) = config.describe()
     {
         output::note(note);
     }
-    let code = match cli.command {
+    let code = match command {
         Command::Validate { inventory } => generate::validate(&config, inventory),
         Command::Generate(args) => generate::run(&config, args),
         Command::Render(args) => render::run(&config, args),
         Command::Lint(args) => lint::run(&config, args),
         Command::Explain(args) => lint::explain(&config, args),
+        Command::Report(args) => report::run(&config, cli.config.as_deref(), args),
         Command::Inventory {
             command: InventoryCommand::Synth(args),
         } => synth::run(args),
@@ -232,6 +247,7 @@ fn main() -> ExitCode {
             );
             exit::OK
         }
+        Command::Diff(_) => unreachable!("diff returned above"),
         Command::Man => {
             let mut out = std::io::stdout().lock();
             match clap_mangen::Man::new(Cli::command()).render(&mut out) {

@@ -7,12 +7,20 @@
 //!   [`FileSystem`](kustomize::fs::FileSystem) (disk, memory, and later a git revision), with
 //!   located errors for a malformed tree, and parallel rendering with one shared cache;
 //! - [`appset`]: ApplicationSets, which sites each targets, and their offline expansion;
-//! - [`git`]: the repository helpers of `--changed-since`.
+//! - [`git`]: the repository helpers of `--changed-since`;
+//! - [`revision`]: a project's files at a git revision (read from git objects) or in the
+//!   working tree, and its inventory and catalogue read from them;
+//! - [`diff`]: what a change does to every site (two planned trees rendered and compared);
+//! - [`page`]: the fleet report page (HTML, self-contained).
 //!
 //! Depends on the planner, the renderer and the inventory; never on the linter or the CLI.
 
 pub mod appset;
+pub mod diff;
 pub mod git;
+pub mod page;
+pub mod planned_fs;
+pub mod revision;
 pub mod tree;
 
 pub use edgefleet_overlays::layout;

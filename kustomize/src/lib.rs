@@ -51,7 +51,7 @@ mod vars;
 #[doc(hidden)]
 pub mod fuzzing {
     pub use crate::kustomization::parse_options;
-    pub use crate::patch::{json6902, strategic_merge};
+    pub use crate::patch::{Schema, json6902, strategic_merge};
 }
 
 pub use emit::emit_stream;

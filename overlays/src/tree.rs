@@ -41,6 +41,15 @@ impl OutputTree {
         self.files.keys().map(String::as_str)
     }
 
+    /// The paths from `start` on, in order (those under a folder `dir/` come first from
+    /// `paths_from("dir/")`).
+    pub fn paths_from<'a>(&'a self, start: &str) -> impl Iterator<Item = &'a str> + 'a {
+        use std::ops::Bound;
+        self.files
+            .range::<str, _>((Bound::Included(start), Bound::Unbounded))
+            .map(|(k, _)| k.as_str())
+    }
+
     pub fn extend(&mut self, other: OutputTree) {
         for (k, v) in other.files {
             self.insert(k, v);

@@ -38,8 +38,9 @@ pub const CHECKOV_PIN: &str = "3.3.30";
 
 /// How to get the oracles, for messages.
 const HOW_TO_GET: &str = "run `bash scripts/test.sh` from the repository (it installs the pinned \
-    oracles into .venv-oracles/ and exports EDGEFLEET_KUBECTL, EDGEFLEET_PRE_COMMIT and \
-    EDGEFLEET_CHECKOV), or set those variables to the tools' paths";
+    oracles into .venv-oracles/, installs Debian's chromium, and exports EDGEFLEET_KUBECTL, \
+    EDGEFLEET_PRE_COMMIT, EDGEFLEET_CHECKOV and EDGEFLEET_CHROMIUM), or set those variables to \
+    the tools' paths";
 
 /// The root of the Cargo workspace (the folder holding the workspace `Cargo.toml`).
 pub fn workspace_root() -> PathBuf {
@@ -359,6 +360,98 @@ fn run(command: &mut Command) -> io::Result<Output> {
 
 fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or("").trim()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chromium (the report page)
+
+/// A headless Chromium for the report page: `$EDGEFLEET_CHROMIUM`, else `chromium` on `PATH`
+/// (Debian's package, which `scripts/test.sh` installs). Panics when missing, as every oracle
+/// does (unless `EDGEFLEET_SKIP_ORACLES=1` outside CI).
+pub fn require_chromium() -> Option<PathBuf> {
+    let candidate = std::env::var_os("EDGEFLEET_CHROMIUM")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| find_on_path("chromium"));
+    let Some(path) = candidate else {
+        return missing(
+            "chromium (headless, Debian package `chromium`)",
+            "EDGEFLEET_CHROMIUM is not set and there is no `chromium` on PATH",
+        );
+    };
+    match run(Command::new(&path).arg("--version")) {
+        Ok(out) if out.status.success() => Some(path),
+        Ok(out) => missing(
+            "chromium (headless, Debian package `chromium`)",
+            &format!(
+                "{} --version failed: {}",
+                path.display(),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        ),
+        Err(e) => missing(
+            "chromium (headless, Debian package `chromium`)",
+            &format!("{}: {e}", path.display()),
+        ),
+    }
+}
+
+/// What headless Chromium made of a local page, with the network shut off: the DOM after its
+/// scripts ran, and every console message (JavaScript errors, blocked loads, logs).
+pub struct BrowserPage {
+    pub dom: String,
+    pub console: Vec<String>,
+}
+
+/// Loads `page` (a local file) in `chromium` with no network (every host name fails to
+/// resolve) and returns its DOM and console; with `screenshot`, also saves a PNG of it.
+pub fn load_in_chromium(chromium: &Path, page: &Path, screenshot: Option<&Path>) -> BrowserPage {
+    let url = format!(
+        "file://{}",
+        page.canonicalize().expect("the page exists").display()
+    );
+    let base = |c: &mut Command| {
+        c.args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--virtual-time-budget=5000",
+        ]);
+    };
+    let mut dump = Command::new(chromium);
+    base(&mut dump);
+    dump.args(["--enable-logging=stderr", "--v=0", "--dump-dom", &url]);
+    let out = run(&mut dump).expect("chromium runs");
+    assert!(out.status.success(), "chromium failed: {}", describe(&out));
+    let console = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .map(str::to_owned)
+        .collect();
+    if let Some(png) = screenshot {
+        if let Some(dir) = png.parent() {
+            std::fs::create_dir_all(dir).expect("screenshot folder");
+        }
+        let mut shot = Command::new(chromium);
+        base(&mut shot);
+        shot.args(["--window-size=1280,2400"])
+            .arg(format!("--screenshot={}", png.display()))
+            .arg(&url);
+        let out = run(&mut shot).expect("chromium runs");
+        assert!(
+            out.status.success() && png.is_file(),
+            "chromium took no screenshot: {}",
+            describe(&out)
+        );
+    }
+    BrowserPage {
+        dom: String::from_utf8_lossy(&out.stdout).into_owned(),
+        console,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -70,6 +70,9 @@
 //! | patches-smp-delete-whole-object | SMP: `$patch: delete` on an object |
 //! | patches-smp-inline | SMP given inline (`patch:`) |
 //! | patches-smp-with-target | SMP with a `target` (name in the patch ignored) |
+//! | patches-smp-duplicate-merge-keys | SMP: two elements with one merge key (containers, ports with and without protocol, env, volumes, Service ports, finalizers) become one, the last, at the first's place; a patch to the duplicated container is lost; an object without a patch keeps them |
+//! | patches-smp-keyed-lists-with-nulls-and-odd-keys | SMP on keyed lists holding nulls, an empty key or a map as key (elements lost or repeated, as Kustomize does) |
+//! | patches-smp-empty-documents-skipped | SMP: `{}` documents are skipped (with and without target, beside a real patch, in patchesStrategicMerge) |
 //! | patches-json6902-add-replace-remove | JSON 6902: add (`-`, `~1`), replace, remove |
 //! | patches-json6902-move-copy-test | JSON 6902: test, copy, move |
 //! | patches-json6902-from-file | JSON 6902 from a YAML file and from a JSON file |
@@ -172,6 +175,7 @@
 //! | error-compat-vars-field-not-found | error: a var's field the object lacks |
 //! | error-compat-vars-objref-missing | error: a var naming no object |
 //! | error-compat-vars-non-string-list-item | error: a number in a list of var fields (args) |
+//! | error-compat-patchesstrategicmerge-only-empty-documents | error: patchesStrategicMerge whose files hold only empty documents |
 //! | deep-chain-50 (generated) | hostile: 50-level base chain, compared with kubectl |
 
 use std::io::Read;
@@ -272,6 +276,18 @@ const CASES: &[(&str, &str)] = &[
     ),
     ("patches-smp-inline", "patches SMP inline"),
     ("patches-smp-with-target", "patches SMP target"),
+    (
+        "patches-smp-duplicate-merge-keys",
+        "patches SMP duplicate merge keys",
+    ),
+    (
+        "patches-smp-keyed-lists-with-nulls-and-odd-keys",
+        "patches SMP nulls and odd keys in keyed lists",
+    ),
+    (
+        "patches-smp-empty-documents-skipped",
+        "patches SMP empty documents",
+    ),
     ("patches-json6902-add-replace-remove", "patches JSON 6902"),
     ("patches-json6902-move-copy-test", "patches JSON 6902"),
     ("patches-json6902-from-file", "patches JSON 6902 files"),
@@ -536,6 +552,10 @@ const CASES: &[(&str, &str)] = &[
     ("error-compat-vars-field-not-found", "error: vars"),
     ("error-compat-vars-objref-missing", "error: vars"),
     ("error-compat-vars-non-string-list-item", "error: vars"),
+    (
+        "error-compat-patchesstrategicmerge-only-empty-documents",
+        "error: patchesStrategicMerge without a patch",
+    ),
     ("deep-chain-50", "hostile: 50-level base chain (generated)"),
 ];
 

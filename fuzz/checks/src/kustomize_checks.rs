@@ -4,6 +4,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use crate::empty_patch::Expect;
 use crate::{parts, roundtrip};
 
 fn yaml_value(bytes: &[u8]) -> Option<Value> {
@@ -12,8 +13,10 @@ fn yaml_value(bytes: &[u8]) -> Option<Value> {
 }
 
 /// The strategic-merge and JSON 6902 patchers: the first byte chooses which; then a target and a
-/// patch, NUL-separated, as YAML. Never a panic; an empty patch changes nothing; a patched
-/// object still prints as YAML that reads back as the same value.
+/// patch, NUL-separated, as YAML. Never a panic; an empty JSON 6902 patch (`[]`) changes
+/// nothing; an empty strategic merge patch (`{}`) does what kubectl kustomize's merge does
+/// ([`crate::empty_patch`]: it rewrites lists merged by keys, nothing else); a patched object
+/// still prints as YAML that reads back as the same value.
 pub fn patch(data: &[u8]) {
     let Some((&mode, rest)) = data.split_first() else {
         return;
@@ -25,28 +28,26 @@ pub fn patch(data: &[u8]) {
     ) else {
         return;
     };
-    type Patcher = fn(&mut Value, &Value) -> Result<(), String>;
-    let (apply, empty): (Patcher, Value) = if mode % 2 == 0 {
-        (
-            kustomize::fuzzing::strategic_merge,
-            Value::Object(Default::default()),
-        )
-    } else {
-        (kustomize::fuzzing::json6902, Value::Array(Vec::new()))
-    };
+    let smp = mode % 2 == 0;
     if target.is_object() {
-        let mut same = target.clone();
-        if apply(&mut same, &empty).is_ok() {
-            // Kustomize drops null elements of merge-keyed lists (`ports: [null]` becomes
-            // `ports: []`; checked against `kubectl kustomize`) and keeps them in lists of
-            // scalars (`args: [null, a]`): nulls in lists of mappings may go, nothing else.
-            assert_eq!(
-                without_nulls_in_lists_of_mappings(same),
-                without_nulls_in_lists_of_mappings(target.clone()),
-                "an empty patch changed the target"
-            );
+        if smp {
+            let mut same = target.clone();
+            let result =
+                kustomize::fuzzing::strategic_merge(&mut same, &Value::Object(Default::default()));
+            check_empty_patch(&target, result.map(|()| &same));
+        } else {
+            let mut same = target.clone();
+            if kustomize::fuzzing::json6902(&mut same, &Value::Array(Vec::new())).is_ok() {
+                assert_eq!(same, target, "an empty JSON 6902 patch changed the target");
+            }
         }
     }
+    type Patcher = fn(&mut Value, &Value) -> Result<(), String>;
+    let apply: Patcher = if smp {
+        kustomize::fuzzing::strategic_merge
+    } else {
+        kustomize::fuzzing::json6902
+    };
     let mut patched = target.clone();
     // A null result is a deleted object (`$patch: delete`): the renderer drops it, prints nothing.
     if apply(&mut patched, &patch).is_ok()
@@ -63,25 +64,23 @@ pub fn patch(data: &[u8]) {
     }
 }
 
-/// `v` with the null elements removed from every list whose other elements are all mappings.
-fn without_nulls_in_lists_of_mappings(v: Value) -> Value {
-    match v {
-        Value::Array(items) => {
-            let mappings_only = items.iter().all(|i| i.is_null() || i.is_object());
-            Value::Array(
-                items
-                    .into_iter()
-                    .filter(|i| !(mappings_only && i.is_null()))
-                    .map(without_nulls_in_lists_of_mappings)
-                    .collect(),
-            )
-        }
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (k, without_nulls_in_lists_of_mappings(v)))
-                .collect(),
+/// An empty strategic merge patch on `target` gave `result`: it must be what kubectl kustomize
+/// makes of the object ([`crate::empty_patch`]: it rewrites lists merged by keys, nothing else).
+pub fn check_empty_patch(target: &Value, result: Result<&Value, String>) {
+    match (crate::empty_patch::expected(target), result) {
+        (Expect::Value(want), Ok(got)) => assert!(
+            *got == want,
+            "an empty patch changed the target otherwise than kubectl kustomize does:\n  \
+             target: {target}\n  result: {got}\n  kubectl: {want}"
         ),
-        other => other,
+        (Expect::Value(want), Err(e)) => {
+            panic!("an empty patch failed ({e}) where kubectl kustomize gives {want}")
+        }
+        (Expect::Refused, Ok(got)) => panic!(
+            "an empty patch merged a keyed list holding an element without its key (refused by \
+             design): {got}"
+        ),
+        (Expect::Refused, Err(_)) | (Expect::Unknown, _) => {}
     }
 }
 
@@ -147,5 +146,61 @@ pub fn render(data: &[u8]) {
             a.map(|r| r.len()).map_err(|e| e.to_string()),
             b.map(|r| r.len()).map_err(|e| e.to_string())
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn deployment(containers: Value) -> Value {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+               "spec": {"paused": null, "template": {"spec": {"containers": containers}}}})
+    }
+
+    fn fails(target: &Value, result: Result<&Value, String>) -> bool {
+        std::panic::catch_unwind(|| check_empty_patch(target, result)).is_err()
+    }
+
+    /// The check accepts what kubectl does and nothing else: a wrong winner, a lost or changed
+    /// element, a lost null of the object, a merge that should have been refused.
+    #[test]
+    fn the_empty_patch_check_fails_on_any_other_change() {
+        let target = deployment(json!([
+            {"name": "side", "image": "s1"}, {"name": "web", "image": "w"},
+            {"name": "side", "image": "s2"}]));
+        let kubectl =
+            deployment(json!([{"name": "side", "image": "s2"}, {"name": "web", "image": "w"}]));
+        assert!(!fails(&target, Ok(&kubectl)));
+        let mut unmerged = target.clone();
+        let mut mutants = vec![
+            deployment(json!([{"name": "side", "image": "s1"}, {"name": "web", "image": "w"}])),
+            deployment(json!([{"name": "web", "image": "w"}, {"name": "side", "image": "s2"}])),
+            deployment(json!([{"name": "side", "image": "s2"}])),
+            deployment(json!([{"name": "side", "image": "s2"}, {"name": "web", "image": "w2"}])),
+            target.clone(),
+        ];
+        let mut no_null = kubectl.clone();
+        no_null["spec"].as_object_mut().unwrap().remove("paused");
+        mutants.push(no_null);
+        for m in &mutants {
+            assert!(fails(&target, Ok(m)), "accepted {m}");
+        }
+        assert!(fails(&target, Err("refused".into())));
+        // An object without keyed duplicates stays exactly as it is.
+        let plain = deployment(json!([{"name": "a", "args": [null, "x"]}]));
+        assert!(!fails(&plain, Ok(&plain)));
+        let mut changed = plain.clone();
+        changed["spec"]["template"]["spec"]["containers"][0]["args"] = json!(["x"]);
+        assert!(fails(&plain, Ok(&changed)));
+        // A list with an element missing its key must be refused, not merged.
+        let keyless = deployment(json!([{"name": "a"}, {"image": "b"}]));
+        assert!(fails(&keyless, Ok(&keyless)));
+        assert!(!fails(&keyless, Err("refused".into())));
+        unmerged["kind"] = json!("Thing");
+        unmerged["apiVersion"] = json!("x.io/v1");
+        // A custom resource's lists are replaced by a patch, never merged: unchanged.
+        assert!(!fails(&unmerged, Ok(&unmerged)));
     }
 }

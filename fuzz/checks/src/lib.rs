@@ -14,6 +14,7 @@ use edgefleet_inventory::source::{
     Located, SourceLocation, YamlNode, line_col, parse_plain_stream, parse_reference, parse_yaml,
 };
 
+pub mod empty_patch;
 pub mod kustomize_checks;
 pub mod reporters;
 

@@ -33,5 +33,7 @@ mod strategic;
 mod target;
 
 pub use json6902::json6902;
+#[cfg(feature = "fuzzing")]
+pub use schema::Schema;
 pub use strategic::strategic_merge;
 pub use target::Selector;

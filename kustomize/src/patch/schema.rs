@@ -101,6 +101,45 @@ pub(super) fn schema_for(sch: Sch, sources: [Option<&Value>; 2]) -> Sch {
     Sch::Unknown
 }
 
+/// The schema the strategic merge walks an object with, for the fuzz checks' model of it
+/// (`kustomize::fuzzing`): which lists merge by keys, and by which.
+#[cfg(feature = "fuzzing")]
+#[derive(Clone, Copy)]
+pub struct Schema(Sch);
+
+#[cfg(feature = "fuzzing")]
+impl Schema {
+    /// No schema (a custom resource's fields, a field the schema does not know).
+    pub fn unknown() -> Schema {
+        Schema(Sch::Unknown)
+    }
+
+    /// The schema of the map `v` walked under `self`: when `self` says nothing, the built-in
+    /// kind its `apiVersion` and `kind` name, as the merge looks it up.
+    pub fn map(self, v: &Value) -> Schema {
+        Schema(schema_for(self.0, [Some(v), None]))
+    }
+
+    /// The schema of a map's field.
+    pub fn field(self, key: &str) -> Schema {
+        Schema(self.0.field(key))
+    }
+
+    /// The schema of a list's elements.
+    pub fn elements(self) -> Schema {
+        Schema(self.0.elements())
+    }
+
+    /// For a list merged by keys, its keys (none: a list of scalars merged as a set); `None`
+    /// for a list the patch replaces.
+    pub fn merge_keys(self) -> Option<&'static [String]> {
+        match self.0 {
+            Sch::List { merge, .. } => merge,
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

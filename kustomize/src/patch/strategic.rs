@@ -110,6 +110,15 @@ pub(super) fn scalar_string(v: &Value) -> String {
     }
 }
 
+/// The text kyaml compares a merge key's value by: a scalar's text; a map or a list has none
+/// (its node's value is empty), so it matches like an empty key.
+fn key_text(v: &Value) -> String {
+    match v {
+        Value::Object(_) | Value::Array(_) => String::new(),
+        other => scalar_string(other),
+    }
+}
+
 /// Walks one node of (dest, origin). `None` in the result clears the field. The flag tells
 /// whether the result *is* the destination node (kyaml merges in place: the merged element then
 /// also replaces the original in the destination list).
@@ -295,7 +304,7 @@ fn field_matches(elem: &Value, key: &str, value: &str) -> Result<bool, String> {
     }
     match elem {
         Value::Object(m) => Ok(match m.get(key) {
-            Some(v) => value.is_empty() || scalar_string(v) == value,
+            Some(v) => value.is_empty() || key_text(v) == value,
             None => false,
         }),
         _ => Err("a list mixes objects and other values; cannot merge it".to_owned()),
@@ -365,10 +374,9 @@ fn element_find(list: &[Value], keys: &[String], values: &[String]) -> Option<us
     }
     list.iter().position(|e| {
         e.as_object().is_some_and(|m| {
-            keys.iter().zip(values).all(|(k, v)| {
-                m.get(k)
-                    .is_some_and(|x| !x.is_object() && !x.is_array() && scalar_string(x) == *v)
-            })
+            keys.iter()
+                .zip(values)
+                .all(|(k, v)| m.get(k).is_some_and(|x| key_text(x) == *v))
         })
     })
 }
@@ -441,7 +449,7 @@ fn element_values(list: &[Value], keys: &[String]) -> Vec<Vec<String>> {
     list.iter()
         .map(|e| {
             keys.iter()
-                .map(|k| e.get(k).map(scalar_string).unwrap_or_default())
+                .map(|k| e.get(k).map(key_text).unwrap_or_default())
                 .collect()
         })
         .collect()
@@ -458,7 +466,7 @@ fn append_list(dst: &mut Vec<Value>, src: &[Value], keys: &[String]) -> Result<(
         for key in keys {
             match elem.get(key) {
                 None => dst.push(elem.clone()),
-                Some(x) => v.push(scalar_string(x)),
+                Some(x) => v.push(key_text(x)),
             }
         }
         if keys.len() > 1 {
@@ -688,6 +696,24 @@ mod tests {
         // Alone, it loses nothing: merged as Kustomize does.
         let single = dep(json!({"containers": [{"image": "w"}]}));
         assert_eq!(smp(single.clone(), json!({})), single);
+    }
+
+    /// Checked against kubectl kustomize: a key that is a map (or a list) has no text to kyaml,
+    /// so it matches as an empty key would (`name: ""`), repeating the element it names.
+    #[test]
+    fn a_map_as_merge_key_matches_as_an_empty_key() {
+        for odd in [json!({"x": 1}), json!(""), json!([1])] {
+            let k = json!({"name": odd, "image": "k"});
+            let out = smp(
+                dep(json!({"containers": [k, {"name": "b", "image": "b"}]})),
+                json!({}),
+            );
+            assert_eq!(
+                out.pointer("/spec/template/spec/containers").unwrap(),
+                &json!([k, k, {"name": "b", "image": "b"}]),
+                "{odd}"
+            );
+        }
     }
 
     #[test]

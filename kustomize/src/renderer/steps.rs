@@ -24,7 +24,9 @@ impl Renderer {
         let own = || k.sources.own(kfile, &k.text);
         let inline = |pointer: &str| k.sources.inline(kfile, &k.text, pointer);
 
-        // patchesStrategicMerge: each entry a file or an inline patch
+        // patchesStrategicMerge: each entry a file or an inline patch. Kustomize skips empty
+        // documents (`{}`), and refuses the field when it holds no patch at all.
+        let mut patched = false;
         for (i, entry) in k.patches_strategic_merge.iter().enumerate() {
             // The documents, and where they are written (for provenance).
             let (docs, source, prefix) = match entry {
@@ -52,6 +54,10 @@ impl Renderer {
                 ),
             };
             for (document, patch) in docs.iter().enumerate() {
+                if is_empty_patch(patch) {
+                    continue;
+                }
+                patched = true;
                 let at = source.as_ref().map(|source| provenance::PatchAt {
                     source,
                     document,
@@ -66,6 +72,12 @@ impl Renderer {
                     Allow::default(),
                 )?;
             }
+        }
+        if !k.patches_strategic_merge.is_empty() && !patched {
+            return Err(field_err(
+                "patchesStrategicMerge",
+                "holds no patch: every document is empty (Kustomize refuses it too)".into(),
+            ));
         }
 
         // patches: strategic merge or JSON 6902, with an optional target
@@ -154,6 +166,11 @@ impl Renderer {
                 continue;
             }
             for (document, p) in docs.iter().enumerate() {
+                // An empty document (`{}`) is no patch to Kustomize: skipped, with or without a
+                // target (applied, it would still merge the object's keyed lists).
+                if is_empty_patch(p) {
+                    continue;
+                }
                 let at = at(document);
                 match &target {
                     None => apply_smp_by_id(ra, p, kfile, &field, at.as_ref(), allow)?,
@@ -343,6 +360,12 @@ impl Renderer {
 pub(super) struct Allow {
     pub name: bool,
     pub kind: bool,
+}
+
+/// A strategic merge patch document Kustomize drops when reading patches: `{}` (null documents
+/// are dropped when the file is read).
+fn is_empty_patch(p: &Value) -> bool {
+    p.as_object().is_some_and(|m| m.is_empty())
 }
 
 /// Applies one strategic merge patch to `r`; `true` when the patch deletes the object. With

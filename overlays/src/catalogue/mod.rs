@@ -196,6 +196,44 @@ impl Catalogue {
         Catalogue::build(dir.to_path_buf(), dirs)
     }
 
+    /// A catalogue from files already read (a git revision, for `diff`): `files` are paths
+    /// relative to `root` with their bytes, exactly the files [`Catalogue::load`] would read
+    /// from a folder; everything else (top-level files, deeper folders, hidden entries, other
+    /// names) is ignored as `load` ignores it.
+    pub fn from_files(
+        root: PathBuf,
+        files: Vec<(PathBuf, Vec<u8>)>,
+    ) -> Result<Catalogue, CatalogueError> {
+        let mut dirs: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+        for (path, bytes) in files {
+            let parts: Vec<String> = path
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            let [dir, file] = parts.as_slice() else {
+                // Top-level files (a README) are not read by `load`; a deeper folder's files
+                // are not either, but its folder is a workload folder there.
+                if let [dir, _, _, ..] = parts.as_slice() {
+                    dirs.entry(dir.clone()).or_default();
+                }
+                continue;
+            };
+            let files = dirs.entry(dir.clone()).or_default();
+            if dir.starts_with('.') || file.starts_with('.') || !is_catalogue_file(file) {
+                continue;
+            }
+            let text = String::from_utf8(bytes)
+                .map_err(|_| layout(root.join(&path), "is not UTF-8 text"))?;
+            files.push((file.clone(), text));
+        }
+        let dirs = dirs
+            .into_iter()
+            .filter(|(name, _)| !name.starts_with('.'))
+            .map(|(name, files)| SourceDir { name, files })
+            .collect();
+        Catalogue::build(root, dirs)
+    }
+
     /// The default catalogue of this repository's `templates/` folder, embedded in the binary.
     pub fn builtin() -> Catalogue {
         let dirs = BUILTIN

@@ -119,6 +119,13 @@ pub fn compare_revisions(
     };
     let base_tree = planned(&base, &start, config_rel.as_deref())?;
     let head_tree = planned(&head, &start, config_rel.as_deref())?;
+    // A bar on a terminal for large fleets, made at the first site (when the count is known).
+    let bar: std::sync::OnceLock<Option<indicatif::ProgressBar>> = std::sync::OnceLock::new();
+    let progress = |done: usize, total: usize| {
+        if let Some(b) = bar.get_or_init(|| crate::generate::site_bar("comparing", total)) {
+            b.set_position(done as u64);
+        }
+    };
     let compared = diff::compare(
         Side {
             label: base.label(),
@@ -128,8 +135,14 @@ pub fn compare_revisions(
             label: head.label(),
             tree: std::sync::Arc::new(head_tree),
         },
-        Options { texts },
+        Options {
+            texts,
+            progress: Some(&progress),
+        },
     );
+    if let Some(Some(b)) = bar.get() {
+        b.finish_and_clear();
+    }
     compared.map_err(|e| {
         for line in &e.0 {
             crate::output::error(line.clone());

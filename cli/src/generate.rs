@@ -340,13 +340,19 @@ fn report_check(out: &Path, changes: &write::Changes) -> u8 {
 }
 
 fn progress_bar(sites: usize) -> Option<indicatif::ProgressBar> {
+    site_bar("planning", sites)
+}
+
+/// A progress bar over `sites` sites on a terminal (none for small fleets or when standard
+/// error is not a terminal), its line starting with `what`.
+pub fn site_bar(what: &str, sites: usize) -> Option<indicatif::ProgressBar> {
     if sites < 500 || !std::io::stderr().is_terminal() {
         return None;
     }
     let bar = indicatif::ProgressBar::new(sites as u64);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("planning {bar:40} {pos}/{len} sites ({elapsed})")
-    {
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{what} {{bar:40}} {{pos}}/{{len}} sites ({{elapsed}})"
+    )) {
         bar.set_style(style);
     }
     Some(bar)

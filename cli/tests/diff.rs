@@ -337,3 +337,43 @@ fn a_bad_revision_or_a_broken_inventory_is_an_input_error_naming_the_place() {
     assert!(stderr.contains(&place), "{}", describe(&out));
     assert!(stderr.contains("no-such-backhaul"), "{}", describe(&out));
 }
+
+#[test]
+fn the_report_is_the_same_whatever_the_number_of_threads() {
+    let (dir, repo) = scratch("threads");
+    let (_, catalogue) = inventory(&dir);
+    for w in catalogue.workloads() {
+        edit(
+            &dir.join("fleet/templates")
+                .join(&w.name)
+                .join("base.yaml.j2"),
+            "\"app.kubernetes.io/part-of\": \"edgefleet\"",
+            "\"app.kubernetes.io/part-of\": \"edgefleet-edge\"",
+        );
+    }
+    let csv = dir.join("fleet/inventory/sites/stores.csv");
+    edit(&csv, ",lte-cat12,", ",fibre-1g,");
+    commit_all(&repo, "every workload relabelled, one link faster");
+    let run = |jobs: &str| {
+        let out = diff(
+            &dir,
+            &[
+                "--base",
+                "HEAD~1",
+                "--head",
+                "HEAD",
+                "--objects",
+                "--format",
+                "json",
+                "--jobs",
+                jobs,
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+        out.stdout
+    };
+    let one = run("1");
+    assert!(!sites(&serde_json::from_slice(&one).unwrap()).is_empty());
+    assert_eq!(one, run("2"));
+    assert_eq!(one, run("4"));
+}

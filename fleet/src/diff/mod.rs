@@ -137,11 +137,13 @@ pub struct FleetDiff {
     pub overlays: usize,
 }
 
-/// What to keep.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Options {
+/// What to keep, and whom to tell how far the comparison is.
+#[derive(Clone, Copy, Default)]
+pub struct Options<'p> {
     /// Keep the text of every changed, added and removed object (for `--objects`).
     pub texts: bool,
+    /// Called with (sites compared, sites in all) as sites are done, from any thread.
+    pub progress: Option<&'p (dyn Fn(usize, usize) + Sync)>,
 }
 
 /// Why two trees could not be compared: a tree that cannot be read or an overlay that does not
@@ -151,7 +153,7 @@ pub struct Options {
 pub struct DiffError(pub Vec<String>);
 
 /// Compares every site of `base` and `head`.
-pub fn compare(base: Side, head: Side, options: Options) -> Result<FleetDiff, DiffError> {
+pub fn compare(base: Side, head: Side, options: Options<'_>) -> Result<FleetDiff, DiffError> {
     let base_root = PathBuf::from("/base");
     let head_root = PathBuf::from("/head");
     let (base_tree, head_tree) =
@@ -185,6 +187,8 @@ pub fn compare(base: Side, head: Side, options: Options) -> Result<FleetDiff, Di
     // sides, compare, and keep only the differences (a whole fleet's rendered objects never
     // sit in memory at once).
     let ids: Vec<&str> = ids.into_iter().collect();
+    let total = ids.len();
+    let done = std::sync::atomic::AtomicUsize::new(0);
     let results: Vec<(usize, SiteResult)> = ids
         .into_par_iter()
         .map(|id| {
@@ -232,7 +236,12 @@ pub fn compare(base: Side, head: Side, options: Options) -> Result<FleetDiff, Di
             if !errors.is_empty() {
                 return (count, Err(errors));
             }
-            (count, Ok(site_change(id, b, h, rb, rh, options)))
+            let change = site_change(id, b, h, rb, rh, options.texts);
+            if let Some(progress) = options.progress {
+                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                progress(n, total);
+            }
+            (count, Ok(change))
         })
         .collect();
     let rendered = results.iter().map(|r| r.0).sum();
@@ -412,7 +421,7 @@ fn site_change(
     head: Option<&SiteDir>,
     b: Vec<(String, Vec<kustomize::Resource>)>,
     h: Vec<(String, Vec<kustomize::Resource>)>,
-    options: Options,
+    texts: bool,
 ) -> Option<SiteChange> {
     let mut before: BTreeMap<Key, Value> = BTreeMap::new();
     for (w, resources) in b {
@@ -450,7 +459,7 @@ fn site_change(
                 (general(&path), text(a), text(b)).hash(&mut h);
             }
         }
-        let keep = options.texts;
+        let keep = texts;
         objects.push(ObjectChange {
             workload: k.0.clone(),
             api_version: k.1.clone(),

@@ -82,7 +82,10 @@ fn a_base_change_reaches_exactly_the_sites_running_that_workload() {
     let d = compare(
         side("base", &tree),
         side("head", &head),
-        Options { texts: true },
+        Options {
+            texts: true,
+            progress: None,
+        },
     )
     .unwrap();
     let got: BTreeSet<String> = d.sites.iter().map(|s| s.site.clone()).collect();
@@ -115,7 +118,10 @@ fn an_added_and_a_removed_site_list_all_their_objects() {
     let d = compare(
         side("base", &tree),
         side("head", &head),
-        Options { texts: true },
+        Options {
+            texts: true,
+            progress: None,
+        },
     )
     .unwrap();
     assert_eq!(d.sites.len(), 1);

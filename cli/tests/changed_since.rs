@@ -3,7 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use git2::{Repository, Signature};
+use git2::Repository;
+
+mod common;
+use common::commit_all;
 
 const BAD: &str = "\
 apiVersion: v1
@@ -35,28 +38,6 @@ fn write(dir: &Path, file: &str, text: &str) {
     let path = dir.join(file);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, text).unwrap();
-}
-
-/// Stages everything (additions, changes, deletions) and commits: the new commit's id.
-fn commit_all(repo: &Repository, message: &str) -> String {
-    let mut index = repo.index().unwrap();
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    index.update_all(["*"], None).unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = Signature::now("edgefleet tests", "tests@example.invalid").unwrap();
-    let parents: Vec<_> = repo
-        .head()
-        .ok()
-        .and_then(|h| h.peel_to_commit().ok())
-        .into_iter()
-        .collect();
-    let parents: Vec<_> = parents.iter().collect();
-    repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
-        .unwrap()
-        .to_string()
 }
 
 fn stage(repo: &Repository, file: &str) {

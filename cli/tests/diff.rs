@@ -8,7 +8,10 @@ use std::process::{Command, Output};
 
 use edgefleet_overlays::catalogue::Catalogue;
 use edgefleet_overlays::plan::site_workloads;
-use git2::{Repository, Signature};
+use git2::Repository;
+
+mod common;
+use common::commit_all;
 use serde_json::Value;
 
 fn workspace() -> PathBuf {
@@ -49,28 +52,6 @@ fn scratch(name: &str) -> (PathBuf, Repository) {
     let repo = Repository::init(&dir).unwrap();
     commit_all(&repo, "the fleet");
     (dir, repo)
-}
-
-/// Stages everything (additions, changes, deletions) and commits.
-fn commit_all(repo: &Repository, message: &str) -> String {
-    let mut index = repo.index().unwrap();
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    index.update_all(["*"], None).unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = Signature::now("edgefleet tests", "tests@example.invalid").unwrap();
-    let parents: Vec<_> = repo
-        .head()
-        .ok()
-        .and_then(|h| h.peel_to_commit().ok())
-        .into_iter()
-        .collect();
-    let parents: Vec<_> = parents.iter().collect();
-    repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
-        .unwrap()
-        .to_string()
 }
 
 fn edit(path: &Path, from: &str, to: &str) {

@@ -580,6 +580,22 @@ pub fn run_edgefleet(args: &[&str]) -> Output {
         .expect("run edgefleet")
 }
 
+/// Runs `git ARGS` in `dir` (with a test identity for commits); panics when git fails.
+pub fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=edgefleet tests",
+            "-c",
+            "user.email=tests@example.invalid",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", describe(&out));
+}
+
 /// Exit status, stdout and stderr of a run, for assertion messages.
 pub fn describe(o: &Output) -> String {
     format!(

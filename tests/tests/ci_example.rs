@@ -6,23 +6,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use edgefleet_e2e::{copy_dir, describe, edgefleet_bin, workspace_root};
+use edgefleet_e2e::{copy_dir, describe, edgefleet_bin, git, workspace_root};
 use serde_json::Value;
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=edgefleet tests",
-            "-c",
-            "user.email=tests@example.invalid",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", describe(&out));
-}
 
 #[test]
 fn the_github_actions_example_produces_the_comment_and_the_report() {

@@ -8,25 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use edgefleet_e2e::{
-    copy_dir, describe, edgefleet_bin, load_in_chromium, require_chromium, workspace_root,
+    copy_dir, describe, edgefleet_bin, git, load_in_chromium, require_chromium, workspace_root,
 };
 use edgefleet_overlays::catalogue::Catalogue;
 use edgefleet_overlays::plan::site_workloads;
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=edgefleet tests",
-            "-c",
-            "user.email=tests@example.invalid",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", describe(&out));
-}
 
 fn edgefleet(dir: &Path, args: &[&str]) -> std::process::Output {
     Command::new(edgefleet_bin())

@@ -149,10 +149,10 @@ fn finish(mut out: Vec<String>) -> Vec<String> {
     out
 }
 
-/// The scalar values of YAML made only of block mappings and sequences with one-line plain
-/// values (`key:`, `key: value`, `- value`, `- key: value`, comments, and the `""` left where a
-/// block scalar was cut out), in order: each value is the rest of its line. `None` for anything
-/// else (quotes, flow collections, anchors, tags, multi-line scalars, several documents, tabs,
+/// The scalar values of YAML made only of block mappings and sequences with one-line values
+/// (`key:`, `key: value`, `- value`, `- key: value`, comments; plain, or quoted without escapes),
+/// in order: each value is the rest of its line (empty strings left out). `None` for anything
+/// else (escapes, flow collections, anchors, tags, multi-line scalars, several documents, tabs,
 /// keys that are not plain words or repeat, indentation YAML would read otherwise or refuse),
 /// which the parser then reads.
 ///
@@ -251,11 +251,9 @@ pub(crate) fn simple_scalars(text: &str) -> Option<Vec<String>> {
                     continue;
                 }
                 // `- value`
-                if rest != "\"\"" {
-                    if !is_plain(rest) {
-                        return None;
-                    }
-                    out.push(rest.to_owned());
+                let value = one_line_scalar(rest)?;
+                if !value.is_empty() {
+                    out.push(value.to_owned());
                 }
                 scalar_at = Some(dash_col);
                 break;
@@ -271,10 +269,8 @@ pub(crate) fn simple_scalars(text: &str) -> Option<Vec<String>> {
             match value {
                 None => pending = Some((col, true)),
                 Some(value) => {
-                    if value != "\"\"" {
-                        if !is_plain(value) {
-                            return None;
-                        }
+                    let value = one_line_scalar(value)?;
+                    if !value.is_empty() {
                         out.push(value.to_owned());
                     }
                     scalar_at = Some(col);
@@ -287,6 +283,19 @@ pub(crate) fn simple_scalars(text: &str) -> Option<Vec<String>> {
         }
     }
     Some(out)
+}
+
+/// The string a one-line scalar holds: a plain scalar's text, or what a quoted one holds when it
+/// has no escape and no quote inside (`"Troll field, block 31/2"`, `''`, and the `""` left where a
+/// block scalar was cut out). `None` for anything else.
+fn one_line_scalar(value: &str) -> Option<&str> {
+    if let Some(inner) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+        return (!inner.contains(['"', '\\'])).then_some(inner);
+    }
+    if let Some(inner) = value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
+        return (!inner.contains('\'')).then_some(inner);
+    }
+    is_plain(value).then_some(value)
 }
 
 /// A line's `key: value` or `key:` (the key before the first `: `, or the whole line but its
@@ -565,7 +574,7 @@ mod tests {
 
     #[test]
     fn plain_block_yaml_is_read_without_the_parser_and_anything_else_is_left_to_it() {
-        let simple = "apiVersion: v1\nresources:\n- ../../base\n- - nested\n# a comment\nlabels:\n- pairs:\n    a: b\n  includeSelectors: false\npatches:\n- patch: \"\"\nreplicas:\n- name: x\n  count: 3\ncompact:\n- a\n- b:\n  - c\nlast: ./x\n";
+        let simple = "apiVersion: v1\nresources:\n- ../../base\n- - nested\n# a comment\nlabels:\n- pairs:\n    a: b\n  includeSelectors: false\npatches:\n- patch: \"\"\nreplicas:\n- name: x\n  count: 3\ncompact:\n- a\n- b:\n  - c\nlast: ./x\nquoted: \"a: b # c\"\nsingle: '\"x\"'\n";
         assert_eq!(
             simple_scalars(simple).unwrap(),
             [
@@ -578,12 +587,16 @@ mod tests {
                 "3",
                 "a",
                 "c",
-                "./x"
+                "./x",
+                "a: b # c",
+                "\"x\""
             ]
         );
         for text in [
             "resources: [../base]\n",
-            "resources:\n- \"../base\"\n",
+            "resources:\n- \"../b\\\"ase\"\n",
+            "resources:\n- '../it''s'\n",
+            "resources:\n- \"../base\" # note\n",
             "resources:\n- ../base\n  continued\n",
             "a: &x ../base\n",
             "a: ../base # note\n",

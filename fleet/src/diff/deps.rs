@@ -116,7 +116,10 @@ impl<'t> Dependencies<'t> {
 pub(crate) fn strings(bytes: &[u8]) -> Vec<String> {
     let text = String::from_utf8_lossy(bytes);
     let (rest, mut out) = cut_block_scalars(&text);
-    if let Some(values) = simple_scalars(&rest) {
+    // The cut and the plain reader see `\n` line breaks only.
+    if !has_other_line_breaks(&text)
+        && let Some(values) = simple_scalars(&rest)
+    {
         out.extend(values);
         return finish(out);
     }
@@ -136,6 +139,14 @@ pub(crate) fn strings(bytes: &[u8]) -> Vec<String> {
         ),
     }
     finish(out)
+}
+
+/// Whether `text` breaks lines other than with `\n` and `\r\n`: a lone `\r` (a line break to
+/// YAML), or a character some YAML readers take for one.
+fn has_other_line_breaks(text: &str) -> bool {
+    text.match_indices('\r')
+        .any(|(i, _)| !text[i + 1..].starts_with('\n'))
+        || text.contains(['\u{85}', '\u{2028}', '\u{2029}'])
 }
 
 /// Adds the `path` of `key=path` entries, drops empty strings and URLs.
@@ -559,6 +570,20 @@ mod tests {
         let text = "resources:\n# base: |\n  - ../base\n";
         assert_eq!(cut_block_scalars(text), (text.to_owned(), Vec::new()));
         assert!(strings(text.as_bytes()).contains(&"../base".to_owned()));
+    }
+
+    /// Found by the `diff_paths` fuzz target (regression `lone-cr-ends-a-block-scalar`): a lone
+    /// `\r` in a block scalar's line ends the line to YAML, and what follows it at column 0 is a
+    /// key of the kustomization; the cut, which splits lines at `\n`, kept it in the scalar and
+    /// missed its value.
+    #[test]
+    fn a_lone_cr_breaks_a_line() {
+        let text = "patches:\n- patch: |\n    kind: X\r\rresources:\n- ../base\n";
+        let found = strings(text.as_bytes());
+        assert!(found.contains(&"../base".to_owned()), "{found:?}");
+        let text = "patches:\n- patch: |\n    kind: X\rresources: ../base\r\n";
+        let found = strings(text.as_bytes());
+        assert!(found.contains(&"../base".to_owned()), "{found:?}");
     }
 
     /// The parser behind the simple reader reads kustomizations as the renderer does: `on`,

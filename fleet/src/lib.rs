@@ -23,6 +23,27 @@ pub mod planned_fs;
 pub mod revision;
 pub mod tree;
 
+/// The readers `diff` finds an overlay's folders with (every string of a kustomization that
+/// could be a path), for edgefleet's fuzz targets and property tests. Not a stable API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Every string of a kustomization that could be a path.
+    pub fn strings(bytes: &[u8]) -> Vec<String> {
+        crate::diff::deps::strings(bytes)
+    }
+
+    /// The scalar values of plain block YAML, `None` when unsure.
+    pub fn simple_scalars(text: &str) -> Option<Vec<String>> {
+        crate::diff::deps::simple_scalars(text)
+    }
+
+    /// The text with its block scalars cut out, and their lines.
+    pub fn cut_block_scalars(text: &str) -> (String, Vec<String>) {
+        crate::diff::deps::cut_block_scalars(text)
+    }
+}
+
 pub use edgefleet_overlays::layout;
 pub use edgefleet_overlays::site_json;
 pub use edgefleet_overlays::site_json::{SiteJson, SiteJsonError};

@@ -56,5 +56,7 @@ pub mod fuzzing {
 
 pub use emit::emit_stream;
 pub use error::RenderError;
+/// The YAML options kustomization files are read with (what `diff` reads them with too).
+pub use kustomization::parse_options;
 pub use renderer::{MAX_DEPTH, Renderer, build, build_yaml, to_yaml};
 pub use resource::{Origin, PrevId, ResId, Resource};

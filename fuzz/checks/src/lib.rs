@@ -14,10 +14,12 @@ use edgefleet_inventory::source::{
     Located, SourceLocation, YamlNode, line_col, parse_plain_stream, parse_reference, parse_yaml,
 };
 
+pub mod diff_paths;
 pub mod empty_patch;
 pub mod kustomize_checks;
 pub mod reporters;
 
+pub use diff_paths::diff_paths;
 pub use kustomize_checks::{patch, render};
 
 /// A fuzz target's check: any bytes, a panic when an invariant breaks.
@@ -32,6 +34,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("emit", emit),
     ("patch", patch),
     ("render", render),
+    ("diff_paths", diff_paths),
 ];
 
 /// Splits fuzz input into at most `max` parts at NUL bytes (a file per part, for instance).

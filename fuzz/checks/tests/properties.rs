@@ -65,8 +65,79 @@ fn value() -> impl Strategy<Value = Value> {
     })
 }
 
+/// One line of a kustomization-like text: an indentation, a node start (dashes, a key) and a
+/// value written in any style YAML has (plain, quoted, flow, anchored, block, commented).
+fn kustomization_line() -> impl Strategy<Value = String> {
+    let indent = prop::sample::select(vec!["", " ", "  ", "   ", "    ", "      "]);
+    let start = prop::sample::select(vec![
+        "",
+        "- ",
+        "- - ",
+        "resources: ",
+        "resources:",
+        "- path: ",
+        "  key: ",
+        "files:",
+        "-",
+        "? ",
+        ": ",
+        "a #b: ",
+        "<<: ",
+    ]);
+    let value = prop_oneof![
+        tricky_string(),
+        prop::sample::select(vec![
+            "../base",
+            "../../bases/app",
+            "key=../env/site.env",
+            "\"../quoted path\"",
+            "'../single ''q'''",
+            "[../a, \"../b c\", {p: ../d}]",
+            "&x ../anchored",
+            "*x",
+            "|",
+            "|-",
+            "|+",
+            "|2",
+            ">",
+            ">-",
+            "../a # comment",
+            "!!str ../tagged",
+            "\"",
+            "'",
+            "[",
+            "on",
+            "yes",
+            "017",
+            "\"\"",
+        ])
+        .prop_map(str::to_owned),
+    ];
+    (indent, start, value).prop_map(|(i, s, v)| format!("{i}{s}{v}"))
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Texts made of kustomization-like lines: `diff` finds every string the parser reads, and
+    /// its plain reader, when it answers, reads what the parser reads.
+    #[test]
+    fn diff_finds_every_string_of_a_kustomization(
+        lines in prop::collection::vec(kustomization_line(), 1..12),
+        crlf in any::<bool>(),
+    ) {
+        let text = lines.join(if crlf { "\r\n" } else { "\n" });
+        edgefleet_fuzz_checks::diff_paths(text.as_bytes());
+    }
+
+    /// Any value, printed by the generator's emitter (block YAML with quotes and block scalars):
+    /// `diff` finds every string in it.
+    #[test]
+    fn diff_finds_every_string_of_printed_values(v in value()) {
+        let map = Value::Object([("resources".to_owned(), v)].into_iter().collect());
+        let yaml = edgefleet_overlays::yaml::to_yaml(&map);
+        edgefleet_fuzz_checks::diff_paths(yaml.as_bytes());
+    }
 
     /// The emitters round-trip any value, and both readers agree with the reference parser on
     /// what they print.
@@ -104,5 +175,6 @@ proptest! {
     fn arbitrary_bytes(data in prop::collection::vec(any::<u8>(), 0..256)) {
         edgefleet_fuzz_checks::yaml(&data);
         edgefleet_fuzz_checks::signature(&data);
+        edgefleet_fuzz_checks::diff_paths(&data);
     }
 }

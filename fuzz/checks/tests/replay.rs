@@ -45,3 +45,30 @@ fn every_corpus_and_regression_input_passes_its_check() {
     }
     eprintln!("replayed {total} inputs");
 }
+
+/// The kustomizations `edgefleet generate` writes (the `seed-generated-*` seeds of `diff_paths`)
+/// are read without the YAML parser: their block scalars cut out, the rest by the plain reader.
+/// `diff` reads thousands of them; the parser would make it several times slower.
+#[test]
+fn generated_kustomizations_take_the_plain_reader() {
+    use edgefleet_fleet::fuzzing::{cut_block_scalars, simple_scalars};
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/diff_paths");
+    let generated: Vec<PathBuf> = files(&corpus)
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("seed-generated-"))
+        })
+        .collect();
+    assert!(!generated.is_empty());
+    for path in generated {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let (rest, _) = cut_block_scalars(&text);
+        assert!(
+            simple_scalars(&rest).is_some(),
+            "{} is left to the parser",
+            path.display()
+        );
+    }
+}

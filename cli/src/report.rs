@@ -2,8 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use edgefleet_fleet::page::{self, DriftRow, LintRow, LintSection, Page};
-use serde_json::Value;
+use edgefleet_fleet::page::{self, LintRow, LintSection, Page};
 
 use crate::config::Config;
 use crate::exit;
@@ -39,7 +38,7 @@ pub fn run(config: &Config, explicit_config: Option<&Path>, args: ReportArgs) ->
     };
     let drift = match &args.drift_json {
         None => None,
-        Some(f) => match read_drift(f) {
+        Some(f) => match page::read_drift(f) {
             Ok(rows) => Some(rows),
             Err(e) => {
                 crate::output::error(e);
@@ -121,64 +120,6 @@ fn lint_section(config: &Config, fleet: &edgefleet_inventory::Fleet) -> Result<L
         files: run.files,
         problems: run.problems.iter().map(|p| p.to_string()).collect(),
     })
-}
-
-/// A drift report: `{"version": 1, "sites": [{"site", "status", "objects"?, "error"?}]}`.
-fn read_drift(file: &Path) -> Result<Vec<DriftRow>, String> {
-    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-    let doc: Value = serde_json::from_str(&text).map_err(|e| {
-        format!(
-            "{}:{}:{}: not a drift report: {e}",
-            file.display(),
-            e.line(),
-            e.column()
-        )
-    })?;
-    let bad = |what: &str| format!("{}: not a drift report: {what}", file.display());
-    if doc.get("version").and_then(Value::as_u64) != Some(1) {
-        return Err(bad("expected `\"version\": 1`"));
-    }
-    let sites = doc
-        .get("sites")
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad("expected a `sites` list"))?;
-    let mut rows = Vec::with_capacity(sites.len());
-    for (i, s) in sites.iter().enumerate() {
-        let field = |k: &str| s.get(k).and_then(Value::as_str);
-        let (Some(site), Some(status)) = (field("site"), field("status")) else {
-            return Err(bad(&format!("sites[{i}] needs `site` and `status`")));
-        };
-        if !matches!(status, "in-sync" | "drift" | "unreachable") {
-            return Err(bad(&format!(
-                "sites[{i}].status is `{status}`; expected in-sync, drift or unreachable"
-            )));
-        }
-        let detail = match (field("error"), s.get("objects").and_then(Value::as_array)) {
-            (Some(e), _) => e.to_owned(),
-            (None, Some(objects)) => objects
-                .iter()
-                .map(|o| {
-                    let get = |k: &str| o.get(k).and_then(Value::as_str).unwrap_or("");
-                    let ns = get("namespace");
-                    format!(
-                        "{} {}{}{}",
-                        get("kind"),
-                        ns,
-                        if ns.is_empty() { "" } else { "/" },
-                        get("name")
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(", "),
-            (None, None) => String::new(),
-        };
-        rows.push(DriftRow {
-            site: site.to_owned(),
-            status: status.to_owned(),
-            detail,
-        });
-    }
-    Ok(rows)
 }
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`: a failure

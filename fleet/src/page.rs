@@ -10,6 +10,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::path::Path;
+
+use serde_json::Value;
 
 use edgefleet_inventory::Fleet;
 
@@ -45,6 +48,64 @@ pub struct DriftRow {
     pub status: String,
     /// Objects that differ, or why the site could not be asked.
     pub detail: String,
+}
+
+/// Reads a drift report (errors name the file, and the line and column for bad JSON): `{"version": 1, "sites": [{"site", "status", "objects"?, "error"?}]}`.
+pub fn read_drift(file: &Path) -> Result<Vec<DriftRow>, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let doc: Value = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{}:{}:{}: not a drift report: {e}",
+            file.display(),
+            e.line(),
+            e.column()
+        )
+    })?;
+    let bad = |what: &str| format!("{}: not a drift report: {what}", file.display());
+    if doc.get("version").and_then(Value::as_u64) != Some(1) {
+        return Err(bad("expected `\"version\": 1`"));
+    }
+    let sites = doc
+        .get("sites")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("expected a `sites` list"))?;
+    let mut rows = Vec::with_capacity(sites.len());
+    for (i, s) in sites.iter().enumerate() {
+        let field = |k: &str| s.get(k).and_then(Value::as_str);
+        let (Some(site), Some(status)) = (field("site"), field("status")) else {
+            return Err(bad(&format!("sites[{i}] needs `site` and `status`")));
+        };
+        if !matches!(status, "in-sync" | "drift" | "unreachable") {
+            return Err(bad(&format!(
+                "sites[{i}].status is `{status}`; expected in-sync, drift or unreachable"
+            )));
+        }
+        let detail = match (field("error"), s.get("objects").and_then(Value::as_array)) {
+            (Some(e), _) => e.to_owned(),
+            (None, Some(objects)) => objects
+                .iter()
+                .map(|o| {
+                    let get = |k: &str| o.get(k).and_then(Value::as_str).unwrap_or("");
+                    let ns = get("namespace");
+                    format!(
+                        "{} {}{}{}",
+                        get("kind"),
+                        ns,
+                        if ns.is_empty() { "" } else { "/" },
+                        get("name")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            (None, None) => String::new(),
+        };
+        rows.push(DriftRow {
+            site: site.to_owned(),
+            status: status.to_owned(),
+            detail,
+        });
+    }
+    Ok(rows)
 }
 
 /// Everything the page shows; sections without data are left out.
@@ -604,4 +665,40 @@ fn sites_section(out: &mut String, page: &Page<'_>) {
         out.push_str("</tr>\n");
     }
     out.push_str("</tbody></table></section>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_drift;
+
+    fn drift(name: &str, text: &str) -> Result<Vec<super::DriftRow>, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(name);
+        std::fs::write(&file, text).unwrap();
+        read_drift(&file).map_err(|e| e.replace(&dir.path().display().to_string(), "DIR"))
+    }
+
+    #[test]
+    fn a_drift_report_is_read_and_a_bad_one_named_with_its_place() {
+        let rows = drift(
+            "ok.json",
+            r#"{"version": 1, "sites": [{"site": "a", "status": "drift",
+               "objects": [{"kind": "Deployment", "namespace": "n", "name": "x"}]},
+               {"site": "b", "status": "unreachable", "error": "timeout"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].detail, "Deployment n/x");
+        assert_eq!(rows[1].detail, "timeout");
+        let err = drift("bad.json", "{\"version\": 1,\n  \"sites\": [,]}").unwrap_err();
+        assert!(err.starts_with("DIR/bad.json:2:"), "{err}");
+        let err = drift(
+            "status.json",
+            r#"{"version": 1, "sites": [{"site": "a", "status": "late"}]}"#,
+        )
+        .unwrap_err();
+        assert!(err.contains("sites[0].status is `late`"), "{err}");
+        let err = drift("v.json", r#"{"sites": []}"#).unwrap_err();
+        assert!(err.contains("\"version\": 1"), "{err}");
+    }
 }

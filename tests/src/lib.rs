@@ -596,6 +596,27 @@ pub fn git(dir: &Path, args: &[&str]) {
     assert!(out.status.success(), "git {args:?}: {}", describe(&out));
 }
 
+/// A fleet repository at `dir` (emptied first): the example inventory in `inventory/`, the
+/// catalogue in `templates/`, an `edgefleet.toml` naming them (output `out/`, ignored by git),
+/// committed once on branch `main`.
+pub fn scratch_fleet_repo(dir: &Path) {
+    let _ = std::fs::remove_dir_all(dir);
+    copy_dir(
+        &workspace_root().join("examples/fleet/site-inventory"),
+        &dir.join("inventory"),
+    );
+    copy_dir(&workspace_root().join("templates"), &dir.join("templates"));
+    std::fs::write(
+        dir.join("edgefleet.toml"),
+        "[paths]\ninventory = \"inventory\"\ntemplates = \"templates\"\nout = \"out\"\n",
+    )
+    .expect("write edgefleet.toml");
+    std::fs::write(dir.join(".gitignore"), "out/\n*.html\n").expect("write .gitignore");
+    git(dir, &["init", "-q", "-b", "main"]);
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-qm", "the fleet"]);
+}
+
 /// Exit status, stdout and stderr of a run, for assertion messages.
 pub fn describe(o: &Output) -> String {
     format!(

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use edgefleet_e2e::{copy_dir, describe, edgefleet_bin, git, workspace_root};
+use edgefleet_e2e::{describe, edgefleet_bin, git, scratch_fleet_repo, workspace_root};
 use serde_json::Value;
 
 #[test]
@@ -32,20 +32,7 @@ fn the_github_actions_example_produces_the_comment_and_the_report() {
     );
 
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("edgefleet-ci-example");
-    let _ = std::fs::remove_dir_all(&dir);
-    copy_dir(
-        &workspace_root().join("examples/fleet/site-inventory"),
-        &dir.join("inventory"),
-    );
-    copy_dir(&workspace_root().join("templates"), &dir.join("templates"));
-    std::fs::write(
-        dir.join("edgefleet.toml"),
-        "[paths]\ninventory = \"inventory\"\ntemplates = \"templates\"\nout = \"out\"\n",
-    )
-    .unwrap();
-    git(&dir, &["init", "-q", "-b", "main"]);
-    git(&dir, &["add", "-A"]);
-    git(&dir, &["commit", "-qm", "the fleet"]);
+    scratch_fleet_repo(&dir);
     git(&dir, &["checkout", "-q", "-b", "pr"]);
     let csv = dir.join("inventory/sites/stores.csv");
     let stores = std::fs::read_to_string(&csv).unwrap();

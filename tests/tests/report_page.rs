@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use edgefleet_e2e::{
-    copy_dir, describe, edgefleet_bin, git, load_in_chromium, require_chromium, workspace_root,
+    describe, edgefleet_bin, load_in_chromium, require_chromium, scratch_fleet_repo,
 };
 use edgefleet_overlays::catalogue::Catalogue;
 use edgefleet_overlays::plan::site_workloads;
@@ -41,21 +41,7 @@ fn region_total(dom: &str, region: &str) -> Option<usize> {
 
 fn scratch() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("edgefleet-report-page");
-    let _ = std::fs::remove_dir_all(&dir);
-    copy_dir(
-        &workspace_root().join("examples/fleet/site-inventory"),
-        &dir.join("inventory"),
-    );
-    copy_dir(&workspace_root().join("templates"), &dir.join("templates"));
-    std::fs::write(
-        dir.join("edgefleet.toml"),
-        "[paths]\ninventory = \"inventory\"\ntemplates = \"templates\"\nout = \"out\"\n",
-    )
-    .unwrap();
-    std::fs::write(dir.join(".gitignore"), "out/\n*.html\n").unwrap();
-    git(&dir, &["init", "-q"]);
-    git(&dir, &["add", "-A"]);
-    git(&dir, &["commit", "-qm", "the fleet"]);
+    scratch_fleet_repo(&dir);
     dir
 }
 

@@ -5,6 +5,8 @@
 //! kubeconfig context per site, or a snapshot folder carried back from a partitioned site.
 //! Desired state is each site's rendered objects, from the fleet library.
 
+pub mod cluster;
+
 use std::collections::BTreeMap;
 
 use serde_json::Value;

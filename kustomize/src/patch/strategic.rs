@@ -119,6 +119,23 @@ fn key_text(v: &Value) -> String {
     }
 }
 
+/// `scalar_string(v) == text`, without building the string for the common case (a string).
+fn scalar_is(v: &Value, text: &str) -> bool {
+    match v {
+        Value::String(s) => s == text,
+        Value::Null => text.is_empty(),
+        other => scalar_string(other) == text,
+    }
+}
+
+/// `key_text(v) == text`, without building the string for the common case (a string).
+fn key_text_is(v: &Value, text: &str) -> bool {
+    match v {
+        Value::Object(_) | Value::Array(_) => text.is_empty(),
+        other => scalar_is(other, text),
+    }
+}
+
 /// Walks one node of (dest, origin). `None` in the result clears the field. The flag tells
 /// whether the result *is* the destination node (kyaml merges in place: the merged element then
 /// also replaces the original in the destination list).
@@ -130,6 +147,9 @@ fn walk(
     sch: Sch,
     path: &mut Vec<String>,
 ) -> Result<Walked, String> {
+    if origin.is_none() && !slow_walk_only() {
+        return walk_dest_only(dest, sch, path);
+    }
     let kind = [dest.as_ref(), origin.as_ref()]
         .into_iter()
         .flatten()
@@ -169,6 +189,213 @@ fn walk(
             None => dest.map(|d| (d, true)),
         }),
     }
+}
+
+/// A node of the target that the patch does not reach: what [`walk`] with no patch node gives,
+/// without rebuilding it. Scalars, nulls and lists replaced as a whole stay as they are, and so
+/// does every map (kyaml walks it field by field, but rewrites nothing); only lists merged by
+/// keys are rewritten (their elements de-duplicated by key, empty ones dropped), so only they
+/// and the maps above them are visited, in the same (sorted) order as the full walk, which keeps
+/// the first error the same.
+fn walk_dest_only(dest: Option<Value>, sch: Sch, path: &mut Vec<String>) -> Result<Walked, String> {
+    let Some(mut v) = dest else {
+        return Ok(None);
+    };
+    if v.is_object() {
+        let sch = schema_for(sch, [Some(&v), None]);
+        if let Value::Object(m) = &mut v {
+            let mut nested: Vec<String> = m
+                .iter()
+                .filter(|(_, c)| matches!(c, Value::Object(_) | Value::Array(_)))
+                .map(|(k, _)| k.clone())
+                .collect();
+            nested.sort_unstable();
+            for key in nested {
+                let child = m.get_mut(&key).map(std::mem::take);
+                path.push(key);
+                let walked = walk_dest_only(child, sch.field(path.last().expect("pushed")), path)?;
+                let key = path.pop().expect("pushed");
+                match walked {
+                    // A map's or list's walk never yields a null: it is put back or dropped.
+                    Some((child, _)) => {
+                        if let Some(slot) = m.get_mut(&key) {
+                            *slot = child;
+                        }
+                    }
+                    None => {
+                        m.shift_remove(&key);
+                    }
+                }
+            }
+        }
+        Ok(Some((v, true)))
+    } else if let (
+        Value::Array(items),
+        Sch::List {
+            merge: Some(keys), ..
+        },
+    ) = (&mut v, sch)
+    {
+        let Some(texts) = distinct_key_texts(items, keys).filter(|_| !slow_walk_only()) else {
+            return walk_associative(Some(v), None, sch, path);
+        };
+        // Every element has all its keys and no two share them: kyaml's list walk keeps the
+        // elements where they are and walks each against nothing.
+        let item_sch = sch.elements();
+        for (item, text) in items.iter_mut().zip(texts) {
+            path.push(format!("[{}]", text.join(",")));
+            let walked = walk_dest_only(Some(std::mem::take(item)), item_sch, path)?;
+            path.pop();
+            *item = walked.map(|(w, _)| w).unwrap_or(Value::Null);
+        }
+        Ok(Some((v, false)))
+    } else {
+        Ok(Some((v, true)))
+    }
+}
+
+/// The merge-key values of a list's elements (as kyaml compares them), when every element is a
+/// map with a non-empty scalar for each key and no two elements share them; `None` otherwise
+/// (primitive lists, missing keys, duplicates: the full walk handles those).
+fn distinct_key_texts(items: &[Value], keys: &[String]) -> Option<Vec<Vec<String>>> {
+    if keys.is_empty() || keys.iter().any(String::is_empty) {
+        return None;
+    }
+    let mut texts = Vec::with_capacity(items.len());
+    for item in items {
+        let m = item.as_object()?;
+        let mut parts = Vec::with_capacity(keys.len());
+        for key in keys {
+            let text = match m.get(key)? {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                _ => return None,
+            };
+            if text.is_empty() {
+                return None;
+            }
+            parts.push(text);
+        }
+        texts.push(parts);
+    }
+    let mut sorted: Vec<&Vec<String>> = texts.iter().collect();
+    sorted.sort_unstable();
+    if sorted.windows(2).any(|w| w[0] == w[1]) {
+        return None;
+    }
+    Some(texts)
+}
+
+/// A keyed list merged with a patch list when both are plain: every element of each has all
+/// its keys, none repeats within a list, and no patch element carries a `$patch` directive.
+/// Gives what kyaml's list walk gives then (see [`walk_associative`]), without its quadratic
+/// element matching and copies: the patch's elements in the patch's order (merged into the
+/// target's element of the same keys, if any), then the target's other elements in order; with
+/// several keys, kyaml's final append moves every target element behind the patch-only ones.
+/// `None` when the lists are not plain (nothing is consumed then).
+fn merge_plain_keyed_lists(
+    dest_list: &mut Vec<Value>,
+    origin_list: &mut Vec<Value>,
+    keys: &[String],
+    item_sch: Sch,
+    path: &mut Vec<String>,
+) -> Option<Result<Vec<Value>, String>> {
+    if origin_list
+        .iter()
+        .any(|e| e.as_object().is_some_and(|m| m.contains_key("$patch")))
+    {
+        return None;
+    }
+    let dest_keys = distinct_key_texts(dest_list, keys)?;
+    let origin_keys = distinct_key_texts(origin_list, keys)?;
+    let index: std::collections::HashMap<&Vec<String>, usize> =
+        dest_keys.iter().enumerate().map(|(i, k)| (k, i)).collect();
+    // The target's elements after the walk: `None` once deleted.
+    let mut dest_new: Vec<Option<Value>> = dest_list.drain(..).map(Some).collect();
+    let mut merged_into_dest = vec![false; dest_new.len()];
+    let mut patch_only: Vec<Value> = Vec::new();
+    let mut order: Vec<(bool, usize)> = Vec::new(); // (from the target, index)
+    let walk_one = |d: Option<Value>, o: Option<Value>, text: &[String], path: &mut Vec<String>| {
+        path.push(format!("[{}]", text.join(",")));
+        let walked = walk(d, o, item_sch, path);
+        path.pop();
+        walked.map(|w| {
+            w.map(|(v, _)| v)
+                .filter(|v| !v.is_null() && !is_empty_map(v))
+        })
+    };
+    for (o, text) in origin_list.drain(..).zip(&origin_keys) {
+        match index.get(text) {
+            Some(&i) => {
+                let d = dest_new[i].take();
+                match walk_one(d, Some(o), text, path) {
+                    Err(e) => return Some(Err(e)),
+                    Ok(v) => dest_new[i] = v,
+                }
+                merged_into_dest[i] = true;
+                order.push((true, i));
+            }
+            None => match walk_one(None, Some(o), text, path) {
+                Err(e) => return Some(Err(e)),
+                Ok(Some(v)) => {
+                    order.push((false, patch_only.len()));
+                    patch_only.push(v);
+                }
+                Ok(None) => {}
+            },
+        }
+    }
+    for (i, text) in dest_keys.iter().enumerate() {
+        if merged_into_dest[i] {
+            continue;
+        }
+        let d = dest_new[i].take();
+        match walk_one(d, None, text, path) {
+            Err(e) => return Some(Err(e)),
+            Ok(v) => dest_new[i] = v,
+        }
+        order.push((true, i));
+    }
+    let mut patch_only: Vec<Option<Value>> = patch_only.into_iter().map(Some).collect();
+    let items = if keys.len() == 1 {
+        order
+            .into_iter()
+            .filter_map(|(from_dest, i)| {
+                if from_dest {
+                    dest_new[i].take()
+                } else {
+                    patch_only[i].take()
+                }
+            })
+            .collect()
+    } else {
+        let mut items: Vec<Value> = order
+            .into_iter()
+            .filter(|(from_dest, _)| !from_dest)
+            .filter_map(|(_, i)| patch_only[i].take())
+            .collect();
+        items.extend(dest_new.into_iter().flatten());
+        items
+    };
+    Some(Ok(items))
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests compare the dest-only shortcut with the full walk it stands for.
+    static SLOW_WALK_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[cfg(test)]
+fn slow_walk_only() -> bool {
+    SLOW_WALK_ONLY.with(std::cell::Cell::get)
+}
+
+#[cfg(not(test))]
+#[inline(always)]
+fn slow_walk_only() -> bool {
+    false
 }
 
 /// Reads and removes a map's `$patch` directive.
@@ -299,12 +526,12 @@ fn field_matches(elem: &Value, key: &str, value: &str) -> Result<bool, String> {
             Value::Object(_) | Value::Array(_) => {
                 Err("a list mixes primitive values and objects; cannot merge it".to_owned())
             }
-            _ => Ok(scalar_string(elem) == value),
+            _ => Ok(scalar_is(elem, value)),
         };
     }
     match elem {
         Value::Object(m) => Ok(match m.get(key) {
-            Some(v) => value.is_empty() || key_text(v) == value,
+            Some(v) => value.is_empty() || key_text_is(v, value),
             None => false,
         }),
         _ => Err("a list mixes objects and other values; cannot merge it".to_owned()),
@@ -370,13 +597,13 @@ fn element_find(list: &[Value], keys: &[String], values: &[String]) -> Option<us
         let want = values.first().map(String::as_str).unwrap_or("");
         return list
             .iter()
-            .position(|e| !e.is_object() && !e.is_array() && scalar_string(e) == want);
+            .position(|e| !e.is_object() && !e.is_array() && scalar_is(e, want));
     }
     list.iter().position(|e| {
         e.as_object().is_some_and(|m| {
             keys.iter()
                 .zip(values)
-                .all(|(k, v)| m.get(k).is_some_and(|x| key_text(x) == *v))
+                .all(|(k, v)| m.get(k).is_some_and(|x| key_text_is(x, v)))
         })
     })
 }
@@ -503,7 +730,7 @@ fn walk_associative(
         other => return Ok(Some((other, false))),
     };
     let has_origin = same || origin.is_some();
-    let origin_list: Vec<Value> = if same {
+    let mut origin_list: Vec<Value> = if same {
         dest_list.clone()
     } else {
         match origin {
@@ -519,6 +746,15 @@ fn walk_associative(
 
     let primitive = keys.is_empty();
     let keys: Vec<String> = if primitive { vec![String::new()] } else { keys };
+    if !primitive
+        && !same
+        && has_origin
+        && !slow_walk_only()
+        && let Some(items) =
+            merge_plain_keyed_lists(&mut dest_list, &mut origin_list, &keys, item_sch, path)
+    {
+        return items.map(|items| Some((Value::Array(items), false)));
+    }
     // kyaml matches elements by their keys; one target element with none of them makes it drop
     // every other element of the list and the patch's (`containers: [{image: a}, {name: b,
     // image: b}]` keeps only the first, whatever the patch says). Kubernetes requires these keys
@@ -638,6 +874,176 @@ mod tests {
 
     fn dep(spec: Value) -> Value {
         json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}, "spec": {"template": {"spec": spec}}})
+    }
+
+    /// A small deterministic generator of pod specs and patches in the shapes that stress the
+    /// list walk: merge keys missing, repeated, null, numbers against strings, empty elements,
+    /// `$patch` directives, nulls that delete.
+    struct Gen(u64);
+
+    impl Gen {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+
+        fn pick<'a>(&mut self, of: &[&'a str]) -> &'a str {
+            of[self.below(of.len() as u64) as usize]
+        }
+
+        /// A merge key's value: usually one of a few names, sometimes odd.
+        fn key(&mut self, names: &[&str]) -> Option<Value> {
+            match self.below(12) {
+                0 => None,
+                1 => Some(Value::Null),
+                2 => Some(json!("")),
+                3 => Some(json!(80)),
+                _ => Some(json!(self.pick(names))),
+            }
+        }
+
+        fn list(&mut self, patch: bool, make: &mut dyn FnMut(&mut Gen) -> Value) -> Value {
+            let mut items: Vec<Value> = (0..self.below(5)).map(|_| make(self)).collect();
+            if patch && self.below(8) == 0 {
+                let d = self.pick(&["replace", "delete", "merge"]);
+                items.push(json!({"$patch": d}));
+            }
+            match self.below(16) {
+                0 => items.push(Value::Null),
+                1 => items.push(json!({})),
+                _ => {}
+            }
+            Value::Array(items)
+        }
+
+        fn element(&mut self, key: &str, names: &[&str], patch: bool) -> Value {
+            let mut m = Map::new();
+            if let Some(k) = self.key(names) {
+                m.insert(key.to_owned(), k);
+            }
+            if self.below(2) == 0 {
+                m.insert("value".to_owned(), json!(self.pick(&["1", "2", "3"])));
+            }
+            if patch && self.below(10) == 0 {
+                m.insert("value".to_owned(), Value::Null);
+            }
+            if patch && self.below(14) == 0 {
+                let d = self.pick(&["replace", "delete", "merge"]);
+                m.insert("$patch".to_owned(), json!(d));
+            }
+            Value::Object(m)
+        }
+
+        fn port(&mut self, patch: bool) -> Value {
+            let mut m = Map::new();
+            if self.below(10) != 0 {
+                let p = match self.below(4) {
+                    0 => json!("80"),
+                    1 => json!(443),
+                    _ => json!(80),
+                };
+                m.insert("containerPort".to_owned(), p);
+            }
+            if self.below(3) != 0 {
+                m.insert("protocol".to_owned(), json!(self.pick(&["TCP", "UDP"])));
+            }
+            if self.below(2) == 0 {
+                m.insert("name".to_owned(), json!(self.pick(&["http", "metrics"])));
+            }
+            if patch && self.below(12) == 0 {
+                m.insert("$patch".to_owned(), json!("delete"));
+            }
+            Value::Object(m)
+        }
+
+        fn container(&mut self, patch: bool) -> Value {
+            let mut c = match self.element("name", &["app", "side", "init"], patch) {
+                Value::Object(m) => m,
+                _ => unreachable!(),
+            };
+            if self.below(2) == 0 {
+                c.insert("image".to_owned(), json!(self.pick(&["a:1", "b:2"])));
+            }
+            if self.below(3) != 0 {
+                let env = self.list(patch, &mut |g| g.element("name", &["X", "Y", "Z"], patch));
+                c.insert("env".to_owned(), env);
+            }
+            if self.below(3) == 0 {
+                let ports = self.list(patch, &mut |g| g.port(patch));
+                c.insert("ports".to_owned(), ports);
+            }
+            if self.below(4) == 0 {
+                let mounts =
+                    self.list(patch, &mut |g| g.element("mountPath", &["/a", "/b"], patch));
+                c.insert("volumeMounts".to_owned(), mounts);
+            }
+            if self.below(6) == 0 {
+                c.insert("resources".to_owned(), json!({"limits": {"cpu": "1"}}));
+            }
+            if patch && self.below(10) == 0 {
+                c.insert("env".to_owned(), Value::Null);
+            }
+            Value::Object(c)
+        }
+
+        fn spec(&mut self, patch: bool) -> Value {
+            let mut spec = Map::new();
+            if self.below(5) != 0 {
+                let cs = self.list(patch, &mut |g| g.container(patch));
+                spec.insert("containers".to_owned(), cs);
+            }
+            if self.below(3) == 0 {
+                let vs = self.list(patch, &mut |g| g.element("name", &["q", "r"], patch));
+                spec.insert("volumes".to_owned(), vs);
+            }
+            if self.below(3) == 0 {
+                spec.insert(
+                    "nodeSelector".to_owned(),
+                    json!({"zone": self.pick(&["a", "b"])}),
+                );
+            }
+            if !patch && self.below(8) == 0 {
+                spec.insert("hostname".to_owned(), Value::Null);
+            }
+            dep(Value::Object(spec))
+        }
+    }
+
+    fn merge_with(slow: bool, target: &Value, patch: &Value) -> Result<Value, String> {
+        SLOW_WALK_ONLY.with(|s| s.set(slow));
+        let mut t = target.clone();
+        let r = strategic_merge(&mut t, patch).map(|()| t);
+        SLOW_WALK_ONLY.with(|s| s.set(false));
+        r
+    }
+
+    #[test]
+    fn the_shortcuts_give_what_the_full_walk_gives() {
+        let mut g = Gen(0x9e37_79b9_7f4a_7c15);
+        let mut shortcut_taken = 0;
+        for case in 0..20_000 {
+            let target = g.spec(false);
+            let patch = g.spec(true);
+            let full = merge_with(true, &target, &patch);
+            let fast = merge_with(false, &target, &patch);
+            assert_eq!(fast, full, "case {case}\ntarget: {target}\npatch: {patch}");
+            // Count the cases where a plain keyed list met a patch list (the fast path's case).
+            let containers = |v: &Value| v.pointer("/spec/template/spec/containers").cloned();
+            if let (Some(Value::Array(d)), Some(Value::Array(o))) =
+                (containers(&target), containers(&patch))
+                && distinct_key_texts(&d, &["name".to_owned()]).is_some()
+                && distinct_key_texts(&o, &["name".to_owned()]).is_some()
+            {
+                shortcut_taken += 1;
+            }
+        }
+        assert!(shortcut_taken > 1_000, "only {shortcut_taken} plain cases");
     }
 
     #[test]

@@ -61,7 +61,7 @@ impl<'t> Dependencies<'t> {
             .iter()
             .find_map(|name| self.tree.get(&join(dir, name)));
         if let Some(text) = text {
-            for candidate in strings(text) {
+            for candidate in recent_strings(text).iter() {
                 let last = candidate
                     .trim_end_matches('/')
                     .rsplit('/')
@@ -102,6 +102,32 @@ impl<'t> Dependencies<'t> {
         // A poisoned memo only holds finished entries; keep using it.
         self.memo.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// [`strings`] of the texts read last on this thread, kept by content: `diff` asks both revisions
+/// for the dependencies of each overlay, one right after the other, and a site's kustomization
+/// is most often the same text in both.
+fn recent_strings(bytes: &[u8]) -> Arc<Vec<String>> {
+    use std::cell::RefCell;
+    const KEEP: usize = 16;
+    thread_local! {
+        static RECENT: RefCell<Vec<(Box<[u8]>, Arc<Vec<String>>)>> = const { RefCell::new(Vec::new()) };
+    }
+    RECENT.with(|recent| {
+        let mut recent = recent.borrow_mut();
+        if let Some(i) = recent.iter().position(|(text, _)| **text == *bytes) {
+            let hit = recent.remove(i);
+            let found = hit.1.clone();
+            recent.push(hit);
+            return found;
+        }
+        let found = Arc::new(strings(bytes));
+        if recent.len() == KEEP {
+            recent.remove(0);
+        }
+        recent.push((bytes.into(), found.clone()));
+        found
+    })
 }
 
 /// Every string of a kustomization that could be a path: scalars (keys excluded) and the part

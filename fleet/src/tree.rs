@@ -212,6 +212,15 @@ impl FleetTree {
         self
     }
 
+    /// Renders reuse the reading of a kustomization or inline patch text met just before on
+    /// the same thread (see [`Renderer::with_recent_parses`]): for `diff`, which renders each
+    /// overlay from two revisions one after the other.
+    #[must_use]
+    pub fn with_recent_parses(mut self, on: bool) -> Self {
+        self.renderer.set_recent_parses(on);
+        self
+    }
+
     /// The renderer every render of this tree goes through (one cache for the whole fleet).
     pub fn renderer(&self) -> &Renderer {
         &self.renderer

@@ -226,6 +226,16 @@ fn unsupported_reason(field: &str) -> Option<&'static str> {
 impl Kustomization {
     /// Reads and parses the kustomization file of `dir` (none there is an error naming `dir`).
     pub fn load(fs: &dyn FileSystem, dir: &Path) -> Result<Kustomization, RenderError> {
+        Self::load_with(fs, dir, false)
+    }
+
+    /// [`Kustomization::load`], reusing a recent read of the same text on this thread when
+    /// `recent` (see `load::fast_parse`).
+    pub(crate) fn load_with(
+        fs: &dyn FileSystem,
+        dir: &Path,
+        recent: bool,
+    ) -> Result<Kustomization, RenderError> {
         let Some(file) = find_file(fs, dir)? else {
             return Err(RenderError::Build {
                 path: dir.to_path_buf(),
@@ -239,11 +249,12 @@ impl Kustomization {
             path: file.clone(),
             source,
         })?;
-        Self::parse(&file, &text)
+        Self::parse_with(&file, &text, recent)
     }
 
-    /// Parses the text of kustomization file `file`.
-    pub fn parse(file: &Path, text: &str) -> Result<Kustomization, RenderError> {
+    /// Parses the text of kustomization file `file` (reusing a recent read of the same text on
+    /// this thread when `recent`).
+    fn parse_with(file: &Path, text: &str, recent: bool) -> Result<Kustomization, RenderError> {
         let dir = file.parent().unwrap_or(Path::new(".")).to_path_buf();
         let value: Value = if text.trim().is_empty() {
             return Err(RenderError::Build {
@@ -251,8 +262,8 @@ impl Kustomization {
                 message: "the kustomization file is empty (kustomize refuses it too)".into(),
             });
         } else {
-            match kube_basics::fastyaml::parse_stream(text).as_deref() {
-                Some([one]) => one.clone(),
+            match crate::load::fast_parse(text, recent) {
+                Some(mut docs) if docs.len() == 1 => docs.pop().expect("one document"),
                 _ => serde_saphyr::from_str_with_options(text, kustomization_parse_options())
                     .map_err(|e| yaml_error(file, &e))?,
             }
@@ -605,7 +616,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Kustomization, RenderError> {
-        Kustomization::parse(Path::new("/k/kustomization.yaml"), text)
+        Kustomization::parse_with(Path::new("/k/kustomization.yaml"), text, false)
     }
 
     #[test]

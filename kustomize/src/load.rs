@@ -187,10 +187,20 @@ pub fn read_text(fs: &dyn FileSystem, path: &Path) -> Result<String, RenderError
 
 /// The documents of a YAML stream; empty documents are dropped.
 pub fn parse_documents(path: &Path, text: &str) -> Result<Vec<Value>, RenderError> {
+    parse_documents_with(path, text, false)
+}
+
+/// [`parse_documents`], reusing the fast reader's result for a text this thread read recently
+/// when `recent` (see [`fast_parse`]).
+pub(crate) fn parse_documents_with(
+    path: &Path,
+    text: &str,
+    recent: bool,
+) -> Result<Vec<Value>, RenderError> {
     // The fast reader takes the unambiguous subset of YAML (what generated overlays hold) and
     // answers `None` for anything else (anchors, tags, doubtful scalars, duplicate keys), which
     // serde-saphyr then reads, with its budget and its error messages.
-    let mut docs: Vec<Value> = match kube_basics::fastyaml::parse_stream(text) {
+    let mut docs: Vec<Value> = match fast_parse(text, recent) {
         Some(docs) => docs,
         None => serde_saphyr::from_multiple_with_options(text, parse_options())
             .map_err(|e| yaml_error(path, &e))?,
@@ -202,6 +212,37 @@ pub fn parse_documents(path: &Path, text: &str) -> Result<Vec<Value>, RenderErro
         retype_scalars(path, text, &mut docs)?;
     }
     Ok(docs.into_iter().filter(|d| !d.is_null()).collect())
+}
+
+/// The fast reader's documents of `text` (`None`: it does not take the text). With `recent`, the
+/// last texts this thread read are kept by content and a repeated one is copied, not read again:
+/// `diff` renders each site's overlay from both revisions one after the other, and its
+/// kustomization and inline patches are most often the same text on both sides.
+pub(crate) fn fast_parse(text: &str, recent: bool) -> Option<Vec<Value>> {
+    use std::cell::RefCell;
+    const KEEP: usize = 32;
+    type Recent = Vec<(Box<str>, Option<Vec<Value>>)>;
+    thread_local! {
+        static RECENT: RefCell<Recent> = const { RefCell::new(Vec::new()) };
+    }
+    if !recent {
+        return kube_basics::fastyaml::parse_stream(text);
+    }
+    RECENT.with(|cell| {
+        let mut kept = cell.borrow_mut();
+        if let Some(i) = kept.iter().position(|(t, _)| **t == *text) {
+            let hit = kept.remove(i);
+            let docs = hit.1.clone();
+            kept.push(hit);
+            return docs;
+        }
+        let docs = kube_basics::fastyaml::parse_stream(text);
+        if kept.len() == KEEP {
+            kept.remove(0);
+        }
+        kept.push((text.into(), docs.clone()));
+        docs
+    })
 }
 
 /// Cheap pre-check: four digits and a dash, the start of every YAML timestamp.

@@ -70,7 +70,7 @@ impl<'t> Dependencies<'t> {
                 if !matches!(last, "" | "." | "..") && !self.names.contains(last) {
                     continue;
                 }
-                let Some(path) = normalise(dir, &candidate) else {
+                let Some(path) = normalise(dir, candidate) else {
                     continue;
                 };
                 if self.tree.get(&path).is_some() {
@@ -110,8 +110,9 @@ impl<'t> Dependencies<'t> {
 fn recent_strings(bytes: &[u8]) -> Arc<Vec<String>> {
     use std::cell::RefCell;
     const KEEP: usize = 16;
+    type Recent = Vec<(Box<[u8]>, Arc<Vec<String>>)>;
     thread_local! {
-        static RECENT: RefCell<Vec<(Box<[u8]>, Arc<Vec<String>>)>> = const { RefCell::new(Vec::new()) };
+        static RECENT: RefCell<Recent> = const { RefCell::new(Vec::new()) };
     }
     RECENT.with(|recent| {
         let mut recent = recent.borrow_mut();

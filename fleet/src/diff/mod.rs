@@ -310,7 +310,7 @@ fn open(side: &Side, root: &Path) -> Result<Option<FleetTree>, DiffError> {
     }
     let fs = crate::planned_fs::PlannedFs::new(side.tree.clone(), root);
     FleetTree::open(Arc::new(fs), root)
-        .map(Some)
+        .map(|tree| Some(tree.with_recent_parses(true)))
         .map_err(|e| DiffError(vec![render_error(side, root, &e.to_string())]))
 }
 

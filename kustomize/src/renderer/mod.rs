@@ -41,6 +41,8 @@ pub const MAX_DEPTH: usize = 100;
 pub struct Renderer {
     fs: Arc<dyn fs::FileSystem>,
     provenance: bool,
+    /// Reuse the reading of a kustomization or inline patch text this thread read recently.
+    recent_parses: bool,
     /// Patch files as provenance sources (their positions are read once, on first use).
     sources: RwLock<HashMap<PathBuf, Arc<provenance::Source>>>,
     kustomizations: RwLock<HashMap<PathBuf, Arc<Kustomization>>>,
@@ -101,6 +103,7 @@ impl Renderer {
         Self {
             fs,
             provenance: false,
+            recent_parses: false,
             sources: RwLock::default(),
             kustomizations: RwLock::default(),
             documents: RwLock::default(),
@@ -130,6 +133,20 @@ impl Renderer {
         self.provenance = on;
     }
 
+    /// The same renderer, reusing the reading of texts it met recently on the same thread
+    /// (overlays' kustomizations and inline patches; files are cached anyway). For callers that
+    /// render the same overlay twice in a row, as `diff` does for two revisions; output is the
+    /// same either way.
+    pub fn with_recent_parses(mut self, on: bool) -> Self {
+        self.set_recent_parses(on);
+        self
+    }
+
+    /// Turns the reuse of [`Renderer::with_recent_parses`] on or off.
+    pub fn set_recent_parses(&mut self, on: bool) {
+        self.recent_parses = on;
+    }
+
     /// Whether builds record provenance.
     pub fn provenance(&self) -> bool {
         self.provenance
@@ -156,7 +173,11 @@ impl Renderer {
             });
         }
         // The overlay's own kustomization is read once: not cached (a fleet has thousands).
-        let k = Arc::new(Kustomization::load(&*self.fs, &root)?);
+        let k = Arc::new(Kustomization::load_with(
+            &*self.fs,
+            &root,
+            self.recent_parses,
+        )?);
         let mut stack = vec![root.clone()];
         let mut resources = self.accumulate_with(
             k.clone(),

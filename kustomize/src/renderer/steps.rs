@@ -43,7 +43,7 @@ impl Renderer {
                     (docs, source, String::new())
                 }
                 Value::String(s) => (
-                    load::parse_documents(kfile, s.trim())?,
+                    load::parse_documents_with(kfile, s.trim(), self.recent_parses)?,
                     prov.then(|| inline(&format!("/patchesStrategicMerge/{i}"))),
                     String::new(),
                 ),
@@ -122,7 +122,7 @@ impl Renderer {
                     ));
                 }
             };
-            let docs = load::parse_documents(kfile, &text)?;
+            let docs = load::parse_documents_with(kfile, &text, self.recent_parses)?;
             let at = |document: usize| {
                 source.as_ref().map(|source| provenance::PatchAt {
                     source,
@@ -272,7 +272,7 @@ impl Renderer {
                 document: 0,
                 prefix: "",
             });
-            let ops = load::parse_documents(kfile, &text)?
+            let ops = load::parse_documents_with(kfile, &text, self.recent_parses)?
                 .into_iter()
                 .next()
                 .unwrap_or(Value::Array(Vec::new()));

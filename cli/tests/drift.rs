@@ -594,6 +594,19 @@ fn output_is_the_same_for_any_number_of_jobs() {
             .unwrap()
             .starts_with("no snapshot")
     );
+    // The report page reads what drift writes.
+    std::fs::write(dir.join("drift.json"), &one.stdout).unwrap();
+    let page = edgefleet(
+        &dir,
+        &["report", "--out", "page.html", "--drift-json", "drift.json"],
+    );
+    assert_eq!(page.status.code(), Some(0), "{}", describe(&page));
+    let html = std::fs::read_to_string(dir.join("page.html")).unwrap();
+    assert!(
+        html.contains("id=\"drift-drift\" data-value=\"1\""),
+        "one site drifted"
+    );
+    assert!(html.contains("id=\"drift-unreachable\" data-value=\"1\""));
     // Only the missing snapshot: exit 3.
     let (code, _, o) = drift_json(&dir, &["--site", &missing_site, "--site", &sites[1].0]);
     assert_eq!(code, Some(3), "{}", describe(&o));

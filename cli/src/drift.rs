@@ -54,7 +54,7 @@ pub struct DriftArgs {
     cluster: ClusterArgs,
     /// Read live state from snapshot folders (`DIR/<site-id>/`, `kubectl get -o yaml` exports)
     /// instead of clusters.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["kubeconfig", "context_template"])]
     snapshots: Option<PathBuf>,
     /// Check only this site (repeatable).
     #[arg(long = "site", value_name = "ID")]

@@ -97,7 +97,7 @@ enum Command {
     /// What every site runs against what Git says: live clusters (read-only) or snapshot
     /// folders, normalised and compared per object; exit 1 on drift, 3 when only some site
     /// could not be read.
-    Drift(drift::DriftArgs),
+    Drift(Box<drift::DriftArgs>),
     /// Write one self-contained HTML page about the fleet: sites by region and wave, and on
     /// request the change impact of a revision, lint findings and drift status.
     Report(report::ReportArgs),
@@ -230,7 +230,7 @@ fn main() -> ExitCode {
         Command::Render(args) => render::run(&config, args),
         Command::Lint(args) => lint::run(&config, args),
         Command::Explain(args) => lint::explain(&config, args),
-        Command::Drift(args) => drift::run(&config, args),
+        Command::Drift(args) => drift::run(&config, *args),
         Command::Report(args) => report::run(&config, cli.config.as_deref(), args),
         Command::Inventory {
             command: InventoryCommand::Synth(args),

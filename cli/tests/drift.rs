@@ -83,7 +83,7 @@ fn canonical_cpu(v: &Value) -> Value {
     };
     if let Some(m) = text.strip_suffix('m') {
         let n: u64 = m.parse().unwrap();
-        return if n % 1000 == 0 {
+        return if n.is_multiple_of(1000) {
             json!((n / 1000).to_string())
         } else {
             json!(text)
@@ -309,9 +309,13 @@ fn drift_json(dir: &Path, extra: &[&str]) -> (Option<i32>, Value, Output) {
     (o.status.code(), v, o)
 }
 
-/// (site, status) of every site not in sync, and (site, kind/name, status) of every object
-/// not in sync.
-fn not_in_sync(report: &Value) -> (Vec<(String, String)>, Vec<(String, String, String)>) {
+/// (site, status) of a site.
+type SiteStatus = (String, String);
+/// (site, kind/name, status) of an object.
+type ObjectStatus = (String, String, String);
+
+/// Every site not in sync, and every object not in sync.
+fn not_in_sync(report: &Value) -> (Vec<SiteStatus>, Vec<ObjectStatus>) {
     let mut sites = Vec::new();
     let mut objects = Vec::new();
     for s in report["sites"].as_array().unwrap() {

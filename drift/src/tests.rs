@@ -914,3 +914,72 @@ fn a_site_that_cannot_be_read_says_why() {
     assert_eq!(report.error.as_deref(), Some("403 Forbidden"));
     assert!(report.objects.is_empty());
 }
+
+/// A source whose sites answer after a delay, or never within the run.
+struct SlowSource;
+
+impl crate::LiveSource for SlowSource {
+    fn read_site(&self, site: &str, desired: &[ObjectKey]) -> Result<LiveSite, crate::SiteFailure> {
+        if site == "silent" {
+            std::thread::sleep(std::time::Duration::from_secs(30));
+        }
+        if site == "forbidden" {
+            return Err(crate::SiteFailure::Unauthorized(
+                "403 Forbidden: serviceaccount cannot list".to_owned(),
+            ));
+        }
+        let mut live = LiveSite::default();
+        for k in desired {
+            live.objects.insert(k.clone(), Some(live_service()));
+        }
+        Ok(live)
+    }
+}
+
+#[test]
+fn a_silent_site_costs_its_timeout_and_never_stops_the_others() {
+    let sites: Vec<DesiredSite> = ["a-ok", "forbidden", "silent", "z-ok"]
+        .iter()
+        .map(|id| DesiredSite {
+            id: (*id).to_owned(),
+            ..site(vec![desired_service()])
+        })
+        .collect();
+    for jobs in [1, 4] {
+        let started = std::time::Instant::now();
+        let report = crate::check_fleet(
+            &sites,
+            std::sync::Arc::new(SlowSource),
+            &rules(),
+            &crate::RunOptions {
+                jobs,
+                timeout: std::time::Duration::from_millis(300),
+                progress: None,
+            },
+        );
+        let elapsed = started.elapsed();
+        assert!(
+            elapsed < std::time::Duration::from_secs(10),
+            "the silent site was waited for: {elapsed:?}"
+        );
+        let got: Vec<(&str, SiteStatus)> = report
+            .sites
+            .iter()
+            .map(|s| (s.site.as_str(), s.status))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a-ok", SiteStatus::InSync),
+                ("forbidden", SiteStatus::Unauthorized),
+                ("silent", SiteStatus::Unreachable),
+                ("z-ok", SiteStatus::InSync),
+            ]
+        );
+        assert_eq!(
+            report.sites[2].error.as_deref(),
+            Some("no answer within 0.3 s (--timeout)")
+        );
+        assert_eq!(report.exit_code(), crate::report::exit::UNREACHABLE);
+    }
+}

@@ -983,3 +983,28 @@ fn a_silent_site_costs_its_timeout_and_never_stops_the_others() {
         assert_eq!(report.exit_code(), crate::report::exit::UNREACHABLE);
     }
 }
+
+#[test]
+fn a_hand_kubectl_apply_is_drift_unless_it_is_the_teams_gitops_flow() {
+    let mut live = live_deployment();
+    live["metadata"]["labels"]["tier"] = json!("debug");
+    managed_by(
+        &mut live,
+        "kubectl-client-side-apply",
+        None,
+        json!({"f:metadata": {"f:labels": {"f:tier": {}}}}),
+    );
+    let diff = drifted(rules().compare(&desired_deployment(), &live));
+    assert!(diff.contains("set by kubectl-client-side-apply"), "{diff}");
+    assert!(diff.contains("+    tier: debug"), "{diff}");
+    let config = DriftConfig {
+        gitops_managers: vec!["kubectl-client-side-apply".to_owned()],
+        ..DriftConfig::default()
+    };
+    assert_eq!(
+        DriftRules::new(&config)
+            .unwrap()
+            .compare(&desired_deployment(), &live),
+        Verdict::InSync
+    );
+}

@@ -27,6 +27,10 @@ pub struct Config {
     pub policies: edgefleet_lints::policy::PoliciesConfig,
     /// `[signatures]`: the trust store for `images/signature` and `edgefleet sign verify`.
     pub signatures: Option<edgefleet_lints::signature::SignaturesConfig>,
+    /// `[drift]`: the context template, GitOps and controller field managers, and differences
+    /// to ignore (Argo CD `ignoreDifferences` style).
+    #[serde(default)]
+    pub drift: edgefleet_drift::DriftConfig,
     /// Folder of the config file; relative paths in it are relative to this folder.
     #[serde(skip)]
     pub base: PathBuf,

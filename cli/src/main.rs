@@ -2,6 +2,7 @@
 
 mod config;
 mod diff;
+mod drift;
 mod fleet;
 mod generate;
 mod lint;
@@ -93,6 +94,10 @@ enum Command {
     /// What a change does to every site: two git revisions planned and rendered in memory,
     /// compared per site and object; exit 1 with `--exit-code` when a site changed.
     Diff(diff::DiffArgs),
+    /// What every site runs against what Git says: live clusters (read-only) or snapshot
+    /// folders, normalised and compared per object; exit 1 on drift, 3 when only some site
+    /// could not be read.
+    Drift(Box<drift::DriftArgs>),
     /// Write one self-contained HTML page about the fleet: sites by region and wave, and on
     /// request the change impact of a revision, lint findings and drift status.
     Report(report::ReportArgs),
@@ -214,6 +219,7 @@ fn main() -> ExitCode {
             | Command::Appset { .. }
             | Command::Sign { .. }
             | Command::Report(_)
+            | Command::Drift(_)
     ) && let Some(note) = config.describe()
     {
         output::note(note);
@@ -224,6 +230,7 @@ fn main() -> ExitCode {
         Command::Render(args) => render::run(&config, args),
         Command::Lint(args) => lint::run(&config, args),
         Command::Explain(args) => lint::explain(&config, args),
+        Command::Drift(args) => drift::run(&config, *args),
         Command::Report(args) => report::run(&config, cli.config.as_deref(), args),
         Command::Inventory {
             command: InventoryCommand::Synth(args),

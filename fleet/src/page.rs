@@ -44,13 +44,22 @@ pub struct LintSection {
 #[derive(Debug, Clone)]
 pub struct DriftRow {
     pub site: String,
-    /// `in-sync`, `drift` or `unreachable`.
+    /// `in-sync`, `drifted`, `unreachable` or `unauthorized` (`drift`, the word of reports
+    /// written before `edgefleet drift` existed, is read as `drifted`).
     pub status: String,
-    /// Objects that differ, or why the site could not be asked.
+    /// Objects that are not in sync (with how, when the report says), or why the site could
+    /// not be asked.
     pub detail: String,
 }
 
-/// Reads a drift report (errors name the file, and the line and column for bad JSON): `{"version": 1, "sites": [{"site", "status", "objects"?, "error"?}]}`.
+/// The site statuses of a drift report, in the order the page shows them.
+pub const DRIFT_STATUSES: [&str; 4] = ["in-sync", "drifted", "unreachable", "unauthorized"];
+
+/// Reads a drift report as `edgefleet drift --format json` writes it (errors name the file, and
+/// the line and column for bad JSON): `{"version": 1, "sites": [{"site", "status", "region"?,
+/// "wave"?, "error"?, "objects"?: [{"apiVersion"?, "kind", "namespace", "name", "status"?,
+/// "diff"?}]}], "summary"?}`. Objects whose `status` is `in-sync` are not shown; objects
+/// without a `status` (reports of other tools) are.
 pub fn read_drift(file: &Path) -> Result<Vec<DriftRow>, String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let doc: Value = serde_json::from_str(&text).map_err(|e| {
@@ -75,20 +84,29 @@ pub fn read_drift(file: &Path) -> Result<Vec<DriftRow>, String> {
         let (Some(site), Some(status)) = (field("site"), field("status")) else {
             return Err(bad(&format!("sites[{i}] needs `site` and `status`")));
         };
-        if !matches!(status, "in-sync" | "drift" | "unreachable") {
-            return Err(bad(&format!(
-                "sites[{i}].status is `{status}`; expected in-sync, drift or unreachable"
-            )));
-        }
+        let status = match status {
+            "drift" => "drifted",
+            s if DRIFT_STATUSES.contains(&s) => s,
+            other => {
+                return Err(bad(&format!(
+                    "sites[{i}].status is `{other}`; expected in-sync, drifted, unreachable or unauthorized"
+                )));
+            }
+        };
         let detail = match (field("error"), s.get("objects").and_then(Value::as_array)) {
             (Some(e), _) => e.to_owned(),
             (None, Some(objects)) => objects
                 .iter()
+                .filter(|o| o.get("status").and_then(Value::as_str) != Some("in-sync"))
                 .map(|o| {
                     let get = |k: &str| o.get(k).and_then(Value::as_str).unwrap_or("");
                     let ns = get("namespace");
+                    let how = match get("status") {
+                        "" => String::new(),
+                        s => format!(" ({s})"),
+                    };
                     format!(
-                        "{} {}{}{}",
+                        "{} {}{}{}{how}",
                         get("kind"),
                         ns,
                         if ns.is_empty() { "" } else { "/" },
@@ -140,7 +158,7 @@ th { background: var(--head); font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.total td { font-weight: 600; background: #f7f9fa; }
 .error { color: var(--bad); } .warning { color: var(--warn); } .ok { color: var(--ok); }
-.in-sync { color: var(--ok); } .drift { color: var(--bad); } .unreachable { color: var(--warn); }
+.in-sync { color: var(--ok); } .drifted { color: var(--bad); } .unreachable, .unauthorized { color: var(--warn); }
 details { border: 1px solid var(--line); border-radius: 6px; padding: .3rem .6rem; margin: .4rem 0; }
 summary { cursor: pointer; font-weight: 600; }
 code { font: 12px/1.4 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
@@ -564,11 +582,13 @@ fn drift_section(out: &mut String, rows: &[DriftRow]) {
         out,
         "<section id=\"drift\"><h2>Drift</h2><div class=\"cards\">"
     );
-    for status in ["in-sync", "drift", "unreachable"] {
+    for status in DRIFT_STATUSES {
         let n = rows.iter().filter(|r| r.status == status).count();
+        // `drift-drift` is the drifted count's id since the first page (kept for tools).
+        let id = if status == "drifted" { "drift" } else { status };
         let _ = write!(
             out,
-            "<div class=\"card\"><b id=\"drift-{status}\" data-value=\"{n}\">{}</b><span class=\"{status}\">{status}</span></div>",
+            "<div class=\"card\"><b id=\"drift-{id}\" data-value=\"{n}\">{}</b><span class=\"{status}\">{status}</span></div>",
             thousands(n)
         );
     }
@@ -688,6 +708,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].status, "drifted", "the old word is read");
         assert_eq!(rows[0].detail, "Deployment n/x");
         assert_eq!(rows[1].detail, "timeout");
         let err = drift("bad.json", "{\"version\": 1,\n  \"sites\": [,]}").unwrap_err();
@@ -700,5 +721,40 @@ mod tests {
         assert!(err.contains("sites[0].status is `late`"), "{err}");
         let err = drift("v.json", r#"{"sites": []}"#).unwrap_err();
         assert!(err.contains("\"version\": 1"), "{err}");
+    }
+
+    /// What `edgefleet drift --format json` writes: every object with its status, diffs,
+    /// regions and waves, a summary, and the statuses `drifted` and `unauthorized`.
+    #[test]
+    fn the_report_edgefleet_drift_writes_is_read() {
+        let rows = drift(
+            "drift.json",
+            r#"{"version": 1, "sites": [
+                {"site": "a", "region": "eu-north", "wave": "canary", "status": "drifted", "objects": [
+                    {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "n", "name": "x", "status": "drifted", "diff": "--- git\n+++ live\n"},
+                    {"apiVersion": "v1", "kind": "ConfigMap", "namespace": "n", "name": "y", "status": "in-sync"},
+                    {"apiVersion": "v1", "kind": "ConfigMap", "namespace": "n", "name": "z", "status": "extra"},
+                    {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "namespace": null, "name": "r", "status": "missing"}]},
+                {"site": "b", "region": "eu-north", "wave": "main", "status": "unauthorized", "error": "403 Forbidden", "objects": []},
+                {"site": "c", "region": "eu-north", "wave": "main", "status": "in-sync", "objects": []}],
+              "summary": {"sites": 3, "in-sync": 1, "drifted": 1, "unreachable": 0, "unauthorized": 1}}"#,
+        )
+        .unwrap();
+        let got: Vec<(&str, &str, &str)> = rows
+            .iter()
+            .map(|r| (r.site.as_str(), r.status.as_str(), r.detail.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "a",
+                    "drifted",
+                    "Deployment n/x (drifted), ConfigMap n/z (extra), ClusterRole r (missing)"
+                ),
+                ("b", "unauthorized", "403 Forbidden"),
+                ("c", "in-sync", ""),
+            ]
+        );
     }
 }

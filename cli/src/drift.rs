@@ -1,0 +1,291 @@
+//! `edgefleet drift` and `edgefleet drift snapshot`: wiring only; the logic is `edgefleet-drift`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Subcommand, ValueEnum};
+use edgefleet_drift::cluster::{ClusterOptions, ClusterSource};
+use edgefleet_drift::desired::{DesiredSite, desired_state};
+use edgefleet_drift::report::exit as drift_exit;
+use edgefleet_drift::{
+    DriftReport, DriftRules, LiveSource, RunOptions, Selection, SnapshotSource, check_fleet,
+    snapshot,
+};
+use serde_json::{Value, json};
+
+use crate::config::Config;
+use crate::exit;
+use crate::output;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum DriftFormat {
+    Human,
+    Json,
+    Sarif,
+    Junit,
+}
+
+/// How the sites' clusters are reached (shared by `drift` and `drift snapshot`).
+#[derive(Args)]
+pub struct ClusterArgs {
+    /// Kubeconfig file (default: `KUBECONFIG`, else `~/.kube/config`).
+    #[arg(long, value_name = "FILE")]
+    kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context of a site, `{site}` replaced by its id (default:
+    /// `[drift] context_template` in edgefleet.toml, else `{site}`).
+    #[arg(long, value_name = "T")]
+    context_template: Option<String>,
+    /// Seconds one site may take, every request included.
+    #[arg(long, value_name = "SECS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
+    timeout: u64,
+}
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct DriftArgs {
+    #[command(subcommand)]
+    command: Option<DriftCommand>,
+    /// The generated tree (default: `[paths] out` of edgefleet.toml).
+    #[arg(long, value_name = "OUT_DIR")]
+    fleet: Option<PathBuf>,
+    #[command(flatten)]
+    cluster: ClusterArgs,
+    /// Read live state from snapshot folders (`DIR/<site-id>/`, `kubectl get -o yaml` exports)
+    /// instead of clusters.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["kubeconfig", "context_template"])]
+    snapshots: Option<PathBuf>,
+    /// Check only this site (repeatable).
+    #[arg(long = "site", value_name = "ID")]
+    sites: Vec<String>,
+    /// Check only the sites of this region (repeatable).
+    #[arg(long = "region", value_name = "R")]
+    regions: Vec<String>,
+    /// Check only the sites of this wave (repeatable).
+    #[arg(long = "wave", value_name = "W")]
+    waves: Vec<String>,
+    /// Sites read at once.
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    jobs: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: DriftFormat,
+}
+
+#[derive(Subcommand)]
+pub enum DriftCommand {
+    /// Write a site's live state from its cluster as a snapshot folder (`OUT/<site-id>/`) that
+    /// `edgefleet drift --snapshots OUT` reads: for carrying a partitioned site's state back.
+    Snapshot(SnapshotArgs),
+}
+
+#[derive(Args)]
+pub struct SnapshotArgs {
+    /// The site to read.
+    #[arg(long, value_name = "ID")]
+    site: String,
+    /// The snapshot folder to write `<site-id>/` into.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// The generated tree (default: `[paths] out` of edgefleet.toml).
+    #[arg(long, value_name = "OUT_DIR")]
+    fleet: Option<PathBuf>,
+    #[command(flatten)]
+    cluster: ClusterArgs,
+}
+
+/// The team's rules of `[drift]`, or the exit code of a configuration error (printed at its
+/// line in edgefleet.toml).
+fn rules(config: &Config) -> Result<DriftRules, u8> {
+    DriftRules::new(&config.drift).map_err(|e| {
+        let place = config.locate(&e.value);
+        let file = config.file_display();
+        output::Message {
+            severity: "error",
+            message: &e.to_string(),
+            file: Some(Path::new(&file)),
+            line: place.map(|p| p.0),
+            column: place.map(|p| p.1),
+            help: None,
+        }
+        .print();
+        exit::INPUT
+    })
+}
+
+fn cluster_source(config: &Config, args: &ClusterArgs) -> Result<ClusterSource, u8> {
+    let context_template = args
+        .context_template
+        .clone()
+        .or_else(|| config.drift.context_template.clone())
+        .unwrap_or_else(|| "{site}".to_owned());
+    ClusterSource::new(ClusterOptions {
+        kubeconfig: args.kubeconfig.clone(),
+        context_template,
+        timeout: Duration::from_secs(args.timeout),
+    })
+    .map_err(|e| {
+        output::error(e.to_string());
+        exit::INPUT
+    })
+}
+
+fn desired(out: &Path, selection: &Selection) -> Result<Vec<DesiredSite>, u8> {
+    desired_state(out, selection).map_err(|e| {
+        for problem in &e.0 {
+            output::error(problem);
+        }
+        exit::INPUT
+    })
+}
+
+pub fn run(config: &Config, args: DriftArgs) -> u8 {
+    if let Some(DriftCommand::Snapshot(s)) = args.command {
+        return snapshot(config, s);
+    }
+    let rules = match rules(config) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let out = args.fleet.clone().unwrap_or_else(|| config.out());
+    let selection = Selection {
+        sites: args.sites.clone(),
+        regions: args.regions.clone(),
+        waves: args.waves.clone(),
+    };
+    let sites = match desired(&out, &selection) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let source: Arc<dyn LiveSource> = match &args.snapshots {
+        Some(dir) => {
+            let ids: Vec<String> = sites.iter().map(|s| s.id.clone()).collect();
+            match SnapshotSource::load(dir, &ids) {
+                Ok(s) => Arc::new(s),
+                Err(e) => {
+                    output::error(e.to_string());
+                    return exit::INPUT;
+                }
+            }
+        }
+        None => match cluster_source(config, &args.cluster) {
+            Ok(s) => Arc::new(s),
+            Err(code) => return code,
+        },
+    };
+    let bar: std::sync::OnceLock<Option<indicatif::ProgressBar>> = std::sync::OnceLock::new();
+    let progress = |done: usize, total: usize| {
+        if let Some(b) = bar.get_or_init(|| crate::generate::site_bar("drift", total)) {
+            b.set_position(done as u64);
+        }
+    };
+    let report = check_fleet(
+        &sites,
+        source,
+        &rules,
+        &RunOptions {
+            jobs: usize::try_from(args.jobs).unwrap_or(1),
+            timeout: Duration::from_secs(args.cluster.timeout),
+            progress: Some(&progress),
+        },
+    );
+    if let Some(Some(b)) = bar.get() {
+        b.finish_and_clear();
+    }
+    if let Err(code) = print(&report, args.format) {
+        return code;
+    }
+    report.exit_code()
+}
+
+fn print(report: &DriftReport, format: DriftFormat) -> Result<(), u8> {
+    let text = match format {
+        DriftFormat::Human => report.human(!output::quiet()),
+        DriftFormat::Json => pretty(&report.to_json()),
+        DriftFormat::Sarif => {
+            let cwd = std::env::current_dir().ok();
+            let artifact = |path: &Path| artifact_location(path, cwd.as_deref());
+            let mut sarif = report.to_sarif(&artifact);
+            if let Some(cwd) = cwd.as_deref()
+                && let Some((uri, _)) = edgefleet_lints::report::artifact_uri(cwd, None)
+            {
+                sarif["runs"][0]["originalUriBaseIds"] =
+                    json!({ "%SRCROOT%": { "uri": format!("{uri}/") } });
+            }
+            pretty(&sarif)
+        }
+        DriftFormat::Junit => match report.to_junit() {
+            Ok(xml) => xml,
+            Err(e) => {
+                output::error(format!("cannot serialise the JUnit report: {e}"));
+                return Err(exit::INPUT);
+            }
+        },
+    };
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        // A closed pipe (`| head`) is the reader's choice.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => {
+            output::error(format!("cannot write the report: {e}"));
+            Err(exit::INPUT)
+        }
+    }
+}
+
+fn pretty(v: &Value) -> String {
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// A SARIF `artifactLocation`, with the linter's URIs (relative to `%SRCROOT%`, the working
+/// directory, when under it).
+fn artifact_location(path: &Path, cwd: Option<&Path>) -> Value {
+    match edgefleet_lints::report::artifact_uri(path, cwd) {
+        Some((uri, true)) if cwd.is_some() => json!({ "uri": uri, "uriBaseId": "%SRCROOT%" }),
+        Some((uri, _)) => json!({ "uri": uri }),
+        None => json!({ "description": { "text": path.display().to_string() } }),
+    }
+}
+
+/// `edgefleet drift snapshot --site ID --out DIR`: 0 written, 2 bad input, 3 the site could
+/// not be read (nothing written).
+fn snapshot(config: &Config, args: SnapshotArgs) -> u8 {
+    let out = args.fleet.clone().unwrap_or_else(|| config.out());
+    let selection = Selection {
+        sites: vec![args.site.clone()],
+        ..Selection::default()
+    };
+    let sites = match desired(&out, &selection) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let source = match cluster_source(config, &args.cluster) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let keys = sites.first().map(DesiredSite::keys).unwrap_or_default();
+    let live = match source.read_site(&args.site, &keys) {
+        Ok(l) => l,
+        Err(e) => {
+            output::error(format!("{}: {e}", args.site));
+            return drift_exit::UNREACHABLE;
+        }
+    };
+    match snapshot::write(&args.out, &args.site, &live) {
+        Ok(folder) => {
+            output::note(format!(
+                "wrote {}",
+                folder.join(snapshot::SNAPSHOT_FILE).display()
+            ));
+            exit::OK
+        }
+        Err(e) => {
+            output::error(format!("{}: {e}", args.out.display()));
+            exit::INPUT
+        }
+    }
+}

@@ -7,7 +7,7 @@ use edgefleet_fleet::diff::{self, FleetDiff, Options, Side};
 use edgefleet_fleet::git::Repo;
 use edgefleet_fleet::revision::{InputError, Snapshot};
 use edgefleet_overlays::catalogue::Catalogue;
-use edgefleet_overlays::plan::{self, PlanError};
+use edgefleet_overlays::plan::{self, OverlayKeys, PlanError, Reuse};
 use edgefleet_overlays::tree::OutputTree;
 
 use crate::config::{CONFIG_FILE, Config};
@@ -117,8 +117,17 @@ pub fn compare_revisions(
         Ok(s) => s,
         Err(e) => return Err(input_error(format!("--head {e}"))),
     };
-    let base_tree = planned(&base, &start, config_rel.as_deref())?;
-    let head_tree = planned(&head, &start, config_rel.as_deref())?;
+    // The head plan takes each site overlay whose inputs did not change from the base plan.
+    let (base_tree, base_keys) = planned(&base, &start, config_rel.as_deref(), Reuse::Record)?;
+    let (head_tree, _) = planned(
+        &head,
+        &start,
+        config_rel.as_deref(),
+        Reuse::From {
+            tree: &base_tree,
+            keys: &base_keys,
+        },
+    )?;
     // A bar on a terminal for large fleets, made at the first site (when the count is known).
     let bar: std::sync::OnceLock<Option<indicatif::ProgressBar>> = std::sync::OnceLock::new();
     let progress = |done: usize, total: usize| {
@@ -185,7 +194,8 @@ fn planned(
     snapshot: &Snapshot<'_>,
     start: &Path,
     explicit: Option<&Path>,
-) -> Result<OutputTree, u8> {
+    reuse: Reuse<'_>,
+) -> Result<(OutputTree, OverlayKeys), u8> {
     let found = match explicit {
         Some(f) => Some(f.to_path_buf()),
         None => snapshot.find_upwards(start, CONFIG_FILE),
@@ -227,8 +237,8 @@ fn planned(
             .map_err(|e| report(snapshot, e))?,
         None => Catalogue::builtin(),
     };
-    match plan::plan(&fleet, &catalogue, &config.plan_options(), &|_| {}) {
-        Ok(p) => Ok(p.tree),
+    match plan::plan_reusing(&fleet, &catalogue, &config.plan_options(), &|_| {}, reuse) {
+        Ok((p, keys)) => Ok((p.tree, keys)),
         Err(PlanError::Inventory(d)) => {
             crate::generate::print_diagnostics(&d);
             Err(exit::INPUT)

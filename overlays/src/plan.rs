@@ -52,6 +52,8 @@ pub struct Plan {
     pub sites: usize,
     pub overlays: usize,
     pub appsets: usize,
+    /// Site overlays taken from an earlier plan ([`plan_reusing`] with [`Reuse::From`]).
+    pub reused: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +88,39 @@ pub fn plan(
     options: &PlanOptions,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Plan, PlanError> {
+    plan_reusing(fleet, catalogue, options, progress, Reuse::Off).map(|(plan, _)| plan)
+}
+
+/// The inputs of each site overlay of a plan, as digests by overlay file: what
+/// [`plan_reusing`] compares to take an overlay from an earlier plan.
+#[derive(Debug, Default, Clone)]
+pub struct OverlayKeys(std::collections::HashMap<String, [u8; 32]>);
+
+/// Whether a plan records or reuses site overlays (`diff` plans two revisions of one fleet).
+pub enum Reuse<'a> {
+    /// Neither (`generate`, `lint`).
+    Off,
+    /// Record the inputs of every site overlay.
+    Record,
+    /// Take a site overlay from `tree` (an earlier plan) when its inputs are those `keys`
+    /// recorded for the same file; render the others.
+    From {
+        tree: &'a OutputTree,
+        keys: &'a OverlayKeys,
+    },
+}
+
+/// [`plan`], recording or reusing site overlays (see [`Reuse`]). A site overlay's inputs are
+/// the site (its inventory entry), the context its site template sees, the workload's metadata,
+/// the components planned for the workload, and [`Catalogue::site_fingerprint`]: equal inputs
+/// give the same file, so the reused one is the file this plan would write.
+pub fn plan_reusing(
+    fleet: &Fleet,
+    catalogue: &Catalogue,
+    options: &PlanOptions,
+    progress: &(dyn Fn(usize) + Sync),
+    reuse: Reuse<'_>,
+) -> Result<(Plan, OverlayKeys), PlanError> {
     check_selections(fleet, catalogue)?;
 
     // Which profiles and regions each workload meets, so only components in use are emitted.
@@ -126,33 +161,57 @@ pub fn plan(
 
     let shards = appset::shards(fleet, options.shard_size);
     let done = AtomicUsize::new(0);
-    let per_site: Vec<Result<(OutputTree, usize), CatalogueError>> = fleet
+    // Recording or reusing: what each workload's site overlays share, digested once.
+    let digests: BTreeMap<&str, [u8; 32]> = match reuse {
+        Reuse::Off => BTreeMap::new(),
+        Reuse::Record | Reuse::From { .. } => catalogue
+            .workloads()
+            .map(|w| (w.name.as_str(), workload_digest(catalogue, w, &components)))
+            .collect(),
+    };
+    let per_site: Vec<Result<SitePlan, CatalogueError>> = fleet
         .sites
         .par_iter()
         .zip(shards.par_iter())
         .map(|(site, shard)| {
-            let r = plan_site(fleet, catalogue, site, *shard, &components);
+            let r = plan_site(
+                fleet,
+                catalogue,
+                site,
+                *shard,
+                &components,
+                &reuse,
+                &digests,
+            );
             progress(done.fetch_add(1, Ordering::Relaxed) + 1);
             r
         })
         .collect();
     let mut overlays = 0;
+    let mut keys = OverlayKeys::default();
+    let mut reused = 0;
     for r in per_site {
-        let (site_tree, n) = r?;
-        overlays += n;
-        tree.extend(site_tree);
+        let site = r?;
+        overlays += site.overlays;
+        reused += site.reused;
+        tree.extend(site.tree);
+        keys.0.extend(site.keys);
     }
 
     let appsets = appset::plan_appsets(fleet, catalogue, options)?;
     let appset_count = appsets.len();
     tree.extend(appsets);
 
-    Ok(Plan {
-        tree,
-        sites: fleet.sites.len(),
-        overlays,
-        appsets: appset_count,
-    })
+    Ok((
+        Plan {
+            tree,
+            sites: fleet.sites.len(),
+            overlays,
+            appsets: appset_count,
+            reused,
+        },
+        keys,
+    ))
 }
 
 /// Every workload a site selects or overrides must exist in the catalogue.
@@ -284,13 +343,82 @@ fn plan_component(
     Ok(true)
 }
 
+/// One site's files, the number of its overlays, and (when recording or reusing) their inputs.
+struct SitePlan {
+    tree: OutputTree,
+    overlays: usize,
+    reused: usize,
+    keys: Vec<(String, [u8; 32])>,
+}
+
+/// The digest of what a workload's site overlays share (see [`plan_reusing`]): the catalogue's
+/// [`Catalogue::site_fingerprint`], the workload's metadata and the components planned for it.
+fn workload_digest(
+    catalogue: &Catalogue,
+    workload: &WorkloadMeta,
+    components: &BTreeSet<(Part, String, String)>,
+) -> [u8; 32] {
+    let used: Vec<&(Part, String, String)> =
+        components.iter().filter(|c| c.2 == workload.name).collect();
+    digest([
+        catalogue.site_fingerprint().as_slice(),
+        format!("{workload:?}").as_bytes(),
+        format!("{used:?}").as_bytes(),
+    ])
+}
+
+/// The digest of a site overlay's inputs: its workload's [`workload_digest`], the site and the
+/// context its site template sees.
+fn overlay_key(workload: &[u8; 32], site: &Site, ctx: &Value) -> [u8; 32] {
+    // Every field of the site but where it was written (a change of file or line is no change
+    // of the site); naming each field makes a new one a compile error here, not a missed input.
+    let Site {
+        id,
+        region,
+        hardware,
+        backhaul,
+        platform,
+        wave,
+        cluster,
+        labels,
+        annotations,
+        location,
+        workloads,
+        overrides,
+        offline,
+        source: _,
+    } = site;
+    let site_fields = format!(
+        "{id:?} {region:?} {hardware:?} {backhaul:?} {platform:?} {wave:?} {cluster:?} \
+         {labels:?} {annotations:?} {location:?} {workloads:?} {overrides:?} {offline:?}"
+    );
+    digest([
+        workload.as_slice(),
+        site_fields.as_bytes(),
+        ctx.to_string().as_bytes(),
+    ])
+}
+
+/// SHA-256 of length-prefixed parts (no two part lists give the same bytes).
+fn digest<const N: usize>(parts: [&[u8]; N]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in parts {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part);
+    }
+    h.finalize().into()
+}
+
 fn plan_site(
     fleet: &Fleet,
     catalogue: &Catalogue,
     site: &Site,
     shard: usize,
     components: &BTreeSet<(Part, String, String)>,
-) -> Result<(OutputTree, usize), CatalogueError> {
+    reuse: &Reuse<'_>,
+    digests: &BTreeMap<&str, [u8; 32]>,
+) -> Result<SitePlan, CatalogueError> {
     let hardware = fleet.hardware_of(site);
     let backhaul = fleet.backhaul_of(site);
     let region = fleet.region_of(site);
@@ -307,25 +435,59 @@ fn plan_site(
             .unwrap_or(Value::Null),
         "buffer": Value::Null,
     });
+    let mut keys = Vec::new();
+    let mut reused = 0;
     for w in &workloads {
         let buffer = buffer_for(w, site, backhaul, hardware);
         site_ctx["buffer"] = serde_json::to_value(&buffer).unwrap_or(Value::Null);
-        let patches = catalogue.render(&w.name, Part::Site, &site_ctx)?;
-        let kustomization = site_kustomization(site, w, components, &patches);
-        tree.insert(
-            format!(
-                "{}/{}",
-                layout::overlay_dir(&site.region, &site.id, &w.name),
-                layout::KUSTOMIZATION
-            ),
-            to_yaml(&kustomization),
+        let path = format!(
+            "{}/{}",
+            layout::overlay_dir(&site.region, &site.id, &w.name),
+            layout::KUSTOMIZATION
         );
+        let key = digests
+            .get(w.name.as_str())
+            .map(|d| overlay_key(d, site, &site_ctx));
+        let earlier = match (reuse, key) {
+            (
+                Reuse::From {
+                    tree: earlier,
+                    keys,
+                },
+                Some(key),
+            ) => keys
+                .0
+                .get(&path)
+                .filter(|k| **k == key)
+                .and_then(|_| earlier.get(&path))
+                .and_then(|bytes| String::from_utf8(bytes.to_vec()).ok()),
+            _ => None,
+        };
+        let text = match earlier {
+            Some(text) => {
+                reused += 1;
+                text
+            }
+            None => {
+                let patches = catalogue.render(&w.name, Part::Site, &site_ctx)?;
+                to_yaml(&site_kustomization(site, w, components, &patches))
+            }
+        };
+        if let Some(key) = key {
+            keys.push((path.clone(), key));
+        }
+        tree.insert(path, text);
     }
     tree.insert(
         layout::site_json(&site.region, &site.id),
         site_json(fleet, site, shard, catalogue, &workloads).to_text(),
     );
-    Ok((tree, workloads.len()))
+    Ok(SitePlan {
+        tree,
+        overlays: workloads.len(),
+        reused,
+        keys,
+    })
 }
 
 /// The outage buffer of a workload at a site (the site's override of the rate wins).

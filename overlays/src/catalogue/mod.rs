@@ -145,6 +145,8 @@ pub struct Catalogue {
     root: PathBuf,
     env: Environment<'static>,
     workloads: BTreeMap<String, Workload>,
+    /// See [`Catalogue::site_fingerprint`].
+    site_fingerprint: [u8; 32],
 }
 
 impl fmt::Debug for Catalogue {
@@ -154,6 +156,64 @@ impl fmt::Debug for Catalogue {
             .field("workloads", &self.workloads.keys().collect::<Vec<_>>())
             .finish()
     }
+}
+
+/// [`Catalogue::site_fingerprint`] of the catalogue's files (folders and files sorted).
+fn site_fingerprint(dirs: &[SourceDir]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let other_parts: Vec<&str> = Part::ALL
+        .into_iter()
+        .filter(|p| *p != Part::Site)
+        .map(Part::file_name)
+        .collect();
+    let all = || {
+        dirs.iter()
+            .flat_map(|d| d.files.iter().map(move |(f, t)| (d, f, t)))
+    };
+    let literal_loads = all().all(|(_, _, text)| loads_by_literal_names(text));
+    // A part's entry templates can be left out when every load names its file literally and
+    // no file that stays in names it.
+    let mut left_out: Vec<&str> = if literal_loads {
+        other_parts.clone()
+    } else {
+        Vec::new()
+    };
+    // Until nothing moves: a left-out name that a kept file names is kept (with its files).
+    while let Some(i) = left_out.iter().position(|part| {
+        all().any(|(_, f, t)| f != part && !left_out.contains(&f.as_str()) && t.contains(part))
+    }) {
+        left_out.remove(i);
+    }
+    let mut h = Sha256::new();
+    for (dir, file, text) in all() {
+        if left_out.contains(&file.as_str()) {
+            continue;
+        }
+        for part in [dir.name.as_bytes(), file.as_bytes(), text.as_bytes()] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part);
+        }
+    }
+    h.finalize().into()
+}
+
+/// Whether every `import`, `from`, `include` and `extends` tag of a template names its template
+/// with a string literal (the names a file's text can be searched for).
+fn loads_by_literal_names(text: &str) -> bool {
+    text.match_indices("{%").all(|(at, _)| {
+        let rest = text[at + 2..].trim_start_matches(['-', '+']).trim_start();
+        let Some(word) = ["import", "from", "include", "extends"]
+            .into_iter()
+            .find(|w| {
+                rest.strip_prefix(w)
+                    .is_some_and(|r| r.starts_with(|c: char| c.is_whitespace()))
+            })
+        else {
+            return true;
+        };
+        let arg = rest[word.len()..].trim_start();
+        arg.starts_with('"') || arg.starts_with('\'')
+    })
 }
 
 /// A workload folder read into memory: its name and its files (name, text), sorted.
@@ -260,6 +320,10 @@ impl Catalogue {
 
     fn build(root: PathBuf, mut dirs: Vec<SourceDir>) -> Result<Catalogue, CatalogueError> {
         dirs.sort_by(|a, b| a.name.cmp(&b.name));
+        for dir in &mut dirs {
+            dir.files.sort();
+        }
+        let site_fingerprint = site_fingerprint(&dirs);
         let mut env = new_environment();
         let mut workloads = BTreeMap::new();
         for mut dir in dirs {
@@ -337,7 +401,18 @@ impl Catalogue {
             root,
             env,
             workloads,
+            site_fingerprint,
         })
+    }
+
+    /// A digest of every file a site template can read: all the catalogue's files except the
+    /// base and component templates (`base.yaml.j2`, `hardware.yaml.j2`, …) that no other file
+    /// names. Two catalogues with the same digest render every site template alike for the same
+    /// context, so a plan of another revision can reuse a site's overlay (see
+    /// [`crate::plan::plan_reusing`]). When some template loads another by a computed name, no
+    /// file is left out.
+    pub fn site_fingerprint(&self) -> [u8; 32] {
+        self.site_fingerprint
     }
 
     /// The folder the catalogue was loaded from (`templates` for the built-in one).

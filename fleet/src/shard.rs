@@ -13,7 +13,8 @@
 //! ([`Shard::fleet_wide`]): never twice, never lost.
 //!
 //! **The manifest.** Every report of a sharded run carries a [`Manifest`]: edgefleet's version,
-//! the command, a hash of the inventory and `K/N`. `merge` accepts only a complete set of
+//! the command, a hash of the inputs (the inventory's files for `lint --fleet`, the two planned
+//! trees for `diff`) and `K/N`. `merge` accepts only a complete set of
 //! shards of one command over one inventory ([`check_set`]).
 
 use std::fmt;
@@ -89,7 +90,9 @@ impl fmt::Display for Shard {
 
 /// Why a `--shard` value is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid shard `{value}`: {reason} (expected K/N with 1 <= K <= N <= {MAX_SHARDS}, e.g. 2/4)")]
+#[error(
+    "invalid shard `{value}`: {reason} (expected K/N with 1 <= K <= N <= {MAX_SHARDS}, e.g. 2/4)"
+)]
 pub struct ShardError {
     pub value: String,
     pub reason: &'static str,
@@ -198,9 +201,7 @@ pub fn check_set(manifests: &[(String, Manifest)]) -> Result<u32, String> {
         }
         let slot = &mut seen[(shard.index() - 1) as usize];
         if let Some(other) = slot {
-            return Err(format!(
-                "shard {shard} is given twice: {other} and {name}"
-            ));
+            return Err(format!("shard {shard} is given twice: {other} and {name}"));
         }
         *slot = Some(name);
     }
@@ -244,9 +245,20 @@ pub fn inventory_hash(inventory: &Path) -> std::io::Result<String> {
     Ok(hex(&hash.finalize()))
 }
 
-/// `sha256:<hex>` of any bytes (e.g. the revisions `diff` compares).
-pub fn hash_bytes(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
+/// `sha256:<hex>` of planned trees (the two revisions `diff` compares): every path and its
+/// bytes, tree after tree.
+pub fn hash_trees(trees: &[&edgefleet_overlays::tree::OutputTree]) -> String {
+    let mut hash = Sha256::new();
+    for tree in trees {
+        hash.update((tree.len() as u64).to_be_bytes());
+        for (path, bytes) in tree.iter() {
+            hash.update((path.len() as u64).to_be_bytes());
+            hash.update(path.as_bytes());
+            hash.update((bytes.len() as u64).to_be_bytes());
+            hash.update(bytes);
+        }
+    }
+    hex(&hash.finalize())
 }
 
 fn hex(digest: &[u8]) -> String {
@@ -281,7 +293,9 @@ mod tests {
     fn parses_and_refuses() {
         assert_eq!("2/4".parse::<Shard>(), Ok(Shard::new(2, 4).unwrap()));
         assert_eq!(" 1/1 ".parse::<Shard>(), Ok(Shard::WHOLE));
-        for bad in ["0/4", "5/4", "1/0", "x", "1/x", "-1/4", "+1/4", "1/4/2", "", "/"] {
+        for bad in [
+            "0/4", "5/4", "1/0", "x", "1/x", "-1/4", "+1/4", "1/4/2", "", "/",
+        ] {
             assert!(bad.parse::<Shard>().is_err(), "{bad}");
         }
         let e = "5/4".parse::<Shard>().unwrap_err().to_string();
@@ -292,7 +306,12 @@ mod tests {
     fn the_partition_depends_on_the_id_only() {
         // Fixed values: changing the function would move sites between the shards of users'
         // pipelines; this test says so.
-        let ids = ["rig-nsea-042", "rig-gulf-007", "store-0001", "mec-sg-changi-2"];
+        let ids = [
+            "rig-nsea-042",
+            "rig-gulf-007",
+            "store-0001",
+            "mec-sg-changi-2",
+        ];
         let shards: Vec<u32> = ids.iter().map(|id| Shard::of(id, 4)).collect();
         assert_eq!(shards, PINNED, "the partition changed");
         for id in ids {
@@ -361,6 +380,10 @@ mod tests {
         assert!(e.contains("3 shards vs 2"), "{e}");
         let mut other = manifest("2/2");
         other.1.command = "lint --fleet --format sarif".into();
-        assert!(check_set(&[manifest("1/2"), other]).unwrap_err().contains("command"));
+        assert!(
+            check_set(&[manifest("1/2"), other])
+                .unwrap_err()
+                .contains("command")
+        );
     }
 }

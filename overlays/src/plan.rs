@@ -86,6 +86,21 @@ pub fn plan(
     options: &PlanOptions,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Plan, PlanError> {
+    plan_part(fleet, catalogue, options, progress, &|_| true, true)
+}
+
+/// [`plan`] of a part of the fleet (`generate --check --shard K/N`): the folders of the sites
+/// `keep` accepts (by id), and the fleet-wide files (bases, components, ApplicationSets) when
+/// `fleet_wide`. What is planned is byte for byte what [`plan`] plans for the same paths: the
+/// whole fleet still decides the ApplicationSet shard of each site.
+pub fn plan_part(
+    fleet: &Fleet,
+    catalogue: &Catalogue,
+    options: &PlanOptions,
+    progress: &(dyn Fn(usize) + Sync),
+    keep: &(dyn Fn(&str) -> bool + Sync),
+    fleet_wide: bool,
+) -> Result<Plan, PlanError> {
     check_selections(fleet, catalogue)?;
 
     // Which profiles and regions each workload meets, so only components in use are emitted.
@@ -130,12 +145,17 @@ pub fn plan(
         .sites
         .par_iter()
         .zip(shards.par_iter())
+        .filter(|(site, _)| keep(&site.id))
         .map(|(site, shard)| {
             let r = plan_site(fleet, catalogue, site, *shard, &components);
             progress(done.fetch_add(1, Ordering::Relaxed) + 1);
             r
         })
         .collect();
+    let planned_sites = per_site.len();
+    if !fleet_wide {
+        tree = OutputTree::new();
+    }
     let mut overlays = 0;
     for r in per_site {
         let (site_tree, n) = r?;
@@ -143,13 +163,18 @@ pub fn plan(
         tree.extend(site_tree);
     }
 
-    let appsets = appset::plan_appsets(fleet, catalogue, options)?;
-    let appset_count = appsets.len();
-    tree.extend(appsets);
+    let appset_count = if fleet_wide {
+        let appsets = appset::plan_appsets(fleet, catalogue, options)?;
+        let n = appsets.len();
+        tree.extend(appsets);
+        n
+    } else {
+        0
+    };
 
     Ok(Plan {
         tree,
-        sites: fleet.sites.len(),
+        sites: planned_sites,
         overlays,
         appsets: appset_count,
     })

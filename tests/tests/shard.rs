@@ -398,3 +398,142 @@ fn bad_shard_values_are_usage_errors() {
         );
     }
 }
+
+#[test]
+fn generate_check_by_shard_finds_each_stale_file_in_one_shard() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inventory = tmp.path().join("inventory");
+    let out = tmp.path().join("out");
+    let templates = workspace_root().join("templates");
+    synth_inventory(200, 2, &inventory);
+    generate_fleet(&inventory, &templates, &out);
+    let check = |k: u32| {
+        let shard = format!("{k}/{SHARDS}");
+        edgefleet(&[
+            "generate",
+            "--check",
+            "--shard",
+            &shard,
+            "--inventory",
+            inventory.to_str().unwrap(),
+            "--templates",
+            templates.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+    for k in 1..=SHARDS {
+        let o = check(k);
+        assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stdout)
+                .contains(&format!("up to date (shard {k}/{SHARDS})"))
+        );
+    }
+    // A site's overlay edited by hand, a base edited by hand: each is stale in one shard only.
+    let region = std::fs::read_dir(out.join("sites"))
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let site = std::fs::read_dir(&region)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let id = site.file_name().unwrap().to_string_lossy().into_owned();
+    let overlay = std::fs::read_dir(&site)
+        .unwrap()
+        .flatten()
+        .find(|e| e.path().is_dir())
+        .unwrap()
+        .path();
+    std::fs::write(overlay.join("kustomization.yaml"), "# edited\n").unwrap();
+    let base = std::fs::read_dir(out.join("bases"))
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    std::fs::write(base.join("kustomization.yaml"), "# edited\n").unwrap();
+    let owner = edgefleet_fleet::shard::Shard::of(&id, SHARDS);
+    let mut stale = Vec::new();
+    for k in 1..=SHARDS {
+        let o = check(k);
+        let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+        match o.status.code() {
+            Some(1) => stale.push((k, stdout)),
+            Some(0) => {}
+            _ => panic!("{}", describe(&o)),
+        }
+    }
+    for (k, stdout) in &stale {
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert!(lines.iter().all(|l| l.starts_with("update ")), "{stdout}");
+        if *k == 1 {
+            assert!(stdout.contains("update bases/"), "{stdout}");
+        }
+        if *k == owner {
+            assert!(stdout.contains(&format!("/{id}/")), "{stdout}");
+        }
+    }
+    let expected: BTreeSet<u32> = [1, owner].into_iter().collect();
+    assert_eq!(
+        stale.iter().map(|(k, _)| *k).collect::<BTreeSet<_>>(),
+        expected
+    );
+    let total: usize = stale.iter().map(|(_, s)| s.lines().count()).sum();
+    assert_eq!(total, 2, "each stale file in exactly one shard: {stale:?}");
+}
+
+#[test]
+fn diff_shards_merged_are_one_diff() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    edgefleet_e2e::scratch_fleet_repo(&repo);
+    edgefleet_e2e::git(&repo, &["checkout", "-q", "-b", "pr"]);
+    let csv = repo.join("inventory/sites/stores.csv");
+    let stores = std::fs::read_to_string(&csv).unwrap();
+    std::fs::write(&csv, stores.replacen(",lte-cat12,", ",fibre-1g,", 1)).unwrap();
+    edit(
+        &repo.join("templates/telemetry-collector/base.yaml.j2"),
+        "\"app.kubernetes.io/part-of\": \"edgefleet\"",
+        "\"app.kubernetes.io/part-of\": \"edgefleet-edge\"",
+    );
+    edgefleet_e2e::git(&repo, &["commit", "-qam", "a change"]);
+    let diff = |shard: Option<String>| {
+        let mut cmd = std::process::Command::new(edgefleet_e2e::edgefleet_bin());
+        cmd.args(["diff", "--base", "main", "--head", "pr", "--format", "json"]);
+        if let Some(s) = &shard {
+            cmd.args(["--shard", s]);
+        }
+        let o = cmd.current_dir(&repo).output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let whole = diff(None);
+    let doc: Value = serde_json::from_str(&whole).unwrap();
+    assert!(doc["sites"].as_array().unwrap().len() > 3, "{doc:#}");
+    let mut files = Vec::new();
+    for k in 1..=3 {
+        let file = dir.path().join(format!("diff-{k}.json"));
+        std::fs::write(&file, diff(Some(format!("{k}/3")))).unwrap();
+        files.push(file);
+    }
+    let refs: Vec<&Path> = files.iter().map(|f| f.as_path()).collect();
+    let o = merge(&refs);
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    assert_eq!(String::from_utf8(o.stdout).unwrap(), whole);
+    let mut args = vec!["merge", "--exit-code"];
+    args.extend(files.iter().map(|f| f.to_str().unwrap()));
+    assert_eq!(edgefleet(&args).status.code(), Some(1));
+    let o = merge(&refs[..2]);
+    assert_eq!(o.status.code(), Some(2), "{}", describe(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("missing 3/3"),
+        "{}",
+        describe(&o)
+    );
+}

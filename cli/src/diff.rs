@@ -6,6 +6,7 @@ use std::time::Instant;
 use edgefleet_fleet::diff::{self, FleetDiff, Options, Side};
 use edgefleet_fleet::git::Repo;
 use edgefleet_fleet::revision::{InputError, Snapshot};
+use edgefleet_fleet::shard::{Manifest, Shard, check_set};
 use edgefleet_overlays::catalogue::Catalogue;
 use edgefleet_overlays::plan::{self, OverlayKeys, PlanError, Reuse};
 use edgefleet_overlays::tree::OutputTree;
@@ -33,6 +34,10 @@ pub struct DiffArgs {
     /// Worker threads (default: one per core). Output is identical whatever the number.
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
+    /// Compare only the sites of shard K of N (by a hash of the site id, docs/scale.md); with
+    /// `--format json` the report carries a shard manifest for `edgefleet merge`.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<Shard>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -50,11 +55,17 @@ pub fn run(config: Option<&Path>, args: DiffArgs) -> u8 {
             .num_threads(n.max(1))
             .build_global();
     }
-    let result = match compare_revisions(config, &args.base, args.head.as_deref(), args.objects) {
+    let (result, inputs) = match compare_revisions(
+        config,
+        &args.base,
+        args.head.as_deref(),
+        args.objects,
+        args.shard,
+    ) {
         Ok(d) => d,
         Err(code) => return code,
     };
-    print(&result, &args);
+    print(&result, &args, inputs.as_deref());
     if !crate::output::quiet() && matches!(args.format, Format::Human) {
         crate::output::note(format!(
             "{} of {} overlays rendered (the rest cannot see the change) in {:.2}s",
@@ -78,7 +89,8 @@ pub fn compare_revisions(
     base: &str,
     head: Option<&str>,
     texts: bool,
-) -> Result<FleetDiff, u8> {
+    shard: Option<Shard>,
+) -> Result<(FleetDiff, Option<String>), u8> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let repo = match Repo::discover(&cwd) {
         Ok(r) => r,
@@ -128,6 +140,7 @@ pub fn compare_revisions(
             keys: &base_keys,
         },
     )?;
+    let inputs = shard.map(|_| edgefleet_fleet::shard::hash_trees(&[&base_tree, &head_tree]));
     // A bar on a terminal for large fleets, made at the first site (when the count is known).
     let bar: std::sync::OnceLock<Option<indicatif::ProgressBar>> = std::sync::OnceLock::new();
     let progress = |done: usize, total: usize| {
@@ -147,12 +160,13 @@ pub fn compare_revisions(
         Options {
             texts,
             progress: Some(&progress),
+            shard,
         },
     );
     if let Some(Some(b)) = bar.get() {
         b.finish_and_clear();
     }
-    compared.map_err(|e| {
+    compared.map(|d| (d, inputs)).map_err(|e| {
         for line in &e.0 {
             crate::output::error(line.clone());
         }
@@ -160,13 +174,23 @@ pub fn compare_revisions(
     })
 }
 
-fn print(result: &FleetDiff, args: &DiffArgs) {
+/// `inputs`: the hash of the compared trees, for the shard manifest.
+fn print(result: &FleetDiff, args: &DiffArgs, inputs: Option<&str>) {
     let text = match args.format {
         Format::Human => diff::report::human(result, args.objects),
         Format::Markdown => diff::report::markdown(result, args.objects),
         Format::Json => {
-            let mut s = serde_json::to_string_pretty(&diff::report::json(result, args.objects))
-                .unwrap_or_default();
+            let mut doc = diff::report::json(result, args.objects);
+            if let (Some(shard), Some(inputs)) = (args.shard, inputs) {
+                let command = if args.objects {
+                    "diff --format json --objects"
+                } else {
+                    "diff --format json"
+                };
+                doc["shard"] = Manifest::new(shard, command, inputs).to_value();
+                doc["shard_run"] = diff::shard::shard_run(result, args.objects);
+            }
+            let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
             s.push('\n');
             s
         }
@@ -255,5 +279,53 @@ fn report(snapshot: &Snapshot<'_>, e: InputError) -> u8 {
             exit::INPUT
         }
         other => input_error(other.to_string()),
+    }
+}
+
+/// A `diff --shard K/N --format json` report: `Ok(None)` when the text is not a diff report.
+pub fn read_shard(text: &str) -> Result<Option<serde_json::Value>, String> {
+    let Ok(doc) = serde_json::from_str::<serde_json::Value>(text) else {
+        return Ok(None);
+    };
+    if doc.get("groups").is_none() || doc.get("base").is_none() {
+        return Ok(None);
+    }
+    if doc.get("shard").is_none() || doc.get("shard_run").is_none() {
+        return Err(
+            "a diff report without a shard manifest (written without --shard K/N)".to_owned(),
+        );
+    }
+    Ok(Some(doc))
+}
+
+/// `edgefleet merge` of `diff --shard K/N --format json` reports: the report of one `diff`,
+/// exit 1 with `exit_code` when a site changed.
+pub fn merge(reports: Vec<(String, serde_json::Value)>, exit_code: bool) -> u8 {
+    let mut manifests = Vec::new();
+    for (name, doc) in &reports {
+        let Some(m) = Manifest::from_value(&doc["shard"]) else {
+            return input_error(format!("{name}: damaged shard manifest"));
+        };
+        manifests.push((name.clone(), m));
+    }
+    if let Err(e) = check_set(&manifests) {
+        return input_error(e);
+    }
+    let parts: Vec<(String, serde_json::Value)> = reports
+        .into_iter()
+        .map(|(name, mut doc)| (name, doc["shard_run"].take()))
+        .collect();
+    let (merged, objects) = match diff::shard::merge(&parts) {
+        Ok(m) => m,
+        Err(e) => return input_error(e),
+    };
+    let mut s =
+        serde_json::to_string_pretty(&diff::report::json(&merged, objects)).unwrap_or_default();
+    s.push('\n');
+    print!("{s}");
+    if exit_code && !merged.is_empty() {
+        exit::FINDINGS
+    } else {
+        exit::OK
     }
 }

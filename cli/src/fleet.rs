@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use edgefleet_fleet::appset::{AppSet, Repo, deploying, read_appsets};
+use edgefleet_fleet::shard::{Manifest, Shard};
 use edgefleet_fleet::{FleetTree, TreeError};
 use edgefleet_inventory::Fleet;
 use edgefleet_lints::fleet::{EditPosition, EditSource, FieldEdit, FleetSite, RenderedObject};
@@ -38,18 +39,28 @@ fn problem(e: &TreeError) -> RunProblem {
 /// Lints a generated tree. Problems that stop one site (unreadable `site.json`, a site missing
 /// from the inventory, an overlay that does not render) become the run's `problems`, which every
 /// report carries; the other sites are still linted.
+///
+/// With a `shard`, only the sites of that shard are linted, and problems of the tree that belong
+/// to no site are reported by shard 1 only.
 pub fn lint(
     linter: &Linter,
     out: &Path,
     fleet: &Fleet,
     path_prefix: &str,
+    shard: Shard,
 ) -> Result<LintRun, String> {
     // Provenance on: findings point at the line that set each field.
     let tree = FleetTree::on_disk(out)
         .map_err(|e| e.to_string())?
         .with_provenance(true);
-    let found = tree.sites();
-    let mut problems: Vec<RunProblem> = found.problems.iter().map(problem).collect();
+    let mut found = tree.sites();
+    found.sites.retain(|d| shard.contains(&d.id));
+    let mut problems: Vec<RunProblem> = found
+        .problems
+        .iter()
+        .filter(|e| owns_problem(shard, out, e))
+        .map(problem)
+        .collect();
     // ApplicationSets that cannot be read only name no ApplicationSet in residency messages.
     let (appsets, _) = read_appsets(tree.fs(), tree.root());
     let appsets: Vec<AppSet> = appsets.into_iter().map(|(_, a)| a).collect();
@@ -108,10 +119,36 @@ pub fn lint(
             })
             .collect())
     };
-    let mut run = linter.lint_fleet(&sites, &render);
+    let bar = crate::generate::site_bar("linting", sites.len());
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let progress = |_: &str| {
+        if let Some(b) = &bar {
+            b.set_position(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) as u64 + 1);
+        }
+    };
+    let mut run = linter.lint_fleet_with_progress(&sites, &render, &progress);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
     problems.append(&mut run.problems);
+    // In file order (problems without a file first), whatever the order sites were linted in:
+    // the same list for one run and for the merge of its shards.
+    problems.sort_by(|a, b| (&a.file, &a.message).cmp(&(&b.file, &b.message)));
     run.problems = problems;
     Ok(run)
+}
+
+/// `true` when a problem of the tree is this shard's: one inside a site's folder belongs to the
+/// site's shard, any other to shard 1.
+fn owns_problem(shard: Shard, out: &Path, e: &TreeError) -> bool {
+    let relative = e
+        .path()
+        .and_then(|p| p.strip_prefix(out).ok())
+        .map(|p| p.to_string_lossy().replace('\\', "/"));
+    match relative {
+        Some(r) => shard.owns_path(&r),
+        None => shard.fleet_wide(),
+    }
 }
 
 /// A provenance source as the linter sees it: its positions, and its file under `OUT_DIR` as the
@@ -172,6 +209,7 @@ pub fn run(
     inventory: Option<PathBuf>,
     format: FormatArg,
     fail_level: Option<FailLevel>,
+    shard: Option<Shard>,
 ) -> u8 {
     let dir = inventory.unwrap_or_else(|| config.inventory());
     let fleet = match edgefleet_inventory::load_inventory(&dir) {
@@ -182,8 +220,25 @@ pub fn run(
         }
     };
     let prefix = config.plan_options().argocd.path_prefix;
-    let run = match lint(linter, out, &fleet, &prefix) {
-        Ok(r) => r,
+    let manifest = match shard {
+        None => None,
+        Some(s) => match edgefleet_fleet::shard::inventory_hash(&dir) {
+            Ok(hash) => Some(Manifest::new(
+                s,
+                format!("lint --fleet --format {}", format.as_str()),
+                hash,
+            )),
+            Err(e) => {
+                crate::output::error(format!("{}: {e}", dir.display()));
+                return exit::INPUT;
+            }
+        },
+    };
+    let run = match lint(linter, out, &fleet, &prefix, shard.unwrap_or(Shard::WHOLE)) {
+        Ok(mut r) => {
+            r.shard = manifest.map(|m| m.to_value());
+            r
+        }
         Err(e) => {
             crate::output::error(e);
             return exit::INPUT;

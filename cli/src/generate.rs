@@ -26,6 +26,11 @@ pub struct GenerateArgs {
     /// Write nothing; exit 1 and list the differences when the output folder is stale.
     #[arg(long)]
     check: bool,
+    /// With `--check`: check only shard K of N (the folders of its sites, by a hash of the site
+    /// id, and in shard 1 the fleet-wide files; docs/scale.md). The tree is up to date when
+    /// every shard says so.
+    #[arg(long, value_name = "K/N", requires = "check")]
+    shard: Option<edgefleet_fleet::shard::Shard>,
     /// Worker threads (default: one per core). Output is identical whatever the number.
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
@@ -123,12 +128,20 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
     };
     let out = args.out.unwrap_or_else(|| config.out());
 
-    let bar = progress_bar(fleet.sites.len());
-    let planned = plan::plan(&fleet, &catalogue, &config.plan_options(), &|n| {
-        if let Some(b) = &bar {
-            b.set_position(n as u64);
-        }
-    });
+    let shard = args.shard.unwrap_or(edgefleet_fleet::shard::Shard::WHOLE);
+    let bar = progress_bar(fleet.sites.iter().filter(|s| shard.contains(&s.id)).count());
+    let planned = plan::plan_part(
+        &fleet,
+        &catalogue,
+        &config.plan_options(),
+        &|n| {
+            if let Some(b) = &bar {
+                b.set_position(n as u64);
+            }
+        },
+        &|id| shard.contains(id),
+        shard.fleet_wide(),
+    );
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -147,7 +160,7 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
 
     warn_short_buffers(&fleet, &catalogue, &planned.tree);
 
-    let changes = match write::compare(&planned.tree, &out) {
+    let changes = match write::compare_part(&planned.tree, &out, &|p| shard.owns_path(p)) {
         Ok(c) => c,
         Err(e) => {
             crate::output::error(e.to_string());
@@ -159,7 +172,7 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
         if args.timings {
             print_timings(&phases);
         }
-        return report_check(&out, &changes);
+        return report_check(&out, &changes, args.shard);
     }
     if let Err(e) = write::apply(&planned.tree, &out, &changes) {
         crate::output::error(e.to_string());
@@ -309,14 +322,19 @@ fn print_timings(phases: &[(&str, f64)]) {
     }
 }
 
-fn report_check(out: &Path, changes: &write::Changes) -> u8 {
+fn report_check(
+    out: &Path,
+    changes: &write::Changes,
+    shard: Option<edgefleet_fleet::shard::Shard>,
+) -> u8 {
+    let part = shard.map(|s| format!(" (shard {s})")).unwrap_or_default();
     if !changes.foreign.is_empty() {
         for f in &changes.foreign {
             println!("conflict {f} (exists and was not written by edgefleet)");
         }
     }
     if changes.is_clean() && changes.foreign.is_empty() {
-        println!("{}: up to date", out.display());
+        println!("{}: up to date{part}", out.display());
         return exit::OK;
     }
     for (word, list) in [
@@ -329,7 +347,7 @@ fn report_check(out: &Path, changes: &write::Changes) -> u8 {
         }
     }
     eprintln!(
-        "{} is stale: {} to create, {} to update, {} to remove, {} conflicts; run `edgefleet generate`",
+        "{}{part} is stale: {} to create, {} to update, {} to remove, {} conflicts; run `edgefleet generate`",
         out.display(),
         changes.created.len(),
         changes.updated.len(),
@@ -343,10 +361,11 @@ fn progress_bar(sites: usize) -> Option<indicatif::ProgressBar> {
     site_bar("planning", sites)
 }
 
-/// A progress bar over `sites` sites on a terminal (none for small fleets or when standard
-/// error is not a terminal), its line starting with `what`.
+/// A progress bar over `sites` sites on a terminal (none for small fleets, with `--quiet`, or
+/// when standard error is not a terminal), its line starting with `what`. It has no colour, so
+/// `NO_COLOR` has nothing to turn off.
 pub fn site_bar(what: &str, sites: usize) -> Option<indicatif::ProgressBar> {
-    if sites < 500 || !std::io::stderr().is_terminal() {
+    if sites < 500 || crate::output::quiet() || !std::io::stderr().is_terminal() {
         return None;
     }
     let bar = indicatif::ProgressBar::new(sites as u64);

@@ -13,8 +13,9 @@ use crate::config::Config;
 use crate::exit;
 use crate::output;
 use edgefleet_fleet::git;
+use edgefleet_fleet::shard::Shard;
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
     Human,
     Json,
@@ -53,6 +54,10 @@ pub struct LintArgs {
     /// Exit 1 when a finding is at or above this severity (default: `[lint] fail_level`, else warning).
     #[arg(long, value_enum)]
     fail_level: Option<FailLevel>,
+    /// With `--fleet`: lint only shard K of N (sites by a hash of their id, docs/scale.md);
+    /// the report carries a shard manifest for `edgefleet merge`.
+    #[arg(long, value_name = "K/N", requires = "fleet")]
+    shard: Option<Shard>,
 }
 
 #[derive(Args)]
@@ -110,6 +115,7 @@ pub fn run(config: &Config, args: LintArgs) -> u8 {
             args.inventory,
             args.format,
             args.fail_level,
+            args.shard,
         );
     }
     if args.inventory.is_some() {
@@ -362,6 +368,18 @@ pub fn explain(config: &Config, args: ExplainArgs) -> u8 {
 /// Writes a run's report to stdout (colour as `--color` decides). Problems that stopped part of
 /// the run are in every format's report; with a machine format they are repeated on standard
 /// error for the person reading the CI log. A report that cannot be written is exit 2.
+impl FormatArg {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FormatArg::Human => "human",
+            FormatArg::Json => "json",
+            FormatArg::Sarif => "sarif",
+            FormatArg::Github => "github",
+            FormatArg::Junit => "junit",
+        }
+    }
+}
+
 pub(crate) fn print_report(run: &edgefleet_lints::LintRun, format: FormatArg) -> Result<(), u8> {
     let format = match format {
         FormatArg::Human => Format::Human,

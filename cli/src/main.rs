@@ -6,6 +6,7 @@ mod drift;
 mod fleet;
 mod generate;
 mod lint;
+mod merge;
 mod output;
 mod render;
 mod report;
@@ -101,6 +102,9 @@ enum Command {
     /// Write one self-contained HTML page about the fleet: sites by region and wave, and on
     /// request the change impact of a revision, lint findings and drift status.
     Report(report::ReportArgs),
+    /// Join the reports of every shard of one run (`--shard K/N`) into the report of a single
+    /// run; refuses shards of different runs and incomplete sets (exit 2).
+    Merge(merge::MergeArgs),
     /// Print the documentation of a lint rule (`--list` lists every rule).
     Explain(lint::ExplainArgs),
     /// Work with inventories.
@@ -231,6 +235,7 @@ fn main() -> ExitCode {
         Command::Lint(args) => lint::run(&config, args),
         Command::Explain(args) => lint::explain(&config, args),
         Command::Drift(args) => drift::run(&config, *args),
+        Command::Merge(args) => merge::run(&config, args),
         Command::Report(args) => report::run(&config, cli.config.as_deref(), args),
         Command::Inventory {
             command: InventoryCommand::Synth(args),

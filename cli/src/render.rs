@@ -19,21 +19,55 @@ pub struct RenderArgs {
     /// Folders holding a kustomization (e.g. out/sites/eu-north/rig-nsea-042/telemetry-collector).
     #[arg(
         value_name = "DIR",
-        required_unless_present = "site",
-        conflicts_with = "site"
+        required_unless_present_any = ["site", "fleet"],
+        conflicts_with_all = ["site", "fleet"]
     )]
     dirs: Vec<PathBuf>,
     /// Render every overlay of this site (out/sites/<region>/<ID>/*).
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", conflicts_with = "fleet")]
     site: Option<String>,
+    /// Render every overlay of every site of this generated tree, site by site (sites by
+    /// region then id, each site's overlays by name).
+    #[arg(long, value_name = "OUT_DIR")]
+    fleet: Option<PathBuf>,
+    /// With `--fleet`: only the sites of shard K of N (by a hash of the site id; docs/scale.md).
+    #[arg(long, value_name = "K/N", requires = "fleet")]
+    shard: Option<edgefleet_fleet::shard::Shard>,
     /// The generated tree to find `--site` in; default from edgefleet.toml, else `out`.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
 }
 
 pub fn run(config: &Config, args: RenderArgs) -> u8 {
-    let (dirs, builds) = match &args.site {
-        Some(site) => {
+    let (dirs, builds) = match (&args.site, &args.fleet) {
+        (_, Some(out)) => {
+            let shard = args.shard.unwrap_or(edgefleet_fleet::shard::Shard::WHOLE);
+            let tree = match FleetTree::on_disk(out) {
+                Ok(t) => t,
+                Err(e) => {
+                    crate::output::error(e.to_string());
+                    return exit::INPUT;
+                }
+            };
+            let found = tree.sites();
+            if let Some(e) = found
+                .problems
+                .iter()
+                .find(|e| e.path().is_none_or(|p| owns(shard, out, p)))
+            {
+                crate::output::error(e.to_string());
+                return exit::INPUT;
+            }
+            let dirs: Vec<PathBuf> = found
+                .sites
+                .iter()
+                .filter(|s| shard.contains(&s.id))
+                .flat_map(|s| s.overlays.iter().map(|o| o.dir.clone()))
+                .collect();
+            let builds = tree.render_dirs(&dirs);
+            (dirs, builds)
+        }
+        (Some(site), None) => {
             let out = args.out.clone().unwrap_or_else(|| config.out());
             let found = FleetTree::on_disk(&out).and_then(|tree| {
                 let site = tree.find_site(site)?;
@@ -58,7 +92,7 @@ pub fn run(config: &Config, args: RenderArgs) -> u8 {
             let builds = tree.render_dirs(&dirs);
             (dirs, builds)
         }
-        None => (
+        (None, None) => (
             args.dirs.clone(),
             edgefleet_fleet::tree::render_dirs(&Renderer::new(), &args.dirs),
         ),
@@ -95,6 +129,14 @@ pub fn run(config: &Config, args: RenderArgs) -> u8 {
     // A closed pipe (`| head`) is not an error worth reporting.
     let _ = write();
     exit::OK
+}
+
+/// `true` when a path of the tree at `out` is the shard's (`Shard::owns_path`).
+fn owns(shard: edgefleet_fleet::shard::Shard, out: &Path, path: &Path) -> bool {
+    match path.strip_prefix(out) {
+        Ok(rest) => shard.owns_path(&rest.to_string_lossy().replace('\\', "/")),
+        Err(_) => shard.fleet_wide(),
+    }
 }
 
 /// Refuses an overlay that renders more objects than edgefleet reads for one site

@@ -48,10 +48,12 @@ pub fn run(config: &Config, explicit_config: Option<&Path>, args: ReportArgs) ->
     };
     let diff = match &args.diff_base {
         None => None,
-        Some(rev) => match crate::diff::compare_revisions(explicit_config, rev, None, false) {
-            Ok(d) => Some(d),
-            Err(code) => return code,
-        },
+        Some(rev) => {
+            match crate::diff::compare_revisions(explicit_config, rev, None, false, None) {
+                Ok((d, _)) => Some(d),
+                Err(code) => return code,
+            }
+        }
     };
     let lint = if args.lint {
         match lint_section(config, &fleet) {
@@ -98,7 +100,14 @@ fn lint_section(config: &Config, fleet: &edgefleet_inventory::Fleet) -> Result<L
     let linter = crate::lint::linter(config)?;
     let out = config.out();
     let prefix = config.plan_options().argocd.path_prefix;
-    let run = crate::fleet::lint(&linter, &out, fleet, &prefix).map_err(|e| {
+    let run = crate::fleet::lint(
+        &linter,
+        &out,
+        fleet,
+        &prefix,
+        edgefleet_fleet::shard::Shard::WHOLE,
+    )
+    .map_err(|e| {
         crate::output::error(format!(
             "{e} (--lint reads the generated tree: run `edgefleet generate` first)"
         ));

@@ -11,7 +11,9 @@
 //! - [`revision`]: a project's files at a git revision (read from git objects) or in the
 //!   working tree, and its inventory and catalogue read from them;
 //! - [`diff`]: what a change does to every site (two planned trees rendered and compared);
-//! - [`page`]: the fleet report page (HTML, self-contained).
+//! - [`page`]: the fleet report page (HTML, self-contained);
+//! - [`shard`]: `--shard K/N`, the partition of sites every sharded command uses, and the
+//!   manifest `merge` checks.
 //!
 //! Depends on the planner, the renderer and the inventory; never on the linter or the CLI.
 
@@ -21,6 +23,7 @@ pub mod git;
 pub mod page;
 pub mod planned_fs;
 pub mod revision;
+pub mod shard;
 pub mod tree;
 
 /// The readers `diff` finds an overlay's folders with (every string of a kustomization that

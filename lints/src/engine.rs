@@ -132,6 +132,10 @@ pub struct LintRun {
     pub linted: BTreeSet<Arc<Path>>,
     /// Problems that stopped part of the run (see [`RunProblem`]).
     pub problems: Vec<RunProblem>,
+    /// The manifest of a sharded run (`--shard K/N`), opaque to the linter: when set, every
+    /// machine-readable report carries it and the data `merge` needs (see
+    /// [`report::shard`](crate::report::shard)).
+    pub shard: Option<serde_json::Value>,
 }
 
 impl LintRun {

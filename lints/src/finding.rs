@@ -62,7 +62,7 @@ impl Level {
 }
 
 /// The Kubernetes object a finding is about.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ObjectRef {
     pub kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -118,13 +118,29 @@ impl Linter {
     /// rendered are skipped and recorded as the run's [`problems`](LintRun::problems), in
     /// site order.
     pub fn lint_fleet(&self, sites: &[FleetSite], render: &RenderFn<'_>) -> LintRun {
+        self.lint_fleet_with_progress(sites, render, &|_| {})
+    }
+
+    /// [`lint_fleet`](Self::lint_fleet), calling `progress` with each site's id once the site
+    /// is linted (from the worker threads, in no particular order).
+    pub fn lint_fleet_with_progress(
+        &self,
+        sites: &[FleetSite],
+        render: &RenderFn<'_>,
+        progress: &(dyn Fn(&str) + Sync),
+    ) -> LintRun {
         match worker_pool() {
-            Some(pool) => pool.install(|| self.lint_fleet_here(sites, render)),
-            None => self.lint_fleet_here(sites, render),
+            Some(pool) => pool.install(|| self.lint_fleet_here(sites, render, progress)),
+            None => self.lint_fleet_here(sites, render, progress),
         }
     }
 
-    fn lint_fleet_here(&self, sites: &[FleetSite], render: &RenderFn<'_>) -> LintRun {
+    fn lint_fleet_here(
+        &self,
+        sites: &[FleetSite],
+        render: &RenderFn<'_>,
+        progress: &(dyn Fn(&str) + Sync),
+    ) -> LintRun {
         let cache = Cache::default();
         // Findings, suppressed, objects, problems, each overlay's own kustomization, the other
         // files read.
@@ -208,6 +224,7 @@ impl Linter {
                         f
                     })
                     .collect();
+                progress(&site.context.id);
                 (
                     findings,
                     suppressed,
@@ -263,8 +280,8 @@ impl Linter {
             ))
         });
         // The text of every file a finding points at, for source snippets.
-        run.files = own.len() + files.len();
         run.linted = own.into_iter().chain(files).collect();
+        run.files = run.linted.len();
         let parsed = cache.files.into_inner().unwrap_or_default();
         for f in &findings {
             let file = &f.location.file;
@@ -286,7 +303,7 @@ impl Linter {
 }
 
 /// `site a`, `sites a, b, c`, or `sites a, b, c and 12 more`.
-fn site_list(sites: &[Arc<str>]) -> String {
+pub(crate) fn site_list(sites: &[Arc<str>]) -> String {
     const SHOWN: usize = 3;
     let names: Vec<&str> = sites.iter().take(SHOWN).map(|s| &**s).collect();
     match sites.len() {

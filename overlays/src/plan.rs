@@ -88,7 +88,31 @@ pub fn plan(
     options: &PlanOptions,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Plan, PlanError> {
-    plan_reusing(fleet, catalogue, options, progress, Reuse::Off).map(|(plan, _)| plan)
+    plan_part(fleet, catalogue, options, progress, &|_| true, true)
+}
+
+/// [`plan`] of a part of the fleet (`generate --check --shard K/N`): the folders of the sites
+/// `keep` accepts (by id), and the fleet-wide files (bases, components, ApplicationSets) when
+/// `fleet_wide`. What is planned is byte for byte what [`plan`] plans for the same paths: the
+/// whole fleet still decides the ApplicationSet shard of each site.
+pub fn plan_part(
+    fleet: &Fleet,
+    catalogue: &Catalogue,
+    options: &PlanOptions,
+    progress: &(dyn Fn(usize) + Sync),
+    keep: &(dyn Fn(&str) -> bool + Sync),
+    fleet_wide: bool,
+) -> Result<Plan, PlanError> {
+    plan_general(
+        fleet,
+        catalogue,
+        options,
+        progress,
+        keep,
+        fleet_wide,
+        Reuse::Off,
+    )
+    .map(|(plan, _)| plan)
 }
 
 /// The inputs of each site overlay of a plan, as digests by overlay file: what
@@ -119,6 +143,18 @@ pub fn plan_reusing(
     catalogue: &Catalogue,
     options: &PlanOptions,
     progress: &(dyn Fn(usize) + Sync),
+    reuse: Reuse<'_>,
+) -> Result<(Plan, OverlayKeys), PlanError> {
+    plan_general(fleet, catalogue, options, progress, &|_| true, true, reuse)
+}
+
+fn plan_general(
+    fleet: &Fleet,
+    catalogue: &Catalogue,
+    options: &PlanOptions,
+    progress: &(dyn Fn(usize) + Sync),
+    keep: &(dyn Fn(&str) -> bool + Sync),
+    fleet_wide: bool,
     reuse: Reuse<'_>,
 ) -> Result<(Plan, OverlayKeys), PlanError> {
     check_selections(fleet, catalogue)?;
@@ -173,6 +209,7 @@ pub fn plan_reusing(
         .sites
         .par_iter()
         .zip(shards.par_iter())
+        .filter(|(site, _)| keep(&site.id))
         .map(|(site, shard)| {
             let r = plan_site(
                 fleet,
@@ -187,6 +224,10 @@ pub fn plan_reusing(
             r
         })
         .collect();
+    let planned_sites = per_site.len();
+    if !fleet_wide {
+        tree = OutputTree::new();
+    }
     let mut overlays = 0;
     let mut keys = OverlayKeys::default();
     let mut reused = 0;
@@ -198,14 +239,19 @@ pub fn plan_reusing(
         keys.0.extend(site.keys);
     }
 
-    let appsets = appset::plan_appsets(fleet, catalogue, options)?;
-    let appset_count = appsets.len();
-    tree.extend(appsets);
+    let appset_count = if fleet_wide {
+        let appsets = appset::plan_appsets(fleet, catalogue, options)?;
+        let n = appsets.len();
+        tree.extend(appsets);
+        n
+    } else {
+        0
+    };
 
     Ok((
         Plan {
             tree,
-            sites: fleet.sites.len(),
+            sites: planned_sites,
             overlays,
             appsets: appset_count,
             reused,

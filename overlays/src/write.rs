@@ -112,6 +112,18 @@ fn manifest_text(tree: &OutputTree) -> String {
 
 /// Compare a planned tree with the output folder, reading only.
 pub fn compare(tree: &OutputTree, out: &Path) -> Result<Changes, WriteError> {
+    compare_part(tree, out, &|_| true)
+}
+
+/// [`compare`] of a part of the tree (`generate --check --shard K/N`): `tree` holds the
+/// planned files of the part, `owns` says which paths of the output folder are in the part
+/// (a file edgefleet owns outside it is not "to remove"). Only for checking: [`apply`] writes
+/// whole trees.
+pub fn compare_part(
+    tree: &OutputTree,
+    out: &Path,
+    owns: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<Changes, WriteError> {
     let mut changes = Changes::default();
     match fs::symlink_metadata(out) {
         Ok(m) if m.is_dir() => changes.out_exists = true,
@@ -130,6 +142,7 @@ pub fn compare(tree: &OutputTree, out: &Path) -> Result<Changes, WriteError> {
     }
     let mut owned = read_manifest(out, MANIFEST)?;
     owned.extend(read_manifest(out, PENDING)?);
+    owned.retain(|p| owns(p));
 
     // A symlinked folder inside the output could send writes outside it.
     let dirs: BTreeSet<&str> = tree
@@ -195,7 +208,8 @@ pub fn compare(tree: &OutputTree, out: &Path) -> Result<Changes, WriteError> {
             changes.removed.push(path.clone());
         }
     }
-    let current = read_manifest(out, MANIFEST)?;
+    let mut current = read_manifest(out, MANIFEST)?;
+    current.retain(|p| owns(p));
     changes.manifest_stale = changes.adopted > 0
         || !changes.is_clean()
         || current.len() != tree.len()

@@ -10,6 +10,7 @@
 
 pub mod deps;
 pub mod report;
+pub mod shard;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
@@ -31,7 +32,10 @@ pub struct Side {
 }
 
 /// Whether a site or an object was added, removed or changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Change {
     Added,
     Removed,
@@ -49,7 +53,7 @@ impl Change {
 }
 
 /// An object a site receives differently.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ObjectChange {
     /// The overlay (workload folder) that renders it: one ArgoCD Application.
     pub workload: String,
@@ -99,7 +103,7 @@ impl ObjectChange {
 }
 
 /// A site whose objects differ (or that was added or removed).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SiteChange {
     pub site: String,
     /// Region and wave on the head side (the base side for a removed site).
@@ -144,6 +148,8 @@ pub struct Options<'p> {
     pub texts: bool,
     /// Called with (sites compared, sites in all) as sites are done, from any thread.
     pub progress: Option<&'p (dyn Fn(usize, usize) + Sync)>,
+    /// Compare only the sites of this shard (`diff --shard K/N`).
+    pub shard: Option<crate::shard::Shard>,
 }
 
 /// Why two trees could not be compared: a tree that cannot be read or an overlay that does not
@@ -163,7 +169,11 @@ pub fn compare(base: Side, head: Side, options: Options<'_>) -> Result<FleetDiff
         || sites(&base, base_tree.as_ref()),
         || sites(&head, head_tree.as_ref()),
     );
-    let (base_sites, head_sites) = (base_sites?, head_sites?);
+    let (mut base_sites, mut head_sites) = (base_sites?, head_sites?);
+    if let Some(shard) = options.shard {
+        base_sites.retain(|id, _| shard.contains(id));
+        head_sites.retain(|id, _| shard.contains(id));
+    }
     let changed = changed_folders(&base.tree, &head.tree);
     let base_deps = Dependencies::new(&base.tree);
     let head_deps = Dependencies::new(&head.tree);

@@ -85,6 +85,7 @@ fn a_base_change_reaches_exactly_the_sites_running_that_workload() {
         Options {
             texts: true,
             progress: None,
+            shard: None,
         },
     )
     .unwrap();
@@ -121,6 +122,7 @@ fn an_added_and_a_removed_site_list_all_their_objects() {
         Options {
             texts: true,
             progress: None,
+            shard: None,
         },
     )
     .unwrap();

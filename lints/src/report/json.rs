@@ -16,6 +16,11 @@ struct Document<'a> {
     /// run: a run with any is incomplete and exits 2.
     input_errors: Vec<InputError<'a>>,
     summary: Summary,
+    /// The manifest of a sharded run (`--shard K/N`), and what `edgefleet merge` needs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shard: Option<&'a serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shard_run: Option<serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -98,6 +103,8 @@ pub fn write(run: &LintRun, out: &mut dyn std::io::Write) -> Result<(), super::R
             suppressed: run.suppressed,
             input_errors: run.incomplete(),
         },
+        shard: run.shard.as_ref(),
+        shard_run: run.shard.as_ref().map(|_| super::shard::shard_run(run)),
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     out.write_all(b"\n")?;

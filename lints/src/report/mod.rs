@@ -5,6 +5,7 @@ mod human;
 mod json;
 mod junit;
 mod sarif;
+pub mod shard;
 
 use std::io::Write;
 use std::path::Path;

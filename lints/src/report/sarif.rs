@@ -7,7 +7,8 @@
 //!   non-ASCII, `\` and `:` in names). Standard input has no URI, only a description.
 //! - `invocations[0]` says whether the run was complete (`executionSuccessful`) and lists every
 //!   input error as a `toolExecutionNotification`.
-//! - The run's counts (`files`, `objects`, `suppressed`, `input_errors`) are in `properties`.
+//! - The run's counts (`files`, `objects`, `suppressed`, `input_errors`) are in `properties`,
+//!   with, for a sharded run, its manifest (`shard`) and data (`shard_run`, see [`super::shard`]).
 
 use std::path::{Component, Path};
 
@@ -216,6 +217,10 @@ pub fn to_sarif_at(run: &LintRun, cwd: Option<&Path>) -> Value {
             "input_errors": run.incomplete(),
         },
     });
+    if let Some(manifest) = &run.shard {
+        sarif_run["properties"]["shard"] = manifest.clone();
+        sarif_run["properties"]["shard_run"] = super::shard::shard_run(run);
+    }
     if let Some(cwd) = cwd.filter(|c| c.is_absolute()) {
         sarif_run["originalUriBaseIds"] = json!({ "%SRCROOT%": { "uri": file_uri(cwd, true) } });
     }

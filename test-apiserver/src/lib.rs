@@ -43,6 +43,10 @@ use tokio_rustls::rustls;
 pub use discovery::Resource;
 pub use served::{Applier, as_served, owned_objects, served_objects};
 
+/// `GET` this path (no token) for the recorded requests as JSON (`?site=ID` for one site's):
+/// `{"requests": [{"method", "path", "query", "site"}]}`.
+pub const ADMIN_REQUESTS: &str = "/_edgefleet/requests";
+
 /// One request as the server saw it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordedRequest {
@@ -468,6 +472,19 @@ async fn serve_request(
             Some(i) => rest[i..].to_owned(),
             None => "/".to_owned(),
         };
+    }
+    if path == ADMIN_REQUESTS {
+        // The recorded requests, for scripts (bench/drift.sh): not an API path, not recorded.
+        let site = query_param(query.as_deref(), "site");
+        let requests: Vec<Value> = shared
+            .requests
+            .lock()
+            .expect("requests lock")
+            .iter()
+            .filter(|r| site.is_none() || r.site == site)
+            .map(|r| json!({"method": r.method, "path": r.path, "query": r.query, "site": r.site}))
+            .collect();
+        return Ok(respond(200, &json!({"requests": requests})));
     }
     let token = req
         .headers()

@@ -57,7 +57,7 @@ start_server() {
   "$SERVER" --fleet "$WORK/out" --kubeconfig-out "$WORK/kubeconfig" --ca-out "$WORK/ca.pem" \
     --context-template "$TEMPLATE" --record "$@" >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
-  until grep -q '^listening on' "$WORK/server.log"; do
+  until grep -q '^listening on' "$WORK/server.log" 2>/dev/null; do
     kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 2; }
     sleep 0.2
   done
@@ -141,6 +141,8 @@ for site in chosen:
     for r in by_site[site]:
         segs = r["path"].strip("/").split("/")
         query = urllib.parse.parse_qs(r["query"] or "")
+        if (segs[0] == "api" and len(segs) < 3) or (segs[0] == "apis" and len(segs) < 4):
+            continue  # discovery: kubectl does its own
         if segs[0] == "api":
             group, version, rest = "", segs[1], segs[2:]
         else:

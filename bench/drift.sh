@@ -9,9 +9,10 @@
 # site as in a real fleet), every site serving its rendered objects as a real API server does
 # after the applier applied them (defaults, status, managed fields, owned Pods and ReplicaSets).
 #
-#  1. `edgefleet drift --jobs $JOBS` over the whole fleet (until the CLI has `drift`, the same
-#     work through drift/examples/read_fleet.rs: render every site, then $JOBS workers calling
-#     the cluster source, which is what `edgefleet drift` runs);
+#  1. `edgefleet drift --jobs $JOBS --format json` over the whole fleet (a build without the
+#     `drift` command falls back to the same work through drift/examples/read_fleet.rs: render
+#     every site, then $JOBS workers calling the cluster source); steps 3 and 4 use the same
+#     reader;
 #  2. raw HTTP: exactly the requests the source sent for each site (discovery, a GET per desired
 #     object, a LIST by the site label per listable kind), replayed with curl (one process and
 #     one kept-alive connection per site, $JOBS sites at a time), for the whole fleet;
@@ -91,22 +92,38 @@ echo "edgefleet drift benchmark: $(head -1 "$WORK/server.log" | sed 's/ on .*//'
 # 1. the fleet, as edgefleet drift reads it
 if "$BIN" drift --help >/dev/null 2>&1; then
   WHAT="edgefleet drift"
-  DRIFT=("$BIN" drift --fleet "$WORK/out" --kubeconfig "$WORK/kubeconfig" --context-template "$TEMPLATE"
-    --jobs "$JOBS" --format json)
+  READ=("$BIN" drift --fleet "$WORK/out" --kubeconfig "$WORK/kubeconfig" --context-template "$TEMPLATE"
+    --format json)
 else
-  WHAT="read_fleet (render + cluster source; no \`edgefleet drift\` in this build yet)"
-  DRIFT=("$READER" --fleet "$WORK/out" --kubeconfig "$WORK/kubeconfig" --context-template "$TEMPLATE"
-    --jobs "$JOBS")
+  WHAT="read_fleet (render + cluster source; no \`edgefleet drift\` in this build)"
+  READ=("$READER" --fleet "$WORK/out" --kubeconfig "$WORK/kubeconfig" --context-template "$TEMPLATE")
 fi
-/usr/bin/time -v -o "$WORK/time.drift" "${DRIFT[@]}" >"$WORK/drift.out" 2>"$WORK/drift.err" || true
+# What a run found: `edgefleet drift`'s JSON summary (and its unreachable sites), or read_fleet's lines.
+found() {
+  if [[ "$WHAT" == "edgefleet drift" ]]; then
+    python3 - "$1" <<'PY' || true
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = d["summary"]
+print(f"sites {s['sites']}: in-sync {s['in-sync']}, drifted {s['drifted']}, unreachable {s['unreachable']}, "
+      f"unauthorized {s['unauthorized']}; objects {s['objects']}")
+for site in d["sites"]:
+    if site["status"] in ("unreachable", "unauthorized"):
+        print(f"{site['site']}: {site['status']}: {site.get('error')}")
+PY
+  else
+    grep -E '^(sites|render)|unreachable' "$1" || true
+  fi
+}
+/usr/bin/time -v -o "$WORK/time.drift" "${READ[@]}" --jobs "$JOBS" >"$WORK/drift.out" 2>"$WORK/drift.err" || true
 read -r drift_wall drift_rss < <(timing "$WORK/time.drift")
 printf '  %-58s wall %7.2f s  peak RSS %5d MiB\n' "$WHAT, $SITES sites" "$drift_wall" "$((drift_rss / 1024))"
-grep -E '^(sites|render)' "$WORK/drift.out" | sed 's/^/      /' || true
+found "$WORK/drift.out" | sed 's/^/      /'
 
 # The requests the source sent, per site: curl configs (raw HTTP) and kubectl commands.
 curl -s --cacert "$WORK/ca.pem" "$URL/_edgefleet/requests" >"$WORK/requests.json"
 mkdir -p "$WORK/curl" "$WORK/kubectl"
-python3 - "$WORK" "$URL" "$SAMPLE" <<'EOF'
+python3 - "$WORK" "$URL" "$SAMPLE" >/dev/null <<'EOF'
 import json, sys, urllib.parse
 work, url, sample = sys.argv[1], sys.argv[2], int(sys.argv[3])
 config = json.load(open(f"{work}/kubeconfig"))
@@ -186,8 +203,7 @@ printf '  %-58s wall %7.2f s  peak RSS %5d MiB\n' "raw HTTP (curl), the same $to
 echo "  per site (sample of $(wc -w <<<"$sample_sites")):"
 : >"$WORK/per-site"
 for site in $sample_sites; do
-  /usr/bin/time -v -o "$WORK/time.one" "$READER" --fleet "$WORK/out" --kubeconfig "$WORK/kubeconfig" \
-    --context-template "$TEMPLATE" --jobs 1 --site "$site" >/dev/null 2>&1 || true
+  /usr/bin/time -v -o "$WORK/time.one" "${READ[@]}" --jobs 1 --site "$site" >/dev/null 2>&1 || true
   read -r one_wall one_rss < <(timing "$WORK/time.one")
   /usr/bin/time -v -o "$WORK/time.onecurl" curl -s --cacert "$WORK/ca.pem" --config "$WORK/curl/$site.cfg" >/dev/null
   read -r curl_wall curl_rss < <(timing "$WORK/time.onecurl")
@@ -206,8 +222,8 @@ for site in $sample_sites; do
 import json
 d=json.load(open('$WORK/kubectl/$site.json'))
 for c in d['commands']: print(' '.join(c))")
-  printf '    %-22s cluster source %5.2f s %4d MiB | curl %5.2f s | kubectl get x%-3d %6.2f s %4d MiB | kubectl/source %5.1fx\n' \
-    "$site" "$one_wall" "$((one_rss / 1024))" "$curl_wall" "$n" "$kc_wall" "$((kc_rss / 1024))" \
+  printf '    %-22s %s %5.2f s %4d MiB | curl %5.2f s | kubectl get x%-3d %6.2f s %4d MiB | kubectl/edgefleet %5.1fx\n' \
+    "$site" "${WHAT%% (*}" "$one_wall" "$((one_rss / 1024))" "$curl_wall" "$n" "$kc_wall" "$((kc_rss / 1024))" \
     "$(python3 -c "print($kc_wall / max($one_wall, 0.001))")"
   echo "$site $one_wall $curl_wall $kc_wall" >>"$WORK/per-site"
 done
@@ -216,13 +232,13 @@ stop_server
 # 4. one site that never answers
 hung="$(cut -d' ' -f1 <<<"$sample_sites")"
 start_server --hang "$hung"
-/usr/bin/time -v -o "$WORK/time.hang" "$READER" --fleet "$WORK/out" --kubeconfig "$WORK/kubeconfig" \
-  --context-template "$TEMPLATE" --jobs "$JOBS" --timeout "$HANG_TIMEOUT" >"$WORK/hang.out" 2>&1 || true
+/usr/bin/time -v -o "$WORK/time.hang" "${READ[@]}" --jobs "$JOBS" --timeout "$HANG_TIMEOUT" \
+  >"$WORK/hang.out" 2>"$WORK/hang.err" || true
 read -r hang_wall hang_rss < <(timing "$WORK/time.hang")
 printf '  %-58s wall %7.2f s  peak RSS %5d MiB\n' "the fleet with $hung never answering, --timeout $HANG_TIMEOUT" "$hang_wall" "$((hang_rss / 1024))"
-grep -E 'unreachable|^sites' "$WORK/hang.out" | sed 's/^/      /' || true
-/usr/bin/time -v -o "$WORK/time.hang1" "$READER" --fleet "$WORK/out" --kubeconfig "$WORK/kubeconfig" \
-  --context-template "$TEMPLATE" --jobs 1 --timeout "$HANG_TIMEOUT" --site "$hung" >/dev/null 2>&1 || true
+found "$WORK/hang.out" | sed 's/^/      /'
+/usr/bin/time -v -o "$WORK/time.hang1" "${READ[@]}" --jobs 1 --timeout "$HANG_TIMEOUT" --site "$hung" \
+  >/dev/null 2>&1 || true
 read -r hang1_wall _ < <(timing "$WORK/time.hang1")
 printf '  %-58s wall %7.2f s\n' "$hung alone, --timeout $HANG_TIMEOUT" "$hang1_wall"
 stop_server
@@ -234,6 +250,6 @@ rows = [l.split() for l in open(per_site) if l.strip()]
 ratios = [float(r[3]) / max(float(r[1]), 1e-3) for r in rows]
 print(f"  fleet / raw HTTP: {drift / raw:.2f}x (target < 10x)")
 if ratios:
-    print(f"  per site, kubectl get / cluster source: median {statistics.median(ratios):.1f}x")
+    print(f"  per site, kubectl get / one-site run: median {statistics.median(ratios):.1f}x")
 print(f"  one never-answering site added {hang - drift:+.2f} s to the fleet (timeout {timeout:.0f} s)")
 EOF

@@ -224,6 +224,22 @@ impl Config {
         }
     }
 
+    /// Prints an error in this config file, at `place` (line, column) when known; the exit code
+    /// of bad input.
+    pub fn print_error(&self, message: &str, place: Option<(u32, u32)>) -> u8 {
+        let file = self.file_display();
+        crate::output::Message {
+            severity: "error",
+            message,
+            file: Some(Path::new(&file)),
+            line: place.map(|p| p.0),
+            column: place.map(|p| p.1),
+            help: None,
+        }
+        .print();
+        crate::exit::INPUT
+    }
+
     fn resolve_shown(&self, f: &Path) -> PathBuf {
         match std::env::current_dir() {
             Ok(cwd) if f.is_absolute() => f

@@ -98,20 +98,8 @@ pub struct SnapshotArgs {
 /// The team's rules of `[drift]`, or the exit code of a configuration error (printed at its
 /// line in edgefleet.toml).
 fn rules(config: &Config) -> Result<DriftRules, u8> {
-    DriftRules::new(&config.drift).map_err(|e| {
-        let place = config.locate(&e.value);
-        let file = config.file_display();
-        output::Message {
-            severity: "error",
-            message: &e.to_string(),
-            file: Some(Path::new(&file)),
-            line: place.map(|p| p.0),
-            column: place.map(|p| p.1),
-            help: None,
-        }
-        .print();
-        exit::INPUT
-    })
+    DriftRules::new(&config.drift)
+        .map_err(|e| config.print_error(&e.to_string(), config.locate(&e.value)))
 }
 
 fn cluster_source(config: &Config, args: &ClusterArgs) -> Result<ClusterSource, u8> {

@@ -1,7 +1,7 @@
 //! `edgefleet lint` and `edgefleet explain`: wiring only; the engine is `edgefleet-lints`.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use edgefleet_lints::report::{self, Format, HumanOptions};
@@ -189,17 +189,7 @@ fn config_error(config: &Config, e: &edgefleet_lints::engine::ConfigError) -> u8
         edgefleet_lints::engine::ConfigError::UnknownRule(id) => config.locate_rule(id),
         edgefleet_lints::engine::ConfigError::BadGlob(glob, _) => config.locate(glob),
     };
-    let file = config.file_display();
-    output::Message {
-        severity: "error",
-        message: &e.to_string(),
-        file: Some(Path::new(&file)),
-        line: place.map(|p| p.0),
-        column: place.map(|p| p.1),
-        help: None,
-    }
-    .print();
-    exit::INPUT
+    config.print_error(&e.to_string(), place)
 }
 
 pub(crate) fn fail_level(config: &Config, flag: Option<FailLevel>) -> Severity {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use edgefleet_lints::report::{self, Format, HumanOptions};
 use edgefleet_lints::rules::{self, RULES};
-use edgefleet_lints::{Linter, Severity, Source};
+use edgefleet_lints::{DuplicateScope, Linter, Severity, Source};
 use rayon::prelude::*;
 
 use crate::config::Config;
@@ -54,6 +54,11 @@ pub struct LintArgs {
     /// Exit 1 when a finding is at or above this severity (default: `[lint] fail_level`, else warning).
     #[arg(long, value_enum)]
     fail_level: Option<FailLevel>,
+    /// Which objects `schema/duplicate-object` compares: one file or stream (the default), the
+    /// files of one folder, or the whole run (default: `[lint] duplicate_scope`). With
+    /// `--fleet` it is always one site.
+    #[arg(long, value_enum, value_name = "SCOPE", conflicts_with = "fleet")]
+    duplicate_scope: Option<DuplicateScopeArg>,
     /// With `--fleet`: lint only shard K of N (sites by a hash of their id, docs/scale.md);
     /// the report carries a shard manifest for `edgefleet merge`.
     #[arg(long, value_name = "K/N", requires = "fleet")]
@@ -102,9 +107,30 @@ impl clap::builder::TypedValueParser for RuleIds {
     }
 }
 
+/// `--duplicate-scope`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DuplicateScopeArg {
+    File,
+    Folder,
+    Run,
+}
+
+impl From<DuplicateScopeArg> for DuplicateScope {
+    fn from(arg: DuplicateScopeArg) -> Self {
+        match arg {
+            DuplicateScopeArg::File => DuplicateScope::File,
+            DuplicateScopeArg::Folder => DuplicateScope::Folder,
+            DuplicateScopeArg::Run => DuplicateScope::Run,
+        }
+    }
+}
+
 pub fn run(config: &Config, args: LintArgs) -> u8 {
     let linter = match linter(config) {
-        Ok(l) => l,
+        Ok(l) => match args.duplicate_scope {
+            Some(scope) => l.with_duplicate_scope(scope.into()),
+            None => l,
+        },
         Err(code) => return code,
     };
     if let Some(out) = &args.fleet {

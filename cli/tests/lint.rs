@@ -156,6 +156,62 @@ fn config_sets_levels_fail_level_and_rejects_unknown_rules() {
 }
 
 #[test]
+fn duplicate_scope_comes_from_the_config_or_the_flag() {
+    let dir = scratch("duplicate-scope", "[lint]\nduplicate_scope = \"folder\"\n");
+    std::fs::create_dir_all(dir.join("envs")).unwrap();
+    std::fs::write(dir.join("envs/dev.yaml"), CLEAN).unwrap();
+    std::fs::write(dir.join("envs/prod.yaml"), CLEAN).unwrap();
+    let duplicates = |args: &[&str]| {
+        let o = edgefleet(&dir, args, None);
+        let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let found = json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "schema/duplicate-object")
+            .count();
+        (found, o.status.code())
+    };
+    // The config's folder scope: the two files of `envs/` are applied together.
+    assert_eq!(
+        duplicates(&["lint", "--format", "json", "envs"]),
+        (1, Some(1))
+    );
+    // The flag wins over the config: each file is its own build.
+    assert_eq!(
+        duplicates(&[
+            "lint",
+            "--format",
+            "json",
+            "--duplicate-scope",
+            "file",
+            "envs"
+        ]),
+        (0, Some(0))
+    );
+    // Standard input is one stream.
+    let twice = format!("{CLEAN}---\n{CLEAN}");
+    let o = edgefleet(&dir, &["lint", "--format", "json", "-"], Some(&twice));
+    assert!(
+        stdout(&o).contains("schema/duplicate-object"),
+        "{}",
+        stdout(&o)
+    );
+
+    // A scope that does not exist is a config error at its line.
+    let dir = scratch(
+        "bad-duplicate-scope",
+        "[lint]\nduplicate_scope = \"site\"\n",
+    );
+    std::fs::write(dir.join("c.yaml"), CLEAN).unwrap();
+    let o = edgefleet(&dir, &["lint", "c.yaml"], None);
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("edgefleet.toml:2:"), "{stderr}");
+    assert!(stderr.contains("site"), "{stderr}");
+}
+
+#[test]
 fn explain_prints_rule_docs() {
     let dir = scratch("explain", "");
     let o = edgefleet(&dir, &["explain", "images/pull-always"], None);

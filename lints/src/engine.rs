@@ -212,10 +212,18 @@ impl Linter {
             options: RuleOptions {
                 allowed_registries: config.allowed_registries.clone(),
                 signatures: None,
+                duplicate_scope: config.duplicate_scope,
             },
             exclude,
             base: base.to_path_buf(),
         })
+    }
+
+    /// The linter with another scope for `schema/duplicate-object` than its config's
+    /// (`lint --duplicate-scope`).
+    pub fn with_duplicate_scope(mut self, scope: crate::config::DuplicateScope) -> Self {
+        self.options.duplicate_scope = scope;
+        self
     }
 
     /// The linter with a trust store: `images/signature` verifies every image against it.

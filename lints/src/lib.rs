@@ -27,6 +27,6 @@ pub mod engine;
 pub mod fleet;
 pub mod report;
 
-pub use config::LintConfig;
+pub use config::{DuplicateScope, LintConfig};
 pub use engine::{LintRun, Linter, RunProblem, Source};
 pub use site::SiteContext;

@@ -12,6 +12,8 @@ pub struct RuleOptions {
     /// The trust store for `images/signature` (`[signatures]` in `edgefleet.toml`), loaded once
     /// per run; `None` when none is configured, and the rule stays silent.
     pub signatures: Option<std::sync::Arc<crate::signature::TrustStore>>,
+    /// Which objects `schema/duplicate-object` compares.
+    pub duplicate_scope: crate::config::DuplicateScope,
 }
 
 /// One violation of a rule as the rule sees it: a JSON pointer into the object, not yet a file

@@ -263,3 +263,68 @@ fn every_format_renders_and_output_is_deterministic() {
         assert!(first.get(key).is_some(), "JSON finding lacks `{key}`");
     }
 }
+
+/// `schema/duplicate-object` compares only objects applied together: by default one file or
+/// stream, with `duplicate_scope` the files of one folder or the whole run.
+#[test]
+fn duplicate_objects_are_found_within_their_scope_only() {
+    use edgefleet_lints::DuplicateScope;
+    let dir = scratch("duplicate-scope");
+    let config_map = |name: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: edge\n")
+    };
+    // Two rendered environments of one application, one file each, in one folder; a folder of
+    // single-object files applied together; and a file defining one object twice.
+    std::fs::create_dir_all(dir.join("rendered")).unwrap();
+    std::fs::create_dir_all(dir.join("raw")).unwrap();
+    std::fs::write(dir.join("rendered/dev.yaml"), config_map("settings")).unwrap();
+    std::fs::write(dir.join("rendered/prod.yaml"), config_map("settings")).unwrap();
+    std::fs::write(dir.join("raw/a.yaml"), config_map("shared")).unwrap();
+    std::fs::write(dir.join("raw/b.yaml"), config_map("shared")).unwrap();
+    std::fs::write(
+        dir.join("twice.yaml"),
+        format!("{}---\n{}", config_map("settings"), config_map("settings")),
+    )
+    .unwrap();
+    let duplicates = |scope: Option<DuplicateScope>| {
+        let mut config = LintConfig::default();
+        if let Some(scope) = scope {
+            config.duplicate_scope = scope;
+        }
+        let run = Linter::new(&config, &dir)
+            .unwrap()
+            .lint_paths(std::slice::from_ref(&dir))
+            .unwrap();
+        let mut found: Vec<(String, u32)> = run
+            .findings
+            .iter()
+            .filter(|f| f.rule == "schema/duplicate-object")
+            .map(|f| {
+                let file = f.location.file.strip_prefix(&dir).unwrap();
+                (file.display().to_string(), f.location.line as u32)
+            })
+            .collect();
+        found.sort();
+        found
+            .into_iter()
+            .map(|(file, line)| format!("{file}:{line}"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(duplicates(None), ["twice.yaml:10"]);
+    assert_eq!(duplicates(Some(DuplicateScope::File)), ["twice.yaml:10"]);
+    assert_eq!(
+        duplicates(Some(DuplicateScope::Folder)),
+        ["raw/b.yaml:4", "rendered/prod.yaml:4", "twice.yaml:10"]
+    );
+    // The whole run: rendered/prod.yaml and twice.yaml (twice) repeat rendered/dev.yaml's
+    // object (files are read in path order), raw/b.yaml repeats raw/a.yaml's.
+    assert_eq!(
+        duplicates(Some(DuplicateScope::Run)),
+        [
+            "raw/b.yaml:4",
+            "rendered/prod.yaml:4",
+            "twice.yaml:4",
+            "twice.yaml:10"
+        ]
+    );
+}

@@ -171,6 +171,60 @@ fn a_site_that_cannot_be_linted_is_named_and_the_others_still_are() {
     assert!(doc["summary"]["objects"].as_u64().unwrap() > 100, "{doc:#}");
 }
 
+/// With `--fleet`, `schema/duplicate-object` compares what one site runs: every overlay of the
+/// site together (two Argo CD applications owning one object fight over it), never two sites.
+#[test]
+fn duplicate_objects_are_compared_across_one_sites_overlays() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let inventory = workspace_root().join("examples/fleet/site-inventory");
+    generate(&inventory, &workspace_root().join("templates"), &out);
+    let overlay = |site: &str, name: &str| {
+        let dir = out.join("sites/eu-north").join(site).join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("kustomization.yaml"),
+            "resources:\n- settings.yaml\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("settings.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared-settings\n  namespace: edge\n",
+        )
+        .unwrap();
+    };
+    let mut eu: Vec<String> = std::fs::read_dir(out.join("sites/eu-north"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    eu.sort();
+    assert!(
+        eu.len() >= 2,
+        "the example fleet has two sites in eu-north: {eu:?}"
+    );
+    let (twice, once) = (eu[0].as_str(), eu[1].as_str());
+    overlay(twice, "extra-a");
+    overlay(twice, "extra-b");
+    overlay(once, "extra-a");
+    let (_, doc) = lint_fleet(&out, &inventory);
+    let found = findings(&doc, "schema/duplicate-object");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(
+        found[0]["sites"],
+        serde_json::json!([twice]),
+        "{:#}",
+        found[0]
+    );
+    assert!(
+        found[0]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("settings.yaml"),
+        "{:#}",
+        found[0]
+    );
+}
+
 /// 1-based number of the only line of `file` that contains `needle`.
 fn line_with(file: &Path, needle: &str) -> u64 {
     let text = std::fs::read_to_string(file).unwrap();

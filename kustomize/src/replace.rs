@@ -4,10 +4,11 @@
 //! replacement or a list of them, read with `read`, which enforces the load restrictor).
 //! Replacements run in order; each reads its source from the objects as the previous ones left
 //! them. Checked against kubectl 1.37.1 (Kustomize v5.8.1):
-//! - `source`: group/version/kind/name/namespace compared exactly (current or original name and
-//!   namespace); exactly one object must match; `fieldPath` defaults to `metadata.name`; a
+//! - `source`: group/version/kind/name/namespace compared exactly with each id the object has
+//!   had (current, every previous one, original); exactly one object must match; `fieldPath` defaults to `metadata.name`; a
 //!   missing or empty source field is an error; `options.delimiter`/`index` pick one part;
 //! - `targets[].select` / `reject`: group, version, kind, name and namespace as anchored regexes
+//!   against each id the object has had
 //!   (the namespace as written: `namespace: default` does not select an object without one),
 //!   `labelSelector`, `annotationSelector`; a reject's id and its label/annotation selectors
 //!   each reject on their own; `fieldPaths`
@@ -124,11 +125,12 @@ impl IdSel {
         Ok(s)
     }
 
+    /// Whether the source names `r` by any id it has had (current, previous or original),
+    /// each compared with its own kind, name and namespace.
     fn selects(&self, r: &Resource) -> bool {
         let (group, version) = r.group_version();
         if self.group.as_deref().is_some_and(|g| g != group)
             || self.version.as_deref().is_some_and(|v| v != version)
-            || self.kind.as_deref().is_some_and(|k| k != r.kind())
         {
             return false;
         }
@@ -139,19 +141,13 @@ impl IdSel {
                 ns.filter(|n| !n.is_empty()).unwrap_or("default").to_owned()
             }
         };
-        let ids = [
-            (r.name().to_owned(), effective(r.namespace())),
-            (
-                r.original_name.clone(),
-                effective(r.original_namespace.as_deref()),
-            ),
-        ];
-        ids.iter().any(|(name, ns)| {
-            self.name.as_deref().is_none_or(|n| n == name)
+        r.ids().any(|(kind, name, ns)| {
+            self.kind.as_deref().is_none_or(|k| k == kind)
+                && self.name.as_deref().is_none_or(|n| n == name)
                 && self
                     .namespace
                     .as_deref()
-                    .is_none_or(|want| effective(Some(want)) == *ns)
+                    .is_none_or(|want| effective(Some(want)) == effective(ns))
         })
     }
 
@@ -533,13 +529,13 @@ fn apply_one(resources: &mut [Resource], r: &Value) -> Result<(), RenderError> {
         let opts = options(tm.get("options"), &what)?;
 
         for res in resources.iter_mut() {
-            if !select.matches(res) {
+            if !select.matches_any(res) {
                 continue;
             }
             // A reject's label/annotation selectors and its id reject on their own.
             let rejected = rejects.iter().any(|rj| {
                 (rj.has_metadata_selectors() && rj.matches_metadata(res))
-                    || (rj.has_id() && rj.matches_id(res))
+                    || (rj.has_id() && rj.matches_any_id(res))
             });
             if rejected {
                 continue;

@@ -125,6 +125,28 @@ impl Resource {
         });
     }
 
+    /// Every id the object has had, as (kind, name, namespace as written or stored): the
+    /// original one, the previous ones (namespaces stored effective, cluster scope as none)
+    /// and the current one. Ids may repeat.
+    pub fn ids(&self) -> impl Iterator<Item = (&str, &str, Option<&str>)> {
+        let original = (
+            self.original_kind(),
+            self.original_name.as_str(),
+            self.original_namespace.as_deref(),
+        );
+        let previous = self.prev_ids.iter().map(|p| {
+            let namespace = (p.namespace != CLUSTER_SCOPE).then_some(p.namespace.as_str());
+            (p.kind.as_str(), p.name.as_str(), namespace)
+        });
+        std::iter::once(original)
+            .chain(previous)
+            .chain(std::iter::once((
+                self.kind(),
+                self.name(),
+                self.namespace(),
+            )))
+    }
+
     /// `namespace`, or `default` for a namespaced object without one, or [`CLUSTER_SCOPE`].
     pub fn effective_namespace(&self) -> &str {
         if self.is_cluster_scoped() {

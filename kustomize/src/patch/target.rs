@@ -116,6 +116,40 @@ impl Selector {
         fits(&self.name, &r.original_name) || fits(&self.name, r.name())
     }
 
+    /// Whether the id part selects any id `r` has had: its current one, every previous one
+    /// (before each prefix, suffix, namespace or kind change) and its original one, each with
+    /// its own kind, name and namespace. Replacements select and reject this way; patches
+    /// compare only the original and current name ([`Self::matches_id`]).
+    pub fn matches_any_id(&self, r: &Resource) -> bool {
+        let (group, version) = r.group_version();
+        let fits = |re: &Option<Regex>, text: &str| re.as_ref().is_none_or(|re| re.is_match(text));
+        if !fits(&self.group, group) || !fits(&self.version, version) {
+            return false;
+        }
+        let cluster = r.is_cluster_scoped();
+        let namespace_fits = |ns: Option<&str>| {
+            let Some(re) = &self.namespace else {
+                return true;
+            };
+            let text = if self.raw_namespace {
+                ns.unwrap_or("")
+            } else if cluster {
+                ""
+            } else {
+                ns.filter(|n| !n.is_empty()).unwrap_or("default")
+            };
+            re.is_match(text)
+        };
+        r.ids().any(|(kind, name, namespace)| {
+            fits(&self.kind, kind) && fits(&self.name, name) && namespace_fits(namespace)
+        })
+    }
+
+    /// [`Self::matches_any_id`] and the label and annotation selectors.
+    pub fn matches_any(&self, r: &Resource) -> bool {
+        self.matches_any_id(r) && self.matches_metadata(r)
+    }
+
     /// Whether the label and annotation selectors select `r`.
     pub fn matches_metadata(&self, r: &Resource) -> bool {
         let labels = r

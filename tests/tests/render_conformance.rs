@@ -176,6 +176,23 @@
 //! | error-compat-vars-objref-missing | error: a var naming no object |
 //! | error-compat-vars-non-string-list-item | error: a number in a list of var fields (args) |
 //! | error-compat-patchesstrategicmerge-only-empty-documents | error: patchesStrategicMerge whose files hold only empty documents |
+//! | replacements-nested-source-in-prefixed-base | replacements whose source and target are named by an id between the base's and the overlay's prefix |
+//! | replacements-reject-and-label-selector | replacement targets by labelSelector and annotationSelector, a reject by name; options.create |
+//! | replacements-select-by-previous-kind | a replacement target selected by the kind and name it had before a kind-changing patch (and not by the new kind with the old name) |
+//! | error-replacements-source-ambiguous | error: a replacement source matching two objects |
+//! | error-replacements-source-field-missing-nested | error: a replacement source field missing on a base's object |
+//! | components-nested-base-component-overlay-prefix | a component in a base (generator, JSON patch), an overlay component merging into its generator and setting replicas under a prefix and namespace |
+//! | error-components-kustomization-as-component | error: a Kustomization listed under `components` |
+//! | error-components-missing-folder | error: a component folder that does not exist |
+//! | generator-replace-two-levels-prefixed | generator merge in a middle level that moves the namespace, replace/merge at the top by the original name |
+//! | error-generator-merge-without-base-generator | error: `behavior: merge` with no generator of that name below |
+//! | error-generator-replace-by-moved-namespace | error: `behavior: replace` naming the namespace a middle level moved the generated object to |
+//! | error-resources-missing-file-nested | error: a base listing a file that does not exist |
+//! | labels-statefulset-claims-nested | commonLabels in a base and `labels` with includeTemplates/includeSelectors over StatefulSets with and without volumeClaimTemplates |
+//! | error-kustomization-unknown-field | error: an unknown kustomization field (`resource`) |
+//! | error-labels-non-string-value | error: a commonLabels value that is a number |
+//! | namespace-nested-crd-and-cluster-objects | namespace and prefix over a base's namespace: CRD, custom resource, ClusterRole, ClusterRoleBinding subjects, StorageClass |
+//! | images-three-levels-name-tag-digest | images at three levels: tag, then name, then digest by the new name; init containers and an untagged image |
 //! | deep-chain-50 (generated) | hostile: 50-level base chain, compared with kubectl |
 
 use std::io::Read;
@@ -556,6 +573,56 @@ const CASES: &[(&str, &str)] = &[
         "error-compat-patchesstrategicmerge-only-empty-documents",
         "error: patchesStrategicMerge without a patch",
     ),
+    (
+        "replacements-nested-source-in-prefixed-base",
+        "replacements, nested ids",
+    ),
+    (
+        "replacements-reject-and-label-selector",
+        "replacements selectors",
+    ),
+    (
+        "replacements-select-by-previous-kind",
+        "replacements, previous kind",
+    ),
+    ("error-replacements-source-ambiguous", "error: replacements"),
+    (
+        "error-replacements-source-field-missing-nested",
+        "error: replacements",
+    ),
+    (
+        "components-nested-base-component-overlay-prefix",
+        "components nested",
+    ),
+    (
+        "error-components-kustomization-as-component",
+        "error: components",
+    ),
+    ("error-components-missing-folder", "error: components"),
+    ("generator-replace-two-levels-prefixed", "generators nested"),
+    (
+        "error-generator-merge-without-base-generator",
+        "error: generators",
+    ),
+    (
+        "error-generator-replace-by-moved-namespace",
+        "error: generators",
+    ),
+    (
+        "error-resources-missing-file-nested",
+        "error: resources nested",
+    ),
+    ("labels-statefulset-claims-nested", "labels nested"),
+    (
+        "error-kustomization-unknown-field",
+        "error: kustomization fields",
+    ),
+    ("error-labels-non-string-value", "error: labels"),
+    (
+        "namespace-nested-crd-and-cluster-objects",
+        "namespace nested",
+    ),
+    ("images-three-levels-name-tag-digest", "images nested"),
     ("deep-chain-50", "hostile: 50-level base chain (generated)"),
 ];
 

@@ -429,7 +429,9 @@ impl Renderer {
                 r.origin = origin.clone();
                 if self.provenance {
                     let own = k.sources.own(kfile, &k.text);
-                    provenance::record_generated(&mut r, &own, field, i, args);
+                    let entry = format!("/{field}/{i}");
+                    let name_at = format!("{entry}/name");
+                    provenance::record_generated(&mut r, &own, 0, &entry, &name_at, args);
                 }
                 add_generated(&mut ra, r, args, kfile)?;
             }

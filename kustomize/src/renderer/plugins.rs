@@ -284,6 +284,18 @@ impl Renderer {
         Ok(configs)
     }
 
+    /// Where a config is written, as a provenance source.
+    fn config_source(
+        &self,
+        k: &Kustomization,
+        c: &Config,
+    ) -> Result<Arc<provenance::Source>, RenderError> {
+        match &c.inline {
+            Some(pointer) => Ok(k.sources.inline(&k.file, &k.text, pointer)),
+            None => self.source(&c.file),
+        }
+    }
+
     /// Reads what a builtin config does; refuses what kubectl refuses or edgefleet cannot run.
     fn builtin(&self, k: &Kustomization, list: List, c: &Config) -> Result<Builtin, RenderError> {
         let kfile = k.file.as_path();
@@ -576,23 +588,112 @@ impl Renderer {
             field: format!("{}: {}", list.field(), c.label()),
             message,
         };
+        // Provenance: the config's file (or its string in the kustomization) and document.
+        let source = if self.provenance {
+            Some(self.config_source(k, c)?)
+        } else {
+            None
+        };
+        let doc = c.document;
         match b {
             Builtin::PrefixSuffix {
                 prefix,
                 suffix,
                 specs,
-            } => transform::prefix_suffix_with_specs(ra, prefix, suffix, specs),
-            Builtin::Labels { pairs, specs, .. } => transform::set_pairs(ra, specs, pairs),
+            } => {
+                transform::prefix_suffix_with_specs(ra, prefix, suffix, specs);
+                if let Some(src) = &source {
+                    let at = if prefix.is_empty() {
+                        "/suffix"
+                    } else {
+                        "/prefix"
+                    };
+                    provenance::record_specs(
+                        ra,
+                        provenance::Step::Name,
+                        src,
+                        doc,
+                        at,
+                        specs,
+                        &|r| !transform::keeps_its_name(r),
+                    );
+                }
+            }
+            Builtin::Labels { pairs, specs } => {
+                transform::set_pairs(ra, specs, pairs);
+                if let Some(src) = &source {
+                    let (step, key) = if c.kind() == "AnnotationsTransformer" {
+                        (provenance::Step::Annotations, "/annotations")
+                    } else {
+                        (provenance::Step::Labels, "/labels")
+                    };
+                    let ats = pairs
+                        .iter()
+                        .map(|(name, _)| {
+                            let mut at = key.to_owned();
+                            kube_basics::pointer::push(&mut at, name);
+                            Arc::from(at)
+                        })
+                        .collect();
+                    let set = provenance::Pairs {
+                        specs: Cow::Owned(specs.clone()),
+                        pairs,
+                        ats,
+                    };
+                    provenance::record_pairs(ra, src, doc, step, &[set]);
+                }
+            }
             Builtin::Namespace {
                 namespace,
                 specs,
                 unset_only,
                 mode,
-            } => transform::namespace_with_specs(ra, namespace, specs, *unset_only, *mode)
-                .map_err(fail)?,
-            Builtin::Images { spec, specs } => transform::images_with_specs(ra, spec, specs),
+            } => {
+                transform::namespace_with_specs(ra, namespace, specs, *unset_only, *mode)
+                    .map_err(fail)?;
+                if let Some(src) = &source
+                    && !namespace.is_empty()
+                {
+                    let at = "/metadata/namespace";
+                    let own = [FieldSpec::any("metadata/namespace", false)];
+                    let step = provenance::Step::Namespace;
+                    provenance::record_specs(ra, step, src, doc, at, &own, &|r| {
+                        !r.is_cluster_scoped()
+                    });
+                    provenance::record_specs(ra, step, src, doc, at, specs, &|_| true);
+                }
+            }
+            Builtin::Images { spec, specs } => {
+                if let Some(src) = &source {
+                    let key = if spec.digest.is_some() {
+                        "digest"
+                    } else if spec.new_tag.is_some() {
+                        "newTag"
+                    } else if spec.new_name.is_some() {
+                        "newName"
+                    } else {
+                        "name"
+                    };
+                    let at: Arc<str> = Arc::from(format!("/imageTag/{key}"));
+                    provenance::record_images(ra, src, doc, &|image| {
+                        (transform::split_image(image).0 == spec.name).then(|| at.clone())
+                    });
+                }
+                transform::images_with_specs(ra, spec, specs);
+            }
             Builtin::Replicas { name, count, specs } => {
                 transform::replicas_with_specs(ra, name, *count, specs).map_err(fail)?;
+                if let Some(src) = &source {
+                    provenance::record_specs(
+                        ra,
+                        provenance::Step::Replicas,
+                        src,
+                        doc,
+                        "/replica/count",
+                        specs,
+                        &|r| r.name() == name || r.prev_ids.iter().any(|id| id.name == *name),
+                    );
+                }
             }
             Builtin::Hash => {
                 for r in ra.iter_mut().filter(|r| r.needs_hash) {
@@ -651,6 +752,10 @@ impl Renderer {
                 file: c.file.clone(),
                 document: c.document,
             };
+            if self.provenance {
+                let src = self.config_source(k, c)?;
+                provenance::record_generated(&mut r, &src, c.document, "", "/metadata/name", args);
+            }
             add_generated(ra, r, args, kfile)?;
         }
         Ok(())

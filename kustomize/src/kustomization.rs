@@ -227,8 +227,10 @@ fn unsupported_reason(field: &str) -> Option<&'static str> {
 }
 
 impl Kustomization {
-    /// A kustomization with this one's file, folder and text and no field set: the base of a
-    /// builtin transformer config run by the renderer's own steps.
+    /// A kustomization with this one's file and folder and no field set: the base of a builtin
+    /// transformer config run by the renderer's own steps. Its text is empty: an inline patch of
+    /// the config is not written where the kustomization's own fields are, so provenance records
+    /// its edits without a position rather than at another patch's line.
     pub(crate) fn only_transformers(&self) -> Kustomization {
         Kustomization {
             file: self.file.clone(),
@@ -256,7 +258,7 @@ impl Kustomization {
             generators: Vec::new(),
             transformers: Vec::new(),
             validators: Vec::new(),
-            text: self.text.clone(),
+            text: Arc::from(""),
             sources: Default::default(),
         }
     }

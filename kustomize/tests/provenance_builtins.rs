@@ -26,6 +26,18 @@ transformers:
   fieldSpecs:
   - path: metadata/annotations
     create: true
+- |-
+  apiVersion: builtin
+  kind: PatchTransformer
+  metadata:
+    name: pause
+  patch: |-
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: web
+    spec:
+      paused: true
 - configs.yaml
 ",
     ),
@@ -193,6 +205,11 @@ fn builtin_configs_are_traced_to_their_file_document_and_line() {
         place(note),
         (k.into(), line_with(k, "inline-note: from-inline"))
     );
+
+    // A patch written inline in a config: recorded, without a position.
+    let paused = set_by(d, "/spec/paused");
+    assert_eq!(paused.step(), Step::StrategicMerge);
+    assert!(paused.position().is_none(), "{paused:?}");
 
     // A generator config: the generated name and its data key, in the config file.
     let cm = rs.iter().find(|r| r.kind() == "ConfigMap").unwrap();

@@ -241,6 +241,7 @@
 //! | error-builtin-namespace-id-conflict | error: a NamespaceTransformer making two objects one id |
 //! | error-builtin-patch-matches-nothing | error: a PatchStrategicMergeTransformer patch naming no object |
 //! | error-builtin-config-in-folder-is-exec-plugin | refused: a container plugin config inside a transformer folder |
+//! | builtin-transformer-folder-paths-relative-to-kustomization | a patch config in a transformer folder reads its `path` relative to the kustomization that lists the folder |
 //! | deep-chain-50 (generated) | hostile: 50-level base chain, compared with kubectl |
 
 use std::io::Read;
@@ -847,6 +848,10 @@ const CASES: &[(&str, &str)] = &[
     (
         "error-builtin-config-in-folder-is-exec-plugin",
         "error: plugin in folder",
+    ),
+    (
+        "builtin-transformer-folder-paths-relative-to-kustomization",
+        "builtin folder, paths",
     ),
     ("deep-chain-50", "hostile: 50-level base chain (generated)"),
 ];

@@ -151,6 +151,12 @@ pub struct Kustomization {
     /// `vars` (deprecated by kustomize, still supported).
     pub vars: Vec<Arc<crate::vars::Var>>,
     pub sort_options: Option<SortOptions>,
+    /// `generators`, `transformers`, `validators`: builtin plugin configs, each an inline YAML
+    /// text, a file or a kustomization folder whose resources are the configs (see
+    /// `renderer::plugins`).
+    pub generators: Vec<String>,
+    pub transformers: Vec<String>,
+    pub validators: Vec<String>,
     /// The file's text, for provenance (positions are read from it on demand).
     pub text: Arc<str>,
     /// The provenance sources of this file's edits, made on first use.
@@ -213,9 +219,6 @@ fn unsupported_reason(field: &str) -> Option<&'static str> {
         "helmCharts" | "helmGlobals" | "helmChartInflationGenerator" => {
             "Helm charts need `kustomize build --enable-helm` and a helm binary; render the chart to plain manifests first"
         }
-        "generators" | "transformers" | "validators" => {
-            "plugins run external programs or containers; edgefleet renders offline and in process"
-        }
         "crds" => "custom name-reference configuration from CRD schemas is not supported",
         "configurations" => "custom transformer configurations are not supported",
         "openapi" => "custom OpenAPI schemas are not supported",
@@ -224,6 +227,42 @@ fn unsupported_reason(field: &str) -> Option<&'static str> {
 }
 
 impl Kustomization {
+    /// A kustomization with this one's file and folder and no field set: the base of a builtin
+    /// transformer config run by the renderer's own steps. Its text is empty: an inline patch of
+    /// the config is not written where the kustomization's own fields are, so provenance records
+    /// its edits without a position rather than at another patch's line.
+    pub(crate) fn only_transformers(&self) -> Kustomization {
+        Kustomization {
+            file: self.file.clone(),
+            dir: self.dir.clone(),
+            kind: self.kind,
+            resources: Vec::new(),
+            components: Vec::new(),
+            namespace: None,
+            name_prefix: None,
+            name_suffix: None,
+            labels: Vec::new(),
+            common_labels: Vec::new(),
+            common_annotations: Vec::new(),
+            images: Vec::new(),
+            replicas: Vec::new(),
+            patches: Vec::new(),
+            patches_strategic_merge: Vec::new(),
+            patches_json6902: Vec::new(),
+            config_map_generator: Vec::new(),
+            secret_generator: Vec::new(),
+            generator_options: None,
+            replacements: Vec::new(),
+            vars: Vec::new(),
+            sort_options: None,
+            generators: Vec::new(),
+            transformers: Vec::new(),
+            validators: Vec::new(),
+            text: Arc::from(""),
+            sources: Default::default(),
+        }
+    }
+
     /// Reads and parses the kustomization file of `dir` (none there is an error naming `dir`).
     pub fn load(fs: &dyn FileSystem, dir: &Path) -> Result<Kustomization, RenderError> {
         Self::load_with(fs, dir, false)
@@ -303,6 +342,9 @@ impl Kustomization {
             replacements: Vec::new(),
             vars: Vec::new(),
             sort_options: None,
+            generators: Vec::new(),
+            transformers: Vec::new(),
+            validators: Vec::new(),
             text: Arc::from(text),
             sources: Default::default(),
         };
@@ -385,6 +427,9 @@ impl Kustomization {
                         .map_err(field)?;
                 }
                 "sortOptions" => k.sort_options = sort_options(v).map_err(field)?,
+                "generators" => k.generators = plugin_entries(v).map_err(field)?,
+                "transformers" => k.transformers = plugin_entries(v).map_err(field)?,
+                "validators" => k.validators = plugin_entries(v).map_err(field)?,
                 _ => {
                     let (line, column) = key_position(text, key);
                     return Err(RenderError::Yaml {
@@ -456,6 +501,20 @@ fn strings(v: &Value) -> Result<Vec<String>, String> {
             Value::String(s) => Ok(s.clone()),
             other => Err(format!(
                 "entries must be strings (paths), not {}",
+                kind_of(other)
+            )),
+        })
+        .collect()
+}
+
+/// `generators`, `transformers`, `validators`: strings (inline configs or paths).
+fn plugin_entries(v: &Value) -> Result<Vec<String>, String> {
+    list(v)?
+        .iter()
+        .map(|item| match item {
+            Value::String(s) => Ok(s.clone()),
+            other => Err(format!(
+                "entries must be strings (a path, or a config as YAML text), not {}",
                 kind_of(other)
             )),
         })

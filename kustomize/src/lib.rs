@@ -3,8 +3,8 @@
 //!
 //! No maintained Rust crate builds kustomizations, and running `kubectl kustomize` costs about
 //! 70 ms per overlay (12 minutes for 10,000 sites on one core), so edgefleet owns this renderer.
-//! Anything it does not support (Helm charts, plugins, remote bases, builtin transformer configs) is refused with an
-//! error naming the field and the file, never ignored.
+//! Anything it does not support (Helm charts, exec and container plugins, remote bases) is refused
+//! with an error naming the field and the file, never ignored.
 //!
 //! The public surface is small: a [`Renderer`] (over a [`fs::FileSystem`]: [`fs::DiskFs`],
 //! [`fs::MemoryFs`] or one of your own) builds a folder into [`Resource`]s (each object with its

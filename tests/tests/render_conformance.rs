@@ -112,7 +112,7 @@
 //! | error-helmcharts-refused | refused: `helmCharts` |
 //! | vars-unused | `vars`: a var no field uses (kubectl only logs it) |
 //! | error-remote-url-refused | refused: remote URL resource |
-//! | error-generators-field-refused | refused: plugins (`generators`) |
+//! | error-generators-field-refused | refused: an exec plugin config (non-builtin apiVersion) under `generators` |
 //! | error-alias-bomb | hostile: YAML alias bomb (kubectl blows up; edgefleet must fail fast) |
 //! | error-duplicate-resource-id | error: two resources with one id |
 //! | error-invalid-yaml | error: malformed YAML |
@@ -193,6 +193,72 @@
 //! | error-labels-non-string-value | error: a commonLabels value that is a number |
 //! | namespace-nested-crd-and-cluster-objects | namespace and prefix over a base's namespace: CRD, custom resource, ClusterRole, ClusterRoleBinding subjects, StorageClass |
 //! | images-three-levels-name-tag-digest | images at three levels: tag, then name, then digest by the new name; init containers and an untagged image |
+//! | compat-builtin-transformers-files | builtin configs from files: PrefixSuffix, Label, Annotations, Namespace (unsetOnly, setRoleBindingSubjects), ImageTag, ReplicaCount |
+//! | compat-builtin-transformers-in-base-nested | builtin configs in a base; overlay with namePrefix, namespace and its own config |
+//! | compat-builtin-generators-and-transformer-folder | ConfigMap/Secret generator configs; a kustomization folder as a transformer list |
+//! | compat-builtin-patch-and-replacement-transformers | Patch, PatchStrategicMerge, PatchJson6902 and Replacement configs; inline configs run before files |
+//! | error-compat-builtin-sortorder-transformer | error: SortOrderTransformer is no loadable builtin |
+//! | error-compat-builtin-transformer-unknown-kind | error: unknown builtin kind in a config file |
+//! | builtin-prefixsuffix-name-references | PrefixSuffixTransformer on metadata/name; references (pod spec, RBAC) follow |
+//! | builtin-prefixsuffix-kinds-and-custom-paths | PrefixSuffixTransformer field specs by kind, on other paths, creating a field |
+//! | builtin-prefix-and-suffix-transformers | PrefixTransformer and SuffixTransformer, suffix on some kinds only |
+//! | builtin-prefixsuffix-nested-overlay | PrefixSuffix config in a base; overlay prefix, suffix, patch by original name and its own config |
+//! | builtin-label-transformer-custom-fieldspecs | LabelTransformer with custom field specs (selectors, volume claim templates, custom paths) |
+//! | builtin-label-transformer-nested-overlay | LabelTransformer in a base; overlay `labels` and its own config on one kind |
+//! | builtin-label-transformer-without-fieldspecs | a LabelTransformer without field specs and an AnnotationsTransformer without annotations change nothing |
+//! | builtin-annotations-transformer | AnnotationsTransformer on metadata and pod templates (multi-line, empty values) |
+//! | builtin-annotations-nested-overlay | AnnotationsTransformer in a base; overlay commonAnnotations then its own config |
+//! | builtin-namespace-transformer-default-fieldspecs | NamespaceTransformer with the Namespace name and APIService service field specs; default subjects |
+//! | builtin-namespace-transformer-unsetonly | NamespaceTransformer `unsetOnly`: existing namespaces (objects, subjects) kept |
+//! | builtin-namespace-transformer-all-service-accounts | NamespaceTransformer `setRoleBindingSubjects: allServiceAccounts` |
+//! | builtin-namespace-transformer-subjects-none | NamespaceTransformer `setRoleBindingSubjects: none` |
+//! | builtin-namespace-transformer-nested-overlay | NamespaceTransformer in a base; overlay namespace, prefix and an unsetOnly config |
+//! | builtin-namespace-transformer-renames-v1-objects | a NamespaceTransformer `metadata/name` spec renames v1 objects of its kind; two configs in a row |
+//! | builtin-namespace-from-transformer-folder | a transformer folder whose own `namespace` sets the namespace its NamespaceTransformer applies |
+//! | builtin-imagetag-transformer-custom-fieldspecs | ImageTagTransformer: containers everywhere plus a custom resource's image field |
+//! | builtin-imagetag-transformer-nested-overlay | ImageTagTransformer in a base; overlay `images`, then its own config on the new name |
+//! | builtin-replicacount-transformer | ReplicaCountTransformer with field specs per kind (count 0, a spec matching nothing) |
+//! | builtin-replicacount-nested-overlay | ReplicaCountTransformer naming the original and the current name under two prefixes; another path |
+//! | builtin-patch-transformer-targets-and-files | PatchTransformer: SMP file with target, JSON 6902 file with a kind regex, inline operations |
+//! | builtin-patchstrategicmerge-paths-and-inline | PatchStrategicMergeTransformer: `paths` (multi-document) then inline `patches` |
+//! | builtin-patchjson6902-path-and-jsonop | PatchJson6902Transformer from a JSON file and from `jsonOp` |
+//! | builtin-patch-transformers-nested-overlay | patch configs in a base and an overlay; patches by original name under two prefixes |
+//! | builtin-patchjson6902-target-selects-nothing | JSON 6902 targets (patchesJson6902 and a config) selecting nothing are no error; targets by regex |
+//! | builtin-replacement-transformer-path-and-inline | ReplacementTransformer with a `path` entry and an inline entry after a prefix |
+//! | builtin-configmapgenerator-options-and-behavior | ConfigMapGenerator configs: own options only (not generatorOptions), namespace, merge into a field's generator, `name` over metadata, unknown fields |
+//! | builtin-secretgenerator-type-and-files | SecretGenerator configs from a multi-document file: type, files, options, namespace |
+//! | builtin-generators-nested-merge | a generator config in a prefixed base; overlay configMapGenerator and generator config merge into it; references follow |
+//! | builtin-hash-transformer | HashTransformer hashes generated names, then the build hashes them again (as kubectl does) |
+//! | builtin-order-inline-before-paths | all inline configs of a list run before the configs of its paths |
+//! | builtin-order-after-kustomization-fields | configs run after every transformer field (prefix, namespace, labels, images, replicas, replacements) |
+//! | builtin-validators-that-change-nothing | validators that change nothing pass; a `validated-by` label a validator adds is kept |
+//! | builtin-config-unknown-fields-ignored | unknown fields in a config are ignored, as kubectl does |
+//! | builtin-transformers-in-component | transformer and generator configs in a Component |
+//! | builtin-multi-document-config-file | a file of several configs (an empty document between), run in order |
+//! | builtin-generators-folder-and-transformer-folder-nested | a generator folder with its own namespace in a base; a transformer folder in the overlay |
+//! | error-builtin-unknown-kind-inline | error: an inline config of an unknown builtin kind |
+//! | error-builtin-missing-config-file | error: a transformer config file that does not exist |
+//! | error-builtin-exec-plugin-transformer | refused: a non-builtin apiVersion (exec/container plugin) under transformers |
+//! | error-builtin-exec-plugin-validator | refused: an exec plugin under validators |
+//! | error-builtin-helm-chart-generator | refused: HelmChartInflationGenerator (needs helm) |
+//! | error-builtin-transformer-listed-as-generator | error: a transformer config under generators |
+//! | error-builtin-generator-listed-as-transformer | error: a generator config under transformers |
+//! | error-builtin-field-of-wrong-type | error: a config field of the wrong type (`prefix` a list) |
+//! | error-builtin-replicacount-without-fieldspecs | error: ReplicaCountTransformer without field specs matches nothing |
+//! | error-builtin-validator-changes-objects | error: a validator that adds annotations |
+//! | error-builtin-validator-writes-same-value | error: a validator writing a label with the value it has (kubectl counts it as a change) |
+//! | error-builtin-validator-replicas-match-nothing | error: a ReplicaCountTransformer validator naming nothing |
+//! | error-builtin-namespace-bad-subjects-mode | error: an unknown setRoleBindingSubjects value |
+//! | error-builtin-patchjson6902-path-and-jsonop | error: PatchJson6902Transformer with both path and jsonOp |
+//! | error-builtin-patchstrategicmerge-empty | error: PatchStrategicMergeTransformer without paths or patches |
+//! | error-builtin-legacyorder-transformer | error: LegacyOrderTransformer is no loadable builtin |
+//! | error-builtin-inline-config-without-name | error: an inline config without metadata.name is taken as a path |
+//! | error-builtin-missing-config-in-base | error: a base's generator config file missing, under an overlay |
+//! | error-builtin-entry-not-a-string | error: a transformers entry that is a mapping, not a string |
+//! | error-builtin-namespace-id-conflict | error: a NamespaceTransformer making two objects one id |
+//! | error-builtin-patch-matches-nothing | error: a PatchStrategicMergeTransformer patch naming no object |
+//! | error-builtin-config-in-folder-is-exec-plugin | refused: a container plugin config inside a transformer folder |
+//! | builtin-transformer-folder-paths-relative-to-kustomization | a patch config in a transformer folder reads its `path` relative to the kustomization that lists the folder |
 //! | deep-chain-50 (generated) | hostile: 50-level base chain, compared with kubectl |
 
 use std::io::Read;
@@ -623,6 +689,237 @@ const CASES: &[(&str, &str)] = &[
         "namespace nested",
     ),
     ("images-three-levels-name-tag-digest", "images nested"),
+    ("compat-builtin-transformers-files", "builtin transformers"),
+    (
+        "compat-builtin-transformers-in-base-nested",
+        "builtin transformers nested",
+    ),
+    (
+        "compat-builtin-generators-and-transformer-folder",
+        "builtin generators, folder",
+    ),
+    (
+        "compat-builtin-patch-and-replacement-transformers",
+        "builtin patches, replacements",
+    ),
+    (
+        "error-compat-builtin-sortorder-transformer",
+        "error: builtin kind",
+    ),
+    (
+        "error-compat-builtin-transformer-unknown-kind",
+        "error: builtin kind",
+    ),
+    (
+        "builtin-prefixsuffix-name-references",
+        "builtin PrefixSuffix",
+    ),
+    (
+        "builtin-prefixsuffix-kinds-and-custom-paths",
+        "builtin PrefixSuffix fieldSpecs",
+    ),
+    (
+        "builtin-prefix-and-suffix-transformers",
+        "builtin Prefix/Suffix",
+    ),
+    (
+        "builtin-prefixsuffix-nested-overlay",
+        "builtin PrefixSuffix nested",
+    ),
+    (
+        "builtin-label-transformer-custom-fieldspecs",
+        "builtin LabelTransformer",
+    ),
+    (
+        "builtin-label-transformer-nested-overlay",
+        "builtin LabelTransformer nested",
+    ),
+    (
+        "builtin-label-transformer-without-fieldspecs",
+        "builtin Label/Annotations no-op",
+    ),
+    (
+        "builtin-annotations-transformer",
+        "builtin AnnotationsTransformer",
+    ),
+    (
+        "builtin-annotations-nested-overlay",
+        "builtin Annotations nested",
+    ),
+    (
+        "builtin-namespace-transformer-default-fieldspecs",
+        "builtin NamespaceTransformer",
+    ),
+    (
+        "builtin-namespace-transformer-unsetonly",
+        "builtin Namespace unsetOnly",
+    ),
+    (
+        "builtin-namespace-transformer-all-service-accounts",
+        "builtin Namespace subjects",
+    ),
+    (
+        "builtin-namespace-transformer-subjects-none",
+        "builtin Namespace subjects",
+    ),
+    (
+        "builtin-namespace-transformer-nested-overlay",
+        "builtin Namespace nested",
+    ),
+    (
+        "builtin-namespace-transformer-renames-v1-objects",
+        "builtin Namespace metadata/name",
+    ),
+    (
+        "builtin-namespace-from-transformer-folder",
+        "builtin folder, namespace",
+    ),
+    (
+        "builtin-imagetag-transformer-custom-fieldspecs",
+        "builtin ImageTagTransformer",
+    ),
+    (
+        "builtin-imagetag-transformer-nested-overlay",
+        "builtin ImageTag nested",
+    ),
+    (
+        "builtin-replicacount-transformer",
+        "builtin ReplicaCountTransformer",
+    ),
+    (
+        "builtin-replicacount-nested-overlay",
+        "builtin ReplicaCount nested",
+    ),
+    (
+        "builtin-patch-transformer-targets-and-files",
+        "builtin PatchTransformer",
+    ),
+    (
+        "builtin-patchstrategicmerge-paths-and-inline",
+        "builtin PatchStrategicMerge",
+    ),
+    (
+        "builtin-patchjson6902-path-and-jsonop",
+        "builtin PatchJson6902",
+    ),
+    (
+        "builtin-patch-transformers-nested-overlay",
+        "builtin patches nested",
+    ),
+    (
+        "builtin-patchjson6902-target-selects-nothing",
+        "patchesJson6902 target selection",
+    ),
+    (
+        "builtin-replacement-transformer-path-and-inline",
+        "builtin ReplacementTransformer",
+    ),
+    (
+        "builtin-configmapgenerator-options-and-behavior",
+        "builtin ConfigMapGenerator",
+    ),
+    (
+        "builtin-secretgenerator-type-and-files",
+        "builtin SecretGenerator",
+    ),
+    (
+        "builtin-generators-nested-merge",
+        "builtin generators nested",
+    ),
+    ("builtin-hash-transformer", "builtin HashTransformer"),
+    ("builtin-order-inline-before-paths", "builtin config order"),
+    (
+        "builtin-order-after-kustomization-fields",
+        "builtin order vs fields",
+    ),
+    (
+        "builtin-validators-that-change-nothing",
+        "builtin validators",
+    ),
+    (
+        "builtin-config-unknown-fields-ignored",
+        "builtin config fields",
+    ),
+    ("builtin-transformers-in-component", "builtin in component"),
+    ("builtin-multi-document-config-file", "builtin config file"),
+    (
+        "builtin-generators-folder-and-transformer-folder-nested",
+        "builtin folders nested",
+    ),
+    ("error-builtin-unknown-kind-inline", "error: builtin kind"),
+    (
+        "error-builtin-missing-config-file",
+        "error: builtin missing file",
+    ),
+    ("error-builtin-exec-plugin-transformer", "error: plugin"),
+    ("error-builtin-exec-plugin-validator", "error: plugin"),
+    ("error-builtin-helm-chart-generator", "error: helm"),
+    (
+        "error-builtin-transformer-listed-as-generator",
+        "error: builtin list",
+    ),
+    (
+        "error-builtin-generator-listed-as-transformer",
+        "error: builtin list",
+    ),
+    ("error-builtin-field-of-wrong-type", "error: builtin config"),
+    (
+        "error-builtin-replicacount-without-fieldspecs",
+        "error: builtin ReplicaCount",
+    ),
+    (
+        "error-builtin-validator-changes-objects",
+        "error: validators",
+    ),
+    (
+        "error-builtin-validator-writes-same-value",
+        "error: validators",
+    ),
+    (
+        "error-builtin-validator-replicas-match-nothing",
+        "error: validators",
+    ),
+    (
+        "error-builtin-namespace-bad-subjects-mode",
+        "error: builtin Namespace",
+    ),
+    (
+        "error-builtin-patchjson6902-path-and-jsonop",
+        "error: builtin PatchJson6902",
+    ),
+    (
+        "error-builtin-patchstrategicmerge-empty",
+        "error: builtin PatchStrategicMerge",
+    ),
+    (
+        "error-builtin-legacyorder-transformer",
+        "error: builtin kind",
+    ),
+    (
+        "error-builtin-inline-config-without-name",
+        "error: builtin inline config",
+    ),
+    (
+        "error-builtin-missing-config-in-base",
+        "error: builtin missing file nested",
+    ),
+    ("error-builtin-entry-not-a-string", "error: builtin entry"),
+    (
+        "error-builtin-namespace-id-conflict",
+        "error: builtin Namespace conflict",
+    ),
+    (
+        "error-builtin-patch-matches-nothing",
+        "error: builtin patch",
+    ),
+    (
+        "error-builtin-config-in-folder-is-exec-plugin",
+        "error: plugin in folder",
+    ),
+    (
+        "builtin-transformer-folder-paths-relative-to-kustomization",
+        "builtin folder, paths",
+    ),
     ("deep-chain-50", "hostile: 50-level base chain (generated)"),
 ];
 

@@ -286,6 +286,7 @@ pub(crate) struct Pairs<'a> {
 pub(crate) fn record_pairs(
     ra: &mut [Resource],
     source: &Arc<Source>,
+    document: usize,
     step: Step,
     sets: &[Pairs<'_>],
 ) {
@@ -323,7 +324,42 @@ pub(crate) fn record_pairs(
         r.edits.extend(
             found
                 .into_iter()
-                .map(|(field, at)| edit(step, field, source, 0, at)),
+                .map(|(field, at)| edit(step, field, source, document, at)),
+        );
+    }
+}
+
+/// A builtin config's field specs were applied (prefix, suffix, namespace, replicas): every value
+/// at a spec's path of the objects the spec selects (and `selects` keeps), traced to `at` in
+/// document `document` of the config's source.
+pub(crate) fn record_specs(
+    ra: &mut [Resource],
+    step: Step,
+    source: &Arc<Source>,
+    document: usize,
+    at: &str,
+    specs: &[crate::transform::FieldSpec],
+    selects: &dyn Fn(&Resource) -> bool,
+) {
+    let at: Arc<str> = Arc::from(at);
+    let mut pointer = String::new();
+    for r in ra.iter_mut() {
+        if !selects(r) {
+            continue;
+        }
+        let mut found: Vec<String> = Vec::new();
+        for spec in specs.iter().filter(|s| s.matches(r)) {
+            pointer.clear();
+            visit_at(&r.value, &spec.path, &mut pointer, &mut |v, p| {
+                if !v.is_object() && !v.is_array() {
+                    found.push(p.to_owned());
+                }
+            });
+        }
+        r.edits.extend(
+            found
+                .into_iter()
+                .map(|field| edit(step, field, source, document, at.clone())),
         );
     }
 }
@@ -383,6 +419,7 @@ pub(crate) fn record_replicas(ra: &mut [Resource], source: &Arc<Source>, names: 
 pub(crate) fn record_images(
     ra: &mut [Resource],
     source: &Arc<Source>,
+    document: usize,
     entry: &dyn Fn(&str) -> Option<Arc<str>>,
 ) {
     fn walk(
@@ -432,7 +469,7 @@ pub(crate) fn record_images(
         r.edits.extend(
             found
                 .into_iter()
-                .map(|(field, at)| edit(Step::Images, field, source, 0, at)),
+                .map(|(field, at)| edit(Step::Images, field, source, document, at)),
         );
     }
 }
@@ -442,11 +479,11 @@ pub(crate) fn record_images(
 pub(crate) fn record_generated(
     r: &mut Resource,
     source: &Arc<Source>,
-    field: &str,
-    i: usize,
+    document: usize,
+    entry: &str,
+    name_at: &str,
     args: &Value,
 ) {
-    let entry = format!("/{field}/{i}");
     let list = |key: &str| -> Vec<&str> {
         match args.get(key) {
             Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
@@ -462,7 +499,7 @@ pub(crate) fn record_generated(
         .collect();
     let mut found: Vec<(String, String)> = Vec::new();
     if args.get("name").is_some() {
-        found.push(("/metadata/name".into(), format!("{entry}/name")));
+        found.push(("/metadata/name".into(), name_at.to_owned()));
     }
     for map in ["data", "binaryData"] {
         let Some(Value::Object(data)) = r.value.get(map) else {
@@ -493,6 +530,6 @@ pub(crate) fn record_generated(
     r.edits.extend(
         found
             .into_iter()
-            .map(|(f, a)| edit(Step::Generator, f, source, 0, a)),
+            .map(|(f, a)| edit(Step::Generator, f, source, document, a)),
     );
 }

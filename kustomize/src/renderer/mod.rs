@@ -18,6 +18,7 @@ use crate::{
     Origin, RenderError, Resource, emit, fs, generate, load, order, patch, replace, transform,
 };
 
+mod plugins;
 mod steps;
 #[cfg(test)]
 mod tests;
@@ -339,6 +340,7 @@ impl Renderer {
             && !k.components.is_empty()
             && k.config_map_generator.is_empty()
             && k.secret_generator.is_empty()
+            && k.generators.is_empty()
         {
             let mut key = String::new();
             for entry in &k.resources {
@@ -367,6 +369,8 @@ impl Renderer {
             if let Some(shared) = cached(&self.shared, &key) {
                 let mut ra = (*shared).clone();
                 self.transform(&k, &mut ra)?;
+                self.run_transformers(&k, &mut ra, stack)?;
+                self.run_validators(&k, &mut ra, stack)?;
                 attach_vars(&k, &mut ra)?;
                 return Ok(ra);
             }
@@ -425,11 +429,14 @@ impl Renderer {
                 r.origin = origin.clone();
                 if self.provenance {
                     let own = k.sources.own(kfile, &k.text);
-                    provenance::record_generated(&mut r, &own, field, i, args);
+                    let entry = format!("/{field}/{i}");
+                    let name_at = format!("{entry}/name");
+                    provenance::record_generated(&mut r, &own, 0, &entry, &name_at, args);
                 }
                 add_generated(&mut ra, r, args, kfile)?;
             }
         }
+        self.run_generators(&k, &mut ra, stack)?;
 
         for entry in &k.components {
             let sub = load::resolve_dir(
@@ -449,6 +456,8 @@ impl Renderer {
         }
 
         self.transform(&k, &mut ra)?;
+        self.run_transformers(&k, &mut ra, stack)?;
+        self.run_validators(&k, &mut ra, stack)?;
         attach_vars(&k, &mut ra)?;
         Ok(ra)
     }

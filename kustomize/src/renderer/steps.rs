@@ -276,30 +276,20 @@ impl Renderer {
                 .into_iter()
                 .next()
                 .unwrap_or(Value::Array(Vec::new()));
+            // Kustomize selects the objects as a `patches` target does (by the current or the
+            // original name and namespace, as regular expressions); a target that selects
+            // nothing is no error (measured).
             let t = m
                 .get("target")
-                .and_then(Value::as_object)
+                .filter(|t| t.is_object())
                 .ok_or_else(|| field_err(&field, "needs a `target`".into()))?;
-            let want = |key: &str| t.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
-            let mut matched = 0;
-            for r in ra.iter_mut() {
-                let (g, v) = r.group_version();
-                let ok = want("group").is_none_or(|x| x == g)
-                    && want("version").is_none_or(|x| x == v)
-                    && want("kind").is_none_or(|x| x == r.kind())
-                    && want("name").is_none_or(|x| x == r.name() || x == r.original_name)
-                    && want("namespace").is_none_or(|x| Some(x) == r.namespace());
-                if ok {
-                    matched += 1;
-                    patch::json6902(&mut r.value, &ops)
-                        .map_err(|e| field_err(&field, format!("{}: {e}", r.id())))?;
-                    if let Some(at) = &at {
-                        provenance::record_ops(r, &ops, at);
-                    }
+            let sel = patch::Selector::from_value(t).map_err(|e| field_err(&field, e))?;
+            for r in ra.iter_mut().filter(|r| sel.matches(r)) {
+                patch::json6902(&mut r.value, &ops)
+                    .map_err(|e| field_err(&field, format!("{}: {e}", r.id())))?;
+                if let Some(at) = &at {
+                    provenance::record_ops(r, &ops, at);
                 }
-            }
-            if matched == 0 {
-                return Err(field_err(&field, "the target matches no resource".into()));
             }
         }
 
@@ -327,7 +317,7 @@ impl Renderer {
                     (spec.name.as_str(), Arc::from(format!("/images/{j}/{key}")))
                 })
                 .collect();
-            provenance::record_images(ra, &own(), &|image| {
+            provenance::record_images(ra, &own(), 0, &|image| {
                 let (name, _, _) = transform::split_image(image);
                 entries
                     .iter()
@@ -464,7 +454,7 @@ pub(super) fn record_labels_and_annotations(
         });
     }
     if !labels.is_empty() {
-        provenance::record_pairs(ra, own, Step::Labels, &labels);
+        provenance::record_pairs(ra, own, 0, Step::Labels, &labels);
     }
     if !k.common_annotations.is_empty() {
         let annotations = Pairs {
@@ -476,7 +466,7 @@ pub(super) fn record_labels_and_annotations(
                 .map(|(key, _)| entry("/commonAnnotations", key))
                 .collect(),
         };
-        provenance::record_pairs(ra, own, Step::Annotations, &[annotations]);
+        provenance::record_pairs(ra, own, 0, Step::Annotations, &[annotations]);
     }
     Ok(())
 }

@@ -83,6 +83,32 @@ pub fn images(resources: &mut [Resource], specs: &[ImageSpec]) {
     }
 }
 
+/// An `ImageTagTransformer` config: the `images` rewrite (every container and init container),
+/// then every string at the config's own field specs (custom resources' image fields) whose
+/// image name matches.
+pub fn images_with_specs(
+    resources: &mut [Resource],
+    spec: &ImageSpec,
+    field_specs: &[super::FieldSpec],
+) {
+    let specs = std::slice::from_ref(spec);
+    for r in resources.iter_mut() {
+        images_in(&mut r.value, specs);
+        for fs in field_specs {
+            if !fs.matches(r) {
+                continue;
+            }
+            super::visit(&mut r.value, &fs.path, false, &mut |leaf| {
+                if let Value::String(img) = leaf
+                    && let Some(new) = rewrite_image(img, specs)
+                {
+                    *img = new;
+                }
+            });
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

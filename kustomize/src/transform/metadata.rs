@@ -119,6 +119,168 @@ pub fn prefix_suffix(resources: &mut [Resource], prefix: &str, suffix: &str) {
     }
 }
 
+/// A `PrefixSuffixTransformer` (or `PrefixTransformer`, `SuffixTransformer`) config with its own
+/// field specs, as kustomize's prefix and suffix filters apply it: every string at a spec's path
+/// (created as `prefix + suffix` when the spec says `create`) gets the prefix and the suffix; a
+/// `metadata/name` spec renames the object (it remembers its previous id and the prefix and
+/// suffix, for name references). `Namespace`, `CustomResourceDefinition` and `APIService` keep
+/// everything, as with `namePrefix`.
+pub fn prefix_suffix_with_specs(
+    resources: &mut [Resource],
+    prefix: &str,
+    suffix: &str,
+    specs: &[FieldSpec],
+) {
+    for r in resources.iter_mut() {
+        if keeps_its_name(r) {
+            continue;
+        }
+        for spec in specs {
+            // kustomize selects by the id the object was loaded with
+            if !spec_matches_original(spec, r) {
+                continue;
+            }
+            if spec.path.len() == 2 && spec.path[0] == "metadata" && spec.path[1] == "name" {
+                if !prefix.is_empty() {
+                    r.prefixes.push(prefix.to_owned());
+                }
+                if !suffix.is_empty() {
+                    r.suffixes.push(suffix.to_owned());
+                }
+                r.store_previous_id();
+            }
+            visit(
+                &mut r.value,
+                &spec.path,
+                spec.create,
+                &mut |leaf| match leaf {
+                    Value::String(s) => *s = format!("{prefix}{s}{suffix}"),
+                    Value::Null => *leaf = Value::String(format!("{prefix}{suffix}")),
+                    _ => {}
+                },
+            );
+        }
+    }
+}
+
+/// Whether `spec` selects `r` by the kind it was loaded with (and its group and version).
+fn spec_matches_original(spec: &FieldSpec, r: &Resource) -> bool {
+    let (g, v) = r.group_version();
+    spec.kind.as_deref().is_none_or(|k| k == r.original_kind())
+        && spec.group.as_deref().is_none_or(|x| x == g)
+        && spec.version.as_deref().is_none_or(|x| x == v)
+}
+
+/// Which RoleBinding and ClusterRoleBinding subjects a `NamespaceTransformer` config moves
+/// (`setRoleBindingSubjects`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubjectMode {
+    /// `defaultOnly` (the default): subjects named `default`.
+    DefaultOnly,
+    /// `allServiceAccounts`: subjects of kind ServiceAccount.
+    AllServiceAccounts,
+    /// `none`.
+    None,
+}
+
+impl SubjectMode {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "" | "defaultOnly" => Ok(Self::DefaultOnly),
+            "allServiceAccounts" => Ok(Self::AllServiceAccounts),
+            "none" => Ok(Self::None),
+            other => Err(format!(
+                "invalid value {other:?} for setRoleBindingSubjects: must be one of \
+                 \"defaultOnly\", \"none\" or \"allServiceAccounts\""
+            )),
+        }
+    }
+}
+
+/// A `NamespaceTransformer` config, as kustomize's namespace filter applies it:
+/// `metadata.namespace` of every namespaced object (always, whatever the field specs say), the
+/// RoleBinding subjects `mode` selects, then the config's other field specs (a `metadata/name`
+/// spec only on objects of apiVersion `v1`, as for a `Namespace`). With `unset_only`, only
+/// missing or empty fields are set. Every object remembers its previous id; two objects ending
+/// with one id is an error.
+pub fn namespace_with_specs(
+    resources: &mut [Resource],
+    ns: &str,
+    specs: &[FieldSpec],
+    unset_only: bool,
+    mode: SubjectMode,
+) -> Result<(), String> {
+    if ns.is_empty() {
+        return Ok(());
+    }
+    let set = |leaf: &mut Value| {
+        let empty = match leaf {
+            Value::Null => true,
+            Value::String(s) => s.is_empty(),
+            _ => false,
+        };
+        if !unset_only || empty {
+            *leaf = Value::String(ns.to_owned());
+        }
+    };
+    for r in resources.iter_mut() {
+        if r.value.as_object().is_none_or(|m| m.is_empty()) {
+            continue;
+        }
+        r.store_previous_id();
+        if !r.is_cluster_scoped() {
+            let path = ["metadata".to_owned(), "namespace".to_owned()];
+            visit(&mut r.value, &path, true, &mut |leaf| set(leaf));
+        }
+        let binding = matches!(r.kind(), "RoleBinding" | "ClusterRoleBinding");
+        if binding
+            && mode != SubjectMode::None
+            && let Some(Value::Array(subjects)) = r.value.get_mut("subjects")
+        {
+            for s in subjects {
+                let Value::Object(m) = s else { continue };
+                let selected = match mode {
+                    SubjectMode::DefaultOnly => {
+                        m.get("name").and_then(Value::as_str) == Some("default")
+                    }
+                    _ => m.get("kind").and_then(Value::as_str) == Some("ServiceAccount"),
+                };
+                if selected {
+                    let slot = m.entry("namespace").or_insert(Value::Null);
+                    set(slot);
+                }
+            }
+        }
+        let v1 = r.api_version() == "v1";
+        for spec in specs {
+            let p: Vec<&str> = spec.path.iter().map(String::as_str).collect();
+            if p == ["metadata", "namespace"]
+                || (p == ["metadata", "name"] && !v1)
+                || (binding
+                    && p == ["subjects", "namespace"]
+                    && matches!(
+                        spec.kind.as_deref(),
+                        Some("RoleBinding" | "ClusterRoleBinding")
+                    ))
+                || !spec.matches(r)
+            {
+                continue;
+            }
+            visit(&mut r.value, &spec.path, spec.create, &mut |leaf| set(leaf));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for r in resources.iter() {
+        let id = r.id();
+        if !seen.insert(id.clone()) {
+            return Err(format!(
+                "namespace transformation produces ID conflict: two objects become {id}"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `labels` entries, then `commonLabels` (kustomize's order).
 pub fn labels(
     resources: &mut [Resource],

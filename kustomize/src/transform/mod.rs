@@ -25,14 +25,17 @@ mod name_reference;
 mod replicas;
 
 pub(crate) use field_spec::{
-    FieldSpec, common_annotation_specs, common_label_specs, segment, visit,
+    FieldSpec, common_annotation_specs, common_label_specs, segment, set_pairs, visit,
 };
-pub use images::{images, split_image};
-pub use metadata::{annotations, labels, namespace, prefix_suffix};
+pub use images::{images, images_with_specs, split_image};
+pub use metadata::{
+    SubjectMode, annotations, labels, namespace, namespace_with_specs, prefix_suffix,
+    prefix_suffix_with_specs,
+};
 pub(crate) use metadata::{keeps_its_name, label_specs, namespace_field, stringify_annotations};
 pub use name_reference::fix_name_references;
 pub(crate) use replicas::names as replicas_names;
-pub use replicas::replicas;
+pub use replicas::{replicas, replicas_with_specs};
 
 #[cfg(test)]
 mod test_support {

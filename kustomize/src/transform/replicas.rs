@@ -41,6 +41,56 @@ pub fn replicas(resources: &mut [Resource], specs: &[ReplicaSpec]) -> Result<(),
     Ok(())
 }
 
+/// A `ReplicaCountTransformer` config: `count` at each field spec's path of the objects whose
+/// current or any earlier id has `name` and the spec's kind (group, version). Matching nothing
+/// (no field specs at all, too) is an error, as in kustomize.
+pub fn replicas_with_specs(
+    resources: &mut [Resource],
+    name: &str,
+    count: i64,
+    specs: &[super::FieldSpec],
+) -> Result<(), String> {
+    let mut found = false;
+    for spec in specs {
+        for r in resources.iter_mut() {
+            let (g, v) = r.group_version();
+            let gv = spec.group.as_deref().is_none_or(|x| x == g)
+                && spec.version.as_deref().is_none_or(|x| x == v);
+            let kind_ok = |k: &str| spec.kind.as_deref().is_none_or(|x| x == k);
+            let selected = gv
+                && ((r.name() == name && kind_ok(r.kind()))
+                    || r.prev_ids
+                        .iter()
+                        .any(|id| id.name == name && kind_ok(&id.kind)));
+            if !selected {
+                continue;
+            }
+            found = true;
+            visit(&mut r.value, &spec.path, spec.create, &mut |leaf| {
+                *leaf = Value::from(count);
+            });
+        }
+    }
+    if !found {
+        let gvks: Vec<String> = specs
+            .iter()
+            .map(|s| {
+                format!(
+                    "{}.{}.{}",
+                    s.kind.as_deref().unwrap_or("~K"),
+                    s.version.as_deref().unwrap_or("[noVer]"),
+                    s.group.as_deref().unwrap_or("[noGrp]")
+                )
+            })
+            .collect();
+        return Err(format!(
+            "resource with name {name} does not match a config with the following GVK [{}]",
+            gvks.join(" ")
+        ));
+    }
+    Ok(())
+}
+
 /// Whether `replicas` entry `name` sets `r` (as [`replicas`] matches).
 pub(crate) fn names(r: &Resource, name: &str) -> bool {
     (KINDS.contains(&r.kind()) && r.name() == name)

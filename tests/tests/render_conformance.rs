@@ -236,6 +236,12 @@
 //! | openapi-top-and-base-first-wins | openapi at top and in a base: the top's schema holds |
 //! | error-openapi-missing-file | error: openapi path names a missing file |
 //! | error-openapi-not-a-mapping | error: openapi given as a string |
+//! | compat-patch-target-other-kind-keeps-kind | a targeted patch naming another kind keeps the object's kind |
+//! | error-compat-patch-target-smp-without-kind-name | error: a targeted strategic merge patch without kind and name |
+//! | error-compat-patch-empty-string | error: `patch: ""` |
+//! | error-compat-patchesstrategicmerge-inline-mapping | error: a patchesStrategicMerge entry written as a mapping |
+//! | order-legacy-core-namespace-first | legacy order: the core v1 Namespace before Namespace kinds of other groups |
+//! | order-legacy-core-namespace-first-custom-options | legacy order with custom orderFirst: the core Namespace first too |
 //! | deep-chain-50 (generated) | hostile: 50-level base chain, compared with kubectl |
 
 use std::io::Read;
@@ -743,6 +749,12 @@ const CASES: &[(&str, &str)] = &[
     ("openapi-top-and-base-first-wins", "openapi, nested"),
     ("error-openapi-missing-file", "error: openapi"),
     ("error-openapi-not-a-mapping", "error: openapi"),
+    ("compat-patch-target-other-kind-keeps-kind", "patches"),
+    ("error-compat-patch-target-smp-without-kind-name", "error: patches"),
+    ("error-compat-patch-empty-string", "error: patches"),
+    ("error-compat-patchesstrategicmerge-inline-mapping", "error: patchesStrategicMerge"),
+    ("order-legacy-core-namespace-first", "sortOptions"),
+    ("order-legacy-core-namespace-first-custom-options", "sortOptions"),
 ];
 
 /// Generous limits for the oracle: normal cases need ~50 MB and ~0.1 s.

@@ -61,11 +61,18 @@ impl Renderer {
                     prov.then(|| inline(&format!("/patchesStrategicMerge/{i}"))),
                     String::new(),
                 ),
-                other => (
-                    vec![other.clone()],
-                    prov.then(own),
-                    format!("/patchesStrategicMerge/{i}"),
-                ),
+                // kubectl refuses a patch written as a mapping here ("cannot unmarshal object
+                // into ... types.PatchStrategicMerge"; measured with v5.8.1)
+                other => {
+                    return Err(field_err(
+                        "patchesStrategicMerge",
+                        format!(
+                            "entry {i} is {}: entries are file paths or patch text (a block \
+                             string), not mappings (kubectl refuses it too)",
+                            if other.is_object() { "a mapping" } else { "not a string" }
+                        ),
+                    ));
+                }
             };
             for (document, patch) in docs.iter().enumerate() {
                 if is_empty_patch(patch) {
@@ -119,7 +126,8 @@ impl Renderer {
                 }
                 // kustomize trims an inline patch: a literal block that ends it loses its
                 // final newline (`|` prints as `|-`), measured with v5.8.1
-                (None, Some(Value::String(p))) => (
+                // `patch: ""` is no patch to kubectl: "must specify one of patch and path"
+                (None, Some(Value::String(p))) if !p.is_empty() => (
                     Arc::from(p.trim()),
                     prov.then(|| inline(&format!("/patches/{i}/patch"))),
                 ),
@@ -186,6 +194,22 @@ impl Renderer {
                     continue;
                 }
                 let at = at(document);
+                // kubectl reads a patch's documents as objects: without a kind and a name it
+                // is "unable to parse SM or JSON patch", with a target or not (measured).
+                if target.is_some()
+                    && (p.get("kind").and_then(Value::as_str).is_none_or(str::is_empty)
+                        || p.pointer("/metadata/name")
+                            .and_then(Value::as_str)
+                            .is_none_or(str::is_empty))
+                {
+                    return Err(field_err(
+                        &field,
+                        format!(
+                            "unable to parse SM or JSON patch: document {document} needs kind \
+                             and metadata.name (kubectl refuses it too)"
+                        ),
+                    ));
+                }
                 match &target {
                     None => apply_smp_by_id(ra, p, kfile, &field, at.as_ref(), allow)?,
                     Some(sel) => {

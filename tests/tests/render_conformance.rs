@@ -750,11 +750,20 @@ const CASES: &[(&str, &str)] = &[
     ("error-openapi-missing-file", "error: openapi"),
     ("error-openapi-not-a-mapping", "error: openapi"),
     ("compat-patch-target-other-kind-keeps-kind", "patches"),
-    ("error-compat-patch-target-smp-without-kind-name", "error: patches"),
+    (
+        "error-compat-patch-target-smp-without-kind-name",
+        "error: patches",
+    ),
     ("error-compat-patch-empty-string", "error: patches"),
-    ("error-compat-patchesstrategicmerge-inline-mapping", "error: patchesStrategicMerge"),
+    (
+        "error-compat-patchesstrategicmerge-inline-mapping",
+        "error: patchesStrategicMerge",
+    ),
     ("order-legacy-core-namespace-first", "sortOptions"),
-    ("order-legacy-core-namespace-first-custom-options", "sortOptions"),
+    (
+        "order-legacy-core-namespace-first-custom-options",
+        "sortOptions",
+    ),
 ];
 
 /// Generous limits for the oracle: normal cases need ~50 MB and ~0.1 s.

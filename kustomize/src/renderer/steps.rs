@@ -69,7 +69,11 @@ impl Renderer {
                         format!(
                             "entry {i} is {}: entries are file paths or patch text (a block \
                              string), not mappings (kubectl refuses it too)",
-                            if other.is_object() { "a mapping" } else { "not a string" }
+                            if other.is_object() {
+                                "a mapping"
+                            } else {
+                                "not a string"
+                            }
                         ),
                     ));
                 }
@@ -197,7 +201,10 @@ impl Renderer {
                 // kubectl reads a patch's documents as objects: without a kind and a name it
                 // is "unable to parse SM or JSON patch", with a target or not (measured).
                 if target.is_some()
-                    && (p.get("kind").and_then(Value::as_str).is_none_or(str::is_empty)
+                    && (p
+                        .get("kind")
+                        .and_then(Value::as_str)
+                        .is_none_or(str::is_empty)
                         || p.pointer("/metadata/name")
                             .and_then(Value::as_str)
                             .is_none_or(str::is_empty))

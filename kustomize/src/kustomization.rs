@@ -157,6 +157,9 @@ pub struct Kustomization {
     pub generators: Vec<String>,
     pub transformers: Vec<String>,
     pub validators: Vec<String>,
+    /// `configurations`, `crds`, `openapi.path` and `buildMetadata` (see `crate::config` and
+    /// `crate::build_metadata`).
+    pub extras: crate::config::Extras,
     /// The file's text, for provenance (positions are read from it on demand).
     pub text: Arc<str>,
     /// The provenance sources of this file's edits, made on first use.
@@ -219,9 +222,6 @@ fn unsupported_reason(field: &str) -> Option<&'static str> {
         "helmCharts" | "helmGlobals" | "helmChartInflationGenerator" => {
             "Helm charts need `kustomize build --enable-helm` and a helm binary; render the chart to plain manifests first"
         }
-        "crds" => "custom name-reference configuration from CRD schemas is not supported",
-        "configurations" => "custom transformer configurations are not supported",
-        "openapi" => "custom OpenAPI schemas are not supported",
         _ => return None,
     })
 }
@@ -258,6 +258,7 @@ impl Kustomization {
             generators: Vec::new(),
             transformers: Vec::new(),
             validators: Vec::new(),
+            extras: Default::default(),
             text: Arc::from(""),
             sources: Default::default(),
         }
@@ -345,6 +346,7 @@ impl Kustomization {
             generators: Vec::new(),
             transformers: Vec::new(),
             validators: Vec::new(),
+            extras: Default::default(),
             text: Arc::from(text),
             sources: Default::default(),
         };
@@ -381,17 +383,10 @@ impl Kustomization {
                     }
                 }
                 "metadata" => {}
-                "buildMetadata" => {
-                    if !strings(v).map_err(field)?.is_empty() {
-                        return Err(RenderError::Unsupported {
-                            path: file.to_path_buf(),
-                            field: key.clone(),
-                            why: "origin and transformer annotations (buildMetadata) are not \
-                                  produced by edgefleet's renderer"
-                                .into(),
-                        });
-                    }
-                }
+                "buildMetadata" => k.extras.build_metadata = strings(v).map_err(field)?,
+                "configurations" => k.extras.configurations = strings(v).map_err(field)?,
+                "crds" => k.extras.crds = strings(v).map_err(field)?,
+                "openapi" => k.extras.openapi = crate::config::openapi_path(v).map_err(field)?,
                 "resources" => k.resources = strings(v).map_err(field)?,
                 "bases" => bases = strings(v).map_err(field)?,
                 "components" => k.components = strings(v).map_err(field)?,
@@ -728,13 +723,10 @@ mod tests {
     }
 
     #[test]
-    fn empty_files_and_build_metadata_are_refused() {
+    fn empty_files_are_refused() {
         assert!(parse("\n").is_err());
-        assert!(matches!(
-            parse("buildMetadata: [originAnnotations]\n"),
-            Err(RenderError::Unsupported { .. })
-        ));
-        assert!(parse("buildMetadata: []\n").is_ok());
+        let k = parse("buildMetadata: [originAnnotations]\n").unwrap();
+        assert_eq!(k.extras.build_metadata, ["originAnnotations"]);
     }
 
     #[test]

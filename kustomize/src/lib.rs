@@ -30,6 +30,8 @@
 //! generators, content hashes), `replace` (replacements), `vars`, `order` (output order) and `emit`
 //! (kustomize's YAML formatting, public).
 
+mod build_metadata;
+mod config;
 pub mod emit;
 mod error;
 pub mod fs;

@@ -45,6 +45,11 @@ pub const ORDER_LAST: [&str; 2] = [
 
 fn gvk_string(r: &Resource) -> String {
     let (g, v) = r.group_version();
+    // kustomize's `gvkLessThan`: two `Namespace` kinds of which one is the core one compare
+    // reversed, so the core `v1 Namespace` comes before every other group's (measured).
+    if g.is_empty() && r.kind() == "Namespace" {
+        return format!("\u{0}{v}");
+    }
     let g = if g.is_empty() { "~G" } else { g };
     let v = if v.is_empty() { "~V" } else { v };
     format!("{g}_{v}_{}", r.kind())

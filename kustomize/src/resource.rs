@@ -80,6 +80,10 @@ pub struct Resource {
     /// generators set, in the order they were applied (the last edit of a field is the one
     /// whose value the output shows). Not part of the output.
     pub edits: Vec<crate::provenance::Edit>,
+    /// `buildMetadata` (recorded only for builds that ask for it): the generator that made the
+    /// object, and the transformers that ran on it.
+    pub(crate) generated_by: Option<&'static str>,
+    pub(crate) transformations: Vec<crate::build_metadata::Note>,
 }
 
 impl Resource {
@@ -111,6 +115,8 @@ impl Resource {
             suffixes: Vec::new(),
             vars: Vec::new(),
             edits: Vec::new(),
+            generated_by: None,
+            transformations: Vec::new(),
         }
     }
 

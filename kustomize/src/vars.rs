@@ -219,7 +219,7 @@ fn lookup<'v>(node: &'v Value, key: &str) -> Option<&'v Value> {
 }
 
 /// kustomize's built-in `varReference` field specs.
-fn var_reference_specs() -> &'static [FieldSpec] {
+pub(crate) fn var_reference_specs() -> &'static [FieldSpec] {
     static SPECS: LazyLock<Vec<FieldSpec>> = LazyLock::new(|| {
         let mut v = Vec::new();
         let containers = [
@@ -299,7 +299,8 @@ fn var_reference_specs() -> &'static [FieldSpec] {
 
 /// Replaces `$(NAME)` in the var fields of every object with the value of the var (see the
 /// module documentation). Run once, at the top, after name references were fixed.
-pub fn resolve(resources: &mut [Resource]) -> Result<(), String> {
+/// `extra`: `varReference` field specs from custom configurations.
+pub fn resolve(resources: &mut [Resource], extra: &[FieldSpec]) -> Result<(), String> {
     if resources.iter().all(|r| r.vars.is_empty()) {
         return Ok(());
     }
@@ -322,7 +323,7 @@ pub fn resolve(resources: &mut [Resource]) -> Result<(), String> {
         values.insert(var.name.clone(), value.clone());
     }
     for r in resources.iter_mut() {
-        for spec in var_reference_specs() {
+        for spec in var_reference_specs().iter().chain(extra) {
             if !spec.matches(r) {
                 continue;
             }

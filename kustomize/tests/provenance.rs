@@ -297,7 +297,7 @@ fn provenance_is_off_by_default_and_never_changes_the_output() {
 }
 
 /// Patches of the older fields and from files: a two-document patch file, a JSON 6902 file, a
-/// strategic-merge patch written as a mapping in the kustomization, and `replicas`.
+/// strategic-merge patch written as a literal block in the kustomization, and `replicas`.
 const LEGACY: &[(&str, &str)] = &[
     (
         "app/kustomization.yaml",
@@ -305,7 +305,8 @@ const LEGACY: &[(&str, &str)] = &[
 - deployment.yaml
 patchesStrategicMerge:
 - two.yaml
-- apiVersion: apps/v1
+- |-
+  apiVersion: apps/v1
   kind: Deployment
   metadata:
     name: api

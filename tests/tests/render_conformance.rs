@@ -259,6 +259,72 @@
 //! | error-builtin-patch-matches-nothing | error: a PatchStrategicMergeTransformer patch naming no object |
 //! | error-builtin-config-in-folder-is-exec-plugin | refused: a container plugin config inside a transformer folder |
 //! | builtin-transformer-folder-paths-relative-to-kustomization | a patch config in a transformer folder reads its `path` relative to the kustomization that lists the folder |
+//! | compat-buildmetadata-origin-and-transformers | buildMetadata: origin, transformer annotations and managed-by label across a base with a generator and an overlay with a JSON 6902 patch |
+//! | compat-buildmetadata-origin-only-nested | buildMetadata: origin annotations of a base's files and generator |
+//! | compat-buildmetadata-unknown-option-ignored | buildMetadata: an unknown option is ignored |
+//! | compat-configurations-crd-fieldspecs | configurations: nameReference, commonLabels, namespace and images field specs for custom kinds |
+//! | compat-configurations-in-base-used-by-overlay | configurations: a base's configuration drives the overlay's prefix and annotations |
+//! | compat-crds-field | crds: x-kubernetes-object-ref markers give name references into a custom kind |
+//! | compat-vars-with-configurations-varreference | vars with a custom varReference configuration |
+//! | error-compat-configurations-bad-file | error: a configuration whose nameReference is a mapping |
+//! | error-compat-crds-ref-not-mapping | error: a CRD reference field that is a string, not a mapping |
+//! | error-compat-json6902-add-missing-parent | error: JSON 6902 add under a missing parent in a build with buildMetadata |
+//! | configurations-nameprefix-custom-field | configurations: namePrefix on a custom field |
+//! | configurations-namesuffix-custom-field | configurations: nameSuffix field specs for the suffix, namePrefix specs unused without a prefix |
+//! | configurations-prefix-and-suffix-separate-specs | configurations: prefix and suffix each with their own field specs |
+//! | configurations-namespace-custom-fields | configurations: namespace on custom fields (created, present, absent) |
+//! | configurations-commonlabels-custom-fields | configurations: commonLabels on custom fields (created or not) |
+//! | configurations-labels-include-selectors | configurations: custom commonLabels specs used by labels with includeSelectors only |
+//! | configurations-commonannotations-custom-fields | configurations: commonAnnotations on custom fields |
+//! | configurations-images-custom-paths | configurations: images at custom paths (through a list), newName, newTag, digest |
+//! | configurations-replicas-custom-kind | configurations: replicas of a custom kind at a custom path |
+//! | configurations-namereference-into-crd | configurations: nameReference to a ConfigMap and Secrets (list) from a custom kind |
+//! | configurations-namereference-generated-hash | configurations: a custom reference follows a generated name's hash |
+//! | configurations-in-base-overlay-prefix-and-labels | configurations in a base; the overlay's prefix and labels use them |
+//! | configurations-two-levels-merged | configurations at two levels merged for the top overlay |
+//! | configurations-in-component | configurations in a component apply to the parent's transformers |
+//! | configurations-builtin-duplicates-dropped | configurations repeating built-in field specs change nothing |
+//! | configurations-varreference-from-base-config | varReference from a base's configuration used by the overlay's vars |
+//! | configurations-empty-file | configurations: an empty file |
+//! | crds-name-key-and-nested-refs | crds: name key, references through $ref and lists, prefix and suffix |
+//! | crds-in-base-referenced-from-overlay | crds in a base; the overlay's prefix and namespace are followed |
+//! | crds-overlay-crd-base-objects | crds in the overlay for objects of a prefixed base |
+//! | crds-yaml-definitions | crds: definitions written as YAML |
+//! | crds-generated-configmap-hash | crds: references to generated ConfigMap and Secret names |
+//! | crds-non-kubernetes-types-skipped | crds: definitions without kind/apiVersion/metadata add nothing |
+//! | crds-with-configurations | crds and configurations together |
+//! | buildmetadata-managedby-only | buildMetadata: managedByLabel only |
+//! | buildmetadata-transformers-only | buildMetadata: transformer annotations only (namespace, suffix, annotations) |
+//! | buildmetadata-components-and-generators | buildMetadata: a component's resources, generator and labels |
+//! | buildmetadata-parent-folder-base | buildMetadata in a mid overlay is ignored under the top one |
+//! | buildmetadata-base-list-ignored | buildMetadata of a base is ignored |
+//! | buildmetadata-patches-and-images | buildMetadata: one entry per patch, image and replica entry |
+//! | buildmetadata-origin-with-namespace-and-sort | buildMetadata: origin with namespace and fifo order |
+//! | error-configurations-missing-file | error: configurations names a missing file |
+//! | error-configurations-fieldspecs-not-a-list | error: a configuration's namePrefix is a mapping |
+//! | error-configurations-conflicting-create | error: a configuration repeats a built-in field spec with another create |
+//! | error-configurations-conflict-between-base-and-overlay | error: base and overlay configurations conflict |
+//! | error-configurations-create-not-boolean | error: a field spec's create is a list |
+//! | error-configurations-inline-text-is-a-path | error: an inline configuration text is read as a path |
+//! | error-configurations-unknown-field | error: a configuration with an unknown top-level field |
+//! | error-configurations-unknown-fieldspec-key | error: a field spec with an unknown key |
+//! | error-crds-missing-file | error: crds names a missing file |
+//! | error-crds-not-json | error: a CRD file that is not valid JSON |
+//! | error-crds-ref-not-mapping-in-base | error: a base's CRD reference field is a string |
+//! | compat-openapi-custom-schema-merge-keys | openapi: a custom schema gives a custom kind's list a merge key |
+//! | openapi-replaces-builtin-schema | openapi: the custom schema replaces the built-in one (a Deployment's containers are replaced, not merged) |
+//! | openapi-in-base-applies-to-overlay | openapi in a base holds for the overlay's patches |
+//! | openapi-yaml-schema-nested-inline-lists | openapi: YAML schema, inline nested definitions, keyed and primitive merge lists, a list without strategy |
+//! | openapi-targeted-patch-and-delete-directive | openapi: a targeted patch with `$patch: delete` on a keyed item |
+//! | openapi-top-and-base-first-wins | openapi at top and in a base: the top's schema holds |
+//! | error-openapi-missing-file | error: openapi path names a missing file |
+//! | error-openapi-not-a-mapping | error: openapi given as a string |
+//! | compat-patch-target-other-kind-keeps-kind | a targeted patch naming another kind keeps the object's kind |
+//! | error-compat-patch-target-smp-without-kind-name | error: a targeted strategic merge patch without kind and name |
+//! | error-compat-patch-empty-string | error: `patch: ""` |
+//! | error-compat-patchesstrategicmerge-inline-mapping | error: a patchesStrategicMerge entry written as a mapping |
+//! | order-legacy-core-namespace-first | legacy order: the core v1 Namespace before Namespace kinds of other groups |
+//! | order-legacy-core-namespace-first-custom-options | legacy order with custom orderFirst: the core Namespace first too |
 //! | deep-chain-50 (generated) | hostile: 50-level base chain, compared with kubectl |
 
 use std::io::Read;
@@ -921,6 +987,147 @@ const CASES: &[(&str, &str)] = &[
         "builtin folder, paths",
     ),
     ("deep-chain-50", "hostile: 50-level base chain (generated)"),
+    (
+        "compat-buildmetadata-origin-and-transformers",
+        "buildMetadata",
+    ),
+    ("compat-buildmetadata-origin-only-nested", "buildMetadata"),
+    (
+        "compat-buildmetadata-unknown-option-ignored",
+        "buildMetadata",
+    ),
+    ("compat-configurations-crd-fieldspecs", "configurations"),
+    (
+        "compat-configurations-in-base-used-by-overlay",
+        "configurations, nested",
+    ),
+    ("compat-crds-field", "crds"),
+    (
+        "compat-vars-with-configurations-varreference",
+        "vars, configurations",
+    ),
+    (
+        "error-compat-configurations-bad-file",
+        "error: configurations",
+    ),
+    ("error-compat-crds-ref-not-mapping", "error: crds"),
+    (
+        "error-compat-json6902-add-missing-parent",
+        "error: patches, buildMetadata",
+    ),
+    ("configurations-nameprefix-custom-field", "configurations"),
+    ("configurations-namesuffix-custom-field", "configurations"),
+    (
+        "configurations-prefix-and-suffix-separate-specs",
+        "configurations",
+    ),
+    ("configurations-namespace-custom-fields", "configurations"),
+    (
+        "configurations-commonlabels-custom-fields",
+        "configurations",
+    ),
+    ("configurations-labels-include-selectors", "configurations"),
+    (
+        "configurations-commonannotations-custom-fields",
+        "configurations",
+    ),
+    ("configurations-images-custom-paths", "configurations"),
+    ("configurations-replicas-custom-kind", "configurations"),
+    ("configurations-namereference-into-crd", "configurations"),
+    (
+        "configurations-namereference-generated-hash",
+        "configurations",
+    ),
+    (
+        "configurations-in-base-overlay-prefix-and-labels",
+        "configurations, nested",
+    ),
+    ("configurations-two-levels-merged", "configurations, nested"),
+    ("configurations-in-component", "configurations, components"),
+    (
+        "configurations-builtin-duplicates-dropped",
+        "configurations",
+    ),
+    (
+        "configurations-varreference-from-base-config",
+        "configurations, vars, nested",
+    ),
+    ("configurations-empty-file", "configurations"),
+    ("crds-name-key-and-nested-refs", "crds"),
+    ("crds-in-base-referenced-from-overlay", "crds, nested"),
+    ("crds-overlay-crd-base-objects", "crds, nested"),
+    ("crds-yaml-definitions", "crds"),
+    ("crds-generated-configmap-hash", "crds"),
+    ("crds-non-kubernetes-types-skipped", "crds"),
+    ("crds-with-configurations", "crds, configurations"),
+    ("buildmetadata-managedby-only", "buildMetadata"),
+    ("buildmetadata-transformers-only", "buildMetadata"),
+    (
+        "buildmetadata-components-and-generators",
+        "buildMetadata, components",
+    ),
+    ("buildmetadata-parent-folder-base", "buildMetadata, nested"),
+    ("buildmetadata-base-list-ignored", "buildMetadata, nested"),
+    ("buildmetadata-patches-and-images", "buildMetadata"),
+    (
+        "buildmetadata-origin-with-namespace-and-sort",
+        "buildMetadata",
+    ),
+    ("error-configurations-missing-file", "error: configurations"),
+    (
+        "error-configurations-fieldspecs-not-a-list",
+        "error: configurations",
+    ),
+    (
+        "error-configurations-conflicting-create",
+        "error: configurations",
+    ),
+    (
+        "error-configurations-conflict-between-base-and-overlay",
+        "error: configurations, nested",
+    ),
+    (
+        "error-configurations-create-not-boolean",
+        "error: configurations",
+    ),
+    (
+        "error-configurations-inline-text-is-a-path",
+        "error: configurations",
+    ),
+    (
+        "error-configurations-unknown-field",
+        "error: configurations",
+    ),
+    (
+        "error-configurations-unknown-fieldspec-key",
+        "error: configurations",
+    ),
+    ("error-crds-missing-file", "error: crds"),
+    ("error-crds-not-json", "error: crds"),
+    ("error-crds-ref-not-mapping-in-base", "error: crds, nested"),
+    ("compat-openapi-custom-schema-merge-keys", "openapi"),
+    ("openapi-replaces-builtin-schema", "openapi"),
+    ("openapi-in-base-applies-to-overlay", "openapi, nested"),
+    ("openapi-yaml-schema-nested-inline-lists", "openapi"),
+    ("openapi-targeted-patch-and-delete-directive", "openapi"),
+    ("openapi-top-and-base-first-wins", "openapi, nested"),
+    ("error-openapi-missing-file", "error: openapi"),
+    ("error-openapi-not-a-mapping", "error: openapi"),
+    ("compat-patch-target-other-kind-keeps-kind", "patches"),
+    (
+        "error-compat-patch-target-smp-without-kind-name",
+        "error: patches",
+    ),
+    ("error-compat-patch-empty-string", "error: patches"),
+    (
+        "error-compat-patchesstrategicmerge-inline-mapping",
+        "error: patchesStrategicMerge",
+    ),
+    ("order-legacy-core-namespace-first", "sortOptions"),
+    (
+        "order-legacy-core-namespace-first-custom-options",
+        "sortOptions",
+    ),
 ];
 
 /// Generous limits for the oracle: normal cases need ~50 MB and ~0.1 s.

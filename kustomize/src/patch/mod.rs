@@ -35,5 +35,6 @@ mod target;
 pub use json6902::json6902;
 #[cfg(feature = "fuzzing")]
 pub use schema::Schema;
+pub(crate) use schema::{custom as custom_schema, custom_table, set_custom as set_custom_schema};
 pub use strategic::strategic_merge;
 pub use target::Selector;

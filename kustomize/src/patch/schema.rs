@@ -19,12 +19,135 @@ pub(super) struct FieldInfo {
 }
 
 #[derive(Debug, Deserialize)]
-pub(super) struct SchemaTable {
+pub(crate) struct SchemaTable {
     roots: HashMap<String, String>,
     defs: HashMap<String, HashMap<String, FieldInfo>>,
 }
 
+thread_local! {
+    /// The schema a kustomization's `openapi.path` gave the build running on this thread
+    /// (kustomize keeps it in a global: it replaces the built-in schema for every patch of the
+    /// build, measured with kubectl).
+    static CUSTOM: std::cell::Cell<Option<&'static SchemaTable>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// The custom schema of the build on this thread, if any.
+pub(crate) fn custom() -> Option<&'static SchemaTable> {
+    CUSTOM.with(std::cell::Cell::get)
+}
+
+/// Sets (or clears) the custom schema of the build on this thread.
+pub(crate) fn set_custom(t: Option<&'static SchemaTable>) {
+    CUSTOM.with(|c| c.set(t));
+}
+
+/// A custom OpenAPI document (`definitions` with `x-kubernetes-group-version-kind`,
+/// `x-kubernetes-patch-merge-key` and `x-kubernetes-patch-strategy`) as a schema table, parsed
+/// once per distinct text and kept for the life of the process.
+pub(crate) fn custom_table(text: &str) -> Result<&'static SchemaTable, String> {
+    use std::sync::{LazyLock, Mutex};
+    static SEEN: LazyLock<Mutex<HashMap<String, &'static SchemaTable>>> =
+        LazyLock::new(Mutex::default);
+    if let Some(t) = SEEN.lock().unwrap_or_else(|e| e.into_inner()).get(text) {
+        return Ok(t);
+    }
+    let t: &'static SchemaTable = Box::leak(Box::new(parse_custom(text)?));
+    SEEN.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(text.to_owned(), t);
+    Ok(t)
+}
+
+fn parse_custom(text: &str) -> Result<SchemaTable, String> {
+    let v: Value = if text.trim_start().starts_with('{') {
+        serde_json::from_str(text).map_err(|e| e.to_string())?
+    } else {
+        serde_saphyr::from_str_with_options(text, crate::kustomization::parse_options())
+            .map_err(|e| e.to_string())?
+    };
+    let defs = v
+        .get("definitions")
+        .and_then(Value::as_object)
+        .ok_or("an OpenAPI schema needs `definitions` (a mapping)")?;
+    let mut t = SchemaTable {
+        roots: HashMap::new(),
+        defs: HashMap::new(),
+    };
+    for (name, d) in defs {
+        for g in d
+            .get("x-kubernetes-group-version-kind")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let s = |k: &str| g.get(k).and_then(Value::as_str).unwrap_or_default();
+            let av = if s("group").is_empty() {
+                s("version").to_owned()
+            } else {
+                format!("{}/{}", s("group"), s("version"))
+            };
+            t.roots.insert(format!("{av}/{}", s("kind")), name.clone());
+        }
+        convert_def(&mut t, name, d, 0);
+    }
+    Ok(t)
+}
+
+fn ref_name(v: &Value) -> Option<String> {
+    let r = v.get("$ref")?.as_str()?;
+    Some(r.strip_prefix("#/definitions/").unwrap_or(r).to_owned())
+}
+
+fn convert_def(t: &mut SchemaTable, name: &str, d: &Value, depth: usize) {
+    let mut fields = HashMap::new();
+    for (field, p) in d
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let list = p.get("type").and_then(Value::as_str) == Some("array");
+        let target = if list { p.get("items") } else { Some(p) };
+        let inline = format!("{name}.{field}");
+        let reference = target.and_then(|x| {
+            ref_name(x).or_else(|| {
+                (x.get("properties").is_some() && depth < 64).then(|| {
+                    convert_def(t, &inline, x, depth + 1);
+                    inline.clone()
+                })
+            })
+        });
+        let merge = p
+            .get("x-kubernetes-patch-strategy")
+            .and_then(Value::as_str)
+            .is_some_and(|s| s.split(',').any(|x| x.trim() == "merge"))
+            .then(|| {
+                p.get("x-kubernetes-patch-merge-key")
+                    .and_then(Value::as_str)
+                    .map(|k| vec![k.to_owned()])
+                    .unwrap_or_default()
+            });
+        fields.insert(
+            field.clone(),
+            FieldInfo {
+                reference,
+                list,
+                merge,
+            },
+        );
+    }
+    t.defs.insert(name.to_owned(), fields);
+}
+
 pub(super) fn table() -> &'static SchemaTable {
+    if let Some(t) = custom() {
+        return t;
+    }
+    builtin_table()
+}
+
+fn builtin_table() -> &'static SchemaTable {
     static TABLE: OnceLock<SchemaTable> = OnceLock::new();
     TABLE.get_or_init(|| {
         serde_json::from_str(include_str!("schema.json"))

@@ -11,6 +11,7 @@ use std::sync::{Arc, RwLock};
 
 use serde_json::Value;
 
+use crate::config::Config;
 use crate::kustomization::{Kind, Kustomization};
 use crate::load::Entry;
 use crate::provenance;
@@ -54,6 +55,27 @@ pub struct Renderer {
     /// Resources after `resources` and `components` of an overlay without generators, keyed by
     /// the canonical paths of both lists.
     shared: RwLock<HashMap<PathBuf, Arc<Vec<Resource>>>>,
+    /// The custom transformer configuration (`configurations`, `crds`) a cached base or shared
+    /// state carries up to the overlay; absent when there is none (the usual case).
+    configs: RwLock<HashMap<PathBuf, Arc<Config>>>,
+    /// Record `buildMetadata` notes (set for a build whose kustomization asks for them; such a
+    /// build uses its own renderer, so cached bases never carry notes into other builds).
+    build_metadata: bool,
+}
+
+/// The accumulated custom transformer configuration of a build step (`None`: built-in tables
+/// only).
+pub(crate) type Cfg = Option<Arc<Config>>;
+
+/// Merges `more` into `cfg`.
+fn merge_cfg(cfg: &mut Cfg, more: &Config) -> Result<(), String> {
+    if more.is_empty() {
+        return Ok(());
+    }
+    let mut c = cfg.as_deref().cloned().unwrap_or_default();
+    c.merge(more)?;
+    *cfg = Some(Arc::new(c));
+    Ok(())
 }
 
 /// Builds the kustomization in `dir` as `kubectl kustomize dir` does (objects in output order).
@@ -112,6 +134,8 @@ impl Renderer {
             bases: RwLock::default(),
             paths: RwLock::default(),
             shared: RwLock::default(),
+            configs: RwLock::default(),
+            build_metadata: false,
         }
     }
 
@@ -179,13 +203,31 @@ impl Renderer {
             &root,
             self.recent_parses,
         )?);
+        if !k.extras.build_metadata.is_empty() && !self.build_metadata {
+            let mut r = Self::with_shared_fs(self.fs.clone());
+            r.provenance = self.provenance;
+            r.recent_parses = self.recent_parses;
+            r.build_metadata = true;
+            return r.build(dir);
+        }
+        // A schema from `openapi` holds for this build only (see `patch::custom_table`).
+        struct ClearSchema;
+        impl Drop for ClearSchema {
+            fn drop(&mut self) {
+                patch::set_custom_schema(None);
+            }
+        }
+        patch::set_custom_schema(None);
+        let _clear = ClearSchema;
         let mut stack = vec![root.clone()];
+        let mut cfg: Cfg = None;
         let mut resources = self.accumulate_with(
             k.clone(),
             &root,
             Vec::new(),
             &mut stack,
             Kind::Kustomization,
+            &mut cfg,
         )?;
         // Done once, at the top: generated names get their content hash, then every reference
         // to a renamed object follows it.
@@ -197,17 +239,23 @@ impl Renderer {
                 md.insert("name".into(), Value::String(name));
             }
         }
-        transform::fix_name_references(&mut resources).map_err(|message| RenderError::Build {
-            path: k.file.clone(),
-            message,
+        transform::fix_name_references(&mut resources, cfg.as_deref()).map_err(|message| {
+            RenderError::Build {
+                path: k.file.clone(),
+                message,
+            }
         })?;
-        crate::vars::resolve(&mut resources).map_err(|message| RenderError::Field {
+        let extra_vars = cfg.as_deref().map_or(&[][..], |c| &c.var_reference[..]);
+        crate::vars::resolve(&mut resources, extra_vars).map_err(|message| RenderError::Field {
             path: k.file.clone(),
             field: "vars".into(),
             message,
         })?;
         transform::stringify_annotations(&mut resources);
         order::sort(&mut resources, k.sort_options.as_ref());
+        if self.build_metadata {
+            crate::build_metadata::finish(&mut resources, &root, &k.extras.build_metadata);
+        }
         if self.provenance {
             provenance::finish(&mut resources);
         }
@@ -287,16 +335,75 @@ impl Renderer {
         &self,
         dir: &Path,
         stack: &mut Vec<PathBuf>,
-    ) -> Result<Arc<Vec<Resource>>, RenderError> {
+    ) -> Result<(Arc<Vec<Resource>>, Cfg), RenderError> {
         if let Some(b) = cached(&self.bases, dir) {
-            return Ok(b);
+            return Ok((b, cached(&self.configs, dir)));
         }
         enter(stack, dir)?;
-        let built = self.accumulate(dir, Vec::new(), stack, Kind::Kustomization);
+        let mut cfg = None;
+        let built = self.accumulate(dir, Vec::new(), stack, Kind::Kustomization, &mut cfg);
         stack.pop();
         let b = Arc::new(built?);
+        if let Some(c) = &cfg {
+            remember(&self.configs, dir, c.clone());
+        }
         remember(&self.bases, dir, b.clone());
-        Ok(b)
+        Ok((b, cfg))
+    }
+
+    /// Makes the first `openapi` schema of the build the schema of its patches (kustomize sets
+    /// a global when it meets one; later ones do not replace it).
+    fn use_openapi(&self, cfg: Option<&Config>) -> Result<(), RenderError> {
+        if patch::custom_schema().is_some() {
+            return Ok(());
+        }
+        if let Some(text) = cfg.and_then(|c| c.openapi.as_deref()) {
+            let t = patch::custom_table(text).map_err(|message| RenderError::Build {
+                path: PathBuf::from("openapi"),
+                message: format!("custom OpenAPI schema: {message}"),
+            })?;
+            patch::set_custom_schema(Some(t));
+        }
+        Ok(())
+    }
+
+    /// Merges the `configurations` and `crds` of `k` into `cfg` (kustomize merges them after
+    /// the resources, before generators and components).
+    fn merge_own_config(&self, k: &Kustomization, cfg: &mut Cfg) -> Result<(), RenderError> {
+        let kfile = k.file.as_path();
+        let dir = k.dir.as_path();
+        for (field, list) in [
+            ("configurations", &k.extras.configurations),
+            ("crds", &k.extras.crds),
+        ] {
+            // Every entry is a path (v5.8.1 reads an inline text as a file name too).
+            for entry in list {
+                let file = load::resolve_file(
+                    &|root, entry| self.resolve(root, entry),
+                    kfile,
+                    dir,
+                    entry,
+                    field,
+                )?;
+                let text = self.text(&file)?;
+                let parsed = if field == "crds" {
+                    Config::from_crd_definitions(&text)
+                } else {
+                    Config::parse(&file, &text)
+                };
+                let c = parsed.map_err(|message| RenderError::Field {
+                    path: file.clone(),
+                    field: field.to_owned(),
+                    message,
+                })?;
+                merge_cfg(cfg, &c).map_err(|message| RenderError::Field {
+                    path: kfile.to_path_buf(),
+                    field: field.to_owned(),
+                    message,
+                })?;
+            }
+        }
+        Ok(())
     }
 
     /// Kustomize's `accumulateTarget`: resources, generators, components, then the transformers
@@ -308,9 +415,10 @@ impl Renderer {
         ra: Vec<Resource>,
         stack: &mut Vec<PathBuf>,
         expect: Kind,
+        cfg: &mut Cfg,
     ) -> Result<Vec<Resource>, RenderError> {
         let k = self.kustomization(dir)?;
-        self.accumulate_with(k, dir, ra, stack, expect)
+        self.accumulate_with(k, dir, ra, stack, expect, cfg)
     }
 
     /// [`Self::accumulate`] with the kustomization of `dir` already read.
@@ -321,7 +429,33 @@ impl Renderer {
         mut ra: Vec<Resource>,
         stack: &mut Vec<PathBuf>,
         expect: Kind,
+        cfg: &mut Cfg,
     ) -> Result<Vec<Resource>, RenderError> {
+        if let Some(path) = &k.extras.openapi {
+            let file = load::resolve_file(
+                &|root, entry| self.resolve(root, entry),
+                &k.file,
+                dir,
+                path,
+                "openapi",
+            )?;
+            let text = self.text(&file)?;
+            patch::custom_table(&text).map_err(|message| RenderError::Field {
+                path: file.clone(),
+                field: "openapi".into(),
+                message,
+            })?;
+            let more = Config {
+                openapi: Some(text),
+                ..Config::default()
+            };
+            merge_cfg(cfg, &more).map_err(|message| RenderError::Field {
+                path: k.file.clone(),
+                field: "openapi".into(),
+                message,
+            })?;
+            self.use_openapi(cfg.as_deref())?;
+        }
         if k.kind != expect {
             return Err(RenderError::Build {
                 path: k.file.clone(),
@@ -341,6 +475,9 @@ impl Renderer {
             && k.config_map_generator.is_empty()
             && k.secret_generator.is_empty()
             && k.generators.is_empty()
+            && k.extras.configurations.is_empty()
+            && k.extras.crds.is_empty()
+            && k.extras.openapi.is_none()
         {
             let mut key = String::new();
             for entry in &k.resources {
@@ -368,7 +505,15 @@ impl Renderer {
             let key = PathBuf::from(key);
             if let Some(shared) = cached(&self.shared, &key) {
                 let mut ra = (*shared).clone();
-                self.transform(&k, &mut ra)?;
+                if let Some(c) = cached(&self.configs, &key) {
+                    merge_cfg(cfg, &c).map_err(|message| RenderError::Field {
+                        path: kfile.to_path_buf(),
+                        field: "configurations".into(),
+                        message,
+                    })?;
+                }
+                self.use_openapi(cfg.as_deref())?;
+                self.transform(&k, &mut ra, cfg.as_deref())?;
                 self.run_transformers(&k, &mut ra, stack)?;
                 self.run_validators(&k, &mut ra, stack)?;
                 attach_vars(&k, &mut ra)?;
@@ -392,11 +537,23 @@ impl Renderer {
                     }
                 }
                 Entry::Dir(sub) => {
-                    for r in self.base(&sub, stack)?.iter() {
+                    let (base, base_cfg) = self.base(&sub, stack)?;
+                    for r in base.iter() {
                         add(&mut ra, r.clone(), kfile)?;
+                    }
+                    if let Some(c) = base_cfg {
+                        merge_cfg(cfg, &c).map_err(|message| RenderError::Field {
+                            path: kfile.to_path_buf(),
+                            field: "resources".into(),
+                            message,
+                        })?;
+                        self.use_openapi(cfg.as_deref())?;
                     }
                 }
             }
+        }
+        if !k.extras.configurations.is_empty() || !k.extras.crds.is_empty() {
+            self.merge_own_config(&k, cfg)?;
         }
 
         let read = |entry: &str| -> Result<Vec<u8>, RenderError> {
@@ -427,6 +584,13 @@ impl Renderer {
                 }
                 .map_err(|e| generate::with_path(e, kfile))?;
                 r.origin = origin.clone();
+                if self.build_metadata {
+                    r.generated_by = Some(if generated {
+                        "ConfigMapGenerator"
+                    } else {
+                        "SecretGenerator"
+                    });
+                }
                 if self.provenance {
                     let own = k.sources.own(kfile, &k.text);
                     let entry = format!("/{field}/{i}");
@@ -447,15 +611,18 @@ impl Renderer {
                 "components",
             )?;
             enter(stack, &sub)?;
-            let result = self.accumulate(&sub, ra, stack, Kind::Component);
+            let result = self.accumulate(&sub, ra, stack, Kind::Component, cfg);
             stack.pop();
             ra = result?;
         }
         if let Some(key) = shared_key {
+            if let Some(c) = cfg.as_ref() {
+                remember(&self.configs, &key, c.clone());
+            }
             remember(&self.shared, &key, Arc::new(ra.clone()));
         }
 
-        self.transform(&k, &mut ra)?;
+        self.transform(&k, &mut ra, cfg.as_deref())?;
         self.run_transformers(&k, &mut ra, stack)?;
         self.run_validators(&k, &mut ra, stack)?;
         attach_vars(&k, &mut ra)?;

@@ -270,7 +270,7 @@ impl Renderer {
             })?;
             let resources = match resolved {
                 Entry::File(file) => self.documents(&file)?,
-                Entry::Dir(sub) => self.base(&sub, stack)?,
+                Entry::Dir(sub) => self.base(&sub, stack)?.0,
             };
             for r in resources.iter() {
                 configs.push(Config {
@@ -705,7 +705,7 @@ impl Renderer {
                     }
                 }
             }
-            Builtin::Fields(only) => self.transform(only, ra)?,
+            Builtin::Fields(only) => self.transform(only, ra, None)?,
             Builtin::ConfigMap(_) | Builtin::Secret(_) => {
                 return Err(fail("is not a transformer".into()));
             }

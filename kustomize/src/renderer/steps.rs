@@ -11,6 +11,20 @@ impl Renderer {
         &self,
         k: &Kustomization,
         ra: &mut Vec<Resource>,
+        cfg: Option<&Config>,
+    ) -> Result<(), RenderError> {
+        self.transform_builtins(k, ra, cfg)?;
+        if self.build_metadata {
+            crate::build_metadata::record_builtins(ra, k);
+        }
+        Ok(())
+    }
+
+    fn transform_builtins(
+        &self,
+        k: &Kustomization,
+        ra: &mut Vec<Resource>,
+        cfg: Option<&Config>,
     ) -> Result<(), RenderError> {
         let kfile = k.file.as_path();
         let dir = k.dir.as_path();
@@ -47,11 +61,22 @@ impl Renderer {
                     prov.then(|| inline(&format!("/patchesStrategicMerge/{i}"))),
                     String::new(),
                 ),
-                other => (
-                    vec![other.clone()],
-                    prov.then(own),
-                    format!("/patchesStrategicMerge/{i}"),
-                ),
+                // kubectl refuses a patch written as a mapping here ("cannot unmarshal object
+                // into ... types.PatchStrategicMerge"; measured with v5.8.1)
+                other => {
+                    return Err(field_err(
+                        "patchesStrategicMerge",
+                        format!(
+                            "entry {i} is {}: entries are file paths or patch text (a block \
+                             string), not mappings (kubectl refuses it too)",
+                            if other.is_object() {
+                                "a mapping"
+                            } else {
+                                "not a string"
+                            }
+                        ),
+                    ));
+                }
             };
             for (document, patch) in docs.iter().enumerate() {
                 if is_empty_patch(patch) {
@@ -105,7 +130,8 @@ impl Renderer {
                 }
                 // kustomize trims an inline patch: a literal block that ends it loses its
                 // final newline (`|` prints as `|-`), measured with v5.8.1
-                (None, Some(Value::String(p))) => (
+                // `patch: ""` is no patch to kubectl: "must specify one of patch and path"
+                (None, Some(Value::String(p))) if !p.is_empty() => (
                     Arc::from(p.trim()),
                     prov.then(|| inline(&format!("/patches/{i}/patch"))),
                 ),
@@ -172,6 +198,25 @@ impl Renderer {
                     continue;
                 }
                 let at = at(document);
+                // kubectl reads a patch's documents as objects: without a kind and a name it
+                // is "unable to parse SM or JSON patch", with a target or not (measured).
+                if target.is_some()
+                    && (p
+                        .get("kind")
+                        .and_then(Value::as_str)
+                        .is_none_or(str::is_empty)
+                        || p.pointer("/metadata/name")
+                            .and_then(Value::as_str)
+                            .is_none_or(str::is_empty))
+                {
+                    return Err(field_err(
+                        &field,
+                        format!(
+                            "unable to parse SM or JSON patch: document {document} needs kind \
+                             and metadata.name (kubectl refuses it too)"
+                        ),
+                    ));
+                }
                 match &target {
                     None => apply_smp_by_id(ra, p, kfile, &field, at.as_ref(), allow)?,
                     Some(sel) => {
@@ -217,6 +262,9 @@ impl Renderer {
 
         if let Some(ns) = &k.namespace {
             transform::namespace(ra, ns).map_err(|e| field_err("namespace", e))?;
+            if let Some(c) = cfg {
+                set_strings(ra, &c.namespace, &|_| ns.clone());
+            }
             if prov {
                 provenance::record_namespace(ra, &own());
             }
@@ -226,11 +274,30 @@ impl Renderer {
             k.name_suffix.as_deref().unwrap_or(""),
         );
         transform::prefix_suffix(ra, prefix, suffix);
+        if let Some(c) = cfg {
+            if !prefix.is_empty() {
+                set_strings_renamable(ra, &c.name_prefix, &|s| format!("{prefix}{s}"));
+            }
+            if !suffix.is_empty() {
+                set_strings_renamable(ra, &c.name_suffix, &|s| format!("{s}{suffix}"));
+            }
+        }
         if prov && (!prefix.is_empty() || !suffix.is_empty()) {
             provenance::record_name(ra, &own(), !prefix.is_empty(), !suffix.is_empty());
         }
         transform::labels(ra, &k.labels, &k.common_labels).map_err(|e| field_err("labels", e))?;
         transform::annotations(ra, &k.common_annotations);
+        if let Some(c) = cfg {
+            for l in &k.labels {
+                if l.include_selectors {
+                    transform::set_pairs(ra, &c.common_labels, &l.pairs);
+                } else if l.include_templates {
+                    transform::set_pairs(ra, &c.template_labels, &l.pairs);
+                }
+            }
+            transform::set_pairs(ra, &c.common_labels, &k.common_labels);
+            transform::set_pairs(ra, &c.common_annotations, &k.common_annotations);
+        }
         if prov {
             record_labels_and_annotations(k, ra, &own()).map_err(|e| field_err("labels", e))?;
         }
@@ -293,7 +360,8 @@ impl Renderer {
             }
         }
 
-        transform::replicas(ra, &k.replicas).map_err(|e| field_err("replicas", e))?;
+        transform::replicas_with(ra, &k.replicas, cfg.map_or(&[][..], |c| &c.replicas[..]))
+            .map_err(|e| field_err("replicas", e))?;
         if prov && !k.replicas.is_empty() {
             let names: Vec<&str> = k.replicas.iter().map(|r| r.name.as_str()).collect();
             provenance::record_replicas(ra, &own(), &names);
@@ -326,6 +394,13 @@ impl Renderer {
             });
         }
         transform::images(ra, &k.images);
+        if let Some(c) = cfg
+            && !k.images.is_empty()
+        {
+            set_strings(ra, &c.images, &|s| {
+                transform::rewrite_image(s, &k.images).unwrap_or_else(|| s.to_owned())
+            });
+        }
 
         if !k.replacements.is_empty() {
             let read = |entry: &str| -> Result<String, RenderError> {
@@ -342,6 +417,49 @@ impl Renderer {
                 .map_err(|e| generate::with_path(e, kfile))?;
         }
         Ok(())
+    }
+}
+
+/// Sets the string at each custom field spec's path of each matching object to `f(old)` (a
+/// created field is `f("")`).
+fn set_strings(ra: &mut [Resource], specs: &[transform::FieldSpec], f: &dyn Fn(&str) -> String) {
+    if specs.is_empty() {
+        return;
+    }
+    for r in ra.iter_mut() {
+        for spec in specs {
+            if !spec.matches(r) {
+                continue;
+            }
+            transform::visit(
+                &mut r.value,
+                &spec.path,
+                spec.create,
+                &mut |leaf| match leaf {
+                    Value::String(s) => *s = f(s),
+                    Value::Null if spec.create => *leaf = Value::String(f("")),
+                    _ => {}
+                },
+            );
+        }
+    }
+}
+
+/// [`set_strings`] for `namePrefix`/`nameSuffix` field specs: objects whose names prefixes and
+/// suffixes leave alone are skipped too.
+fn set_strings_renamable(
+    ra: &mut [Resource],
+    specs: &[transform::FieldSpec],
+    f: &dyn Fn(&str) -> String,
+) {
+    if specs.is_empty() {
+        return;
+    }
+    for r in ra.iter_mut() {
+        if transform::keeps_its_name(r) {
+            continue;
+        }
+        set_strings(std::slice::from_mut(r), specs, f);
     }
 }
 

@@ -323,6 +323,53 @@ fn build_common_label_specs() -> Vec<FieldSpec> {
     v
 }
 
+/// `namePrefix` and `nameSuffix` (kustomize's built-in configuration: every object's name).
+pub fn default_name_specs() -> &'static [FieldSpec] {
+    static SPECS: LazyLock<Vec<FieldSpec>> =
+        LazyLock::new(|| vec![FieldSpec::any("metadata/name", false)]);
+    &SPECS
+}
+
+/// `namespace`'s built-in field specs besides `metadata/namespace`.
+pub fn default_namespace_specs() -> &'static [FieldSpec] {
+    static SPECS: LazyLock<Vec<FieldSpec>> = LazyLock::new(|| {
+        vec![
+            FieldSpec::new("", "", "Namespace", "metadata/name", true),
+            FieldSpec::new(
+                "apiregistration.k8s.io",
+                "",
+                "APIService",
+                "spec/service/namespace",
+                true,
+            ),
+            FieldSpec::new(
+                "apiextensions.k8s.io",
+                "",
+                "CustomResourceDefinition",
+                "spec/conversion/webhook/clientConfig/service/namespace",
+                false,
+            ),
+        ]
+    });
+    &SPECS
+}
+
+/// `replicas`' built-in field specs.
+pub fn default_replica_specs() -> &'static [FieldSpec] {
+    static SPECS: LazyLock<Vec<FieldSpec>> = LazyLock::new(|| {
+        [
+            "Deployment",
+            "ReplicationController",
+            "ReplicaSet",
+            "StatefulSet",
+        ]
+        .into_iter()
+        .map(|k| FieldSpec::new("", "", k, "spec/replicas", true))
+        .collect()
+    });
+    &SPECS
+}
+
 /// `commonAnnotations`: objects and pod templates.
 pub fn common_annotation_specs() -> &'static [FieldSpec] {
     static SPECS: LazyLock<Vec<FieldSpec>> = LazyLock::new(build_common_annotation_specs);

@@ -24,7 +24,7 @@ pub fn split_image(image: &str) -> (&str, Option<&str>, Option<&str>) {
     }
 }
 
-fn rewrite_image(image: &str, specs: &[ImageSpec]) -> Option<String> {
+pub(crate) fn rewrite_image(image: &str, specs: &[ImageSpec]) -> Option<String> {
     let (name, tag, digest) = split_image(image);
     let spec = specs.iter().find(|s| s.name == name)?;
     let new_name = spec.new_name.as_deref().unwrap_or(name);

@@ -25,17 +25,22 @@ mod name_reference;
 mod replicas;
 
 pub(crate) use field_spec::{
-    FieldSpec, common_annotation_specs, common_label_specs, segment, set_pairs, visit,
+    FieldSpec, common_annotation_specs, common_label_specs, default_name_specs,
+    default_namespace_specs, default_replica_specs, segment, set_pairs, template_label_specs,
+    visit,
 };
+pub(crate) use images::rewrite_image;
 pub use images::{images, images_with_specs, split_image};
 pub use metadata::{
     SubjectMode, annotations, labels, namespace, namespace_with_specs, prefix_suffix,
     prefix_suffix_with_specs,
 };
 pub(crate) use metadata::{keeps_its_name, label_specs, namespace_field, stringify_annotations};
+pub(crate) use name_reference::builtin_name_reference;
 pub use name_reference::fix_name_references;
 pub(crate) use replicas::names as replicas_names;
-pub use replicas::{replicas, replicas_with_specs};
+pub(crate) use replicas::replicas_with;
+pub use replicas::replicas_with_specs;
 
 #[cfg(test)]
 mod test_support {

@@ -56,6 +56,67 @@ struct Rule {
     path: Vec<String>,
     /// The path ends with `roleRef/name`: the referrer's `roleRef` kind must match too.
     role_ref: bool,
+    /// A rule from a custom configuration or CRD: a scalar where the path needs a mapping is
+    /// an error, as in kustomize.
+    strict: bool,
+}
+
+/// A string kept for the life of the process (custom rules reuse the `'static` table types;
+/// each distinct group, version or kind is stored once).
+fn intern(s: &str) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+    static SEEN: std::sync::LazyLock<Mutex<HashSet<&'static str>>> =
+        std::sync::LazyLock::new(Mutex::default);
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(s) = seen.get(s) {
+        return s;
+    }
+    let leaked: &'static str = Box::leak(s.to_owned().into_boxed_str());
+    seen.insert(leaked);
+    leaked
+}
+
+/// The rules a custom configuration adds (see `crate::config`).
+fn custom_rules(c: &crate::config::Config) -> Vec<Rule> {
+    let mut v = Vec::new();
+    for nr in &c.name_reference {
+        let target = gvk(intern(&nr.group), intern(&nr.version), intern(&nr.kind));
+        for fs in &nr.referrers {
+            let o = |x: &Option<String>| intern(x.as_deref().unwrap_or_default());
+            v.push(Rule {
+                target,
+                referrer: gvk(o(&fs.group), o(&fs.version), o(&fs.kind)),
+                role_ref: fs.path.join("/").ends_with("roleRef/name"),
+                path: fs.path.clone(),
+                strict: true,
+            });
+        }
+    }
+    v
+}
+
+/// Whether kustomize's built-in `nameReference` table already holds `fs` for objects of
+/// `group`/`version`/`kind` (`Some(create)`, always false there).
+pub(crate) fn builtin_name_reference(
+    group: &str,
+    version: &str,
+    kind: &str,
+    fs: &super::FieldSpec,
+) -> Option<bool> {
+    let sel = |have: &str, want: &Option<String>| want.as_deref().is_none_or(|w| w == have);
+    rules()
+        .iter()
+        .any(|r| {
+            r.target.group == group
+                && r.target.version == version
+                && r.target.kind == kind
+                && sel(r.referrer.group, &fs.group)
+                && sel(r.referrer.version, &fs.version)
+                && sel(r.referrer.kind, &fs.kind)
+                && r.path == fs.path
+        })
+        .then_some(false)
 }
 
 /// Kustomize's built-in `nameReference` configuration, in its order.
@@ -67,6 +128,7 @@ fn rules() -> Vec<Rule> {
             referrer,
             role_ref: path.ends_with("roleRef/name"),
             path: split_path(path),
+            strict: false,
         });
     };
     for k in [
@@ -570,12 +632,16 @@ fn scalar_text(v: &Value) -> Option<String> {
 /// Rewrites references (ConfigMap and Secret names in pod specs, RoleBinding subjects, ...)
 /// to objects renamed by the build, by kustomize's rules (see the module documentation).
 /// An error when a reference could mean several objects with different names.
-pub fn fix_name_references(resources: &mut [Resource]) -> Result<(), String> {
+pub fn fix_name_references(
+    resources: &mut [Resource],
+    custom: Option<&crate::config::Config>,
+) -> Result<(), String> {
     // Only an object with previous ids can be a reference's target.
     if resources.iter().all(|r| r.prev_ids.is_empty()) {
         return Ok(());
     }
     let table = rules_by_referrer_kind();
+    let custom = custom.map(custom_rules).unwrap_or_default();
     let infos: Vec<Info> = resources.iter().map(Info::of).collect();
     let mut by_prev_name: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, info) in infos.iter().enumerate() {
@@ -592,11 +658,15 @@ pub fn fix_name_references(resources: &mut [Resource]) -> Result<(), String> {
     for (i, r) in resources.iter_mut().enumerate() {
         let info = &infos[i];
         let original_kind = r.original_kind().to_owned();
-        let Some(rules) = table.get(original_kind.as_str()) else {
+        let builtin = table
+            .get(original_kind.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        if builtin.is_empty() && custom.is_empty() {
             continue;
-        };
+        }
         let mut referrer: Option<Referrer<'_>> = None;
-        for rule in rules {
+        for rule in builtin.iter().chain(custom.iter()) {
             if !rule
                 .referrer
                 .selects(&info.group, &info.version, &original_kind)
@@ -605,11 +675,18 @@ pub fn fix_name_references(resources: &mut [Resource]) -> Result<(), String> {
             }
             let referrer = referrer.get_or_insert_with(|| referrer_of(r, info));
             let mut result = Ok(());
-            visit(&mut r.value, &rule.path, false, &mut |leaf| {
+            let mut leaf = |leaf: &mut Value| {
                 if result.is_ok() {
                     result = fixer.set(leaf, rule, referrer);
                 }
-            });
+            };
+            if rule.strict {
+                if let Err(e) = visit_strict(&mut r.value, &rule.path, &mut leaf) {
+                    result = Err(e);
+                }
+            } else {
+                visit(&mut r.value, &rule.path, false, &mut leaf);
+            }
             result.map_err(|e| {
                 format!(
                     "updating name reference in '{}' field of '{}': {e}",
@@ -620,6 +697,39 @@ pub fn fix_name_references(resources: &mut [Resource]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// [`visit`] without creating, where a scalar on the way is kustomize's "expected sequence or
+/// mapping node" error.
+fn visit_strict(
+    v: &mut Value,
+    path: &[String],
+    leaf: &mut dyn FnMut(&mut Value),
+) -> Result<(), String> {
+    let Some((first, rest)) = path.split_first() else {
+        leaf(v);
+        return Ok(());
+    };
+    match v {
+        Value::Array(items) => {
+            for item in items {
+                visit_strict(item, path, leaf)?;
+            }
+            Ok(())
+        }
+        Value::Object(m) => {
+            let (key, _) = super::segment(first);
+            match m.get_mut(key) {
+                Some(child) => visit_strict(child, rest, leaf),
+                None => Ok(()),
+            }
+        }
+        Value::Null => Ok(()),
+        _ => Err(format!(
+            "considering field '{}': expected sequence or mapping node",
+            path.join("/")
+        )),
+    }
 }
 
 fn referrer_of<'a>(r: &Resource, info: &'a Info) -> Referrer<'a> {
@@ -668,7 +778,7 @@ mod tests {
         ];
         namespace(&mut rs, "ns").unwrap();
         prefix_suffix(&mut rs, "p-", "-s");
-        fix_name_references(&mut rs).unwrap();
+        fix_name_references(&mut rs, None).unwrap();
         let d = &rs[0].value["spec"]["template"]["spec"];
         assert_eq!(d["serviceAccountName"], "p-sa-s");
         assert_eq!(d["volumes"][0]["configMap"]["name"], "p-cfg-s");

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::field_spec::visit;
+use super::field_spec::{FieldSpec, visit};
 use crate::Resource;
 use crate::kustomization::ReplicaSpec;
 
@@ -17,11 +17,40 @@ const KINDS: [&str; 4] = [
 /// `replicas`: `spec.replicas` of the workloads named, by their current name or any earlier
 /// one (a base's name before this kustomization's prefix, the original name). As in kustomize,
 /// an entry naming nothing of those kinds is an error.
+#[cfg(test)]
 pub fn replicas(resources: &mut [Resource], specs: &[ReplicaSpec]) -> Result<(), String> {
+    replicas_with(resources, specs, &[])
+}
+
+/// [`replicas`] with `extra` field specs from custom configurations (objects of other kinds,
+/// other count fields).
+pub(crate) fn replicas_with(
+    resources: &mut [Resource],
+    specs: &[ReplicaSpec],
+    extra: &[FieldSpec],
+) -> Result<(), String> {
     let path = ["spec".to_owned(), "replicas".to_owned()];
     for spec in specs {
         let mut found = false;
         for r in resources.iter_mut() {
+            let named = |kind_ok: &dyn Fn(&str) -> bool| {
+                (kind_ok(r.kind()) && r.name() == spec.name)
+                    || r.prev_ids
+                        .iter()
+                        .any(|id| kind_ok(&id.kind) && id.name == spec.name)
+            };
+            let extras: Vec<&FieldSpec> = extra
+                .iter()
+                .filter(|fs| {
+                    fs.matches(r) && named(&|k: &str| fs.kind.as_deref().is_none_or(|x| x == k))
+                })
+                .collect();
+            for fs in &extras {
+                found = true;
+                visit(&mut r.value, &fs.path, fs.create, &mut |leaf| {
+                    *leaf = Value::from(spec.count);
+                });
+            }
             if !names(r, &spec.name) {
                 continue;
             }

@@ -54,6 +54,33 @@ pub struct Plan {
     pub appsets: usize,
     /// Site overlays taken from an earlier plan ([`plan_reusing`] with [`Reuse::From`]).
     pub reused: usize,
+    /// Planned files left out of `tree` because they are known to be on disk as planned
+    /// ([`plan_skipping`]): the files of sites whose fingerprint and files the rerun cache
+    /// vouches for. Sorted.
+    pub kept: Vec<String>,
+    /// Per planned site, its fingerprint and files ([`plan_skipping`] only).
+    pub records: Vec<SiteRecord>,
+}
+
+/// A planned site for the rerun cache ([`crate::cache`]).
+#[derive(Debug, Clone)]
+pub struct SiteRecord {
+    pub id: String,
+    /// The digest of every input of the site's files (see [`plan_skipping`]).
+    pub fingerprint: [u8; 32],
+    /// The site's files, in plan order.
+    pub paths: Vec<String>,
+    /// Whether the site was skipped (its files are in [`Plan::kept`], not in the tree).
+    pub kept: bool,
+}
+
+/// How [`plan_skipping`] decides that a site need not be planned.
+pub struct Skip<'a> {
+    /// What else the site's files depend on: the generator build and the plan settings.
+    pub identity: [u8; 32],
+    /// `(site id, fingerprint, paths)` → whether those files are on disk as planned for that
+    /// fingerprint.
+    pub fresh: &'a (dyn Fn(&str, &[u8; 32], &[String]) -> bool + Sync),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -111,6 +138,34 @@ pub fn plan_part(
         keep,
         fleet_wide,
         Reuse::Off,
+        None,
+    )
+    .map(|(plan, _)| plan)
+}
+
+/// [`plan_part`] for a rerun (`generate`): each site's fingerprint is computed first (a digest
+/// of `skip.identity`, the site's `site.json` and, per workload, its overlay's path and
+/// inputs, as [`plan_reusing`] keys them), and a site `skip.fresh` vouches for is not templated:
+/// its files go to [`Plan::kept`] instead of the tree. Every site's fingerprint and files are
+/// in [`Plan::records`].
+pub fn plan_skipping(
+    fleet: &Fleet,
+    catalogue: &Catalogue,
+    options: &PlanOptions,
+    progress: &(dyn Fn(usize) + Sync),
+    keep: &(dyn Fn(&str) -> bool + Sync),
+    fleet_wide: bool,
+    skip: &Skip<'_>,
+) -> Result<Plan, PlanError> {
+    plan_general(
+        fleet,
+        catalogue,
+        options,
+        progress,
+        keep,
+        fleet_wide,
+        Reuse::Off,
+        Some(skip),
     )
     .map(|(plan, _)| plan)
 }
@@ -145,9 +200,19 @@ pub fn plan_reusing(
     progress: &(dyn Fn(usize) + Sync),
     reuse: Reuse<'_>,
 ) -> Result<(Plan, OverlayKeys), PlanError> {
-    plan_general(fleet, catalogue, options, progress, &|_| true, true, reuse)
+    plan_general(
+        fleet,
+        catalogue,
+        options,
+        progress,
+        &|_| true,
+        true,
+        reuse,
+        None,
+    )
 }
 
+#[allow(clippy::too_many_arguments)]
 fn plan_general(
     fleet: &Fleet,
     catalogue: &Catalogue,
@@ -156,6 +221,7 @@ fn plan_general(
     keep: &(dyn Fn(&str) -> bool + Sync),
     fleet_wide: bool,
     reuse: Reuse<'_>,
+    skip: Option<&Skip<'_>>,
 ) -> Result<(Plan, OverlayKeys), PlanError> {
     check_selections(fleet, catalogue)?;
 
@@ -199,8 +265,8 @@ fn plan_general(
     let done = AtomicUsize::new(0);
     // Recording or reusing: what each workload's site overlays share, digested once.
     let digests: BTreeMap<&str, [u8; 32]> = match reuse {
-        Reuse::Off => BTreeMap::new(),
-        Reuse::Record | Reuse::From { .. } => catalogue
+        Reuse::Off if skip.is_none() => BTreeMap::new(),
+        _ => catalogue
             .workloads()
             .map(|w| (w.name.as_str(), workload_digest(catalogue, w, &components)))
             .collect(),
@@ -219,6 +285,7 @@ fn plan_general(
                 &components,
                 &reuse,
                 &digests,
+                skip,
             );
             progress(done.fetch_add(1, Ordering::Relaxed) + 1);
             r
@@ -231,13 +298,22 @@ fn plan_general(
     let mut overlays = 0;
     let mut keys = OverlayKeys::default();
     let mut reused = 0;
+    let mut kept = Vec::new();
+    let mut records = Vec::new();
     for r in per_site {
         let site = r?;
         overlays += site.overlays;
         reused += site.reused;
         tree.extend(site.tree);
         keys.0.extend(site.keys);
+        if let Some(record) = site.record {
+            if record.kept {
+                kept.extend(record.paths.iter().cloned());
+            }
+            records.push(record);
+        }
     }
+    kept.sort_unstable();
 
     let appset_count = if fleet_wide {
         let appsets = appset::plan_appsets(fleet, catalogue, options)?;
@@ -255,6 +331,8 @@ fn plan_general(
             overlays,
             appsets: appset_count,
             reused,
+            kept,
+            records,
         },
         keys,
     ))
@@ -395,6 +473,7 @@ struct SitePlan {
     overlays: usize,
     reused: usize,
     keys: Vec<(String, [u8; 32])>,
+    record: Option<SiteRecord>,
 }
 
 /// The digest of what a workload's site overlays share (see [`plan_reusing`]): the catalogue's
@@ -447,6 +526,10 @@ fn overlay_key(workload: &[u8; 32], site: &Site, ctx: &Value) -> [u8; 32] {
 
 /// SHA-256 of length-prefixed parts (no two part lists give the same bytes).
 fn digest<const N: usize>(parts: [&[u8]; N]) -> [u8; 32] {
+    digest_parts(&parts)
+}
+
+fn digest_parts(parts: &[&[u8]]) -> [u8; 32] {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     for part in parts {
@@ -456,6 +539,7 @@ fn digest<const N: usize>(parts: [&[u8]; N]) -> [u8; 32] {
     h.finalize().into()
 }
 
+#[allow(clippy::too_many_arguments)]
 fn plan_site(
     fleet: &Fleet,
     catalogue: &Catalogue,
@@ -464,6 +548,7 @@ fn plan_site(
     components: &BTreeSet<(Part, String, String)>,
     reuse: &Reuse<'_>,
     digests: &BTreeMap<&str, [u8; 32]>,
+    skip: Option<&Skip<'_>>,
 ) -> Result<SitePlan, CatalogueError> {
     let hardware = fleet.hardware_of(site);
     let backhaul = fleet.backhaul_of(site);
@@ -481,19 +566,55 @@ fn plan_site(
             .unwrap_or(Value::Null),
         "buffer": Value::Null,
     });
-    let mut keys = Vec::new();
-    let mut reused = 0;
+    // Per workload: its overlay's path, the buffer its template sees and (when recording,
+    // reusing or skipping) the digest of its inputs.
+    let mut planned = Vec::with_capacity(workloads.len());
     for w in &workloads {
-        let buffer = buffer_for(w, site, backhaul, hardware);
-        site_ctx["buffer"] = serde_json::to_value(&buffer).unwrap_or(Value::Null);
+        let buffer =
+            serde_json::to_value(buffer_for(w, site, backhaul, hardware)).unwrap_or(Value::Null);
         let path = format!(
             "{}/{}",
             layout::overlay_dir(&site.region, &site.id, &w.name),
             layout::KUSTOMIZATION
         );
-        let key = digests
-            .get(w.name.as_str())
-            .map(|d| overlay_key(d, site, &site_ctx));
+        let key = digests.get(w.name.as_str()).map(|d| {
+            site_ctx["buffer"] = buffer.clone();
+            overlay_key(d, site, &site_ctx)
+        });
+        planned.push((*w, path, buffer, key));
+    }
+    let json_path = layout::site_json(&site.region, &site.id);
+    let json_text = site_json(fleet, site, shard, catalogue, &workloads).to_text();
+    let record = skip.map(|skip| {
+        let mut paths: Vec<String> = planned.iter().map(|p| p.1.clone()).collect();
+        paths.push(json_path.clone());
+        let mut parts: Vec<&[u8]> = vec![skip.identity.as_slice(), json_text.as_bytes()];
+        for (_, path, _, key) in &planned {
+            parts.push(path.as_bytes());
+            parts.push(key.as_ref().map_or(&[][..], |k| k.as_slice()));
+        }
+        let fingerprint = digest_parts(&parts);
+        let kept = (skip.fresh)(&site.id, &fingerprint, &paths);
+        SiteRecord {
+            id: site.id.clone(),
+            fingerprint,
+            paths,
+            kept,
+        }
+    });
+    if record.as_ref().is_some_and(|r| r.kept) {
+        return Ok(SitePlan {
+            tree,
+            overlays: workloads.len(),
+            reused: 0,
+            keys: Vec::new(),
+            record,
+        });
+    }
+    let mut keys = Vec::new();
+    let mut reused = 0;
+    for (w, path, buffer, key) in planned {
+        site_ctx["buffer"] = buffer;
         let earlier = match (reuse, key) {
             (
                 Reuse::From {
@@ -519,20 +640,18 @@ fn plan_site(
                 to_yaml(&site_kustomization(site, w, components, &patches))
             }
         };
-        if let Some(key) = key {
+        if let (Some(key), false) = (key, matches!(reuse, Reuse::Off)) {
             keys.push((path.clone(), key));
         }
         tree.insert(path, text);
     }
-    tree.insert(
-        layout::site_json(&site.region, &site.id),
-        site_json(fleet, site, shard, catalogue, &workloads).to_text(),
-    );
+    tree.insert(json_path, json_text);
     Ok(SitePlan {
         tree,
         overlays: workloads.len(),
         reused,
         keys,
+        record,
     })
 }
 

@@ -431,7 +431,10 @@ fn record_cache(
             ))
         })
         .collect();
-    let mut fresh = Cache::new(identity);
+    let Some(manifest) = edgefleet_overlays::cache::manifest_digest(out) else {
+        return Ok(());
+    };
+    let mut fresh = Cache::new(identity, manifest);
     fresh.sites = entries.into_iter().flatten().collect();
     fresh.write(out)
 }

@@ -8,6 +8,8 @@
 //! - it is not part of the generated tree (not in the manifest, ignored by git through
 //!   `.edgefleet/.gitignore`), and any doubt means the full path: a missing, unreadable or
 //!   malformed cache, another generator build or other plan settings, a site not in it;
+//! - it is bound to the manifest of owned files it was written next to (by its digest), so a
+//!   manifest edited by hand or rewritten by another run disowns it;
 //! - a file changed in the same clock tick as the cache was written cannot be told from the
 //!   recorded one by its times ("racily clean", as git calls it): such a file's site is planned
 //!   and compared by content, and the cache is written again;
@@ -72,6 +74,9 @@ pub struct SiteEntry {
 pub struct Cache {
     /// The generator build and plan settings it was written with.
     pub identity: [u8; 32],
+    /// The digest of the manifest of owned files it was written next to: a manifest edited,
+    /// corrupted or written by another run since makes the cache untrusted.
+    pub manifest: [u8; 32],
     pub sites: HashMap<String, SiteEntry>,
     /// When the cache file was last modified: a file whose times are not older is "racy".
     written: (i64, i64),
@@ -86,6 +91,12 @@ pub fn digest(parts: &[&[u8]]) -> [u8; 32] {
         h.update(part);
     }
     h.finalize().into()
+}
+
+/// The digest of the manifest of owned files in `out` (`None` when it cannot be read).
+pub fn manifest_digest(out: &Path) -> Option<[u8; 32]> {
+    let bytes = fs::read(out.join(crate::write::MANIFEST)).ok()?;
+    Some(digest(&[&bytes]))
 }
 
 fn hex(bytes: &[u8; 32]) -> String {
@@ -104,21 +115,24 @@ fn unhex(text: &str) -> Option<[u8; 32]> {
 }
 
 impl Cache {
-    pub fn new(identity: [u8; 32]) -> Cache {
+    pub fn new(identity: [u8; 32], manifest: [u8; 32]) -> Cache {
         Cache {
             identity,
+            manifest,
             ..Cache::default()
         }
     }
 
-    /// The cache of `out` when it was written with `identity`; `None` when there is none or
-    /// it cannot be trusted (unreadable, malformed, another identity).
+    /// The cache of `out` when it was written with `identity` next to the manifest there
+    /// now; `None` when there is none or it cannot be trusted (unreadable, malformed, another
+    /// identity, another manifest).
     pub fn read(out: &Path, identity: &[u8; 32]) -> Option<Cache> {
         let path = out.join(CACHE);
         let written = FileStat::of(&path)?.mtime;
         let text = fs::read_to_string(&path).ok()?;
         let cache = Cache::parse(&text, written)?;
-        (cache.identity == *identity).then_some(cache)
+        (cache.identity == *identity && Some(cache.manifest) == manifest_digest(out))
+            .then_some(cache)
     }
 
     fn parse(text: &str, written: (i64, i64)) -> Option<Cache> {
@@ -127,8 +141,10 @@ impl Cache {
             return None;
         }
         let identity = unhex(lines.next()?.strip_prefix("identity ")?)?;
+        let manifest = unhex(lines.next()?.strip_prefix("manifest ")?)?;
         let mut cache = Cache {
             identity,
+            manifest,
             sites: HashMap::new(),
             written,
         };
@@ -216,6 +232,8 @@ impl Cache {
         text.push('\n');
         text.push_str("identity ");
         text.push_str(&hex(&self.identity));
+        text.push_str("\nmanifest ");
+        text.push_str(&hex(&self.manifest));
         text.push('\n');
         for id in ids {
             let e = &self.sites[id];
@@ -264,7 +282,7 @@ mod tests {
     use super::*;
 
     fn sample() -> Cache {
-        let mut c = Cache::new([7; 32]);
+        let mut c = Cache::new([7; 32], [3; 32]);
         c.sites.insert(
             "s1".into(),
             SiteEntry {
@@ -292,7 +310,7 @@ mod tests {
         fs::create_dir_all(dir.path().join("sites/r/s")).unwrap();
         fs::write(dir.path().join(&rel), "{}\n").unwrap();
         let stat = FileStat::of(&dir.path().join(&rel)).unwrap();
-        let mut cache = Cache::new([0; 32]);
+        let mut cache = Cache::new([0; 32], [0; 32]);
         cache.sites.insert(
             "s".into(),
             SiteEntry {
@@ -341,7 +359,7 @@ mod tests {
         let c = sample();
         let text = c.to_text();
         let back = Cache::parse(&text, (0, 0)).unwrap();
-        assert_eq!(back.identity, c.identity);
+        assert_eq!((back.identity, back.manifest), (c.identity, c.manifest));
         assert_eq!(back.sites, c.sites);
         // Cut short, an unknown line, a bad number, a path leaving the folder: not trusted.
         for bad in [

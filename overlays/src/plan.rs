@@ -271,6 +271,7 @@ fn plan_general(
             .map(|w| (w.name.as_str(), workload_digest(catalogue, w, &components)))
             .collect(),
     };
+    let profiles = skip.map(|_| ProfileDigests::of(fleet));
     let per_site: Vec<Result<SitePlan, CatalogueError>> = fleet
         .sites
         .par_iter()
@@ -285,7 +286,7 @@ fn plan_general(
                 &components,
                 &reuse,
                 &digests,
-                skip,
+                skip.zip(profiles.as_ref()),
             );
             progress(done.fetch_add(1, Ordering::Relaxed) + 1);
             r
@@ -492,11 +493,67 @@ fn workload_digest(
     ])
 }
 
-/// The digest of a site overlay's inputs: its workload's [`workload_digest`], the site and the
-/// context its site template sees.
-fn overlay_key(workload: &[u8; 32], site: &Site, ctx: &Value) -> [u8; 32] {
-    // Every field of the site but where it was written (a change of file or line is no change
-    // of the site); naming each field makes a new one a compile error here, not a missed input.
+/// Digests of the contexts site templates see of each profile and region (for the
+/// fingerprints of [`plan_skipping`]: one digest per profile, not one serialisation per overlay).
+struct ProfileDigests {
+    hardware: BTreeMap<String, [u8; 32]>,
+    backhaul: BTreeMap<String, [u8; 32]>,
+    region: BTreeMap<String, [u8; 32]>,
+    /// By (platform, hardware): a platform's context depends on the hardware.
+    platform: BTreeMap<(String, String), [u8; 32]>,
+}
+
+impl ProfileDigests {
+    fn of(fleet: &Fleet) -> ProfileDigests {
+        let d = |v: Value| digest([v.to_string().as_bytes()]);
+        let mut platform = BTreeMap::new();
+        for site in &fleet.sites {
+            if let Some(p) = fleet.platform_of(site) {
+                platform
+                    .entry((p.name.clone(), site.hardware.clone()))
+                    .or_insert_with(|| d(platform_context(p, fleet.hardware_of(site))));
+            }
+        }
+        ProfileDigests {
+            hardware: fleet
+                .hardware
+                .iter()
+                .map(|(k, v)| (k.clone(), d(hardware_context(v))))
+                .collect(),
+            backhaul: fleet
+                .backhaul
+                .iter()
+                .map(|(k, v)| (k.clone(), d(backhaul_context(v))))
+                .collect(),
+            region: fleet
+                .regions
+                .iter()
+                .map(|(k, v)| (k.clone(), d(region_context(v))))
+                .collect(),
+            platform,
+        }
+    }
+
+    /// The digest of what every site template of `site` sees but its outage buffer.
+    fn site(&self, fleet: &Fleet, site: &Site) -> [u8; 32] {
+        let none = [0u8; 32];
+        let platform = fleet
+            .platform_of(site)
+            .and_then(|p| self.platform.get(&(p.name.clone(), site.hardware.clone())))
+            .unwrap_or(&none);
+        digest([
+            site_fields(site).as_bytes(),
+            self.hardware.get(&site.hardware).unwrap_or(&none),
+            self.backhaul.get(&site.backhaul).unwrap_or(&none),
+            self.region.get(&site.region).unwrap_or(&none),
+            platform,
+        ])
+    }
+}
+
+/// Every field of a site but where it was written (a change of file or line is no change of the
+/// site); naming each field makes a new one a compile error here, not a missed input.
+fn site_fields(site: &Site) -> String {
     let Site {
         id,
         region,
@@ -513,13 +570,18 @@ fn overlay_key(workload: &[u8; 32], site: &Site, ctx: &Value) -> [u8; 32] {
         offline,
         source: _,
     } = site;
-    let site_fields = format!(
+    format!(
         "{id:?} {region:?} {hardware:?} {backhaul:?} {platform:?} {wave:?} {cluster:?} \
          {labels:?} {annotations:?} {location:?} {workloads:?} {overrides:?} {offline:?}"
-    );
+    )
+}
+
+/// The digest of a site overlay's inputs: its workload's [`workload_digest`], the site and the
+/// context its site template sees.
+fn overlay_key(workload: &[u8; 32], site: &Site, ctx: &Value) -> [u8; 32] {
     digest([
         workload.as_slice(),
-        site_fields.as_bytes(),
+        site_fields(site).as_bytes(),
         ctx.to_string().as_bytes(),
     ])
 }
@@ -548,50 +610,46 @@ fn plan_site(
     components: &BTreeSet<(Part, String, String)>,
     reuse: &Reuse<'_>,
     digests: &BTreeMap<&str, [u8; 32]>,
-    skip: Option<&Skip<'_>>,
+    skip: Option<(&Skip<'_>, &ProfileDigests)>,
 ) -> Result<SitePlan, CatalogueError> {
     let hardware = fleet.hardware_of(site);
     let backhaul = fleet.backhaul_of(site);
     let region = fleet.region_of(site);
     let mut tree = OutputTree::new();
     let workloads = site_workloads(site, catalogue);
-    let mut site_ctx = json!({
-        "site": site_context(site),
-        "hardware": hardware_context(hardware),
-        "backhaul": backhaul_context(backhaul),
-        "region": region_context(region),
-        "platform": fleet
-            .platform_of(site)
-            .map(|p| platform_context(p, hardware))
-            .unwrap_or(Value::Null),
-        "buffer": Value::Null,
-    });
-    // Per workload: its overlay's path, the buffer its template sees and (when recording,
-    // reusing or skipping) the digest of its inputs.
+    // Per workload: its overlay's path and the buffer its template sees.
     let mut planned = Vec::with_capacity(workloads.len());
     for w in &workloads {
-        let buffer =
-            serde_json::to_value(buffer_for(w, site, backhaul, hardware)).unwrap_or(Value::Null);
+        let buffer = buffer_for(w, site, backhaul, hardware);
         let path = format!(
             "{}/{}",
             layout::overlay_dir(&site.region, &site.id, &w.name),
             layout::KUSTOMIZATION
         );
-        let key = digests.get(w.name.as_str()).map(|d| {
-            site_ctx["buffer"] = buffer.clone();
-            overlay_key(d, site, &site_ctx)
-        });
-        planned.push((*w, path, buffer, key));
+        planned.push((*w, path, buffer));
     }
     let json_path = layout::site_json(&site.region, &site.id);
     let json_text = site_json(fleet, site, shard, catalogue, &workloads).to_text();
-    let record = skip.map(|skip| {
+    // The fingerprint: the inputs of every overlay_key of the site (the workload digests, the
+    // site's fields and the contexts its templates see), and its site.json.
+    let record = skip.map(|(skip, profiles)| {
         let mut paths: Vec<String> = planned.iter().map(|p| p.1.clone()).collect();
         paths.push(json_path.clone());
-        let mut parts: Vec<&[u8]> = vec![skip.identity.as_slice(), json_text.as_bytes()];
-        for (_, path, _, key) in &planned {
+        let seen = profiles.site(fleet, site);
+        let buffers: Vec<String> = planned
+            .iter()
+            .map(|p| serde_json::to_string(&p.2).unwrap_or_default())
+            .collect();
+        let none = [0u8; 32];
+        let mut parts: Vec<&[u8]> = vec![
+            skip.identity.as_slice(),
+            json_text.as_bytes(),
+            seen.as_slice(),
+        ];
+        for ((w, path, _), buffer) in planned.iter().zip(&buffers) {
             parts.push(path.as_bytes());
-            parts.push(key.as_ref().map_or(&[][..], |k| k.as_slice()));
+            parts.push(digests.get(w.name.as_str()).unwrap_or(&none));
+            parts.push(buffer.as_bytes());
         }
         let fingerprint = digest_parts(&parts);
         let kept = (skip.fresh)(&site.id, &fingerprint, &paths);
@@ -611,10 +669,27 @@ fn plan_site(
             record,
         });
     }
+    let mut site_ctx = json!({
+        "site": site_context(site),
+        "hardware": hardware_context(hardware),
+        "backhaul": backhaul_context(backhaul),
+        "region": region_context(region),
+        "platform": fleet
+            .platform_of(site)
+            .map(|p| platform_context(p, hardware))
+            .unwrap_or(Value::Null),
+        "buffer": Value::Null,
+    });
     let mut keys = Vec::new();
     let mut reused = 0;
-    for (w, path, buffer, key) in planned {
-        site_ctx["buffer"] = buffer;
+    for (w, path, buffer) in planned {
+        site_ctx["buffer"] = serde_json::to_value(buffer).unwrap_or(Value::Null);
+        let key = match reuse {
+            Reuse::Off => None,
+            _ => digests
+                .get(w.name.as_str())
+                .map(|d| overlay_key(d, site, &site_ctx)),
+        };
         let earlier = match (reuse, key) {
             (
                 Reuse::From {
@@ -640,7 +715,7 @@ fn plan_site(
                 to_yaml(&site_kustomization(site, w, components, &patches))
             }
         };
-        if let (Some(key), false) = (key, matches!(reuse, Reuse::Off)) {
+        if let Some(key) = key {
             keys.push((path.clone(), key));
         }
         tree.insert(path, text);

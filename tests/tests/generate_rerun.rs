@@ -387,6 +387,12 @@ fn a_corrupt_or_missing_cache_means_the_full_path() {
         ("garbage", "\u{0}\u{1}not a cache\n".to_owned()),
         ("empty", String::new()),
         ("another identity", other_identity(&cache)),
+        ("another manifest", {
+            let at = cache.find("manifest ").unwrap() + "manifest ".len();
+            let mut bytes = cache.as_bytes().to_vec();
+            bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
+            String::from_utf8(bytes).unwrap()
+        }),
         // A cache that names a file outside the tree is not trusted at all.
         ("a path outside", cache.replacen(" sites/", " ../sites/", 1)),
     ];
@@ -404,6 +410,16 @@ fn a_corrupt_or_missing_cache_means_the_full_path() {
             "{what}: the cache was not written again"
         );
     }
+    // A manifest edited by hand (here: a line added) disowns the cache: the full path.
+    std::fs::write(f.out.join(&edited), "hand edit\n").unwrap();
+    let manifest = f.out.join(".edgefleet/manifest");
+    let mut text = std::fs::read_to_string(&manifest).unwrap();
+    text.push_str("sites/nowhere/nothing.yaml\n");
+    std::fs::write(&manifest, text).unwrap();
+    let said = f.generate(&f.out, 2);
+    assert_eq!(written(&said), 1, "{said}");
+    assert_eq!(cached(&said).0, 0, "{said}");
+    assert_eq!(tree(&f.out), generated);
     // No cache at all: the full path, then a cache.
     std::fs::remove_file(f.out.join(CACHE)).unwrap();
     std::fs::remove_file(f.out.join(&edited)).unwrap();

@@ -80,8 +80,11 @@ pub struct Skip<'a> {
     pub identity: [u8; 32],
     /// `(site id, fingerprint, paths)` → whether those files are on disk as planned for that
     /// fingerprint.
-    pub fresh: &'a (dyn Fn(&str, &[u8; 32], &[String]) -> bool + Sync),
+    pub fresh: &'a FreshCheck<'a>,
 }
+
+/// `(site id, fingerprint, paths)` → whether those files are on disk as planned.
+pub type FreshCheck<'a> = dyn Fn(&str, &[u8; 32], &[String]) -> bool + Sync + 'a;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use edgefleet_inventory::{Diagnostics, Fleet};
+use edgefleet_overlays::cache::Cache;
 use edgefleet_overlays::catalogue::Catalogue;
 use edgefleet_overlays::plan::{self, PlanError};
 use edgefleet_overlays::write;
@@ -34,7 +35,8 @@ pub struct GenerateArgs {
     /// Worker threads (default: one per core). Output is identical whatever the number.
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
-    /// Print how long each phase took (load, plan, compare, write) to stderr.
+    /// Print how long each phase took (load, plan, compare, write) and how many sites the
+    /// rerun cache spared from planning to stderr.
     #[arg(long)]
     timings: bool,
 }
@@ -130,7 +132,16 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
 
     let shard = args.shard.unwrap_or(edgefleet_fleet::shard::Shard::WHOLE);
     let bar = progress_bar(fleet.sites.iter().filter(|s| shard.contains(&s.id)).count());
-    let planned = plan::plan_part(
+    // Sites whose inputs and files are as the rerun cache recorded them are not planned again
+    // (docs/generated-tree.md, "Reruns").
+    let identity = generator_identity(&config.plan_options());
+    let cache = Cache::read(&out, &identity);
+    let fresh = |id: &str, fingerprint: &[u8; 32], paths: &[String]| {
+        cache
+            .as_ref()
+            .is_some_and(|c| c.is_fresh(&out, id, fingerprint, paths))
+    };
+    let planned = plan::plan_skipping(
         &fleet,
         &catalogue,
         &config.plan_options(),
@@ -141,6 +152,10 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
         },
         &|id| shard.contains(id),
         shard.fleet_wide(),
+        &plan::Skip {
+            identity,
+            fresh: &fresh,
+        },
     );
     if let Some(b) = &bar {
         b.finish_and_clear();
@@ -158,19 +173,21 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
         }
     };
 
-    warn_short_buffers(&fleet, &catalogue, &planned.tree);
+    let declared = declared_buffers(&planned, cache.as_ref());
+    warn_short_buffers(&fleet, &catalogue, &declared);
 
-    let changes = match write::compare_part(&planned.tree, &out, &|p| shard.owns_path(p)) {
-        Ok(c) => c,
-        Err(e) => {
-            crate::output::error(e.to_string());
-            return exit::INPUT;
-        }
-    };
+    let changes =
+        match write::compare_kept(&planned.tree, &planned.kept, &out, &|p| shard.owns_path(p)) {
+            Ok(c) => c,
+            Err(e) => {
+                crate::output::error(e.to_string());
+                return exit::INPUT;
+            }
+        };
     lap("compare", &mut phases);
     if args.check {
         if args.timings {
-            print_timings(&phases);
+            print_timings(&phases, &planned);
         }
         return report_check(&out, &changes, args.shard);
     }
@@ -179,8 +196,25 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
         return exit::INPUT;
     }
     lap("write", &mut phases);
+    // Only a cache of the whole tree is written; failing to write it costs the next run time.
+    if args.shard.is_none()
+        && let Err(e) = record_cache(
+            &out,
+            identity,
+            &planned,
+            &changes,
+            cache.as_ref(),
+            &declared,
+        )
+    {
+        crate::output::warning(format!(
+            "{}: could not record the rerun cache ({e}); the next run plans every site",
+            out.join(edgefleet_overlays::cache::CACHE).display()
+        ));
+    }
+    lap("record cache", &mut phases);
     if args.timings {
-        print_timings(&phases);
+        print_timings(&phases, &planned);
     }
     let written = changes.created.len() + changes.updated.len();
     let seconds = started.elapsed().as_secs_f64();
@@ -217,13 +251,8 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
 /// e.g. a broker whose queue must fit in its memory limit). These are exactly the buffers
 /// `lint --fleet` reports as `outage/buffer-below-outage`, so what `generate` writes without a
 /// warning, the linter accepts. The tree is still written; these are said, not silently emitted.
-fn warn_short_buffers(
-    fleet: &Fleet,
-    catalogue: &Catalogue,
-    tree: &edgefleet_overlays::tree::OutputTree,
-) {
+fn warn_short_buffers(fleet: &Fleet, catalogue: &Catalogue, declared: &Declared<'_>) {
     const SHOWN: usize = 20;
-    let declared = declared_buffers(tree);
     let mut count = 0;
     for site in &fleet.sites {
         let (backhaul, hardware) = (fleet.backhaul_of(site), fleet.hardware_of(site));
@@ -279,14 +308,27 @@ fn warn_short_buffers(
     }
 }
 
-/// `(site, workload)` → the outage buffer (MiB) a planned site overlay declares in
-/// `edgefleet.io/outage-buffer`.
-fn declared_buffers(
-    tree: &edgefleet_overlays::tree::OutputTree,
-) -> std::collections::HashMap<(&str, &str), u64> {
+/// `(site, workload)` → the outage buffer (MiB) a site overlay declares.
+type Declared<'a> = std::collections::HashMap<(&'a str, &'a str), u64>;
+
+/// [`Declared`] of a plan: read from the overlays it planned (`edgefleet.io/outage-buffer`),
+/// and for the sites it did not plan again, from the note the rerun cache keeps for them.
+fn declared_buffers<'a>(planned: &'a plan::Plan, cache: Option<&'a Cache>) -> Declared<'a> {
     const KEY: &str = "edgefleet.io/outage-buffer:";
     let mut out = std::collections::HashMap::new();
-    for (path, bytes) in tree.iter() {
+    for record in planned.records.iter().filter(|r| r.kept) {
+        let Some(entry) = cache.and_then(|c| c.sites.get(&record.id)) else {
+            continue;
+        };
+        for pair in entry.note.split(',') {
+            if let Some((workload, mib)) = pair.split_once('=')
+                && let Ok(mib) = mib.parse::<u64>()
+            {
+                out.insert((record.id.as_str(), workload), mib);
+            }
+        }
+    }
+    for (path, bytes) in planned.tree.iter() {
         let mut parts = path.split('/');
         let (Some("sites"), Some(_region), Some(site), Some(workload), Some(_file)) = (
             parts.next(),
@@ -316,10 +358,97 @@ fn declared_buffers(
     out
 }
 
-fn print_timings(phases: &[(&str, f64)]) {
+/// What the rerun cache is valid for: this edgefleet build (its version and executable file)
+/// and the plan settings.
+fn generator_identity(options: &plan::PlanOptions) -> [u8; 32] {
+    let exe = std::env::current_exe()
+        .and_then(std::fs::metadata)
+        .map(|m| format!("{} {:?}", m.len(), m.modified().ok()))
+        .unwrap_or_default();
+    edgefleet_overlays::cache::digest(&[
+        env!("CARGO_PKG_VERSION").as_bytes(),
+        exe.as_bytes(),
+        format!("{options:?}").as_bytes(),
+    ])
+}
+
+/// Writes the rerun cache after a successful write: every site's fingerprint and what `lstat`
+/// says about its files now. Nothing is written when nothing changed: no file written, every
+/// site taken from the cache, no site gone.
+fn record_cache(
+    out: &Path,
+    identity: [u8; 32],
+    planned: &plan::Plan,
+    changes: &write::Changes,
+    cache: Option<&Cache>,
+    declared: &Declared<'_>,
+) -> std::io::Result<()> {
+    use edgefleet_overlays::cache::{FileStat, SiteEntry};
+    use rayon::prelude::*;
+    let wrote = changes.writes();
+    let same = cache.is_some_and(|c| c.sites.len() == planned.records.len())
+        && planned.records.iter().all(|r| r.kept);
+    if !wrote && same {
+        return Ok(());
+    }
+    let mut notes: std::collections::HashMap<&str, Vec<String>> = Default::default();
+    for ((site, workload), mib) in declared {
+        notes
+            .entry(site)
+            .or_default()
+            .push(format!("{workload}={mib}"));
+    }
+    for list in notes.values_mut() {
+        list.sort();
+    }
+    let entries: Vec<Option<(String, SiteEntry)>> = planned
+        .records
+        .par_iter()
+        .map(|r| {
+            // Writing the tree (hard links into a staging folder) changes every file's
+            // change time: after a write every file is looked at again.
+            let cached = cache
+                .and_then(|c| c.sites.get(&r.id))
+                .filter(|_| r.kept && !wrote);
+            let files = match cached {
+                Some(entry) => entry.files.clone(),
+                None => r
+                    .paths
+                    .iter()
+                    .map(|p| FileStat::of(&out.join(p)).map(|s| (p.clone(), s)))
+                    .collect::<Option<Vec<_>>>()?,
+            };
+            let note = notes
+                .get(r.id.as_str())
+                .map_or_else(|| "-".to_owned(), |list| list.join(","));
+            Some((
+                r.id.clone(),
+                SiteEntry {
+                    fingerprint: r.fingerprint,
+                    note,
+                    files,
+                },
+            ))
+        })
+        .collect();
+    let Some(manifest) = edgefleet_overlays::cache::manifest_digest(out) else {
+        return Ok(());
+    };
+    let mut fresh = Cache::new(identity, manifest);
+    fresh.sites = entries.into_iter().flatten().collect();
+    fresh.write(out)
+}
+
+fn print_timings(phases: &[(&str, f64)], planned: &plan::Plan) {
     for (name, secs) in phases {
         eprintln!("{name:>16}: {secs:.3}s");
     }
+    eprintln!(
+        "{:>16}: {} of {} sites unchanged since the last run, not planned again",
+        "rerun cache",
+        planned.records.iter().filter(|r| r.kept).count(),
+        planned.records.len()
+    );
 }
 
 fn report_check(

@@ -3,6 +3,7 @@
 //! (an [`tree::OutputTree`]), so `generate --check`, `diff` and the linter reuse it without disk.
 
 pub mod appset;
+pub mod cache;
 pub mod catalogue;
 pub mod layout;
 pub mod plan;

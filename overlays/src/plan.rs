@@ -54,7 +54,37 @@ pub struct Plan {
     pub appsets: usize,
     /// Site overlays taken from an earlier plan ([`plan_reusing`] with [`Reuse::From`]).
     pub reused: usize,
+    /// Planned files left out of `tree` because they are known to be on disk as planned
+    /// ([`plan_skipping`]): the files of sites whose fingerprint and files the rerun cache
+    /// vouches for. Sorted.
+    pub kept: Vec<String>,
+    /// Per planned site, its fingerprint and files ([`plan_skipping`] only).
+    pub records: Vec<SiteRecord>,
 }
+
+/// A planned site for the rerun cache ([`crate::cache`]).
+#[derive(Debug, Clone)]
+pub struct SiteRecord {
+    pub id: String,
+    /// The digest of every input of the site's files (see [`plan_skipping`]).
+    pub fingerprint: [u8; 32],
+    /// The site's files, in plan order.
+    pub paths: Vec<String>,
+    /// Whether the site was skipped (its files are in [`Plan::kept`], not in the tree).
+    pub kept: bool,
+}
+
+/// How [`plan_skipping`] decides that a site need not be planned.
+pub struct Skip<'a> {
+    /// What else the site's files depend on: the generator build and the plan settings.
+    pub identity: [u8; 32],
+    /// `(site id, fingerprint, paths)` → whether those files are on disk as planned for that
+    /// fingerprint.
+    pub fresh: &'a FreshCheck<'a>,
+}
+
+/// `(site id, fingerprint, paths)` → whether those files are on disk as planned.
+pub type FreshCheck<'a> = dyn Fn(&str, &[u8; 32], &[String]) -> bool + Sync + 'a;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
@@ -111,6 +141,34 @@ pub fn plan_part(
         keep,
         fleet_wide,
         Reuse::Off,
+        None,
+    )
+    .map(|(plan, _)| plan)
+}
+
+/// [`plan_part`] for a rerun (`generate`): each site's fingerprint is computed first (a digest
+/// of `skip.identity`, the site's `site.json` and, per workload, its overlay's path and
+/// inputs, as [`plan_reusing`] keys them), and a site `skip.fresh` vouches for is not templated:
+/// its files go to [`Plan::kept`] instead of the tree. Every site's fingerprint and files are
+/// in [`Plan::records`].
+pub fn plan_skipping(
+    fleet: &Fleet,
+    catalogue: &Catalogue,
+    options: &PlanOptions,
+    progress: &(dyn Fn(usize) + Sync),
+    keep: &(dyn Fn(&str) -> bool + Sync),
+    fleet_wide: bool,
+    skip: &Skip<'_>,
+) -> Result<Plan, PlanError> {
+    plan_general(
+        fleet,
+        catalogue,
+        options,
+        progress,
+        keep,
+        fleet_wide,
+        Reuse::Off,
+        Some(skip),
     )
     .map(|(plan, _)| plan)
 }
@@ -145,9 +203,19 @@ pub fn plan_reusing(
     progress: &(dyn Fn(usize) + Sync),
     reuse: Reuse<'_>,
 ) -> Result<(Plan, OverlayKeys), PlanError> {
-    plan_general(fleet, catalogue, options, progress, &|_| true, true, reuse)
+    plan_general(
+        fleet,
+        catalogue,
+        options,
+        progress,
+        &|_| true,
+        true,
+        reuse,
+        None,
+    )
 }
 
+#[allow(clippy::too_many_arguments)]
 fn plan_general(
     fleet: &Fleet,
     catalogue: &Catalogue,
@@ -156,6 +224,7 @@ fn plan_general(
     keep: &(dyn Fn(&str) -> bool + Sync),
     fleet_wide: bool,
     reuse: Reuse<'_>,
+    skip: Option<&Skip<'_>>,
 ) -> Result<(Plan, OverlayKeys), PlanError> {
     check_selections(fleet, catalogue)?;
 
@@ -199,12 +268,13 @@ fn plan_general(
     let done = AtomicUsize::new(0);
     // Recording or reusing: what each workload's site overlays share, digested once.
     let digests: BTreeMap<&str, [u8; 32]> = match reuse {
-        Reuse::Off => BTreeMap::new(),
-        Reuse::Record | Reuse::From { .. } => catalogue
+        Reuse::Off if skip.is_none() => BTreeMap::new(),
+        _ => catalogue
             .workloads()
             .map(|w| (w.name.as_str(), workload_digest(catalogue, w, &components)))
             .collect(),
     };
+    let profiles = skip.map(|_| ProfileDigests::of(fleet));
     let per_site: Vec<Result<SitePlan, CatalogueError>> = fleet
         .sites
         .par_iter()
@@ -219,6 +289,7 @@ fn plan_general(
                 &components,
                 &reuse,
                 &digests,
+                skip.zip(profiles.as_ref()),
             );
             progress(done.fetch_add(1, Ordering::Relaxed) + 1);
             r
@@ -231,13 +302,22 @@ fn plan_general(
     let mut overlays = 0;
     let mut keys = OverlayKeys::default();
     let mut reused = 0;
+    let mut kept = Vec::new();
+    let mut records = Vec::new();
     for r in per_site {
         let site = r?;
         overlays += site.overlays;
         reused += site.reused;
         tree.extend(site.tree);
         keys.0.extend(site.keys);
+        if let Some(record) = site.record {
+            if record.kept {
+                kept.extend(record.paths.iter().cloned());
+            }
+            records.push(record);
+        }
     }
+    kept.sort_unstable();
 
     let appset_count = if fleet_wide {
         let appsets = appset::plan_appsets(fleet, catalogue, options)?;
@@ -255,6 +335,8 @@ fn plan_general(
             overlays,
             appsets: appset_count,
             reused,
+            kept,
+            records,
         },
         keys,
     ))
@@ -395,6 +477,7 @@ struct SitePlan {
     overlays: usize,
     reused: usize,
     keys: Vec<(String, [u8; 32])>,
+    record: Option<SiteRecord>,
 }
 
 /// The digest of what a workload's site overlays share (see [`plan_reusing`]): the catalogue's
@@ -413,11 +496,67 @@ fn workload_digest(
     ])
 }
 
-/// The digest of a site overlay's inputs: its workload's [`workload_digest`], the site and the
-/// context its site template sees.
-fn overlay_key(workload: &[u8; 32], site: &Site, ctx: &Value) -> [u8; 32] {
-    // Every field of the site but where it was written (a change of file or line is no change
-    // of the site); naming each field makes a new one a compile error here, not a missed input.
+/// Digests of the contexts site templates see of each profile and region (for the
+/// fingerprints of [`plan_skipping`]: one digest per profile, not one serialisation per overlay).
+struct ProfileDigests {
+    hardware: BTreeMap<String, [u8; 32]>,
+    backhaul: BTreeMap<String, [u8; 32]>,
+    region: BTreeMap<String, [u8; 32]>,
+    /// By (platform, hardware): a platform's context depends on the hardware.
+    platform: BTreeMap<(String, String), [u8; 32]>,
+}
+
+impl ProfileDigests {
+    fn of(fleet: &Fleet) -> ProfileDigests {
+        let d = |v: Value| digest([v.to_string().as_bytes()]);
+        let mut platform = BTreeMap::new();
+        for site in &fleet.sites {
+            if let Some(p) = fleet.platform_of(site) {
+                platform
+                    .entry((p.name.clone(), site.hardware.clone()))
+                    .or_insert_with(|| d(platform_context(p, fleet.hardware_of(site))));
+            }
+        }
+        ProfileDigests {
+            hardware: fleet
+                .hardware
+                .iter()
+                .map(|(k, v)| (k.clone(), d(hardware_context(v))))
+                .collect(),
+            backhaul: fleet
+                .backhaul
+                .iter()
+                .map(|(k, v)| (k.clone(), d(backhaul_context(v))))
+                .collect(),
+            region: fleet
+                .regions
+                .iter()
+                .map(|(k, v)| (k.clone(), d(region_context(v))))
+                .collect(),
+            platform,
+        }
+    }
+
+    /// The digest of what every site template of `site` sees but its outage buffer.
+    fn site(&self, fleet: &Fleet, site: &Site) -> [u8; 32] {
+        let none = [0u8; 32];
+        let platform = fleet
+            .platform_of(site)
+            .and_then(|p| self.platform.get(&(p.name.clone(), site.hardware.clone())))
+            .unwrap_or(&none);
+        digest([
+            site_fields(site).as_bytes(),
+            self.hardware.get(&site.hardware).unwrap_or(&none),
+            self.backhaul.get(&site.backhaul).unwrap_or(&none),
+            self.region.get(&site.region).unwrap_or(&none),
+            platform,
+        ])
+    }
+}
+
+/// Every field of a site but where it was written (a change of file or line is no change of the
+/// site); naming each field makes a new one a compile error here, not a missed input.
+fn site_fields(site: &Site) -> String {
     let Site {
         id,
         region,
@@ -434,19 +573,28 @@ fn overlay_key(workload: &[u8; 32], site: &Site, ctx: &Value) -> [u8; 32] {
         offline,
         source: _,
     } = site;
-    let site_fields = format!(
+    format!(
         "{id:?} {region:?} {hardware:?} {backhaul:?} {platform:?} {wave:?} {cluster:?} \
          {labels:?} {annotations:?} {location:?} {workloads:?} {overrides:?} {offline:?}"
-    );
+    )
+}
+
+/// The digest of a site overlay's inputs: its workload's [`workload_digest`], the site and the
+/// context its site template sees.
+fn overlay_key(workload: &[u8; 32], site: &Site, ctx: &Value) -> [u8; 32] {
     digest([
         workload.as_slice(),
-        site_fields.as_bytes(),
+        site_fields(site).as_bytes(),
         ctx.to_string().as_bytes(),
     ])
 }
 
 /// SHA-256 of length-prefixed parts (no two part lists give the same bytes).
 fn digest<const N: usize>(parts: [&[u8]; N]) -> [u8; 32] {
+    digest_parts(&parts)
+}
+
+fn digest_parts(parts: &[&[u8]]) -> [u8; 32] {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     for part in parts {
@@ -456,6 +604,7 @@ fn digest<const N: usize>(parts: [&[u8]; N]) -> [u8; 32] {
     h.finalize().into()
 }
 
+#[allow(clippy::too_many_arguments)]
 fn plan_site(
     fleet: &Fleet,
     catalogue: &Catalogue,
@@ -464,12 +613,65 @@ fn plan_site(
     components: &BTreeSet<(Part, String, String)>,
     reuse: &Reuse<'_>,
     digests: &BTreeMap<&str, [u8; 32]>,
+    skip: Option<(&Skip<'_>, &ProfileDigests)>,
 ) -> Result<SitePlan, CatalogueError> {
     let hardware = fleet.hardware_of(site);
     let backhaul = fleet.backhaul_of(site);
     let region = fleet.region_of(site);
     let mut tree = OutputTree::new();
     let workloads = site_workloads(site, catalogue);
+    // Per workload: its overlay's path and the buffer its template sees.
+    let mut planned = Vec::with_capacity(workloads.len());
+    for w in &workloads {
+        let buffer = buffer_for(w, site, backhaul, hardware);
+        let path = format!(
+            "{}/{}",
+            layout::overlay_dir(&site.region, &site.id, &w.name),
+            layout::KUSTOMIZATION
+        );
+        planned.push((*w, path, buffer));
+    }
+    let json_path = layout::site_json(&site.region, &site.id);
+    let json_text = site_json(fleet, site, shard, catalogue, &workloads).to_text();
+    // The fingerprint: the inputs of every overlay_key of the site (the workload digests, the
+    // site's fields and the contexts its templates see), and its site.json.
+    let record = skip.map(|(skip, profiles)| {
+        let mut paths: Vec<String> = planned.iter().map(|p| p.1.clone()).collect();
+        paths.push(json_path.clone());
+        let seen = profiles.site(fleet, site);
+        let buffers: Vec<String> = planned
+            .iter()
+            .map(|p| serde_json::to_string(&p.2).unwrap_or_default())
+            .collect();
+        let none = [0u8; 32];
+        let mut parts: Vec<&[u8]> = vec![
+            skip.identity.as_slice(),
+            json_text.as_bytes(),
+            seen.as_slice(),
+        ];
+        for ((w, path, _), buffer) in planned.iter().zip(&buffers) {
+            parts.push(path.as_bytes());
+            parts.push(digests.get(w.name.as_str()).unwrap_or(&none));
+            parts.push(buffer.as_bytes());
+        }
+        let fingerprint = digest_parts(&parts);
+        let kept = (skip.fresh)(&site.id, &fingerprint, &paths);
+        SiteRecord {
+            id: site.id.clone(),
+            fingerprint,
+            paths,
+            kept,
+        }
+    });
+    if record.as_ref().is_some_and(|r| r.kept) {
+        return Ok(SitePlan {
+            tree,
+            overlays: workloads.len(),
+            reused: 0,
+            keys: Vec::new(),
+            record,
+        });
+    }
     let mut site_ctx = json!({
         "site": site_context(site),
         "hardware": hardware_context(hardware),
@@ -483,17 +685,14 @@ fn plan_site(
     });
     let mut keys = Vec::new();
     let mut reused = 0;
-    for w in &workloads {
-        let buffer = buffer_for(w, site, backhaul, hardware);
-        site_ctx["buffer"] = serde_json::to_value(&buffer).unwrap_or(Value::Null);
-        let path = format!(
-            "{}/{}",
-            layout::overlay_dir(&site.region, &site.id, &w.name),
-            layout::KUSTOMIZATION
-        );
-        let key = digests
-            .get(w.name.as_str())
-            .map(|d| overlay_key(d, site, &site_ctx));
+    for (w, path, buffer) in planned {
+        site_ctx["buffer"] = serde_json::to_value(buffer).unwrap_or(Value::Null);
+        let key = match reuse {
+            Reuse::Off => None,
+            _ => digests
+                .get(w.name.as_str())
+                .map(|d| overlay_key(d, site, &site_ctx)),
+        };
         let earlier = match (reuse, key) {
             (
                 Reuse::From {
@@ -524,15 +723,13 @@ fn plan_site(
         }
         tree.insert(path, text);
     }
-    tree.insert(
-        layout::site_json(&site.region, &site.id),
-        site_json(fleet, site, shard, catalogue, &workloads).to_text(),
-    );
+    tree.insert(json_path, json_text);
     Ok(SitePlan {
         tree,
         overlays: workloads.len(),
         reused,
         keys,
+        record,
     })
 }
 

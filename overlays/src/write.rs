@@ -73,6 +73,9 @@ pub struct Changes {
     /// Planned files that exist, are identical and were not in the manifest (adopted silently).
     pub adopted: usize,
     pub foreign: Vec<String>,
+    /// Planned files known to be on disk as planned, not held in the tree (see
+    /// [`crate::plan::Plan::kept`]); counted in `unchanged`. Sorted.
+    pub kept: Vec<String>,
     /// Whether the manifest itself needs rewriting.
     manifest_stale: bool,
     out_exists: bool,
@@ -82,6 +85,11 @@ impl Changes {
     /// No file would change on disk.
     pub fn is_clean(&self) -> bool {
         self.created.is_empty() && self.updated.is_empty() && self.removed.is_empty()
+    }
+
+    /// Whether [`apply`] writes anything (a file, the manifest, a new folder).
+    pub fn writes(&self) -> bool {
+        !self.out_exists || !self.is_clean() || self.manifest_stale
     }
 }
 
@@ -99,13 +107,24 @@ fn read_manifest(out: &Path, name: &str) -> Result<BTreeSet<String>, WriteError>
     }
 }
 
-fn manifest_text(tree: &OutputTree) -> String {
-    let mut text = String::with_capacity(tree.len() * 48);
+/// The manifest of the planned files: those of `tree` and the `kept` ones (sorted), merged.
+fn manifest_text(tree: &OutputTree, kept: &[String]) -> String {
+    let mut text = String::with_capacity((tree.len() + kept.len()) * 48);
     text.push_str(MANIFEST_HEADER);
     text.push('\n');
-    for p in tree.paths() {
-        text.push_str(p);
-        text.push('\n');
+    let mut planned = tree.paths().peekable();
+    let mut kept = kept.iter().map(String::as_str).peekable();
+    loop {
+        let next = match (planned.peek(), kept.peek()) {
+            (Some(a), Some(b)) if a <= b => planned.next(),
+            (Some(_), Some(_)) | (None, Some(_)) => kept.next(),
+            (Some(_), None) => planned.next(),
+            (None, None) => break,
+        };
+        if let Some(p) = next {
+            text.push_str(p);
+            text.push('\n');
+        }
     }
     text
 }
@@ -124,7 +143,23 @@ pub fn compare_part(
     out: &Path,
     owns: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<Changes, WriteError> {
-    let mut changes = Changes::default();
+    compare_kept(tree, &[], out, owns)
+}
+
+/// [`compare_part`] of a plan that left `kept` files out of its tree (sorted paths, known to
+/// be on disk as planned: [`crate::plan::plan_skipping`]). They count as unchanged and stay
+/// in the manifest; they are not read.
+pub fn compare_kept(
+    tree: &OutputTree,
+    kept: &[String],
+    out: &Path,
+    owns: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<Changes, WriteError> {
+    let mut changes = Changes {
+        kept: kept.to_vec(),
+        ..Changes::default()
+    };
+    let is_kept = |p: &str| kept.binary_search_by(|k| k.as_str().cmp(p)).is_ok();
     match fs::symlink_metadata(out) {
         Ok(m) if m.is_dir() => changes.out_exists = true,
         Ok(_) => {
@@ -134,6 +169,8 @@ pub fn compare_part(
             });
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            // Nothing can be kept in a folder that does not exist.
+            changes.kept.clear();
             changes.created = tree.paths().map(str::to_owned).collect();
             changes.manifest_stale = true;
             return Ok(changes);
@@ -147,6 +184,7 @@ pub fn compare_part(
     // A symlinked folder inside the output could send writes outside it.
     let dirs: BTreeSet<&str> = tree
         .paths()
+        .chain(kept.iter().map(String::as_str))
         .flat_map(|p| p.match_indices('/').map(move |(i, _)| &p[..i]))
         .collect();
     let linked: Vec<&str> = dirs
@@ -203,8 +241,12 @@ pub fn compare_part(
             State::Foreign => changes.foreign.push(path.to_owned()),
         }
     }
+    changes.unchanged += kept.len();
     for path in &owned {
-        if tree.get(path).is_none() && fs::symlink_metadata(out.join(path)).is_ok() {
+        if tree.get(path).is_none()
+            && !is_kept(path)
+            && fs::symlink_metadata(out.join(path)).is_ok()
+        {
             changes.removed.push(path.clone());
         }
     }
@@ -212,8 +254,9 @@ pub fn compare_part(
     current.retain(|p| owns(p));
     changes.manifest_stale = changes.adopted > 0
         || !changes.is_clean()
-        || current.len() != tree.len()
+        || current.len() != tree.len() + kept.len()
         || !tree.paths().all(|p| current.contains(p))
+        || !kept.iter().all(|p| current.contains(p))
         || out.join(PENDING).exists();
     Ok(changes)
 }
@@ -398,7 +441,7 @@ fn build_staging(
         .chain(&changes.updated)
         .chain(&changes.removed)
         .map(String::as_str)
-        .chain([MANIFEST, PENDING])
+        .chain([MANIFEST, PENDING, crate::cache::CACHE])
         .collect();
     let mut dirs: Vec<(PathBuf, fs::Permissions)> = Vec::new();
     let mut files: Vec<PathBuf> = Vec::new();
@@ -456,7 +499,11 @@ fn build_staging(
             dir = d.parent().map(Path::to_path_buf);
         }
     }
-    write_atomic(&staging.join(MANIFEST), manifest_text(tree).as_bytes()).map_err(Swap::Failed)?;
+    write_atomic(
+        &staging.join(MANIFEST),
+        manifest_text(tree, &changes.kept).as_bytes(),
+    )
+    .map_err(Swap::Failed)?;
     // Folders keep their permissions (set last: a read-only folder was still filled above).
     for (dir, perms) in dirs.iter().rev() {
         let full = staging.join(dir);
@@ -479,6 +526,8 @@ fn step_then<T>(f: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
 
 /// Per-file replacement, where the whole-tree swap cannot be done (see the module documentation).
 fn apply_in_place(tree: &OutputTree, out: &Path, changes: &Changes) -> Result<(), WriteError> {
+    // The rerun cache describes the files as they are; it goes before any of them changes.
+    crate::cache::Cache::remove(out).map_err(io_err(&out.join(crate::cache::CACHE)))?;
     let to_write: Vec<&String> = changes.created.iter().chain(&changes.updated).collect();
     // 1. Every new content in a temporary file next to its target.
     let mut created_dirs = Vec::new();
@@ -510,7 +559,7 @@ fn apply_in_place(tree: &OutputTree, out: &Path, changes: &Changes) -> Result<()
         });
     }
     // 2. Record what this run owns before anything is replaced, then swap files in.
-    let mut pending = manifest_text(tree);
+    let mut pending = manifest_text(tree, &changes.kept);
     for r in &changes.removed {
         pending.push_str(r);
         pending.push('\n');
@@ -537,7 +586,10 @@ fn apply_in_place(tree: &OutputTree, out: &Path, changes: &Changes) -> Result<()
             dir = d.parent();
         }
     }
-    write_atomic(&out.join(MANIFEST), manifest_text(tree).as_bytes())?;
+    write_atomic(
+        &out.join(MANIFEST),
+        manifest_text(tree, &changes.kept).as_bytes(),
+    )?;
     fs::remove_file(out.join(PENDING)).map_err(io_err(&out.join(PENDING)))?;
     Ok(())
 }
@@ -599,7 +651,7 @@ fn write_fresh(tree: &OutputTree, out: &Path) -> Result<(), WriteError> {
                 let full = staging.join(path);
                 step_then(|| fs::write(&full, bytes)).map_err(io_err(&full))
             })?;
-        write_atomic(&staging.join(MANIFEST), manifest_text(tree).as_bytes())?;
+        write_atomic(&staging.join(MANIFEST), manifest_text(tree, &[]).as_bytes())?;
         step_then(|| fs::rename(&staging, out)).map_err(io_err(out))
     })();
     if result.is_err() {

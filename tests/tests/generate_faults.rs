@@ -14,7 +14,7 @@ use std::process::{Command, Output};
 
 use edgefleet_e2e::{copy_dir, describe, edgefleet_bin, synth_inventory};
 
-/// Every file under `root`, relative path → bytes.
+/// Every file under `root` but the rerun cache, relative path → bytes.
 fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];
@@ -25,7 +25,10 @@ fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
                 stack.push(p);
             } else {
                 let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-                out.insert(rel, std::fs::read(&p).unwrap());
+                // The rerun cache is not part of the tree (it records times and inodes).
+                if rel != ".edgefleet/cache" {
+                    out.insert(rel, std::fs::read(&p).unwrap());
+                }
             }
         }
     }

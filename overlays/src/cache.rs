@@ -1,0 +1,377 @@
+//! The rerun cache of `generate` (`.edgefleet/cache`): per site, a fingerprint of every input of
+//! its files and what `lstat` said about each file right after edgefleet wrote or verified it.
+//!
+//! A rerun plans a site again only when its fingerprint changed or one of its files no longer
+//! looks like what was recorded (docs/generated-tree.md, "Reruns"): a site whose inputs are the
+//! same and whose files have the recorded size, modification time, change time and inode is
+//! neither templated nor read. The cache is a hint, never the truth about the tree:
+//! - it is not part of the generated tree (not in the manifest, ignored by git through
+//!   `.edgefleet/.gitignore`), and any doubt means the full path: a missing, unreadable or
+//!   malformed cache, another generator build or other plan settings, a site not in it;
+//! - it is bound to the manifest of owned files it was written next to (by its digest), so a
+//!   manifest edited by hand or rewritten by another run disowns it;
+//! - a file changed in the same clock tick as the cache was written cannot be told from the
+//!   recorded one by its times ("racily clean", as git calls it): such a file's site is planned
+//!   and compared by content, and the cache is written again;
+//! - it is written after the tree (and removed before the tree is changed in place), so a crash
+//!   leaves no cache or one that describes the files on disk.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::Path;
+
+/// Where the cache is, relative to the output folder.
+pub const CACHE: &str = ".edgefleet/cache";
+/// Keeps the cache out of the user's repository.
+pub const GITIGNORE: &str = ".edgefleet/.gitignore";
+const GITIGNORE_TEXT: &str = "# edgefleet generate's rerun cache: not part of the generated tree\ncache\ncache.edgefleet-tmp\n";
+const HEADER: &str = "edgefleet generate cache 1";
+
+/// What `lstat` says about a file: size, modification and change times (seconds, nanoseconds)
+/// and inode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStat {
+    pub size: u64,
+    pub mtime: (i64, i64),
+    pub ctime: (i64, i64),
+    pub ino: u64,
+}
+
+impl FileStat {
+    /// The file at `path` if it is a regular file (a link or a folder is not).
+    #[cfg(unix)]
+    pub fn of(path: &Path) -> Option<FileStat> {
+        use std::os::unix::fs::MetadataExt;
+        let m = fs::symlink_metadata(path).ok()?;
+        m.file_type().is_file().then(|| FileStat {
+            size: m.size(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            ctime: (m.ctime(), m.ctime_nsec()),
+            ino: m.ino(),
+        })
+    }
+
+    /// Without unix metadata nothing is recorded, so every rerun takes the full path.
+    #[cfg(not(unix))]
+    pub fn of(_: &Path) -> Option<FileStat> {
+        None
+    }
+}
+
+/// One site of the cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteEntry {
+    pub fingerprint: [u8; 32],
+    /// A line of the caller's about the site (what `generate` must know of a site it does not
+    /// plan again); no spaces or line breaks.
+    pub note: String,
+    /// The site's files (paths relative to the output folder), in plan order.
+    pub files: Vec<(String, FileStat)>,
+}
+
+/// The cache of one output folder.
+#[derive(Debug, Clone, Default)]
+pub struct Cache {
+    /// The generator build and plan settings it was written with.
+    pub identity: [u8; 32],
+    /// The digest of the manifest of owned files it was written next to: a manifest edited,
+    /// corrupted or written by another run since makes the cache untrusted.
+    pub manifest: [u8; 32],
+    pub sites: HashMap<String, SiteEntry>,
+    /// When the cache file was last modified: a file whose times are not older is "racy".
+    written: (i64, i64),
+}
+
+/// SHA-256 of length-prefixed parts (no two part lists give the same bytes).
+pub fn digest(parts: &[&[u8]]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in parts {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part);
+    }
+    h.finalize().into()
+}
+
+/// The digest of the manifest of owned files in `out` (`None` when it cannot be read).
+pub fn manifest_digest(out: &Path) -> Option<[u8; 32]> {
+    let bytes = fs::read(out.join(crate::write::MANIFEST)).ok()?;
+    Some(digest(&[&bytes]))
+}
+
+fn hex(bytes: &[u8; 32]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<[u8; 32]> {
+    if text.len() != 64 || !text.is_ascii() {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
+}
+
+impl Cache {
+    pub fn new(identity: [u8; 32], manifest: [u8; 32]) -> Cache {
+        Cache {
+            identity,
+            manifest,
+            ..Cache::default()
+        }
+    }
+
+    /// The cache of `out` when it was written with `identity` next to the manifest there
+    /// now; `None` when there is none or it cannot be trusted (unreadable, malformed, another
+    /// identity, another manifest).
+    pub fn read(out: &Path, identity: &[u8; 32]) -> Option<Cache> {
+        let path = out.join(CACHE);
+        let written = FileStat::of(&path)?.mtime;
+        let text = fs::read_to_string(&path).ok()?;
+        let cache = Cache::parse(&text, written)?;
+        (cache.identity == *identity && Some(cache.manifest) == manifest_digest(out))
+            .then_some(cache)
+    }
+
+    fn parse(text: &str, written: (i64, i64)) -> Option<Cache> {
+        let mut lines = text.lines();
+        if lines.next()? != HEADER {
+            return None;
+        }
+        let identity = unhex(lines.next()?.strip_prefix("identity ")?)?;
+        let manifest = unhex(lines.next()?.strip_prefix("manifest ")?)?;
+        let mut cache = Cache {
+            identity,
+            manifest,
+            sites: HashMap::new(),
+            written,
+        };
+        let mut current: Option<(String, SiteEntry)> = None;
+        let mut ended = false;
+        for line in lines {
+            if ended {
+                return None;
+            }
+            if line == "end" {
+                ended = true;
+            } else if let Some(rest) = line.strip_prefix("site ") {
+                let mut parts = rest.split(' ');
+                let (Some(id), Some(fp), Some(note), None) =
+                    (parts.next(), parts.next(), parts.next(), parts.next())
+                else {
+                    return None;
+                };
+                if let Some((id, entry)) = current.take() {
+                    cache.sites.insert(id, entry);
+                }
+                current = Some((
+                    id.to_owned(),
+                    SiteEntry {
+                        fingerprint: unhex(fp)?,
+                        note: note.to_owned(),
+                        files: Vec::new(),
+                    },
+                ));
+            } else if let Some(rest) = line.strip_prefix("f ") {
+                let mut parts = rest.splitn(7, ' ');
+                let mut num = || parts.next()?.parse::<i64>().ok();
+                let (size, ms, mn, cs, cn, ino) = (num()?, num()?, num()?, num()?, num()?, num()?);
+                let path = parts.next()?;
+                if !crate::tree::is_safe_relative(path) || size < 0 || ino < 0 {
+                    return None;
+                }
+                current.as_mut()?.1.files.push((
+                    path.to_owned(),
+                    FileStat {
+                        size: size as u64,
+                        mtime: (ms, mn),
+                        ctime: (cs, cn),
+                        ino: ino as u64,
+                    },
+                ));
+            } else {
+                return None;
+            }
+        }
+        // A cache cut short (a full disk) is not trusted.
+        if !ended {
+            return None;
+        }
+        if let Some((id, entry)) = current {
+            cache.sites.insert(id, entry);
+        }
+        Some(cache)
+    }
+
+    /// Whether site `id`'s files are those recorded for `fingerprint`: the same fingerprint, the
+    /// same paths, and every file still regular with the recorded size, times and inode, its
+    /// times older than the cache itself. `lstat`s each file; reads none.
+    pub fn is_fresh(&self, out: &Path, id: &str, fingerprint: &[u8; 32], paths: &[String]) -> bool {
+        let Some(entry) = self.sites.get(id) else {
+            return false;
+        };
+        entry.fingerprint == *fingerprint
+            && entry.files.len() == paths.len()
+            && entry.files.iter().zip(paths).all(|((path, stat), want)| {
+                path == want
+                    && stat.mtime < self.written
+                    && stat.ctime < self.written
+                    && FileStat::of(&out.join(path)).as_ref() == Some(stat)
+            })
+    }
+
+    /// The cache as text; sites in id order.
+    pub fn to_text(&self) -> String {
+        let mut ids: Vec<&String> = self.sites.keys().collect();
+        ids.sort();
+        let files: usize = self.sites.values().map(|e| e.files.len()).sum();
+        let mut text = String::with_capacity(128 + ids.len() * 100 + files * 110);
+        text.push_str(HEADER);
+        text.push('\n');
+        text.push_str("identity ");
+        text.push_str(&hex(&self.identity));
+        text.push_str("\nmanifest ");
+        text.push_str(&hex(&self.manifest));
+        text.push('\n');
+        for id in ids {
+            let e = &self.sites[id];
+            text.push_str(&format!("site {id} {} {}\n", hex(&e.fingerprint), e.note));
+            for (path, s) in &e.files {
+                text.push_str(&format!(
+                    "f {} {} {} {} {} {} {path}\n",
+                    s.size, s.mtime.0, s.mtime.1, s.ctime.0, s.ctime.1, s.ino
+                ));
+            }
+        }
+        text.push_str("end\n");
+        text
+    }
+
+    /// Writes the cache into `out` (atomically: a temporary file renamed over the old one) and
+    /// `.edgefleet/.gitignore` when it is missing. A failure leaves no cache.
+    pub fn write(&self, out: &Path) -> std::io::Result<()> {
+        let path = out.join(CACHE);
+        let dir = out.join(".edgefleet");
+        fs::create_dir_all(&dir)?;
+        let ignore = out.join(GITIGNORE);
+        if fs::symlink_metadata(&ignore).is_err() {
+            fs::write(&ignore, GITIGNORE_TEXT)?;
+        }
+        let tmp = dir.join("cache.edgefleet-tmp");
+        let result = fs::write(&tmp, self.to_text()).and_then(|()| fs::rename(&tmp, &path));
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+            let _ = fs::remove_file(&path);
+        }
+        result
+    }
+
+    /// Removes the cache of `out` (before the tree is changed in place).
+    pub fn remove(out: &Path) -> std::io::Result<()> {
+        match fs::remove_file(out.join(CACHE)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Cache {
+        let mut c = Cache::new([7; 32], [3; 32]);
+        c.sites.insert(
+            "s1".into(),
+            SiteEntry {
+                fingerprint: [1; 32],
+                note: "-".into(),
+                files: vec![(
+                    "sites/r/s1/site.json".into(),
+                    FileStat {
+                        size: 10,
+                        mtime: (5, 6),
+                        ctime: (7, 8),
+                        ino: 9,
+                    },
+                )],
+            },
+        );
+        c
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_is_fresh_only_as_recorded_and_older_than_the_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let rel = "sites/r/s/site.json".to_owned();
+        fs::create_dir_all(dir.path().join("sites/r/s")).unwrap();
+        fs::write(dir.path().join(&rel), "{}\n").unwrap();
+        let stat = FileStat::of(&dir.path().join(&rel)).unwrap();
+        let mut cache = Cache::new([0; 32], [0; 32]);
+        cache.sites.insert(
+            "s".into(),
+            SiteEntry {
+                fingerprint: [1; 32],
+                note: "-".into(),
+                files: vec![(rel.clone(), stat)],
+            },
+        );
+        let paths = vec![rel.clone()];
+        let later = (stat.ctime.0.max(stat.mtime.0) + 1, 0);
+        cache.written = later;
+        assert!(cache.is_fresh(dir.path(), "s", &[1; 32], &paths));
+        // Another fingerprint, other paths, an unknown site.
+        assert!(!cache.is_fresh(dir.path(), "s", &[2; 32], &paths));
+        assert!(!cache.is_fresh(dir.path(), "s", &[1; 32], &["x".to_owned()]));
+        assert!(!cache.is_fresh(dir.path(), "t", &[1; 32], &paths));
+        // Racily clean: written in the tick of the cache itself.
+        cache.written = stat.ctime.max(stat.mtime);
+        assert!(!cache.is_fresh(dir.path(), "s", &[1; 32], &paths));
+        cache.written = later;
+        // Edited in place with the same size and the modification time set back.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .open(dir.path().join(&rel))
+            .unwrap();
+        std::io::Write::write_all(&mut &file, b"[]\n").unwrap();
+        file.set_modified(
+            std::time::UNIX_EPOCH
+                + std::time::Duration::new(stat.mtime.0 as u64, stat.mtime.1 as u32),
+        )
+        .unwrap();
+        let now = FileStat::of(&dir.path().join(&rel)).unwrap();
+        assert_eq!(
+            (now.size, now.mtime, now.ino),
+            (stat.size, stat.mtime, stat.ino)
+        );
+        assert!(!cache.is_fresh(dir.path(), "s", &[1; 32], &paths));
+        // Deleted.
+        fs::remove_file(dir.path().join(&rel)).unwrap();
+        assert!(!cache.is_fresh(dir.path(), "s", &[1; 32], &paths));
+    }
+
+    #[test]
+    fn text_round_trip_and_corruption() {
+        let c = sample();
+        let text = c.to_text();
+        let back = Cache::parse(&text, (0, 0)).unwrap();
+        assert_eq!((back.identity, back.manifest), (c.identity, c.manifest));
+        assert_eq!(back.sites, c.sites);
+        // Cut short, an unknown line, a bad number, a path leaving the folder: not trusted.
+        for bad in [
+            text.replace("end\n", ""),
+            text.replace("end\n", "end\nsite x\n"),
+            text.replace("f 10", "f x10"),
+            text.replace("sites/r/s1/site.json", "../x"),
+            text.replace("site s1", "sitex s1"),
+            text[..text.len() / 2].to_owned(),
+            String::new(),
+        ] {
+            assert!(Cache::parse(&bad, (0, 0)).is_none(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,442 @@
+//! `edgefleet generate` reruns with the rerun cache (docs/generated-tree.md, "Reruns"): after
+//! every kind of change (a site, a profile, a site template, a base template, the settings, a
+//! site added or removed) the rerun's tree is byte for byte the tree of a generate from scratch
+//! into an empty folder, whatever `--jobs`; a generated file edited by hand (even keeping its
+//! size and modification time) or deleted is restored; a corrupt cache means the full path.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use edgefleet_e2e::{copy_dir, edgefleet_bin, workspace_root};
+
+const CACHE: &str = ".edgefleet/cache";
+
+/// Runs edgefleet in `cwd` (where an `edgefleet.toml` may be).
+fn edgefleet_in(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(edgefleet_bin())
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("EDGEFLEET_TEST_FAULT")
+        .output()
+        .expect("runs edgefleet")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+struct Fleet {
+    dir: PathBuf,
+    inventory: PathBuf,
+    templates: PathBuf,
+    out: PathBuf,
+}
+
+impl Fleet {
+    fn new(dir: &Path, sites: usize) -> Fleet {
+        let inventory = dir.join("inventory");
+        let o = edgefleet_in(
+            dir,
+            &[
+                "inventory",
+                "synth",
+                "--sites",
+                &sites.to_string(),
+                "--seed",
+                "3",
+                "--out",
+                inventory.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let templates = dir.join("templates");
+        copy_dir(&workspace_root().join("templates"), &templates);
+        Fleet {
+            dir: dir.to_path_buf(),
+            inventory,
+            templates,
+            out: dir.join("out"),
+        }
+    }
+
+    fn generate(&self, out: &Path, jobs: usize) -> String {
+        let o = edgefleet_in(
+            &self.dir,
+            &[
+                "generate",
+                "--inventory",
+                self.inventory.to_str().unwrap(),
+                "--templates",
+                self.templates.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--jobs",
+                &jobs.to_string(),
+                "--timings",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        // The summary, then the rerun cache's count of sites not planned again.
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    }
+
+    /// Reruns into `out`, generates from scratch into a new folder, and compares the trees.
+    fn rerun_matches_fresh(&self, what: &str, jobs: usize) -> String {
+        let said = self.generate(&self.out, jobs);
+        let fresh = self.dir.join(format!("fresh-{}", what.replace(' ', "-")));
+        self.generate(&fresh, 1);
+        let (a, b) = (tree(&self.out), tree(&fresh));
+        for (path, bytes) in &b {
+            assert!(
+                a.get(path) == Some(bytes),
+                "{what}: {path} differs from a generate from scratch"
+            );
+        }
+        assert_eq!(
+            a.keys().collect::<Vec<_>>(),
+            b.keys().collect::<Vec<_>>(),
+            "{what}: other files"
+        );
+        std::fs::remove_dir_all(&fresh).unwrap();
+        said
+    }
+
+    fn edit(&self, rel: &str, from: &str, to: &str) {
+        let path = self.dir.join(rel);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{rel} has no {from:?}");
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    }
+}
+
+/// Every file of a generated tree (relative path → bytes), without the rerun cache (not part of
+/// the tree: it records times and inodes).
+fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if e.file_type().unwrap().is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                if rel != CACHE {
+                    out.insert(rel, std::fs::read(&p).unwrap());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The first site overlay of the tree (a path relative to `out`).
+fn some_overlay(out: &Path, nth: usize) -> String {
+    let mut overlays: Vec<String> = tree(out)
+        .into_keys()
+        .filter(|k| k.starts_with("sites/") && k.ends_with("/kustomization.yaml"))
+        .collect();
+    overlays.sort();
+    overlays[nth % overlays.len()].clone()
+}
+
+/// `(sites not planned again, sites)` of generate's `--timings` report.
+fn cached(said: &str) -> (usize, usize) {
+    let line = said
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("rerun cache: "))
+        .unwrap_or_else(|| panic!("no rerun cache count in {said:?}"));
+    let words: Vec<&str> = line.split_whitespace().collect();
+    (words[0].parse().unwrap(), words[2].parse().unwrap())
+}
+
+/// The count of files written that generate's summary line reports.
+fn written(said: &str) -> usize {
+    let words: Vec<&str> = said.split_whitespace().collect();
+    words
+        .windows(3)
+        .find(|w| w[1] == "files" && w[2] == "written")
+        .and_then(|w| w[0].parse().ok())
+        .unwrap_or_else(|| panic!("no count of files written in {said:?}"))
+}
+
+#[test]
+fn every_change_gives_the_tree_of_a_generate_from_scratch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = Fleet::new(tmp.path(), 40);
+    f.generate(&f.out, 2);
+    assert!(f.out.join(CACHE).is_file(), "no rerun cache was written");
+    let said = f.rerun_matches_fresh("no change", 3);
+    assert_eq!(written(&said), 0, "{said}");
+    // Files written in the clock tick of the cache are looked at once more; then none is.
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    let said = f.rerun_matches_fresh("no change, later", 2);
+    let (kept, sites) = cached(&said);
+    assert_eq!((kept, sites), (40, 40), "{said}");
+
+    // One site: a label of the first site of a file.
+    let sites = std::fs::read_dir(f.inventory.join("sites"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .min()
+        .unwrap();
+    let sites_rel = sites.strip_prefix(&f.dir).unwrap().to_str().unwrap();
+    f.edit(
+        sites_rel,
+        "\"asset-class\":",
+        "\"owner\":\"ops\",\"asset-class\":",
+    );
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    let said = f.rerun_matches_fresh("one site", 1);
+    assert!(written(&said) >= 2, "{said}");
+    assert_eq!(cached(&said), (39, 40), "{said}");
+
+    // A hardware profile: every site on it.
+    f.edit(
+        "inventory/profiles.yaml",
+        "\"memory\":\"14Gi\"",
+        "\"memory\":\"15Gi\"",
+    );
+    let said = f.rerun_matches_fresh("a hardware profile", 4);
+    assert!(cached(&said).0 < 39, "{said}");
+    // A backhaul profile: the outage buffers of every site on it.
+    f.edit(
+        "inventory/profiles.yaml",
+        "\"max_outage\":\"72h\"",
+        "\"max_outage\":\"48h\"",
+    );
+    let said = f.rerun_matches_fresh("a backhaul profile", 2);
+    assert!(written(&said) > 0, "{said}");
+
+    // A site template, a base template, a helper-free workload's metadata.
+    let site_template = "templates/telemetry-collector/site.yaml.j2";
+    let text = std::fs::read_to_string(f.dir.join(site_template)).unwrap();
+    std::fs::write(
+        f.dir.join(site_template),
+        text.replacen("edgefleet", "edgefleet-x", 1),
+    )
+    .unwrap();
+    let said = f.rerun_matches_fresh("a site template", 2);
+    assert!(written(&said) > 0, "{said}");
+    std::fs::write(
+        f.dir.join(site_template),
+        format!("{text}{{# comment #}}\n"),
+    )
+    .unwrap();
+    f.rerun_matches_fresh("a comment in a site template", 2);
+    let base = "templates/metrics-agent/base.yaml.j2";
+    let text = std::fs::read_to_string(f.dir.join(base)).unwrap();
+    std::fs::write(f.dir.join(base), text.replacen("app", "app2", 1)).unwrap();
+    f.rerun_matches_fresh("a base template", 3);
+
+    // The settings (edgefleet.toml next to the run): ApplicationSet shards, so site.json.
+    std::fs::write(f.dir.join("edgefleet.toml"), "[generate]\nshard_size = 7\n").unwrap();
+    let said = f.rerun_matches_fresh("the shard size", 2);
+    assert!(written(&said) > 0, "{said}");
+    std::fs::write(
+        f.dir.join("edgefleet.toml"),
+        "[generate]\nshard_size = 7\n[argocd]\nrevision = \"release\"\n",
+    )
+    .unwrap();
+    f.rerun_matches_fresh("the revision", 1);
+
+    // A site removed (pruned), a site added.
+    let text = std::fs::read_to_string(&sites).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let gone = lines.remove(2).to_owned();
+    std::fs::write(&sites, lines.join("\n") + "\n").unwrap();
+    let said = f.rerun_matches_fresh("a site removed", 2);
+    assert!(said.contains("removed"), "{said}");
+    let id = gone.split('"').nth(3).unwrap().to_owned();
+    std::fs::write(
+        &sites,
+        format!(
+            "{}\n{}\n",
+            lines.join("\n"),
+            gone.replace(&id, "new-site-9")
+        ),
+    )
+    .unwrap();
+    f.rerun_matches_fresh("a site added", 3);
+    f.rerun_matches_fresh("no change again", 1);
+}
+
+#[test]
+fn hand_edits_and_deletions_are_restored() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = Fleet::new(tmp.path(), 30);
+    f.generate(&f.out, 2);
+    let generated = tree(&f.out);
+    // Let the times of the files be older than the cache's, then rerun: nothing to do.
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    assert_eq!(written(&f.generate(&f.out, 2)), 0);
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    let said = f.generate(&f.out, 2);
+    assert_eq!(cached(&said), (30, 30), "{said}");
+
+    // 1. Edited in place, same size, modification time set back: the change time gives it away.
+    let edited = some_overlay(&f.out, 0);
+    let path = f.out.join(&edited);
+    let before = std::fs::metadata(&path).unwrap().modified().unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes.iter().position(|b| *b == b':').unwrap();
+    bytes[at] = b';';
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .and_then(|mut file| {
+            use std::io::Write;
+            file.write_all(&bytes)?;
+            file.set_modified(before)
+        })
+        .unwrap();
+    // 2. Deleted.
+    let deleted = some_overlay(&f.out, 7);
+    std::fs::remove_file(f.out.join(&deleted)).unwrap();
+    // 3. Replaced by an editor's save (a new file renamed over it), same size and time.
+    let replaced = some_overlay(&f.out, 13);
+    let path = f.out.join(&replaced);
+    let before = std::fs::metadata(&path).unwrap().modified().unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    let last = bytes.len() - 2;
+    bytes[last] = if bytes[last] == b'x' { b'y' } else { b'x' };
+    let tmp_file = path.with_extension("swp");
+    std::fs::write(&tmp_file, &bytes).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&tmp_file)
+        .and_then(|file| file.set_modified(before))
+        .unwrap();
+    std::fs::rename(&tmp_file, &path).unwrap();
+    // 4. A site.json edited with a new size.
+    let json = generated
+        .keys()
+        .find(|k| k.ends_with("/site.json"))
+        .unwrap()
+        .clone();
+    std::fs::write(f.out.join(&json), "{}\n").unwrap();
+
+    let said = f.generate(&f.out, 3);
+    assert_eq!(written(&said), 4, "{said}");
+    let (kept, sites) = cached(&said);
+    assert!(kept >= sites - 4 && kept < sites, "{said}");
+    assert_eq!(
+        tree(&f.out),
+        generated,
+        "the hand edits were not all undone"
+    );
+    for rel in [&edited, &deleted, &replaced, &json] {
+        assert_eq!(
+            std::fs::read(f.out.join(rel)).unwrap(),
+            generated[rel],
+            "{rel}"
+        );
+    }
+    // `--check` sees a hand edit too.
+    std::fs::write(f.out.join(&edited), "edited: true\n").unwrap();
+    let o = edgefleet_in(
+        &f.dir,
+        &[
+            "generate",
+            "--check",
+            "--inventory",
+            f.inventory.to_str().unwrap(),
+            "--templates",
+            f.templates.to_str().unwrap(),
+            "--out",
+            f.out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains(&format!("update {edited}")),
+        "{}",
+        text(&o)
+    );
+}
+
+/// The cache with another (well-formed) identity: of another build or other settings.
+fn other_identity(cache: &str) -> String {
+    let at = cache.find("identity ").unwrap() + "identity ".len();
+    let mut bytes = cache.as_bytes().to_vec();
+    bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
+    String::from_utf8(bytes).unwrap()
+}
+
+#[test]
+fn a_corrupt_or_missing_cache_means_the_full_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = Fleet::new(tmp.path(), 20);
+    f.generate(&f.out, 2);
+    let generated = tree(&f.out);
+    let cache = std::fs::read_to_string(f.out.join(CACHE)).unwrap();
+    let edited = some_overlay(&f.out, 3);
+    let corruptions = [
+        ("cut short", cache[..cache.len() / 2].to_owned()),
+        ("garbage", "\u{0}\u{1}not a cache\n".to_owned()),
+        ("empty", String::new()),
+        ("another identity", other_identity(&cache)),
+        ("another manifest", {
+            let at = cache.find("manifest ").unwrap() + "manifest ".len();
+            let mut bytes = cache.as_bytes().to_vec();
+            bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
+            String::from_utf8(bytes).unwrap()
+        }),
+        // A cache that names a file outside the tree is not trusted at all.
+        ("a path outside", cache.replacen(" sites/", " ../sites/", 1)),
+    ];
+    for (what, corrupt) in corruptions {
+        // A hand edit that keeps size and times would pass a trusted cache's check only if
+        // the cache were trusted; here it is not, so every file is compared.
+        std::fs::write(f.out.join(&edited), "hand edit\n").unwrap();
+        std::fs::write(f.out.join(CACHE), &corrupt).unwrap();
+        let said = f.generate(&f.out, 2);
+        assert!(written(&said) >= 1, "{what}: {said}");
+        assert_eq!(tree(&f.out), generated, "{what}");
+        let again = std::fs::read_to_string(f.out.join(CACHE)).unwrap();
+        assert!(
+            again.starts_with("edgefleet generate cache 1\n") && again.ends_with("end\n"),
+            "{what}: the cache was not written again"
+        );
+    }
+    // A manifest edited by hand (here: a line added) disowns the cache: the full path.
+    std::fs::write(f.out.join(&edited), "hand edit\n").unwrap();
+    let manifest = f.out.join(".edgefleet/manifest");
+    let mut text = std::fs::read_to_string(&manifest).unwrap();
+    text.push_str("sites/nowhere/nothing.yaml\n");
+    std::fs::write(&manifest, text).unwrap();
+    let said = f.generate(&f.out, 2);
+    assert_eq!(written(&said), 1, "{said}");
+    assert_eq!(cached(&said).0, 0, "{said}");
+    assert_eq!(tree(&f.out), generated);
+    // No cache at all: the full path, then a cache.
+    std::fs::remove_file(f.out.join(CACHE)).unwrap();
+    std::fs::remove_file(f.out.join(&edited)).unwrap();
+    let said = f.generate(&f.out, 1);
+    assert_eq!(written(&said), 1, "{said}");
+    assert_eq!(tree(&f.out), generated);
+    assert!(f.out.join(CACHE).is_file());
+    // The cache is kept out of the user's repository.
+    assert_eq!(
+        std::fs::read_to_string(f.out.join(".edgefleet/.gitignore"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect::<Vec<_>>(),
+        vec!["cache", "cache.edgefleet-tmp"]
+    );
+    // And it is not in the manifest of owned files.
+    let manifest = std::fs::read_to_string(f.out.join(".edgefleet/manifest")).unwrap();
+    assert!(!manifest.lines().any(|l| l.starts_with(".edgefleet")));
+}

@@ -181,9 +181,10 @@ pub fn run(config: &Config, args: DriftArgs) -> u8 {
             Err(code) => return code,
         },
     };
+    // A bar on a terminal from 16 sites: each site waits on its cluster (up to --timeout).
     let bar: std::sync::OnceLock<Option<indicatif::ProgressBar>> = std::sync::OnceLock::new();
     let progress = |done: usize, total: usize| {
-        if let Some(b) = bar.get_or_init(|| crate::generate::site_bar("drift", total)) {
+        if let Some(b) = bar.get_or_init(|| crate::generate::site_bar_from("drift", total, 16)) {
             b.set_position(done as u64);
         }
     };
@@ -266,13 +267,15 @@ fn print(report: &DriftReport, format: DriftFormat, manifest: Option<&Value>) ->
             }
             pretty(&sarif)
         }
-        DriftFormat::Junit => match manifest.map_or_else(|| report.to_junit(), |m| report.to_junit_shard(m)) {
-            Ok(xml) => xml,
-            Err(e) => {
-                output::error(format!("cannot serialise the JUnit report: {e}"));
-                return Err(exit::INPUT);
+        DriftFormat::Junit => {
+            match manifest.map_or_else(|| report.to_junit(), |m| report.to_junit_shard(m)) {
+                Ok(xml) => xml,
+                Err(e) => {
+                    output::error(format!("cannot serialise the JUnit report: {e}"));
+                    return Err(exit::INPUT);
+                }
             }
-        },
+        }
     };
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {

@@ -382,7 +382,9 @@ impl DriftReport {
         let mut suite = TestSuite::new(crate::shard::JUNIT_SUITE);
         if let Some(m) = manifest.as_object() {
             for (key, value) in m {
-                let value = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
+                let value = value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_owned);
                 suite.add_property(Property::new(
                     format!("{}{key}", crate::shard::JUNIT_PREFIX),
                     value,

@@ -22,10 +22,7 @@ pub const RESERVED_PREFIX: &str = "edgefleet.io/";
 /// the order of files on disk.
 pub fn load_inventory(path: &Path) -> Result<Fleet, Diagnostics> {
     let files = inventory_files(path)?;
-    let parsed: Vec<FileEntries> = files
-        .par_iter()
-        .map(|f| read_file(f).settled())
-        .collect();
+    let parsed: Vec<FileEntries> = files.par_iter().map(|f| read_file(f).settled()).collect();
     combine(path, parsed)
 }
 

@@ -13,19 +13,25 @@
 #
 #   bash bench/scale.sh [SITES...]        (default: 10000; e.g. `bash bench/scale.sh 10000 100000`)
 #
-# KEEP_WORK=1 keeps the scratch folder. Needs GNU time (/usr/bin/time) and bc.
+# KEEP_WORK=1 keeps the scratch folder; EDGEFLEET_BIN=PATH measures that binary instead of
+# building one. Needs GNU time (/usr/bin/time) and bc.
 set -euo pipefail
 ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
 SIZES=("${@:-10000}")
 cd "$ROOT"
-cargo build --release --locked --quiet -p edgefleet
-BIN="$ROOT/target/release/edgefleet"
+# EDGEFLEET_BIN measures a binary built before (a long run then does not see later builds).
+if [[ -n "${EDGEFLEET_BIN:-}" ]]; then
+  BIN="$EDGEFLEET_BIN"
+else
+  cargo build --release --locked --quiet -p edgefleet
+  BIN="$ROOT/target/release/edgefleet"
+fi
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/edgefleet-scale-bench.XXXXXX")"
 if [[ -z "${KEEP_WORK:-}" ]]; then trap 'rm -rf "$WORK"' EXIT; else echo "work folder: $WORK"; fi
 
 # measure NAME COMMAND...: runs the command under GNU time; prints one line and records the
 # wall time in WALL[NAME].
-declare -A WALL
+declare -A WALL BYSIZE
 measure() {
   local name="$1"; shift
   local log="$WORK/time.log" code=0
@@ -70,5 +76,21 @@ for SITES in "${SIZES[@]}"; do
   echo "    generate rerun / cat of every file:  $(ratio "${WALL["generate (rerun, no change)"]}" "${WALL["cat of every file"]}")"
   echo "    4 shards in sequence / whole lint:   $(ratio "$SHARDS_WALL" "${WALL["lint --fleet (whole)"]}")"
   echo "    slowest shard / whole lint:          $(ratio "$(printf '%s\n' "${WALL["lint --fleet --shard 1/4"]}" "${WALL["lint --fleet --shard 2/4"]}" "${WALL["lint --fleet --shard 3/4"]}" "${WALL["lint --fleet --shard 4/4"]}" | sort -n | tail -1)" "${WALL["lint --fleet (whole)"]}")"
+  for name in "generate (first run)" "generate (rerun, no change)" "lint --fleet (whole)"; do
+    BYSIZE["$SITES $name"]=${WALL[$name]}
+  done
+  BYSIZE["$SITES lint --fleet, 4 shards"]=$SHARDS_WALL
   rm -rf "$DIR"
 done
+
+# Linearity: each size's wall time against the first size's, next to the ratio of sites.
+if [[ ${#SIZES[@]} -gt 1 ]]; then
+  echo
+  echo "== wall time against ${SIZES[0]} sites (same run)"
+  for SITES in "${SIZES[@]:1}"; do
+    for name in "generate (first run)" "generate (rerun, no change)" "lint --fleet (whole)" "lint --fleet, 4 shards"; do
+      printf '  %-30s %s / %s sites: %6sx (sites %sx)\n' "$name" "$SITES" "${SIZES[0]}" \
+        "$(ratio "${BYSIZE["$SITES $name"]}" "${BYSIZE["${SIZES[0]} $name"]}")" "$(ratio "$SITES" "${SIZES[0]}")"
+    done
+  done
+fi

@@ -13,6 +13,7 @@ use edgefleet_drift::{
     DriftReport, DriftRules, LiveSource, RunOptions, Selection, SnapshotSource, check_fleet,
     snapshot,
 };
+use edgefleet_fleet::shard::{Manifest, Shard, check_set};
 use serde_json::{Value, json};
 
 use crate::config::Config;
@@ -71,6 +72,10 @@ pub struct DriftArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     format: DriftFormat,
+    /// Check only the sites of shard K of N (by a hash of the site id, docs/scale.md); with
+    /// `--format json|sarif|junit` the report carries a shard manifest for `edgefleet merge`.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<Shard>,
 }
 
 #[derive(Subcommand)]
@@ -141,6 +146,20 @@ pub fn run(config: &Config, args: DriftArgs) -> u8 {
         sites: args.sites.clone(),
         regions: args.regions.clone(),
         waves: args.waves.clone(),
+        shard: args.shard,
+    };
+    // The manifest hashes the generated tree: every shard compares against the same one.
+    let manifest = match args.shard {
+        Some(shard) if !matches!(args.format, DriftFormat::Human) => {
+            match edgefleet_fleet::shard::inventory_hash(&out) {
+                Ok(hash) => Some(Manifest::new(shard, command(&args), hash).to_value()),
+                Err(e) => {
+                    output::error(format!("{}: {e}", out.display()));
+                    return exit::INPUT;
+                }
+            }
+        }
+        _ => None,
     };
     let sites = match desired(&out, &selection) {
         Ok(s) => s,
@@ -162,9 +181,10 @@ pub fn run(config: &Config, args: DriftArgs) -> u8 {
             Err(code) => return code,
         },
     };
+    // A bar on a terminal from 16 sites: each site waits on its cluster (up to --timeout).
     let bar: std::sync::OnceLock<Option<indicatif::ProgressBar>> = std::sync::OnceLock::new();
     let progress = |done: usize, total: usize| {
-        if let Some(b) = bar.get_or_init(|| crate::generate::site_bar("drift", total)) {
+        if let Some(b) = bar.get_or_init(|| crate::generate::site_bar_from("drift", total, 16)) {
             b.set_position(done as u64);
         }
     };
@@ -181,16 +201,55 @@ pub fn run(config: &Config, args: DriftArgs) -> u8 {
     if let Some(Some(b)) = bar.get() {
         b.finish_and_clear();
     }
-    if let Err(code) = print(&report, args.format) {
+    if let Err(code) = print(&report, args.format, manifest.as_ref()) {
         return code;
     }
     report.exit_code()
 }
 
-fn print(report: &DriftReport, format: DriftFormat) -> Result<(), u8> {
+impl DriftFormat {
+    fn as_str(self) -> &'static str {
+        match self {
+            DriftFormat::Human => "human",
+            DriftFormat::Json => "json",
+            DriftFormat::Sarif => "sarif",
+            DriftFormat::Junit => "junit",
+        }
+    }
+}
+
+/// The command of a shard manifest: the format and the selection, which shape the report (the
+/// shards of one run share them).
+fn command(args: &DriftArgs) -> String {
+    let mut command = format!("drift --format {}", args.format.as_str());
+    for (flag, values) in [
+        ("--site", &args.sites),
+        ("--region", &args.regions),
+        ("--wave", &args.waves),
+    ] {
+        let mut values = values.clone();
+        values.sort();
+        values.dedup();
+        for v in values {
+            command.push_str(&format!(" {flag} {v}"));
+        }
+    }
+    command
+}
+
+/// Prints a report; `manifest`: the shard manifest of a `--shard` run, written with the
+/// shard's data (`edgefleet_drift::shard`) into the JSON, SARIF or JUnit report.
+fn print(report: &DriftReport, format: DriftFormat, manifest: Option<&Value>) -> Result<(), u8> {
     let text = match format {
         DriftFormat::Human => report.human(!output::quiet()),
-        DriftFormat::Json => pretty(&report.to_json()),
+        DriftFormat::Json => {
+            let mut doc = report.to_json();
+            if let Some(m) = manifest {
+                doc["shard"] = m.clone();
+                doc["shard_run"] = edgefleet_drift::shard::shard_run(report);
+            }
+            pretty(&doc)
+        }
         DriftFormat::Sarif => {
             let cwd = std::env::current_dir().ok();
             let artifact = |path: &Path| artifact_location(path, cwd.as_deref());
@@ -201,15 +260,22 @@ fn print(report: &DriftReport, format: DriftFormat) -> Result<(), u8> {
                 sarif["runs"][0]["originalUriBaseIds"] =
                     json!({ "%SRCROOT%": { "uri": format!("{uri}/") } });
             }
+            if let Some(m) = manifest {
+                sarif["runs"][0]["properties"]["shard"] = m.clone();
+                sarif["runs"][0]["properties"]["shard_run"] =
+                    edgefleet_drift::shard::shard_run(report);
+            }
             pretty(&sarif)
         }
-        DriftFormat::Junit => match report.to_junit() {
-            Ok(xml) => xml,
-            Err(e) => {
-                output::error(format!("cannot serialise the JUnit report: {e}"));
-                return Err(exit::INPUT);
+        DriftFormat::Junit => {
+            match manifest.map_or_else(|| report.to_junit(), |m| report.to_junit_shard(m)) {
+                Ok(xml) => xml,
+                Err(e) => {
+                    output::error(format!("cannot serialise the JUnit report: {e}"));
+                    return Err(exit::INPUT);
+                }
             }
-        },
+        }
     };
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
@@ -237,6 +303,40 @@ fn artifact_location(path: &Path, cwd: Option<&Path>) -> Value {
         Some((uri, _)) => json!({ "uri": uri }),
         None => json!({ "description": { "text": path.display().to_string() } }),
     }
+}
+
+/// `edgefleet merge` of `drift --shard K/N` reports (each named, with its format and
+/// manifest): the report one run over every site writes, and its exit code.
+pub fn merge(reports: Vec<(String, &'static str, Value, DriftReport)>) -> u8 {
+    let mut manifests = Vec::new();
+    for (name, _, manifest, _) in &reports {
+        let Some(m) = Manifest::from_value(manifest) else {
+            output::error(format!("{name}: damaged shard manifest"));
+            return exit::INPUT;
+        };
+        manifests.push((name.clone(), m));
+    }
+    if let Err(e) = check_set(&manifests) {
+        output::error(e);
+        return exit::INPUT;
+    }
+    let format = match reports[0].1 {
+        "sarif" => DriftFormat::Sarif,
+        "junit" => DriftFormat::Junit,
+        _ => DriftFormat::Json,
+    };
+    let parts = reports.into_iter().map(|(n, _, _, r)| (n, r)).collect();
+    let merged = match edgefleet_drift::shard::merge(parts) {
+        Ok(m) => m,
+        Err(e) => {
+            output::error(e);
+            return exit::INPUT;
+        }
+    };
+    if let Err(code) = print(&merged, format, None) {
+        return code;
+    }
+    merged.exit_code()
 }
 
 /// `edgefleet drift snapshot --site ID --out DIR`: 0 written, 2 bad input, 3 the site could

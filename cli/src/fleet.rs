@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use edgefleet_fleet::appset::{AppSet, Repo, deploying, read_appsets};
 use edgefleet_fleet::shard::{Manifest, Shard};
+use edgefleet_fleet::tree::SiteDir;
 use edgefleet_fleet::{FleetTree, TreeError};
-use edgefleet_inventory::Fleet;
+use edgefleet_inventory::{Fleet, Site};
 use edgefleet_lints::fleet::{EditPosition, EditSource, FieldEdit, FleetSite, RenderedObject};
 use edgefleet_lints::{LintRun, Linter, RunProblem, SiteContext};
 use kustomize::provenance::{Edit, Source};
@@ -53,8 +54,8 @@ pub fn lint(
     let tree = FleetTree::on_disk(out)
         .map_err(|e| e.to_string())?
         .with_provenance(true);
-    let mut found = tree.sites();
-    found.sites.retain(|d| shard.contains(&d.id));
+    // Only the shard's site folders are read.
+    let found = tree.sites_where(|id| shard.contains(id));
     let mut problems: Vec<RunProblem> = found
         .problems
         .iter()
@@ -67,19 +68,23 @@ pub fn lint(
     let repo = Repo::new(tree.fs(), tree.root(), path_prefix);
 
     let residency = Arc::new(fleet.residency.clone());
+    // The sites found in the inventory, in tree order; notes and problems in that order. Each
+    // site's context (profiles, ApplicationSets) is made when a worker comes to the site and
+    // dropped after it, so contexts are never all in memory at once.
     let mut sites = Vec::new();
     for d in &found.sites {
-        let (site, note) = match d.in_inventory(fleet) {
-            Ok(s) => s,
-            Err(e) => {
-                problems.push(problem(&e));
-                continue;
+        match d.in_inventory(fleet) {
+            Ok((site, note)) => {
+                if let Some(note) = note {
+                    crate::output::warning(note);
+                }
+                sites.push((d, site));
             }
-        };
-        if let Some(note) = note {
-            crate::output::warning(note);
+            Err(e) => problems.push(problem(&e)),
         }
-        sites.push(FleetSite {
+    }
+    let context = |&(d, site): &(&SiteDir, &Site)| -> Result<FleetSite, RunProblem> {
+        Ok(FleetSite {
             context: SiteContext {
                 id: site.id.clone(),
                 region: fleet.region_of(site).clone(),
@@ -92,8 +97,8 @@ pub fn lint(
                 labels: site.labels.clone(),
             },
             overlays: d.overlays.iter().map(|o| o.dir.clone()).collect(),
-        });
-    }
+        })
+    };
 
     // One renderer for the whole fleet: bases and parsed components are cached across sites.
     let render = |dir: &Path| -> Result<Vec<RenderedObject>, String> {
@@ -126,7 +131,7 @@ pub fn lint(
             b.set_position(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) as u64 + 1);
         }
     };
-    let mut run = linter.lint_fleet_with_progress(&sites, &render, &progress);
+    let mut run = linter.lint_sites(&sites, &context, &render, &progress);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }

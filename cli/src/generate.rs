@@ -494,7 +494,13 @@ fn progress_bar(sites: usize) -> Option<indicatif::ProgressBar> {
 /// when standard error is not a terminal), its line starting with `what`. It has no colour, so
 /// `NO_COLOR` has nothing to turn off.
 pub fn site_bar(what: &str, sites: usize) -> Option<indicatif::ProgressBar> {
-    if sites < 500 || crate::output::quiet() || !std::io::stderr().is_terminal() {
+    site_bar_from(what, sites, 500)
+}
+
+/// [`site_bar`] for fleets of at least `min` sites: less than its 500 for commands whose sites
+/// are slow (`drift` waits on each site's cluster).
+pub fn site_bar_from(what: &str, sites: usize, min: usize) -> Option<indicatif::ProgressBar> {
+    if sites < min || crate::output::quiet() || !std::io::stderr().is_terminal() {
         return None;
     }
     let bar = indicatif::ProgressBar::new(sites as u64);

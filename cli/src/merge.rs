@@ -12,8 +12,9 @@ use crate::lint::{FailLevel, FormatArg};
 
 #[derive(clap::Args)]
 pub struct MergeArgs {
-    /// The report of every shard of one run: `lint --fleet --shard K/N` in JSON, SARIF or JUnit,
-    /// or `diff --shard K/N --format json`. Written to standard output in the same format.
+    /// The report of every shard of one run: `lint --fleet --shard K/N` or `drift --shard K/N`
+    /// in JSON, SARIF or JUnit, or `diff --shard K/N --format json`. Written to standard output
+    /// in the same format.
     #[arg(required = true, value_name = "SHARD_REPORT")]
     reports: Vec<PathBuf>,
     /// Lint reports: exit 1 when a finding is at or above this severity (default: `[lint]
@@ -33,19 +34,28 @@ fn refuse(message: String) -> u8 {
 pub fn run(config: &Config, args: MergeArgs) -> u8 {
     let mut lint = Vec::new();
     let mut diffs = Vec::new();
+    let mut drifts = Vec::new();
     for path in &args.reports {
         let name = path.display().to_string();
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) => return refuse(format!("{name}: {e}")),
         };
+        match edgefleet_drift::shard::read(&text) {
+            Ok(Some((format, manifest, report))) => {
+                drifts.push((name, format, manifest, report));
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => return refuse(format!("{name}: {e}")),
+        }
         match shard::read(&text) {
             Ok(Some(report)) => lint.push((name, report)),
             Ok(None) => match crate::diff::read_shard(&text) {
                 Ok(Some(doc)) => diffs.push((name, doc)),
                 Ok(None) => {
                     return refuse(format!(
-                        "{name}: not a shard report of `lint --fleet` (JSON, SARIF, JUnit) or `diff --format json`"
+                        "{name}: not a shard report of `lint --fleet` or `drift` (JSON, SARIF, JUnit) or `diff --format json`"
                     ));
                 }
                 Err(e) => return refuse(format!("{name}: {e}")),
@@ -53,11 +63,21 @@ pub fn run(config: &Config, args: MergeArgs) -> u8 {
             Err(e) => return refuse(format!("{name}: {e}")),
         }
     }
-    if !lint.is_empty() && !diffs.is_empty() {
+    let kinds: Vec<(&str, &str)> = [
+        ("lint", lint.first().map(|r| r.0.as_str())),
+        ("diff", diffs.first().map(|r| r.0.as_str())),
+        ("drift", drifts.first().map(|r| r.0.as_str())),
+    ]
+    .into_iter()
+    .filter_map(|(kind, name)| name.map(|n| (kind, n)))
+    .collect();
+    if let [(a_kind, a), (b_kind, b), ..] = kinds.as_slice() {
         return refuse(format!(
-            "{} is a lint report and {} a diff report: merge the shards of one run",
-            lint[0].0, diffs[0].0
+            "{a} is a {a_kind} report and {b} a {b_kind} report: merge the shards of one run"
         ));
+    }
+    if !drifts.is_empty() {
+        return crate::drift::merge(drifts);
     }
     if !diffs.is_empty() {
         return crate::diff::merge(diffs, args.exit_code);

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use edgefleet_fleet::FleetTree;
 use kustomize::Renderer;
+use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::exit;
@@ -40,33 +41,7 @@ pub struct RenderArgs {
 
 pub fn run(config: &Config, args: RenderArgs) -> u8 {
     let (dirs, builds) = match (&args.site, &args.fleet) {
-        (_, Some(out)) => {
-            let shard = args.shard.unwrap_or(edgefleet_fleet::shard::Shard::WHOLE);
-            let tree = match FleetTree::on_disk(out) {
-                Ok(t) => t,
-                Err(e) => {
-                    crate::output::error(e.to_string());
-                    return exit::INPUT;
-                }
-            };
-            let found = tree.sites();
-            if let Some(e) = found
-                .problems
-                .iter()
-                .find(|e| e.path().is_none_or(|p| owns(shard, out, p)))
-            {
-                crate::output::error(e.to_string());
-                return exit::INPUT;
-            }
-            let dirs: Vec<PathBuf> = found
-                .sites
-                .iter()
-                .filter(|s| shard.contains(&s.id))
-                .flat_map(|s| s.overlays.iter().map(|o| o.dir.clone()))
-                .collect();
-            let builds = tree.render_dirs(&dirs);
-            (dirs, builds)
-        }
+        (_, Some(out)) => return fleet(out, args.shard),
         (Some(site), None) => {
             let out = args.out.clone().unwrap_or_else(|| config.out());
             let found = FleetTree::on_disk(&out).and_then(|tree| {
@@ -128,6 +103,96 @@ pub fn run(config: &Config, args: RenderArgs) -> u8 {
     };
     // A closed pipe (`| head`) is not an error worth reporting.
     let _ = write();
+    exit::OK
+}
+
+/// `render --fleet OUT [--shard K/N]`: every overlay of the (shard's) sites, sites by region
+/// then id, overlays by name. The stream is written as it is rendered, a batch of overlays at a
+/// time (rendered in parallel, written in order), so memory holds one batch, not the rendered
+/// fleet. An overlay that cannot be rendered stops the stream there: what came before it has
+/// been written, the error is printed and the exit code is 2.
+fn fleet(out: &Path, shard: Option<edgefleet_fleet::shard::Shard>) -> u8 {
+    let shard = shard.unwrap_or(edgefleet_fleet::shard::Shard::WHOLE);
+    let tree = match FleetTree::on_disk(out) {
+        Ok(t) => t,
+        Err(e) => {
+            crate::output::error(e.to_string());
+            return exit::INPUT;
+        }
+    };
+    // Only the shard's site folders are read.
+    let found = tree.sites_where(|id| shard.contains(id));
+    if let Some(e) = found
+        .problems
+        .iter()
+        .find(|e| e.path().is_none_or(|p| owns(shard, out, p)))
+    {
+        crate::output::error(e.to_string());
+        return exit::INPUT;
+    }
+    let sites: Vec<Vec<PathBuf>> = found
+        .sites
+        .into_iter()
+        .map(|s| s.overlays.into_iter().map(|o| o.dir).collect())
+        .collect();
+    let bar = crate::generate::site_bar("rendering", sites.len());
+    // Enough sites per batch to keep every worker busy, few enough to keep the batch small.
+    let batch = rayon::current_num_threads().max(1) * 8;
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut printed = false;
+    let mut done = 0;
+    for sites in sites.chunks(batch) {
+        let texts: Vec<Result<Vec<String>, String>> = sites
+            .par_iter()
+            .map(|overlays| {
+                overlays
+                    .iter()
+                    .map(|dir| {
+                        let resources = tree.renderer().build(dir).map_err(|e| e.to_string())?;
+                        check_object_count(dir, resources.len())?;
+                        Ok(kustomize::to_yaml(&resources))
+                    })
+                    .collect()
+            })
+            .collect();
+        for site in texts {
+            let site = match site {
+                Ok(s) => s,
+                Err(e) => {
+                    let _ = stdout.flush();
+                    if let Some(b) = &bar {
+                        b.finish_and_clear();
+                    }
+                    crate::output::error(e);
+                    return exit::INPUT;
+                }
+            };
+            for yaml in site.iter().filter(|t| !t.is_empty()) {
+                let written = if printed {
+                    stdout.write_all(b"---\n")
+                } else {
+                    Ok(())
+                }
+                .and_then(|()| stdout.write_all(yaml.as_bytes()));
+                // A closed pipe (`| head`) is the reader's choice, not an error worth reporting.
+                if written.is_err() {
+                    if let Some(b) = &bar {
+                        b.finish_and_clear();
+                    }
+                    return exit::OK;
+                }
+                printed = true;
+            }
+        }
+        done += sites.len();
+        if let Some(b) = &bar {
+            b.set_position(done as u64);
+        }
+    }
+    let _ = stdout.flush();
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
     exit::OK
 }
 

@@ -10,12 +10,15 @@ use serde_json::Value;
 use crate::ObjectKey;
 
 /// Which sites to check: all when every list is empty; otherwise a site must be named by
-/// `sites` (when given), and be in one of `regions` and `waves` (when given).
+/// `sites` (when given), be in one of `regions` and `waves` (when given), and in `shard` (when
+/// given).
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
     pub sites: Vec<String>,
     pub regions: Vec<String>,
     pub waves: Vec<String>,
+    /// Only the sites of this shard (`--shard K/N`), when given.
+    pub shard: Option<edgefleet_fleet::shard::Shard>,
 }
 
 impl Selection {
@@ -23,6 +26,7 @@ impl Selection {
         (self.sites.is_empty() || self.sites.contains(&site.id))
             && (self.regions.is_empty() || self.regions.contains(&site.region))
             && (self.waves.is_empty() || self.waves.contains(&site.site_json.wave))
+            && self.shard.is_none_or(|s| s.contains(&site.id))
     }
 }
 

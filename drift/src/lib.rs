@@ -10,7 +10,8 @@
 //! - [`snapshot`]: live state from a folder of `kubectl get -o yaml` exports, and writing one;
 //! - [`cluster`]: live state from the sites' clusters;
 //! - [`fleet`]: every site through a source, bounded concurrency, per-site timeout;
-//! - [`report`]: the results, their exit code, and the human, JSON, SARIF and JUnit formats.
+//! - [`report`]: the results, their exit code, and the human, JSON, SARIF and JUnit formats;
+//! - [`shard`]: a shard's report (`--shard K/N`) as data, and the merge of a run's shards.
 
 pub mod cluster;
 pub mod compare;
@@ -22,6 +23,7 @@ pub mod normalise;
 mod quantity;
 pub mod report;
 pub mod rules;
+pub mod shard;
 pub mod snapshot;
 
 use std::collections::BTreeMap;

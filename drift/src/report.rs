@@ -371,6 +371,35 @@ impl DriftReport {
     /// JUnit XML: one suite per site, one case per object (a failure when not in sync, the diff
     /// as its description); a site not read is one errored case.
     pub fn to_junit(&self) -> Result<String, quick_junit::SerializeError> {
+        self.junit().to_string()
+    }
+
+    /// [`to_junit`](Self::to_junit) of one shard: a last suite ([`crate::shard::JUNIT_SUITE`],
+    /// no test cases) holds the shard `manifest` (an object of strings, as `shard.<key>`
+    /// properties) and the shard's data (`shard.run`) for `edgefleet merge`.
+    pub fn to_junit_shard(&self, manifest: &Value) -> Result<String, quick_junit::SerializeError> {
+        let mut report = self.junit();
+        let mut suite = TestSuite::new(crate::shard::JUNIT_SUITE);
+        if let Some(m) = manifest.as_object() {
+            for (key, value) in m {
+                let value = value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_owned);
+                suite.add_property(Property::new(
+                    format!("{}{key}", crate::shard::JUNIT_PREFIX),
+                    value,
+                ));
+            }
+        }
+        suite.add_property(Property::new(
+            crate::shard::JUNIT_RUN,
+            crate::shard::shard_run(self).to_string(),
+        ));
+        report.add_test_suite(suite);
+        report.to_string()
+    }
+
+    fn junit(&self) -> Report {
         let mut report = Report::new("edgefleet drift");
         for s in &self.sites {
             let mut suite = TestSuite::new(s.site.clone());
@@ -402,6 +431,6 @@ impl DriftReport {
             }
             report.add_test_suite(suite);
         }
-        report.to_string()
+        report
     }
 }

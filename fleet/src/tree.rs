@@ -250,6 +250,13 @@ impl FleetTree {
     /// is not a site (left out); a `site.json` that cannot be read, or that names another site
     /// or region than its folder, is a problem of that site only.
     pub fn sites(&self) -> Discovery {
+        self.sites_where(|_| true)
+    }
+
+    /// [`sites`](Self::sites), reading only the site folders whose name (the site id) `keep`
+    /// accepts: the others are neither read nor listed, and their problems are not found (a
+    /// shard reads its own sites only).
+    pub fn sites_where(&self, keep: impl Fn(&str) -> bool) -> Discovery {
         let mut found = Discovery::default();
         let regions = match self.subdirs(&self.root.join(layout::SITES)) {
             Ok(r) => r,
@@ -267,7 +274,7 @@ impl FleetTree {
                 }
             };
             for dir in dirs {
-                if !self.fs.is_file(&dir.join(layout::SITE_JSON)) {
+                if !keep(&name_of(&dir)) || !self.fs.is_file(&dir.join(layout::SITE_JSON)) {
                     continue;
                 }
                 match self.site_at(&dir) {

@@ -111,6 +111,77 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
+/// What a run keeps of the sites linted so far: findings merged as they come (one per rule,
+/// place, message and object, naming its sites), the files read, the counts and problems.
+/// Nothing of a site's rendered objects is kept once the site is linted, so memory grows with
+/// the distinct findings and files, not with the rendered fleet.
+#[derive(Default)]
+struct Merged {
+    /// Same rule, place, message and object at several sites: one finding.
+    findings: BTreeMap<(Arc<Path>, usize, &'static str, String, String), Finding>,
+    suppressed: usize,
+    objects: usize,
+    /// Problems in site order.
+    problems: Vec<RunProblem>,
+    /// Each overlay's own kustomization and the other files objects came from or were edited by.
+    files: HashSet<Arc<Path>>,
+}
+
+impl Merged {
+    /// Adds one site's findings (the site's id already in `sites`).
+    fn add_findings(&mut self, findings: Vec<Finding>) {
+        for f in findings {
+            let key = (
+                f.location.file.clone(),
+                f.location.offset,
+                f.rule,
+                f.message.clone(),
+                f.object.as_ref().map(|o| o.to_string()).unwrap_or_default(),
+            );
+            match self.findings.get_mut(&key) {
+                Some(existing) => existing.sites.extend(f.sites),
+                None => {
+                    self.findings.insert(key, f);
+                }
+            }
+        }
+    }
+
+    fn add_file(&mut self, file: &Path) {
+        if !self.files.contains(file) {
+            self.files.insert(Arc::from(file));
+        }
+    }
+
+    /// `self` then `later` (the sites of `later` come after those of `self`): the first
+    /// finding of a key is kept and names the sites of both, as one pass in site order would.
+    fn then(mut self, later: Merged) -> Merged {
+        if self.findings.is_empty() {
+            self.findings = later.findings;
+        } else {
+            for (key, f) in later.findings {
+                match self.findings.get_mut(&key) {
+                    Some(existing) => existing.sites.extend(f.sites),
+                    None => {
+                        self.findings.insert(key, f);
+                    }
+                }
+            }
+        }
+        self.suppressed += later.suppressed;
+        self.objects += later.objects;
+        self.problems.extend(later.problems);
+        if self.files.len() < later.files.len() {
+            let mut files = later.files;
+            files.extend(self.files);
+            self.files = files;
+        } else {
+            self.files.extend(later.files);
+        }
+        self
+    }
+}
+
 impl Linter {
     /// Renders and lints every site (in parallel; one site's objects are in memory at a time
     /// per worker) with the site's context. Findings identical at several sites (same rule,
@@ -129,143 +200,50 @@ impl Linter {
         render: &RenderFn<'_>,
         progress: &(dyn Fn(&str) + Sync),
     ) -> LintRun {
+        self.lint_sites(sites, &|s: &FleetSite| Ok(s.clone()), render, progress)
+    }
+
+    /// [`lint_fleet_with_progress`](Self::lint_fleet_with_progress) over any list of sites:
+    /// `site` makes each one's context when a worker comes to it (and drops it after), so
+    /// the contexts of a large fleet are never all in memory at once; a site it refuses is a
+    /// problem of the run at the site's place.
+    pub fn lint_sites<S: Sync>(
+        &self,
+        sites: &[S],
+        site: &(dyn Fn(&S) -> Result<FleetSite, RunProblem> + Sync),
+        render: &RenderFn<'_>,
+        progress: &(dyn Fn(&str) + Sync),
+    ) -> LintRun {
         match worker_pool() {
-            Some(pool) => pool.install(|| self.lint_fleet_here(sites, render, progress)),
-            None => self.lint_fleet_here(sites, render, progress),
+            Some(pool) => pool.install(|| self.lint_sites_here(sites, site, render, progress)),
+            None => self.lint_sites_here(sites, site, render, progress),
         }
     }
 
-    fn lint_fleet_here(
+    fn lint_sites_here<S: Sync>(
         &self,
-        sites: &[FleetSite],
+        sites: &[S],
+        site: &(dyn Fn(&S) -> Result<FleetSite, RunProblem> + Sync),
         render: &RenderFn<'_>,
         progress: &(dyn Fn(&str) + Sync),
     ) -> LintRun {
         let cache = Cache::default();
-        // Findings, suppressed, objects, problems, each overlay's own kustomization, the other
-        // files read.
-        type SiteResult = (
-            Vec<Finding>,
-            usize,
-            usize,
-            Vec<RunProblem>,
-            Vec<Arc<Path>>,
-            HashSet<Arc<Path>>,
-        );
-        let per_site: Vec<SiteResult> = sites
+        // Each worker folds its run of consecutive sites into one `Merged`; the runs are then
+        // joined in site order, so the result is that of one pass in site order, whatever the
+        // number of threads.
+        let merged = sites
             .par_iter()
-            .map(|site| {
-                let mut manifests = Vec::new();
-                let mut errors = Vec::new();
-                // Each overlay's own kustomization, and the other files this site's objects came
-                // from or were edited by.
-                let mut own_files: Vec<Arc<Path>> = Vec::new();
-                let mut files: HashSet<Arc<Path>> = HashSet::new();
-                let add = |files: &mut HashSet<Arc<Path>>, file: PathBuf, own: &Path| {
-                    if file != own && !files.contains(file.as_path()) {
-                        files.insert(Arc::from(file));
-                    }
-                };
-                let rendered: Vec<_> = site
-                    .overlays
-                    .par_iter()
-                    .map(|dir| (dir, render(dir)))
-                    .collect();
-                for (dir, objects) in rendered {
-                    let objects = match objects {
-                        Ok(o) => o,
-                        Err(e) => {
-                            errors.push(RunProblem::new(None, e));
-                            continue;
-                        }
-                    };
-                    let kfile: Arc<Path> = Arc::from(
-                        kustomization_file(dir).unwrap_or_else(|| dir.join("kustomization.yaml")),
-                    );
-                    let fallback = SourceLocation::start_of(&kfile);
-                    let own = normalize(&kfile);
-                    own_files.push(Arc::from(own.as_path()));
-                    // The files edits name: a handful per overlay, shared by its objects.
-                    let mut named: Vec<Arc<Path>> = Vec::new();
-                    for o in objects {
-                        let origin = if o.origin_file.as_os_str().is_empty() {
-                            None
-                        } else {
-                            let file = normalize(&o.origin_file);
-                            let doc = cache
-                                .parsed(&file)
-                                .and_then(|p| p.docs.get(o.origin_document).cloned());
-                            add(&mut files, file, &own);
-                            doc
-                        };
-                        for e in &o.edits {
-                            if !named.iter().any(|f| Arc::ptr_eq(f, &e.file)) {
-                                named.push(e.file.clone());
-                            }
-                        }
-                        let trace = Trace {
-                            origin,
-                            fallback: fallback.clone(),
-                            edits: o.edits,
-                            original_name: o.original_name,
-                        };
-                        manifests.push(Manifest::rendered(o.value, trace));
-                    }
-                    for f in named {
-                        add(&mut files, normalize(&f), &own);
-                    }
+            .fold(Merged::default, |mut merged, s| {
+                match site(s) {
+                    Ok(s) => self.lint_one_site(&s, render, &cache, &mut merged, progress),
+                    Err(p) => merged.problems.push(p),
                 }
-                let (findings, suppressed) = self.check_objects(&manifests, Some(&site.context));
-                let id: Arc<str> = Arc::from(site.context.id.as_str());
-                let findings = findings
-                    .into_iter()
-                    .map(|mut f| {
-                        f.sites = vec![id.clone()];
-                        f
-                    })
-                    .collect();
-                progress(&site.context.id);
-                (
-                    findings,
-                    suppressed,
-                    manifests.len(),
-                    errors,
-                    own_files,
-                    files,
-                )
+                merged
             })
-            .collect();
+            .reduce(Merged::default, Merged::then);
 
         let mut run = LintRun::default();
-        // Same rule, place, message and object at several sites: one finding.
-        let mut merged: BTreeMap<(Arc<Path>, usize, &'static str, String, String), Finding> =
-            BTreeMap::new();
-        let mut errors = Vec::new();
-        let mut files: HashSet<Arc<Path>> = HashSet::new();
-        let mut own: Vec<Arc<Path>> = Vec::new();
-        for (findings, suppressed, objects, site_errors, site_own, site_files) in per_site {
-            errors.extend(site_errors);
-            own.extend(site_own);
-            files.extend(site_files);
-            run.suppressed += suppressed;
-            run.objects += objects;
-            for f in findings {
-                let key = (
-                    f.location.file.clone(),
-                    f.location.offset,
-                    f.rule,
-                    f.message.clone(),
-                    f.object.as_ref().map(|o| o.to_string()).unwrap_or_default(),
-                );
-                match merged.get_mut(&key) {
-                    Some(existing) => existing.sites.extend(f.sites),
-                    None => {
-                        merged.insert(key, f);
-                    }
-                }
-            }
-        }
-        let mut findings: Vec<Finding> = merged.into_values().collect();
+        let mut findings: Vec<Finding> = merged.findings.into_values().collect();
         for f in &mut findings {
             f.sites.sort();
             f.sites.dedup();
@@ -279,8 +257,10 @@ impl Linter {
                 &b.message,
             ))
         });
+        run.suppressed = merged.suppressed;
+        run.objects = merged.objects;
         // The text of every file a finding points at, for source snippets.
-        run.linted = own.into_iter().chain(files).collect();
+        run.linted = merged.files.into_iter().collect();
         run.files = run.linted.len();
         let parsed = cache.files.into_inner().unwrap_or_default();
         for f in &findings {
@@ -297,8 +277,88 @@ impl Linter {
             }
         }
         run.findings = findings;
-        run.problems = errors;
+        run.problems = merged.problems;
         run
+    }
+
+    /// Renders and lints one site into `merged`; its objects are dropped on return.
+    fn lint_one_site(
+        &self,
+        site: &FleetSite,
+        render: &RenderFn<'_>,
+        cache: &Cache,
+        merged: &mut Merged,
+        progress: &(dyn Fn(&str) + Sync),
+    ) {
+        let mut manifests = Vec::new();
+        let rendered: Vec<_> = site
+            .overlays
+            .par_iter()
+            .map(|dir| (dir, render(dir)))
+            .collect();
+        for (dir, objects) in rendered {
+            let objects = match objects {
+                Ok(o) => o,
+                Err(e) => {
+                    merged.problems.push(RunProblem::new(None, e));
+                    continue;
+                }
+            };
+            let kfile: Arc<Path> = Arc::from(
+                kustomization_file(dir).unwrap_or_else(|| dir.join("kustomization.yaml")),
+            );
+            let fallback = SourceLocation::start_of(&kfile);
+            let own = normalize(&kfile);
+            // The files edits name: a handful per overlay, shared by its objects.
+            let mut named: Vec<Arc<Path>> = Vec::new();
+            for o in objects {
+                let origin = if o.origin_file.as_os_str().is_empty() {
+                    None
+                } else {
+                    let file = normalize(&o.origin_file);
+                    let doc = cache
+                        .parsed(&file)
+                        .and_then(|p| p.docs.get(o.origin_document).cloned());
+                    if file != own {
+                        merged.add_file(&file);
+                    }
+                    doc
+                };
+                for e in &o.edits {
+                    if !named.iter().any(|f| Arc::ptr_eq(f, &e.file)) {
+                        named.push(e.file.clone());
+                    }
+                }
+                let trace = Trace {
+                    origin,
+                    fallback: fallback.clone(),
+                    edits: o.edits,
+                    original_name: o.original_name,
+                };
+                manifests.push(Manifest::rendered(o.value, trace));
+            }
+            for f in named {
+                let f = normalize(&f);
+                if f != own {
+                    merged.add_file(&f);
+                }
+            }
+            merged.add_file(&own);
+        }
+        let (findings, suppressed) = self.check_objects(&manifests, Some(&site.context));
+        let id: Arc<str> = Arc::from(site.context.id.as_str());
+        merged.add_findings(
+            findings
+                .into_iter()
+                .map(|mut f| {
+                    f.sites = vec![id.clone()];
+                    f
+                })
+                .collect(),
+        );
+        merged.suppressed += suppressed;
+        merged.objects += manifests.len();
+        progress(&site.context.id);
     }
 }
 

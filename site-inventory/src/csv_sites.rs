@@ -223,6 +223,7 @@ pub(crate) fn read_csv(path: &Path, text: &str) -> FileEntries {
     }
     FileEntries {
         entries,
+        sites: Vec::new(),
         diagnostics: diags,
         blocking: false,
     }

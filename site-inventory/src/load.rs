@@ -22,7 +22,7 @@ pub const RESERVED_PREFIX: &str = "edgefleet.io/";
 /// the order of files on disk.
 pub fn load_inventory(path: &Path) -> Result<Fleet, Diagnostics> {
     let files = inventory_files(path)?;
-    let parsed: Vec<FileEntries> = files.par_iter().map(|f| read_file(f)).collect();
+    let parsed: Vec<FileEntries> = files.par_iter().map(|f| read_file(f).settled()).collect();
     combine(path, parsed)
 }
 
@@ -36,7 +36,7 @@ pub fn load_sources(root: &Path, files: &[(PathBuf, String)]) -> Result<Fleet, D
         .par_iter()
         .map(|(path, text)| {
             match source::check_size(&Arc::from(path.as_path()), text.len() as u64) {
-                Ok(()) => read_text(path, text),
+                Ok(()) => read_text(path, text).settled(),
                 Err(d) => FileEntries::failed(d),
             }
         })
@@ -47,20 +47,18 @@ pub fn load_sources(root: &Path, files: &[(PathBuf, String)]) -> Result<Fleet, D
 fn combine(path: &Path, parsed: Vec<FileEntries>) -> Result<Fleet, Diagnostics> {
     let mut diagnostics = Diagnostics::default();
     let mut entries = Vec::new();
+    let mut sites = Vec::new();
     let mut blocked = false;
     for mut file in parsed {
         entries.append(&mut file.entries);
+        sites.append(&mut file.sites);
         diagnostics.0.extend(file.diagnostics.0);
         blocked |= file.blocking;
     }
     // The site past the limit, in file order, is where the inventory is too large.
-    if let Some(extra) = entries
-        .iter()
-        .filter(|e| matches!(e.kind, EntryKind::Site))
-        .nth(crate::limits::MAX_SITES)
-    {
+    if let Some(extra) = sites.get(crate::limits::MAX_SITES) {
         diagnostics.push(Diagnostic::new(
-            extra.origin.whole(),
+            extra.source.site.clone(),
             format!(
                 "more than {} sites in the inventory (edgefleet's limit, docs/limits.md)",
                 crate::limits::MAX_SITES
@@ -73,7 +71,7 @@ fn combine(path: &Path, parsed: Vec<FileEntries>) -> Result<Fleet, Diagnostics> 
     let fleet = if blocked {
         None
     } else {
-        assemble(path, entries, &mut diagnostics)
+        assemble(path, entries, sites, &mut diagnostics)
     };
     diagnostics.sort();
     match fleet {
@@ -196,7 +194,10 @@ impl Origin {
 
 /// What one file contributes: valid entries, problems, and whether the problems may hide others.
 pub(crate) struct FileEntries {
+    /// Profiles, regions, rollout, residency; sites until [`settled`](Self::settled).
     pub entries: Vec<Entry>,
+    /// The file's sites, made from their entries by [`settled`](Self::settled).
+    pub sites: Vec<Site>,
     pub diagnostics: Diagnostics,
     /// The file (or a profile, region or rollout in it) could not be read.
     pub blocking: bool,
@@ -206,9 +207,29 @@ impl FileEntries {
     pub(crate) fn failed(d: impl Into<Diagnostics>) -> Self {
         Self {
             entries: Vec::new(),
+            sites: Vec::new(),
             diagnostics: d.into(),
             blocking: true,
         }
+    }
+
+    /// The file's site entries made into [`Site`]s now, in file order: a site needs nothing
+    /// from other files to be made (references are checked later, on the sites), and its
+    /// entry holds the parsed document (values and positions) that the site no longer needs.
+    /// Done as each file is read, the parsed documents of a large inventory are never all in
+    /// memory at once.
+    fn settled(mut self) -> Self {
+        let mut rest = Vec::new();
+        for entry in std::mem::take(&mut self.entries) {
+            if matches!(entry.kind, EntryKind::Site) {
+                let loc = entry.origin.whole();
+                self.sites.push(site_from(entry, loc));
+            } else {
+                rest.push(entry);
+            }
+        }
+        self.entries = rest;
+        self
     }
 }
 
@@ -323,6 +344,7 @@ fn read_text(path: &Path, text: &str) -> FileEntries {
     }
     FileEntries {
         entries,
+        sites: Vec::new(),
         diagnostics,
         blocking,
     }
@@ -389,7 +411,12 @@ fn max_update(v: Option<&Value>, default: MaxUpdate) -> MaxUpdate {
 
 /// Build the fleet from schema-valid entries, checking what the schema cannot: uniqueness and
 /// references between files.
-fn assemble(root: &Path, entries: Vec<Entry>, diags: &mut Diagnostics) -> Option<Fleet> {
+fn assemble(
+    root: &Path,
+    entries: Vec<Entry>,
+    mut sites: Vec<Site>,
+    diags: &mut Diagnostics,
+) -> Option<Fleet> {
     let mut hardware: BTreeMap<String, HardwareProfile> = BTreeMap::new();
     let mut backhaul: BTreeMap<String, BackhaulProfile> = BTreeMap::new();
     let mut regions: BTreeMap<String, Region> = BTreeMap::new();
@@ -398,7 +425,6 @@ fn assemble(root: &Path, entries: Vec<Entry>, diags: &mut Diagnostics) -> Option
     let mut residency_entry: Option<(Entry, SourceLocation)> = None;
     // Where each region wrote its zone and jurisdiction, for residency errors.
     let mut region_fields: BTreeMap<String, (SourceLocation, SourceLocation)> = BTreeMap::new();
-    let mut site_entries = Vec::new();
 
     for entry in entries {
         let loc = entry.origin.whole();
@@ -523,7 +549,8 @@ fn assemble(root: &Path, entries: Vec<Entry>, diags: &mut Diagnostics) -> Option
                 }
                 residency_entry = Some((entry, loc));
             }
-            EntryKind::Site => site_entries.push((entry, loc)),
+            // Made into sites as their file was read (`FileEntries::settled`).
+            EntryKind::Site => sites.push(site_from(entry, loc)),
         }
     }
     let residency = match residency_entry {
@@ -540,10 +567,6 @@ fn assemble(root: &Path, entries: Vec<Entry>, diags: &mut Diagnostics) -> Option
     };
 
     let rollout = rollout.map(|(r, _)| r);
-    let mut sites: Vec<Site> = Vec::with_capacity(site_entries.len());
-    for (entry, loc) in site_entries {
-        sites.push(site_from(entry, loc));
-    }
     sites.sort_by(|a, b| a.id.cmp(&b.id).then_with(|| site_order(a, b)));
 
     check_sites(

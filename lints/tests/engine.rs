@@ -295,13 +295,13 @@ fn duplicate_objects_are_found_within_their_scope_only() {
             .unwrap()
             .lint_paths(std::slice::from_ref(&dir))
             .unwrap();
-        let mut found: Vec<(String, u32)> = run
+        let mut found: Vec<(String, _)> = run
             .findings
             .iter()
             .filter(|f| f.rule == "schema/duplicate-object")
             .map(|f| {
                 let file = f.location.file.strip_prefix(&dir).unwrap();
-                (file.display().to_string(), f.location.line as u32)
+                (file.display().to_string(), f.location.line)
             })
             .collect();
         found.sort();

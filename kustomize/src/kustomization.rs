@@ -232,10 +232,20 @@ impl Kustomization {
     /// the config is not written where the kustomization's own fields are, so provenance records
     /// its edits without a position rather than at another patch's line.
     pub(crate) fn only_transformers(&self) -> Kustomization {
+        Kustomization::empty(
+            self.file.clone(),
+            self.dir.clone(),
+            self.kind,
+            Arc::from(""),
+        )
+    }
+
+    /// A kustomization of `file` with no field set.
+    fn empty(file: PathBuf, dir: PathBuf, kind: Kind, text: Arc<str>) -> Kustomization {
         Kustomization {
-            file: self.file.clone(),
-            dir: self.dir.clone(),
-            kind: self.kind,
+            file,
+            dir,
+            kind,
             resources: Vec::new(),
             components: Vec::new(),
             namespace: None,
@@ -259,7 +269,7 @@ impl Kustomization {
             transformers: Vec::new(),
             validators: Vec::new(),
             extras: Default::default(),
-            text: Arc::from(""),
+            text,
             sources: Default::default(),
         }
     }
@@ -320,36 +330,12 @@ impl Kustomization {
                 });
             }
         };
-        let mut k = Kustomization {
-            file: file.to_path_buf(),
+        let mut k = Kustomization::empty(
+            file.to_path_buf(),
             dir,
-            kind: Kind::Kustomization,
-            resources: Vec::new(),
-            components: Vec::new(),
-            namespace: None,
-            name_prefix: None,
-            name_suffix: None,
-            labels: Vec::new(),
-            common_labels: Vec::new(),
-            common_annotations: Vec::new(),
-            images: Vec::new(),
-            replicas: Vec::new(),
-            patches: Vec::new(),
-            patches_strategic_merge: Vec::new(),
-            patches_json6902: Vec::new(),
-            config_map_generator: Vec::new(),
-            secret_generator: Vec::new(),
-            generator_options: None,
-            replacements: Vec::new(),
-            vars: Vec::new(),
-            sort_options: None,
-            generators: Vec::new(),
-            transformers: Vec::new(),
-            validators: Vec::new(),
-            extras: Default::default(),
-            text: Arc::from(text),
-            sources: Default::default(),
-        };
+            Kind::Kustomization,
+            Arc::from(text),
+        );
         let mut bases = Vec::new();
         let mut api_version: Option<String> = None;
         for (key, v) in &map {

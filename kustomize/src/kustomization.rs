@@ -444,7 +444,7 @@ impl Kustomization {
     }
 }
 
-fn kind_of(v: &Value) -> &'static str {
+pub(crate) fn kind_of(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -503,7 +503,7 @@ fn plugin_entries(v: &Value) -> Result<Vec<String>, String> {
 }
 
 /// A `map[string]string` field: kustomize refuses non-string values (`1`, `true`) there.
-fn string_map(v: &Value) -> Result<Vec<(String, String)>, String> {
+pub(crate) fn string_map(v: &Value) -> Result<Vec<(String, String)>, String> {
     match v {
         Value::Null => Ok(Vec::new()),
         Value::Object(m) => m

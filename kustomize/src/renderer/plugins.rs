@@ -18,7 +18,7 @@
 //!   reverse.
 
 use super::*;
-use crate::kustomization::ImageSpec;
+use crate::kustomization::{ImageSpec, kind_of};
 use crate::transform::{FieldSpec, SubjectMode};
 
 /// The list a config comes from.
@@ -106,17 +106,6 @@ enum Builtin {
     Secret(Value),
 }
 
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a sequence",
-        Value::Object(_) => "a mapping",
-    }
-}
-
 /// A string field of a config (absent or null: empty). Numbers and booleans are refused, as
 /// kustomize's strict unmarshalling of a string field refuses them.
 fn string(m: &serde_json::Map<String, Value>, key: &str) -> Result<String, String> {
@@ -149,25 +138,13 @@ fn field_specs(m: &serde_json::Map<String, Value>) -> Result<Vec<FieldSpec>, Str
     }
 }
 
+/// A `map[string]string` field of a config, with the field's name in the error.
 fn string_map(
     m: &serde_json::Map<String, Value>,
     key: &str,
 ) -> Result<Vec<(String, String)>, String> {
-    match m.get(key) {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::Object(pairs)) => pairs
-            .iter()
-            .map(|(k, v)| match v {
-                Value::String(s) => Ok((k.clone(), s.clone())),
-                Value::Null => Ok((k.clone(), String::new())),
-                other => Err(format!(
-                    "`{key}`: the value of {k:?} must be a string, not {}",
-                    kind_of(other)
-                )),
-            })
-            .collect(),
-        Some(other) => Err(format!("`{key}` must be a mapping, not {}", kind_of(other))),
-    }
+    crate::kustomization::string_map(m.get(key).unwrap_or(&Value::Null))
+        .map_err(|e| format!("`{key}`: {e}"))
 }
 
 fn sequence(m: &serde_json::Map<String, Value>, key: &str) -> Result<Vec<Value>, String> {

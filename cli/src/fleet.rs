@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use edgefleet_fleet::appset::{AppSet, Repo, deploying, read_appsets};
+use edgefleet_fleet::appset::{AppSet, Deployers, Repo, read_appsets};
 use edgefleet_fleet::shard::{Manifest, Shard};
 use edgefleet_fleet::tree::SiteDir;
 use edgefleet_fleet::{FleetTree, TreeError};
@@ -66,6 +66,7 @@ pub fn lint(
     let (appsets, _) = read_appsets(tree.fs(), tree.root());
     let appsets: Vec<AppSet> = appsets.into_iter().map(|(_, a)| a).collect();
     let repo = Repo::new(tree.fs(), tree.root(), path_prefix);
+    let deployers = Deployers::new(&appsets);
 
     let residency = Arc::new(fleet.residency.clone());
     // The sites found in the inventory, in tree order; notes and problems in that order. Each
@@ -92,7 +93,7 @@ pub fn lint(
                 backhaul: fleet.backhaul_of(site).clone(),
                 platform: fleet.platform_of(site).cloned(),
                 residency: residency.clone(),
-                applicationsets: deploying(&appsets, &repo, d),
+                applicationsets: deployers.deploying(&repo, d),
                 wave: site.wave.clone(),
                 labels: site.labels.clone(),
             },

@@ -8,6 +8,7 @@
 //! `site.json`), and goTemplate `{{.a.b}}` lookups with `missingkey=error`. Anything else is
 //! refused by [`AppSet::expand`] rather than guessed.
 
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use edgefleet_overlays::layout;
@@ -189,28 +190,128 @@ fn selector_selects(selector: &LabelSelector, params: &SiteJson) -> bool {
     selector.matches_with(&|k| params.param(k))
 }
 
-/// Which ApplicationSets deploy each overlay of `site`: overlay folder name → the names of the
-/// ApplicationSets whose generators select the site's `site.json` and whose template points at
-/// that overlay, in the order of `appsets`.
-pub fn deploying(
-    appsets: &[AppSet],
-    repo: &Repo<'_>,
-    site: &crate::tree::SiteDir,
-) -> std::collections::BTreeMap<String, Vec<String>> {
-    let site_json = repo.repo_path(&site.site_json_path());
-    let mut out: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    for a in appsets
-        .iter()
-        .filter(|a| a.targets(&site_json, &site.site_json))
-    {
-        if let Some(overlay) = a.overlay() {
-            let names = out.entry(overlay.to_owned()).or_default();
-            if !names.contains(&a.name) {
-                names.push(a.name.clone());
+/// Which ApplicationSets deploy each overlay of a site, answered without trying every
+/// ApplicationSet on every site: a fleet has ApplicationSets in proportion to its sites (one per
+/// workload, region and shard), so trying each one's globs per site made `lint --fleet`
+/// quadratic in the number of sites. The globs of all git files generators are matched at once
+/// (one set of distinct patterns), and a generator whose post-selector requires a label value
+/// (`matchLabels`, or `In` in `matchExpressions`) is only tried on sites with that value.
+pub struct Deployers<'a> {
+    appsets: &'a [AppSet],
+    /// Every distinct `files[].path` glob of every git files generator.
+    globs: globset::GlobSet,
+    /// One entry per git files generator: its ApplicationSet (index), its globs (indices into
+    /// `globs`) and its post-selector.
+    generators: Vec<(usize, Vec<usize>, &'a LabelSelector)>,
+    /// Generators by the first `In` requirement of their selector: key → value → generators.
+    by_label: BTreeMap<&'a str, HashMap<&'a str, Vec<usize>>>,
+    /// Generators whose selector requires no label value: tried on every site.
+    everywhere: Vec<usize>,
+}
+
+impl<'a> Deployers<'a> {
+    pub fn new(appsets: &'a [AppSet]) -> Deployers<'a> {
+        let mut patterns: HashMap<&str, usize> = HashMap::new();
+        let mut builder = globset::GlobSetBuilder::new();
+        let mut generators = Vec::new();
+        let mut by_label: BTreeMap<&str, HashMap<&str, Vec<usize>>> = BTreeMap::new();
+        let mut everywhere = Vec::new();
+        for (a, appset) in appsets.iter().enumerate() {
+            for g in &appset.generators {
+                let Generator::GitFiles(files) = g else {
+                    continue;
+                };
+                let mut globs = Vec::new();
+                for (pattern, matcher) in files.patterns.iter().zip(&files.matchers) {
+                    let next = patterns.len();
+                    let i = *patterns.entry(pattern.as_str()).or_insert_with(|| {
+                        builder.add(matcher.glob().clone());
+                        next
+                    });
+                    globs.push(i);
+                }
+                let index = generators.len();
+                generators.push((a, globs, &files.selector));
+                let required = files.selector.requirements.iter().find_map(|r| match r {
+                    kube_basics::selector::Requirement::In(k, vs) => Some((k, vs)),
+                    _ => None,
+                });
+                match required {
+                    Some((key, values)) => {
+                        let by_value = by_label.entry(key.as_str()).or_default();
+                        for v in values {
+                            let list = by_value.entry(v.as_str()).or_default();
+                            if list.last() != Some(&index) {
+                                list.push(index);
+                            }
+                        }
+                    }
+                    None => everywhere.push(index),
+                }
             }
         }
+        // Every glob was built before (`generator`), so the set builds; an empty set matches
+        // nothing, as no generator would.
+        let globs = builder
+            .build()
+            .unwrap_or_else(|_| globset::GlobSet::empty());
+        Deployers {
+            appsets,
+            globs,
+            generators,
+            by_label,
+            everywhere,
+        }
     }
-    out
+
+    /// Overlay folder name → the names of the ApplicationSets whose generators select the
+    /// site's `site.json` and whose template points at that overlay, in the order of the
+    /// ApplicationSets given to [`Deployers::new`].
+    pub fn deploying(
+        &self,
+        repo: &Repo<'_>,
+        site: &crate::tree::SiteDir,
+    ) -> BTreeMap<String, Vec<String>> {
+        let site_json = repo.repo_path(&site.site_json_path());
+        let matched = self.globs.matches(&site_json);
+        let mut selected = BTreeSet::new();
+        let mut try_generator = |g: usize| {
+            let (a, globs, selector) = &self.generators[g];
+            if !selected.contains(a)
+                && globs.iter().any(|i| matched.contains(i))
+                && selector_selects(selector, &site.site_json)
+            {
+                selected.insert(*a);
+            }
+        };
+        if !matched.is_empty() {
+            for &g in &self.everywhere {
+                try_generator(g);
+            }
+            for (key, by_value) in &self.by_label {
+                if let Some(list) = site
+                    .site_json
+                    .param(key)
+                    .and_then(|v| by_value.get(v.as_str()))
+                {
+                    for &g in list {
+                        try_generator(g);
+                    }
+                }
+            }
+        }
+        let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for a in selected {
+            let appset = &self.appsets[a];
+            if let Some(overlay) = appset.overlay() {
+                let names = out.entry(overlay.to_owned()).or_default();
+                if !names.contains(&appset.name) {
+                    names.push(appset.name.clone());
+                }
+            }
+        }
+        out
+    }
 }
 
 /// The ApplicationSets of the tree (`appsets/*.yaml`, `*.yml`), by file name. A file that

@@ -391,3 +391,67 @@ fn parallel_renders_are_the_same_whatever_the_thread_count() {
     let origin = tree.display_path(&objects[0].origin.file);
     assert!(origin.starts_with(ROOT), "{}", origin.display());
 }
+
+/// The index `lint --fleet` uses to find a site's ApplicationSets picks, for every site, the
+/// ApplicationSets that trying each one's generators picks: generated ones (shards selected by
+/// label) and hand-written ones (alternatives, `**`, several generators, selectors without a
+/// required value, generators that target nothing, a glob shared by several ApplicationSets).
+#[test]
+fn deployers_index_picks_what_trying_every_applicationset_picks() {
+    let (fleet, fs) = planned(2);
+    let tree = open(fs);
+    let (generated, problems) = read_appsets(tree.fs(), tree.root());
+    assert!(problems.is_empty(), "{problems:?}");
+    let mut appsets: Vec<AppSet> = generated.into_iter().map(|(_, a)| a).collect();
+    let hw = fleet.sites[0].hardware.clone();
+    let written = [
+        serde_json::json!([{"git": {"files": [{"path": "sites/{eu-north,us-gulf}/*/site.json"}]},
+            "selector": {"matchExpressions": [{"key": "wave", "operator": "NotIn", "values": ["canary"]}]}}]),
+        serde_json::json!([{"git": {"files": [{"path": "**/site.json"}]},
+            "selector": {"matchLabels": {"hardware": hw}}}]),
+        serde_json::json!([{"git": {"files": [{"path": "**/site.json"}]},
+            "selector": {"matchExpressions": [{"key": "wave", "operator": "In", "values": ["canary", "main"]},
+                                              {"key": "region", "operator": "Exists"}]}}]),
+        serde_json::json!([{"git": {"files": [{"path": "sites/*/*/site.json"}]}}]),
+        serde_json::json!([{"list": {"elements": []}},
+            {"git": {"files": [{"path": "sites/eu-*/*/site.json"}, {"path": "sites/us-*/*/site.json"}]},
+             "selector": {"matchLabels": {"hardware": "no-such-profile"}}},
+            {"git": {"files": [{"path": "sites/*/*/site.json"}]},
+             "selector": {"matchExpressions": [{"key": "hardware", "operator": "DoesNotExist"}]}}]),
+        serde_json::json!([{"git": {"files": [{"path": "sites/*/site.json"}]}}]),
+        serde_json::json!([{"git": {"files": [{"path": "sites/*/*/site.json"}]},
+            "selector": {"matchLabels": {"wave": "canary"}}},
+            {"git": {"files": [{"path": "**/site.json"}]},
+             "selector": {"matchLabels": {"hardware": hw}}}]),
+    ];
+    for (i, generators) in written.iter().enumerate() {
+        appsets.push(
+            AppSet::from_value(&serde_json::json!({
+                "kind": "ApplicationSet",
+                "metadata": {"name": format!("written-{i}")},
+                "spec": {"goTemplate": true, "generators": generators,
+                         "template": {"spec": {"source": {"path": format!("{{{{.path.path}}}}/w{}", i % 3)}}}},
+            }))
+            .unwrap(),
+        );
+    }
+    let repo = Repo::new(tree.fs(), tree.root(), "");
+    let deployers = crate::appset::Deployers::new(&appsets);
+    let mut nonempty = 0;
+    for d in tree.sites().sites {
+        let path = repo.repo_path(&d.site_json_path());
+        let mut want: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for a in appsets.iter().filter(|a| a.targets(&path, &d.site_json)) {
+            let names = want.entry(a.overlay().unwrap().to_owned()).or_default();
+            if !names.contains(&a.name) {
+                names.push(a.name.clone());
+            }
+        }
+        nonempty += want.keys().filter(|o| o.starts_with('w')).count();
+        assert_eq!(deployers.deploying(&repo, &d), want, "{}", d.id);
+    }
+    assert!(
+        nonempty > 0,
+        "the hand-written ApplicationSets must pick some sites"
+    );
+}

@@ -2,8 +2,9 @@
 # Benchmark (issue 14, "Past one machine"): for each fleet size, in one run and under GNU time
 # (wall, CPU = user + system, peak RSS):
 #
-#   - generate, first run, next to `cp -r` of the finished tree;
-#   - generate with no change (rerun), next to reading every file of the tree once
+#   - generate, first run, next to `cp -r` of the finished tree (ROUNDS rounds, alternately,
+#     default 3; the median of the rounds' ratios is reported);
+#   - generate with no change (rerun), next to reading every file of the tree once (ROUNDS rounds)
 #     (`tar cf - | cat > /dev/null` and `cat` of every file; GNU tar does not read the files'
 #     data when its archive is /dev/null itself, so the archive goes through a pipe);
 #   - lint --fleet of the whole fleet, and as 4 sequential shards (--shard K/4) plus the merge.
@@ -18,6 +19,7 @@
 set -euo pipefail
 ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
 SIZES=("${@:-10000}")
+ROUNDS="${ROUNDS:-3}"
 cd "$ROOT"
 # EDGEFLEET_BIN measures a binary built before (a long run then does not see later builds).
 if [[ -n "${EDGEFLEET_BIN:-}" ]]; then
@@ -31,7 +33,7 @@ if [[ -z "${KEEP_WORK:-}" ]]; then trap 'rm -rf "$WORK"' EXIT; else echo "work f
 
 # measure NAME COMMAND...: runs the command under GNU time; prints one line and records the
 # wall time in WALL[NAME].
-declare -A WALL BYSIZE
+declare -A WALL CPU BYSIZE BYCPU
 measure() {
   local name="$1"; shift
   local log="$WORK/time.log" code=0
@@ -41,10 +43,13 @@ measure() {
   fi
   read -r wall user sys rss <"$log"
   WALL[$name]=$wall
+  CPU[$name]=$(echo "$user + $sys" | bc)
   printf '  %-34s %8.2f s wall %8.2f s CPU %8.0f MiB peak RSS\n' \
     "$name" "$wall" "$(echo "$user + $sys" | bc)" "$(echo "$rss / 1024" | bc)"
 }
 ratio() { echo "scale=2; $1 / $2" | bc; }
+# median X...: the middle value (the lower middle of an even count).
+median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
 
 echo "edgefleet scale benchmark; $(nproc) cores; $("$BIN" --version | head -1)"
 for SITES in "${SIZES[@]}"; do
@@ -53,16 +58,35 @@ for SITES in "${SIZES[@]}"; do
   "$BIN" inventory synth --sites "$SITES" --seed 1 --out "$DIR/inventory" >/dev/null
   echo
   echo "== $SITES synthetic sites"
-  measure "generate (first run)" "$BIN" generate -q --inventory "$DIR/inventory" --out "$DIR/out"
-  FILES=$(find "$DIR/out" -type f | wc -l)
-  BYTES=$(du -sb "$DIR/out" | cut -f1)
-  echo "  tree: $FILES files, $((BYTES / 1024 / 1024)) MiB"
-  sync
-  measure "cp -r of the tree" cp -r "$DIR/out" "$DIR/copy"
-  rm -rf "$DIR/copy"
-  measure "generate (rerun, no change)" "$BIN" generate -q --inventory "$DIR/inventory" --out "$DIR/out"
-  measure "tar cf - of the tree | cat" sh -c "tar cf - -C '$DIR' out | cat >/dev/null"
-  measure "cat of every file" sh -c "find '$DIR/out' -type f -print0 | xargs -0 cat >/dev/null"
+  # Generate's first run and `cp -r` of its tree, alternately, ROUNDS times (each into a fresh
+  # folder): both write the same number of files and folders, and the file system's state
+  # (ext4 after many deletions, other sessions' writes) swings between rounds, so each round's
+  # ratio compares two neighbours and the median ratio is reported.
+  GEN_RATIOS=() RERUN_RATIOS=() CAT_RATIOS=() GEN_WALLS=() GEN_CPUS=() RERUN_WALLS=() RERUN_CPUS=()
+  for R in $(seq 1 "$ROUNDS"); do
+    measure "generate (first run) #$R" "$BIN" generate -q --inventory "$DIR/inventory" --out "$DIR/out$R"
+    if [[ $R == 1 ]]; then
+      FILES=$(find "$DIR/out1" -type f | wc -l)
+      BYTES=$(du -sb "$DIR/out1" | cut -f1)
+      echo "  tree: $FILES files, $((BYTES / 1024 / 1024)) MiB"
+    fi
+    sync
+    measure "cp -r of the tree #$R" cp -r "$DIR/out1" "$DIR/copy$R"
+    sync
+    GEN_RATIOS+=("$(ratio "${WALL["generate (first run) #$R"]}" "${WALL["cp -r of the tree #$R"]}")")
+    GEN_WALLS+=("${WALL["generate (first run) #$R"]}") GEN_CPUS+=("${CPU["generate (first run) #$R"]}")
+  done
+  for R in $(seq 2 "$ROUNDS"); do rm -rf "$DIR/out$R"; done
+  rm -rf "$DIR"/copy*
+  for R in $(seq 1 "$ROUNDS"); do
+    measure "generate (rerun, no change) #$R" "$BIN" generate -q --inventory "$DIR/inventory" --out "$DIR/out1"
+    measure "tar cf - of the tree | cat #$R" sh -c "tar cf - -C '$DIR' out1 | cat >/dev/null"
+    measure "cat of every file #$R" sh -c "find '$DIR/out1' -type f -print0 | xargs -0 cat >/dev/null"
+    RERUN_RATIOS+=("$(ratio "${WALL["generate (rerun, no change) #$R"]}" "${WALL["tar cf - of the tree | cat #$R"]}")")
+    CAT_RATIOS+=("$(ratio "${WALL["generate (rerun, no change) #$R"]}" "${WALL["cat of every file #$R"]}")")
+    RERUN_WALLS+=("${WALL["generate (rerun, no change) #$R"]}") RERUN_CPUS+=("${CPU["generate (rerun, no change) #$R"]}")
+  done
+  mv "$DIR/out1" "$DIR/out"
   measure "lint --fleet (whole)" "$BIN" lint -q --fleet "$DIR/out" --inventory "$DIR/inventory" --format json
   SHARDS_WALL=0
   for K in 1 2 3 4; do
@@ -71,14 +95,18 @@ for SITES in "${SIZES[@]}"; do
   done
   measure "merge of the 4 shards" "$BIN" merge "$DIR/lint-1.json" "$DIR/lint-2.json" "$DIR/lint-3.json" "$DIR/lint-4.json"
   echo "  ratios (same run):"
-  echo "    generate first run / cp -r:          $(ratio "${WALL["generate (first run)"]}" "${WALL["cp -r of the tree"]}")"
-  echo "    generate rerun / tar cf - | cat:     $(ratio "${WALL["generate (rerun, no change)"]}" "${WALL["tar cf - of the tree | cat"]}")"
-  echo "    generate rerun / cat of every file:  $(ratio "${WALL["generate (rerun, no change)"]}" "${WALL["cat of every file"]}")"
+  echo "    generate first run / cp -r:          $(median "${GEN_RATIOS[@]}")  (median of rounds: ${GEN_RATIOS[*]})"
+  echo "    generate rerun / tar cf - | cat:     $(median "${RERUN_RATIOS[@]}")  (median of rounds: ${RERUN_RATIOS[*]})"
+  echo "    generate rerun / cat of every file:  $(median "${CAT_RATIOS[@]}")  (median of rounds: ${CAT_RATIOS[*]})"
   echo "    4 shards in sequence / whole lint:   $(ratio "$SHARDS_WALL" "${WALL["lint --fleet (whole)"]}")"
   echo "    slowest shard / whole lint:          $(ratio "$(printf '%s\n' "${WALL["lint --fleet --shard 1/4"]}" "${WALL["lint --fleet --shard 2/4"]}" "${WALL["lint --fleet --shard 3/4"]}" "${WALL["lint --fleet --shard 4/4"]}" | sort -n | tail -1)" "${WALL["lint --fleet (whole)"]}")"
-  for name in "generate (first run)" "generate (rerun, no change)" "lint --fleet (whole)"; do
-    BYSIZE["$SITES $name"]=${WALL[$name]}
-  done
+  # Linearity compares the median round of generate, and the one lint run.
+  BYSIZE["$SITES generate (first run)"]=$(median "${GEN_WALLS[@]}")
+  BYCPU["$SITES generate (first run)"]=$(median "${GEN_CPUS[@]}")
+  BYSIZE["$SITES generate (rerun, no change)"]=$(median "${RERUN_WALLS[@]}")
+  BYCPU["$SITES generate (rerun, no change)"]=$(median "${RERUN_CPUS[@]}")
+  BYSIZE["$SITES lint --fleet (whole)"]=${WALL["lint --fleet (whole)"]}
+  BYCPU["$SITES lint --fleet (whole)"]=${CPU["lint --fleet (whole)"]}
   BYSIZE["$SITES lint --fleet, 4 shards"]=$SHARDS_WALL
   rm -rf "$DIR"
 done
@@ -91,6 +119,10 @@ if [[ ${#SIZES[@]} -gt 1 ]]; then
     for name in "generate (first run)" "generate (rerun, no change)" "lint --fleet (whole)" "lint --fleet, 4 shards"; do
       printf '  %-30s %s / %s sites: %6sx (sites %sx)\n' "$name" "$SITES" "${SIZES[0]}" \
         "$(ratio "${BYSIZE["$SITES $name"]}" "${BYSIZE["${SIZES[0]} $name"]}")" "$(ratio "$SITES" "${SIZES[0]}")"
+      if [[ -n "${BYCPU["$SITES $name"]:-}" ]]; then
+        printf '  %-30s %s / %s sites: %6sx in CPU time\n' "$name" "$SITES" "${SIZES[0]}" \
+          "$(ratio "${BYCPU["$SITES $name"]}" "${BYCPU["${SIZES[0]} $name"]}")"
+      fi
     done
   done
 fi

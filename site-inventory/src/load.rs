@@ -47,7 +47,9 @@ pub fn load_sources(root: &Path, files: &[(PathBuf, String)]) -> Result<Fleet, D
 fn combine(path: &Path, parsed: Vec<FileEntries>) -> Result<Fleet, Diagnostics> {
     let mut diagnostics = Diagnostics::default();
     let mut entries = Vec::new();
-    let mut sites = Vec::new();
+    // One allocation of the right size: at 100,000 sites, growing the list by doubling would
+    // hold the old and the new copy at once.
+    let mut sites = Vec::with_capacity(parsed.iter().map(|f| f.sites.len()).sum());
     let mut blocked = false;
     for mut file in parsed {
         entries.append(&mut file.entries);
@@ -567,7 +569,7 @@ fn assemble(
     };
 
     let rollout = rollout.map(|(r, _)| r);
-    sites.sort_by(|a, b| a.id.cmp(&b.id).then_with(|| site_order(a, b)));
+    sort_sites(&mut sites);
 
     check_sites(
         &sites,
@@ -594,6 +596,28 @@ fn assemble(
         sites,
         residency,
     })
+}
+
+/// Sorts sites by id, then by where they were written, as a stable sort would; by moving the
+/// sites along the cycles of the sorted order of their indices, so that no scratch copy of the
+/// sites (a stable sort's) is ever made.
+fn sort_sites(sites: &mut [Site]) {
+    let mut order: Vec<usize> = (0..sites.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&sites[a], &sites[b]);
+        a.id.cmp(&b.id).then_with(|| site_order(a, b))
+    });
+    // `order[i]` is the index of the site that belongs at `i`.
+    for start in 0..order.len() {
+        let mut i = start;
+        while order[i] != start {
+            let from = order[i];
+            sites.swap(i, from);
+            order[i] = i;
+            i = from;
+        }
+        order[i] = i;
+    }
 }
 
 fn site_order(a: &Site, b: &Site) -> std::cmp::Ordering {
@@ -678,20 +702,20 @@ fn site_from(entry: Entry, loc: SourceLocation) -> Site {
     let v = &entry.value;
     let origin = &entry.origin;
     let id = str_of(v, "id").to_owned();
-    let mut fields = BTreeMap::new();
+    let mut fields = Vec::new();
     for f in [
         "id", "region", "hardware", "backhaul", "platform", "wave", "cluster",
     ] {
-        fields.insert(f.to_owned(), origin.field(f));
+        fields.push((f.to_owned(), origin.field(f)));
     }
     let workloads = v.get("workloads").and_then(Value::as_array).map(|ws| {
         ws.iter()
             .enumerate()
             .map(|(i, w)| {
-                fields.insert(
+                fields.push((
                     format!("workloads/{i}"),
                     origin.field(&format!("workloads/{i}")),
-                );
+                ));
                 w.as_str().unwrap_or_default().to_owned()
             })
             .collect::<Vec<_>>()
@@ -699,10 +723,10 @@ fn site_from(entry: Entry, loc: SourceLocation) -> Site {
     let mut overrides = BTreeMap::new();
     if let Some(Value::Object(m)) = v.get("overrides") {
         for (workload, o) in m {
-            fields.insert(
+            fields.push((
                 format!("overrides/{workload}"),
                 origin.key(&format!("overrides/{workload}")),
-            );
+            ));
             overrides.insert(
                 workload.clone(),
                 WorkloadOverride {
@@ -715,11 +739,11 @@ fn site_from(entry: Entry, loc: SourceLocation) -> Site {
     let annotations = string_map(v.get("annotations"));
     for k in labels.keys() {
         let p = format!("labels/{}", k.replace('~', "~0").replace('/', "~1"));
-        fields.insert(format!("labels/{k}"), origin.key(&p));
+        fields.push((format!("labels/{k}"), origin.key(&p)));
     }
     for k in annotations.keys() {
         let p = format!("annotations/{}", k.replace('~', "~0").replace('/', "~1"));
-        fields.insert(format!("annotations/{k}"), origin.key(&p));
+        fields.push((format!("annotations/{k}"), origin.key(&p)));
     }
     let cluster = match v.get("cluster").and_then(Value::as_str) {
         Some(c) if !c.is_empty() => c.to_owned(),
@@ -738,7 +762,7 @@ fn site_from(entry: Entry, loc: SourceLocation) -> Site {
         workloads,
         overrides,
         offline: v.get("offline").and_then(Value::as_bool).unwrap_or(false),
-        source: SiteSource { site: loc, fields },
+        source: SiteSource::new(loc, fields),
         id,
     }
 }
@@ -781,16 +805,16 @@ fn check_sites(
         if i > 0 && sites[i - 1].id == site.id {
             diags.push(
                 Diagnostic::new(
-                    site.source.field("id").clone(),
+                    site.source.field("id"),
                     format!("site id `{}` is used twice", site.id),
                 )
-                .with_related(sites[i - 1].source.field("id").clone(), "first used"),
+                .with_related(sites[i - 1].source.field("id"), "first used"),
             );
         }
         if !regions.contains_key(&site.region) {
             diags.push(did_you_mean(
                 Diagnostic::new(
-                    site.source.field("region").clone(),
+                    site.source.field("region"),
                     format!(
                         "unknown region `{}` ({})",
                         site.region,
@@ -804,7 +828,7 @@ fn check_sites(
         if !hardware.contains_key(&site.hardware) {
             diags.push(did_you_mean(
                 Diagnostic::new(
-                    site.source.field("hardware").clone(),
+                    site.source.field("hardware"),
                     format!(
                         "unknown hardware profile `{}` ({})",
                         site.hardware,
@@ -818,7 +842,7 @@ fn check_sites(
         if !backhaul.contains_key(&site.backhaul) {
             diags.push(did_you_mean(
                 Diagnostic::new(
-                    site.source.field("backhaul").clone(),
+                    site.source.field("backhaul"),
                     format!(
                         "unknown backhaul profile `{}` ({})",
                         site.backhaul,
@@ -833,7 +857,7 @@ fn check_sites(
             Some(r) if r.waves.iter().any(|w| w.name == site.wave) => {}
             Some(r) => diags.push(did_you_mean(
                 Diagnostic::new(
-                    site.source.field("wave").clone(),
+                    site.source.field("wave"),
                     format!(
                         "unknown wave `{}` (declared waves: {})",
                         site.wave,
@@ -845,7 +869,7 @@ fn check_sites(
             )),
             None => diags.push(
                 Diagnostic::new(
-                    site.source.field("wave").clone(),
+                    site.source.field("wave"),
                     format!("wave `{}` is not declared: the inventory has no `rollout`", site.wave),
                 )
                 .with_help("declare the waves in order, e.g. `rollout: {waves: [{name: canary, max_update: 1}, {name: main, max_update: 25%}]}`"),
@@ -859,7 +883,7 @@ fn check_sites(
                     "annotations"
                 };
                 diags.push(Diagnostic::new(
-                    site.source.field(&format!("{path}/{key}")).clone(),
+                    site.source.field(&format!("{path}/{key}")),
                     format!("`{key}`: keys under `{RESERVED_PREFIX}` are set by edgefleet and cannot be set in the inventory"),
                 ));
             }

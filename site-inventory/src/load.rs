@@ -22,7 +22,7 @@ pub const RESERVED_PREFIX: &str = "edgefleet.io/";
 /// the order of files on disk.
 pub fn load_inventory(path: &Path) -> Result<Fleet, Diagnostics> {
     let files = inventory_files(path)?;
-    let parsed: Vec<FileEntries> = files.par_iter().map(|f| read_file(f).settled()).collect();
+    let parsed: Vec<FileEntries> = files.par_iter().map(|f| read_file(f)).collect();
     combine(path, parsed)
 }
 
@@ -36,7 +36,7 @@ pub fn load_sources(root: &Path, files: &[(PathBuf, String)]) -> Result<Fleet, D
         .par_iter()
         .map(|(path, text)| {
             match source::check_size(&Arc::from(path.as_path()), text.len() as u64) {
-                Ok(()) => read_text(path, text).settled(),
+                Ok(()) => read_text(path, text),
                 Err(d) => FileEntries::failed(d),
             }
         })
@@ -196,9 +196,9 @@ impl Origin {
 
 /// What one file contributes: valid entries, problems, and whether the problems may hide others.
 pub(crate) struct FileEntries {
-    /// Profiles, regions, rollout, residency; sites until [`settled`](Self::settled).
+    /// Profiles, regions, rollout, residency (sites go to `sites` when [pushed](Self::push)).
     pub entries: Vec<Entry>,
-    /// The file's sites, made from their entries by [`settled`](Self::settled).
+    /// The file's sites, in file order, made from their entries as they are [pushed](Self::push).
     pub sites: Vec<Site>,
     pub diagnostics: Diagnostics,
     /// The file (or a profile, region or rollout in it) could not be read.
@@ -215,23 +215,27 @@ impl FileEntries {
         }
     }
 
-    /// The file's site entries made into [`Site`]s now, in file order: a site needs nothing
-    /// from other files to be made (references are checked later, on the sites), and its
-    /// entry holds the parsed document (values and positions) that the site no longer needs.
-    /// Done as each file is read, the parsed documents of a large inventory are never all in
-    /// memory at once.
-    fn settled(mut self) -> Self {
-        let mut rest = Vec::new();
-        for entry in std::mem::take(&mut self.entries) {
-            if matches!(entry.kind, EntryKind::Site) {
-                let loc = entry.origin.whole();
-                self.sites.push(site_from(entry, loc));
-            } else {
-                rest.push(entry);
-            }
+    /// No entries, sites nor problems yet.
+    pub(crate) fn empty() -> Self {
+        Self {
+            entries: Vec::new(),
+            sites: Vec::new(),
+            diagnostics: Diagnostics::default(),
+            blocking: false,
         }
-        self.entries = rest;
-        self
+    }
+
+    /// Adds an entry; a site is made into a [`Site`] at once, in file order: it needs nothing
+    /// from other files to be made (references are checked later, on the sites), and its entry
+    /// holds values and positions that the site no longer needs. Made as they are read, the
+    /// entries of a large inventory's sites are never all in memory at once.
+    pub(crate) fn push(&mut self, entry: Entry) {
+        if matches!(entry.kind, EntryKind::Site) {
+            let loc = entry.origin.whole();
+            self.sites.push(site_from(entry, loc));
+        } else {
+            self.entries.push(entry);
+        }
     }
 }
 
@@ -250,14 +254,14 @@ fn read_text(path: &Path, text: &str) -> FileEntries {
         Ok(d) => d,
         Err(d) => return FileEntries::failed(d),
     };
-    let mut diagnostics = Diagnostics::default();
-    let mut blocking = false;
-    let mut entries = Vec::new();
+    let mut out = FileEntries::empty();
     for doc in docs {
         let doc = Arc::new(doc);
-        let value = doc.to_json();
+        // The sites of the document are checked and made one at a time, each from its own JSON
+        // copy: a copy of a whole file of sites would be as large as its parsed tree again.
+        let (value, site_nodes) = split_sites(&doc);
         if !value.is_object() {
-            diagnostics.push(Diagnostic::new(
+            out.diagnostics.push(Diagnostic::new(
                 doc.locate(""),
                 "an inventory document must be a mapping with keys such as `sites`, `hardware`, `backhaul`, `regions`, `rollout`",
             ));
@@ -267,24 +271,33 @@ fn read_text(path: &Path, text: &str) -> FileEntries {
         // run shows all of a file's problems.
         let mut broken_sites = std::collections::BTreeSet::new();
         for v in schema::check(&value) {
-            let loc = if v.at_key {
-                doc.locate_key(&v.pointer)
-            } else {
-                doc.locate(&v.pointer)
-            };
-            match v
-                .pointer
-                .strip_prefix("/sites/")
-                .and_then(|r| r.split('/').next()?.parse::<usize>().ok())
-            {
-                Some(i) => {
-                    broken_sites.insert(i);
-                }
-                None => blocking = true,
-            }
-            diagnostics.push(Diagnostic::new(loc, v.message));
+            report(&doc, v, &mut broken_sites, &mut out);
         }
-        if blocking {
+        for (i, node) in site_nodes.iter().enumerate() {
+            // Checked alone, as the only site of a document: the schema has no rule across
+            // sites, so the violations are those of the whole document at this site.
+            let mut alone = serde_json::json!({ "sites": [source::node_to_json(&node.value)] });
+            let violations = schema::check(&alone);
+            let broken = !violations.is_empty();
+            for mut v in violations {
+                if let Some(rest) = v.pointer.strip_prefix("/sites/0") {
+                    v.pointer = format!("/sites/{i}{rest}");
+                }
+                report(&doc, v, &mut broken_sites, &mut out);
+            }
+            if broken || out.blocking {
+                continue;
+            }
+            out.push(Entry {
+                kind: EntryKind::Site,
+                value: alone["sites"][0].take(),
+                origin: Origin::Yaml {
+                    doc: doc.clone(),
+                    pointer: format!("/sites/{i}"),
+                },
+            });
+        }
+        if out.blocking {
             continue;
         }
         let Value::Object(top) = value else { continue };
@@ -299,7 +312,7 @@ fn read_text(path: &Path, text: &str) -> FileEntries {
                             "platforms" => EntryKind::Platform(name),
                             _ => EntryKind::Region(name),
                         };
-                        entries.push(Entry {
+                        out.push(Entry {
                             kind,
                             value: v,
                             origin: Origin::Yaml {
@@ -309,7 +322,7 @@ fn read_text(path: &Path, text: &str) -> FileEntries {
                         });
                     }
                 }
-                ("rollout", v) => entries.push(Entry {
+                ("rollout", v) => out.push(Entry {
                     kind: EntryKind::Rollout,
                     value: v,
                     origin: Origin::Yaml {
@@ -317,7 +330,7 @@ fn read_text(path: &Path, text: &str) -> FileEntries {
                         pointer: "/rollout".into(),
                     },
                 }),
-                ("residency", v) => entries.push(Entry {
+                ("residency", v) => out.push(Entry {
                     kind: EntryKind::Residency,
                     value: v,
                     origin: Origin::Yaml {
@@ -330,7 +343,7 @@ fn read_text(path: &Path, text: &str) -> FileEntries {
                         if broken_sites.contains(&i) {
                             continue;
                         }
-                        entries.push(Entry {
+                        out.push(Entry {
                             kind: EntryKind::Site,
                             value: v,
                             origin: Origin::Yaml {
@@ -344,12 +357,57 @@ fn read_text(path: &Path, text: &str) -> FileEntries {
             }
         }
     }
-    FileEntries {
-        entries,
-        sites: Vec::new(),
-        diagnostics,
-        blocking,
+    out
+}
+
+/// A document as JSON, with its `sites` (when a list) left out as an empty list and returned
+/// apart, as nodes.
+fn split_sites(doc: &YamlDocument) -> (Value, &[source::Located<source::YamlNode>]) {
+    use source::YamlNode;
+    let YamlNode::Map(entries) = &doc.root.value else {
+        return (doc.to_json(), &[]);
+    };
+    let mut sites: &[source::Located<YamlNode>] = &[];
+    let top = entries
+        .iter()
+        .map(|(k, v)| {
+            let value = match &v.value {
+                YamlNode::Seq(items) if k.value == "sites" => {
+                    sites = items;
+                    Value::Array(Vec::new())
+                }
+                other => source::node_to_json(other),
+            };
+            (k.value.clone(), value)
+        })
+        .collect();
+    (Value::Object(top), sites)
+}
+
+/// A schema violation of `doc` as a diagnostic; a site's marks the site broken, any other the
+/// file.
+fn report(
+    doc: &YamlDocument,
+    v: schema::SchemaViolation,
+    broken_sites: &mut std::collections::BTreeSet<usize>,
+    out: &mut FileEntries,
+) {
+    let loc = if v.at_key {
+        doc.locate_key(&v.pointer)
+    } else {
+        doc.locate(&v.pointer)
+    };
+    match v
+        .pointer
+        .strip_prefix("/sites/")
+        .and_then(|r| r.split('/').next()?.parse::<usize>().ok())
+    {
+        Some(i) => {
+            broken_sites.insert(i);
+        }
+        None => out.blocking = true,
     }
+    out.diagnostics.push(Diagnostic::new(loc, v.message));
 }
 
 pub(crate) fn csv_column_for(path: &str) -> String {
@@ -551,7 +609,7 @@ fn assemble(
                 }
                 residency_entry = Some((entry, loc));
             }
-            // Made into sites as their file was read (`FileEntries::settled`).
+            // Made into sites as they were read (`FileEntries::push`).
             EntryKind::Site => sites.push(site_from(entry, loc)),
         }
     }

@@ -218,13 +218,20 @@ pub fn run(
     shard: Option<Shard>,
 ) -> u8 {
     let dir = inventory.unwrap_or_else(|| config.inventory());
-    let fleet = match edgefleet_inventory::load_inventory(&dir) {
+    let mut fleet = match edgefleet_inventory::load_inventory(&dir) {
         Ok(f) => f,
         Err(d) => {
             print_diagnostics(&d);
             return exit::INPUT;
         }
     };
+    // A shard reads only its own site folders (a folder's `site.json` names the folder's site),
+    // so it looks up only its own sites: the others, checked with the whole inventory above, are
+    // dropped before linting starts.
+    if let Some(s) = shard {
+        fleet.sites.retain(|site| s.contains(&site.id));
+        fleet.sites.shrink_to_fit();
+    }
     let prefix = config.plan_options().argocd.path_prefix;
     let manifest = match shard {
         None => None,

@@ -117,7 +117,7 @@ pub(crate) fn read_csv(path: &Path, text: &str) -> FileEntries {
         return FileEntries::failed(diags);
     }
 
-    let mut entries = Vec::new();
+    let mut out = FileEntries::empty();
     // The last record's start: (byte offset, line).
     let mut cursor = (0, 1);
     for record in reader.records() {
@@ -215,18 +215,14 @@ pub(crate) fn read_csv(path: &Path, text: &str) -> FileEntries {
             }
             continue;
         }
-        entries.push(entry_for_csv_site(
+        out.push(entry_for_csv_site(
             Value::Object(site),
             row,
             Arc::new(cells),
         ));
     }
-    FileEntries {
-        entries,
-        sites: Vec::new(),
-        diagnostics: diags,
-        blocking: false,
-    }
+    out.diagnostics = diags;
+    out
 }
 
 fn csv_error(file: &Arc<Path>, text: &str, e: &csv::Error) -> Diagnostic {

@@ -22,7 +22,7 @@ pub const RESERVED_PREFIX: &str = "edgefleet.io/";
 /// the order of files on disk.
 pub fn load_inventory(path: &Path) -> Result<Fleet, Diagnostics> {
     let files = inventory_files(path)?;
-    let parsed: Vec<FileEntries> = files.par_iter().map(|f| read_file(f).settled()).collect();
+    let parsed: Vec<FileEntries> = files.par_iter().map(|f| read_file(f)).collect();
     combine(path, parsed)
 }
 
@@ -36,7 +36,7 @@ pub fn load_sources(root: &Path, files: &[(PathBuf, String)]) -> Result<Fleet, D
         .par_iter()
         .map(|(path, text)| {
             match source::check_size(&Arc::from(path.as_path()), text.len() as u64) {
-                Ok(()) => read_text(path, text).settled(),
+                Ok(()) => read_text(path, text),
                 Err(d) => FileEntries::failed(d),
             }
         })
@@ -47,7 +47,9 @@ pub fn load_sources(root: &Path, files: &[(PathBuf, String)]) -> Result<Fleet, D
 fn combine(path: &Path, parsed: Vec<FileEntries>) -> Result<Fleet, Diagnostics> {
     let mut diagnostics = Diagnostics::default();
     let mut entries = Vec::new();
-    let mut sites = Vec::new();
+    // One allocation of the right size: at 100,000 sites, growing the list by doubling would
+    // hold the old and the new copy at once.
+    let mut sites = Vec::with_capacity(parsed.iter().map(|f| f.sites.len()).sum());
     let mut blocked = false;
     for mut file in parsed {
         entries.append(&mut file.entries);
@@ -194,9 +196,9 @@ impl Origin {
 
 /// What one file contributes: valid entries, problems, and whether the problems may hide others.
 pub(crate) struct FileEntries {
-    /// Profiles, regions, rollout, residency; sites until [`settled`](Self::settled).
+    /// Profiles, regions, rollout, residency (sites go to `sites` when [pushed](Self::push)).
     pub entries: Vec<Entry>,
-    /// The file's sites, made from their entries by [`settled`](Self::settled).
+    /// The file's sites, in file order, made from their entries as they are [pushed](Self::push).
     pub sites: Vec<Site>,
     pub diagnostics: Diagnostics,
     /// The file (or a profile, region or rollout in it) could not be read.
@@ -213,23 +215,27 @@ impl FileEntries {
         }
     }
 
-    /// The file's site entries made into [`Site`]s now, in file order: a site needs nothing
-    /// from other files to be made (references are checked later, on the sites), and its
-    /// entry holds the parsed document (values and positions) that the site no longer needs.
-    /// Done as each file is read, the parsed documents of a large inventory are never all in
-    /// memory at once.
-    fn settled(mut self) -> Self {
-        let mut rest = Vec::new();
-        for entry in std::mem::take(&mut self.entries) {
-            if matches!(entry.kind, EntryKind::Site) {
-                let loc = entry.origin.whole();
-                self.sites.push(site_from(entry, loc));
-            } else {
-                rest.push(entry);
-            }
+    /// No entries, sites nor problems yet.
+    pub(crate) fn empty() -> Self {
+        Self {
+            entries: Vec::new(),
+            sites: Vec::new(),
+            diagnostics: Diagnostics::default(),
+            blocking: false,
         }
-        self.entries = rest;
-        self
+    }
+
+    /// Adds an entry; a site is made into a [`Site`] at once, in file order: it needs nothing
+    /// from other files to be made (references are checked later, on the sites), and its entry
+    /// holds values and positions that the site no longer needs. Made as they are read, the
+    /// entries of a large inventory's sites are never all in memory at once.
+    pub(crate) fn push(&mut self, entry: Entry) {
+        if matches!(entry.kind, EntryKind::Site) {
+            let loc = entry.origin.whole();
+            self.sites.push(site_from(entry, loc));
+        } else {
+            self.entries.push(entry);
+        }
     }
 }
 
@@ -248,14 +254,14 @@ fn read_text(path: &Path, text: &str) -> FileEntries {
         Ok(d) => d,
         Err(d) => return FileEntries::failed(d),
     };
-    let mut diagnostics = Diagnostics::default();
-    let mut blocking = false;
-    let mut entries = Vec::new();
+    let mut out = FileEntries::empty();
     for doc in docs {
         let doc = Arc::new(doc);
-        let value = doc.to_json();
+        // The sites of the document are checked and made one at a time, each from its own JSON
+        // copy: a copy of a whole file of sites would be as large as its parsed tree again.
+        let (value, site_nodes) = split_sites(&doc);
         if !value.is_object() {
-            diagnostics.push(Diagnostic::new(
+            out.diagnostics.push(Diagnostic::new(
                 doc.locate(""),
                 "an inventory document must be a mapping with keys such as `sites`, `hardware`, `backhaul`, `regions`, `rollout`",
             ));
@@ -265,24 +271,33 @@ fn read_text(path: &Path, text: &str) -> FileEntries {
         // run shows all of a file's problems.
         let mut broken_sites = std::collections::BTreeSet::new();
         for v in schema::check(&value) {
-            let loc = if v.at_key {
-                doc.locate_key(&v.pointer)
-            } else {
-                doc.locate(&v.pointer)
-            };
-            match v
-                .pointer
-                .strip_prefix("/sites/")
-                .and_then(|r| r.split('/').next()?.parse::<usize>().ok())
-            {
-                Some(i) => {
-                    broken_sites.insert(i);
-                }
-                None => blocking = true,
-            }
-            diagnostics.push(Diagnostic::new(loc, v.message));
+            report(&doc, v, &mut broken_sites, &mut out);
         }
-        if blocking {
+        for (i, node) in site_nodes.iter().enumerate() {
+            // Checked alone, as the only site of a document: the schema has no rule across
+            // sites, so the violations are those of the whole document at this site.
+            let mut alone = serde_json::json!({ "sites": [source::node_to_json(&node.value)] });
+            let violations = schema::check(&alone);
+            let broken = !violations.is_empty();
+            for mut v in violations {
+                if let Some(rest) = v.pointer.strip_prefix("/sites/0") {
+                    v.pointer = format!("/sites/{i}{rest}");
+                }
+                report(&doc, v, &mut broken_sites, &mut out);
+            }
+            if broken || out.blocking {
+                continue;
+            }
+            out.push(Entry {
+                kind: EntryKind::Site,
+                value: alone["sites"][0].take(),
+                origin: Origin::Yaml {
+                    doc: doc.clone(),
+                    pointer: format!("/sites/{i}"),
+                },
+            });
+        }
+        if out.blocking {
             continue;
         }
         let Value::Object(top) = value else { continue };
@@ -297,7 +312,7 @@ fn read_text(path: &Path, text: &str) -> FileEntries {
                             "platforms" => EntryKind::Platform(name),
                             _ => EntryKind::Region(name),
                         };
-                        entries.push(Entry {
+                        out.push(Entry {
                             kind,
                             value: v,
                             origin: Origin::Yaml {
@@ -307,7 +322,7 @@ fn read_text(path: &Path, text: &str) -> FileEntries {
                         });
                     }
                 }
-                ("rollout", v) => entries.push(Entry {
+                ("rollout", v) => out.push(Entry {
                     kind: EntryKind::Rollout,
                     value: v,
                     origin: Origin::Yaml {
@@ -315,7 +330,7 @@ fn read_text(path: &Path, text: &str) -> FileEntries {
                         pointer: "/rollout".into(),
                     },
                 }),
-                ("residency", v) => entries.push(Entry {
+                ("residency", v) => out.push(Entry {
                     kind: EntryKind::Residency,
                     value: v,
                     origin: Origin::Yaml {
@@ -328,7 +343,7 @@ fn read_text(path: &Path, text: &str) -> FileEntries {
                         if broken_sites.contains(&i) {
                             continue;
                         }
-                        entries.push(Entry {
+                        out.push(Entry {
                             kind: EntryKind::Site,
                             value: v,
                             origin: Origin::Yaml {
@@ -342,12 +357,57 @@ fn read_text(path: &Path, text: &str) -> FileEntries {
             }
         }
     }
-    FileEntries {
-        entries,
-        sites: Vec::new(),
-        diagnostics,
-        blocking,
+    out
+}
+
+/// A document as JSON, with its `sites` (when a list) left out as an empty list and returned
+/// apart, as nodes.
+fn split_sites(doc: &YamlDocument) -> (Value, &[source::Located<source::YamlNode>]) {
+    use source::YamlNode;
+    let YamlNode::Map(entries) = &doc.root.value else {
+        return (doc.to_json(), &[]);
+    };
+    let mut sites: &[source::Located<YamlNode>] = &[];
+    let top = entries
+        .iter()
+        .map(|(k, v)| {
+            let value = match &v.value {
+                YamlNode::Seq(items) if k.value == "sites" => {
+                    sites = items;
+                    Value::Array(Vec::new())
+                }
+                other => source::node_to_json(other),
+            };
+            (k.value.clone(), value)
+        })
+        .collect();
+    (Value::Object(top), sites)
+}
+
+/// A schema violation of `doc` as a diagnostic; a site's marks the site broken, any other the
+/// file.
+fn report(
+    doc: &YamlDocument,
+    v: schema::SchemaViolation,
+    broken_sites: &mut std::collections::BTreeSet<usize>,
+    out: &mut FileEntries,
+) {
+    let loc = if v.at_key {
+        doc.locate_key(&v.pointer)
+    } else {
+        doc.locate(&v.pointer)
+    };
+    match v
+        .pointer
+        .strip_prefix("/sites/")
+        .and_then(|r| r.split('/').next()?.parse::<usize>().ok())
+    {
+        Some(i) => {
+            broken_sites.insert(i);
+        }
+        None => out.blocking = true,
     }
+    out.diagnostics.push(Diagnostic::new(loc, v.message));
 }
 
 pub(crate) fn csv_column_for(path: &str) -> String {
@@ -549,7 +609,7 @@ fn assemble(
                 }
                 residency_entry = Some((entry, loc));
             }
-            // Made into sites as their file was read (`FileEntries::settled`).
+            // Made into sites as they were read (`FileEntries::push`).
             EntryKind::Site => sites.push(site_from(entry, loc)),
         }
     }
@@ -567,7 +627,7 @@ fn assemble(
     };
 
     let rollout = rollout.map(|(r, _)| r);
-    sites.sort_by(|a, b| a.id.cmp(&b.id).then_with(|| site_order(a, b)));
+    sort_sites(&mut sites);
 
     check_sites(
         &sites,
@@ -594,6 +654,28 @@ fn assemble(
         sites,
         residency,
     })
+}
+
+/// Sorts sites by id, then by where they were written, as a stable sort would; by moving the
+/// sites along the cycles of the sorted order of their indices, so that no scratch copy of the
+/// sites (a stable sort's) is ever made.
+fn sort_sites(sites: &mut [Site]) {
+    let mut order: Vec<usize> = (0..sites.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&sites[a], &sites[b]);
+        a.id.cmp(&b.id).then_with(|| site_order(a, b))
+    });
+    // `order[i]` is the index of the site that belongs at `i`.
+    for start in 0..order.len() {
+        let mut i = start;
+        while order[i] != start {
+            let from = order[i];
+            sites.swap(i, from);
+            order[i] = i;
+            i = from;
+        }
+        order[i] = i;
+    }
 }
 
 fn site_order(a: &Site, b: &Site) -> std::cmp::Ordering {
@@ -678,20 +760,20 @@ fn site_from(entry: Entry, loc: SourceLocation) -> Site {
     let v = &entry.value;
     let origin = &entry.origin;
     let id = str_of(v, "id").to_owned();
-    let mut fields = BTreeMap::new();
+    let mut fields = Vec::new();
     for f in [
         "id", "region", "hardware", "backhaul", "platform", "wave", "cluster",
     ] {
-        fields.insert(f.to_owned(), origin.field(f));
+        fields.push((f.to_owned(), origin.field(f)));
     }
     let workloads = v.get("workloads").and_then(Value::as_array).map(|ws| {
         ws.iter()
             .enumerate()
             .map(|(i, w)| {
-                fields.insert(
+                fields.push((
                     format!("workloads/{i}"),
                     origin.field(&format!("workloads/{i}")),
-                );
+                ));
                 w.as_str().unwrap_or_default().to_owned()
             })
             .collect::<Vec<_>>()
@@ -699,10 +781,10 @@ fn site_from(entry: Entry, loc: SourceLocation) -> Site {
     let mut overrides = BTreeMap::new();
     if let Some(Value::Object(m)) = v.get("overrides") {
         for (workload, o) in m {
-            fields.insert(
+            fields.push((
                 format!("overrides/{workload}"),
                 origin.key(&format!("overrides/{workload}")),
-            );
+            ));
             overrides.insert(
                 workload.clone(),
                 WorkloadOverride {
@@ -715,11 +797,11 @@ fn site_from(entry: Entry, loc: SourceLocation) -> Site {
     let annotations = string_map(v.get("annotations"));
     for k in labels.keys() {
         let p = format!("labels/{}", k.replace('~', "~0").replace('/', "~1"));
-        fields.insert(format!("labels/{k}"), origin.key(&p));
+        fields.push((format!("labels/{k}"), origin.key(&p)));
     }
     for k in annotations.keys() {
         let p = format!("annotations/{}", k.replace('~', "~0").replace('/', "~1"));
-        fields.insert(format!("annotations/{k}"), origin.key(&p));
+        fields.push((format!("annotations/{k}"), origin.key(&p)));
     }
     let cluster = match v.get("cluster").and_then(Value::as_str) {
         Some(c) if !c.is_empty() => c.to_owned(),
@@ -738,7 +820,7 @@ fn site_from(entry: Entry, loc: SourceLocation) -> Site {
         workloads,
         overrides,
         offline: v.get("offline").and_then(Value::as_bool).unwrap_or(false),
-        source: SiteSource { site: loc, fields },
+        source: SiteSource::new(loc, fields),
         id,
     }
 }
@@ -781,16 +863,16 @@ fn check_sites(
         if i > 0 && sites[i - 1].id == site.id {
             diags.push(
                 Diagnostic::new(
-                    site.source.field("id").clone(),
+                    site.source.field("id"),
                     format!("site id `{}` is used twice", site.id),
                 )
-                .with_related(sites[i - 1].source.field("id").clone(), "first used"),
+                .with_related(sites[i - 1].source.field("id"), "first used"),
             );
         }
         if !regions.contains_key(&site.region) {
             diags.push(did_you_mean(
                 Diagnostic::new(
-                    site.source.field("region").clone(),
+                    site.source.field("region"),
                     format!(
                         "unknown region `{}` ({})",
                         site.region,
@@ -804,7 +886,7 @@ fn check_sites(
         if !hardware.contains_key(&site.hardware) {
             diags.push(did_you_mean(
                 Diagnostic::new(
-                    site.source.field("hardware").clone(),
+                    site.source.field("hardware"),
                     format!(
                         "unknown hardware profile `{}` ({})",
                         site.hardware,
@@ -818,7 +900,7 @@ fn check_sites(
         if !backhaul.contains_key(&site.backhaul) {
             diags.push(did_you_mean(
                 Diagnostic::new(
-                    site.source.field("backhaul").clone(),
+                    site.source.field("backhaul"),
                     format!(
                         "unknown backhaul profile `{}` ({})",
                         site.backhaul,
@@ -833,7 +915,7 @@ fn check_sites(
             Some(r) if r.waves.iter().any(|w| w.name == site.wave) => {}
             Some(r) => diags.push(did_you_mean(
                 Diagnostic::new(
-                    site.source.field("wave").clone(),
+                    site.source.field("wave"),
                     format!(
                         "unknown wave `{}` (declared waves: {})",
                         site.wave,
@@ -845,7 +927,7 @@ fn check_sites(
             )),
             None => diags.push(
                 Diagnostic::new(
-                    site.source.field("wave").clone(),
+                    site.source.field("wave"),
                     format!("wave `{}` is not declared: the inventory has no `rollout`", site.wave),
                 )
                 .with_help("declare the waves in order, e.g. `rollout: {waves: [{name: canary, max_update: 1}, {name: main, max_update: 25%}]}`"),
@@ -859,7 +941,7 @@ fn check_sites(
                     "annotations"
                 };
                 diags.push(Diagnostic::new(
-                    site.source.field(&format!("{path}/{key}")).clone(),
+                    site.source.field(&format!("{path}/{key}")),
                     format!("`{key}`: keys under `{RESERVED_PREFIX}` are set by edgefleet and cannot be set in the inventory"),
                 ));
             }

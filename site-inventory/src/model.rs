@@ -200,15 +200,80 @@ pub struct WorkloadOverride {
 
 /// Locations of a site's definition, for errors found after loading (e.g. a workload name the
 /// catalogue does not have).
+///
+/// A large fleet holds one of these per site, so the fields' places are kept compactly: their
+/// paths in one string, and line, column, offset and length as 32-bit numbers in the site's file
+/// (a file is at most [`MAX_FILE_BYTES`](crate::limits::MAX_FILE_BYTES), so they fit).
 #[derive(Debug, Clone)]
 pub struct SiteSource {
     pub site: SourceLocation,
-    /// Field path relative to the site (`workloads/1`, `overrides/mqtt-broker`) → location.
-    pub fields: BTreeMap<String, SourceLocation>,
+    /// Every field's path, one after the other; [`FieldPlace::end`] says where each ends.
+    paths: Box<str>,
+    /// Per field, in the order first written: where its path ends in `paths`, and its place.
+    places: Box<[FieldPlace]>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct FieldPlace {
+    end: u32,
+    line: u32,
+    column: u32,
+    offset: u32,
+    len: u32,
 }
 
 impl SiteSource {
-    pub fn field(&self, path: &str) -> &SourceLocation {
-        self.fields.get(path).unwrap_or(&self.site)
+    /// Where the site and each of its fields (path relative to the site: `workloads/1`,
+    /// `overrides/mqtt-broker`) were written, all in the site's file. A path given twice keeps
+    /// its last place.
+    pub fn new(
+        site: SourceLocation,
+        fields: impl IntoIterator<Item = (String, SourceLocation)>,
+    ) -> Self {
+        let mut list: Vec<(String, SourceLocation)> = Vec::new();
+        for (path, loc) in fields {
+            debug_assert_eq!(loc.file, site.file, "a site's fields are in its file");
+            match list.iter_mut().find(|(p, _)| *p == path) {
+                Some(slot) => slot.1 = loc,
+                None => list.push((path, loc)),
+            }
+        }
+        let mut paths = String::with_capacity(list.iter().map(|(p, _)| p.len()).sum());
+        let mut places = Vec::with_capacity(list.len());
+        let narrow = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        for (path, loc) in list {
+            paths.push_str(&path);
+            places.push(FieldPlace {
+                end: narrow(paths.len()),
+                line: loc.line,
+                column: loc.column,
+                offset: narrow(loc.offset),
+                len: narrow(loc.len),
+            });
+        }
+        Self {
+            site,
+            paths: paths.into_boxed_str(),
+            places: places.into_boxed_slice(),
+        }
+    }
+
+    /// Where the field at `path` was written, or the site's own place when it was not.
+    pub fn field(&self, path: &str) -> SourceLocation {
+        let mut start = 0;
+        for place in self.places.iter() {
+            let end = place.end as usize;
+            if self.paths.get(start..end) == Some(path) {
+                return SourceLocation {
+                    file: self.site.file.clone(),
+                    line: place.line,
+                    column: place.column,
+                    offset: place.offset as usize,
+                    len: place.len as usize,
+                };
+            }
+            start = end;
+        }
+        self.site.clone()
     }
 }

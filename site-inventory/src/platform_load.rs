@@ -173,7 +173,7 @@ pub(crate) fn check_sites(
             )
         };
         diags.push(Diagnostic::new(
-            site.source.field("platform").clone(),
+            site.source.field("platform"),
             format!("unknown platform profile `{name}` ({known})"),
         ));
     }

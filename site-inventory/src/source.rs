@@ -253,7 +253,8 @@ pub fn pointer_tokens(pointer: &str) -> impl Iterator<Item = String> + '_ {
     kube_basics::pointer::tokens(pointer)
 }
 
-fn node_to_json(node: &YamlNode) -> serde_json::Value {
+/// A node as plain JSON (positions dropped).
+pub fn node_to_json(node: &YamlNode) -> serde_json::Value {
     use serde_json::Value;
     match node {
         YamlNode::Null => Value::Null,

@@ -140,6 +140,40 @@ fn all_errors_of_a_file_at_once() {
 }
 
 #[test]
+fn site_errors_are_located_in_any_document_at_any_index() {
+    // Sites are checked one at a time: an error of the twelfth site of a second document is
+    // still placed at its field, and a broken key beside the sites still stops the file.
+    let mut second = String::from("---\nsites:\n");
+    for i in 0..12 {
+        let extra = if i == 11 { ", colour: red" } else { "" };
+        second.push_str(&format!(
+            "  - {{id: s-{i}, region: eu, hardware: box, backhaul: lte, wave: main{extra}}}\n"
+        ));
+    }
+    let (d, r) = inventory(&[(
+        "sites.yaml",
+        &format!(
+            "sites:\n  - {{id: a-1, region: eu, hardware: box, backhaul: lte, wave: main}}\n{second}"
+        ),
+    )]);
+    let e = errors(d.path(), r);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0].0, "sites.yaml:16:70");
+    assert!(e[0].1.starts_with("unknown field `colour`"), "{e:?}");
+
+    let (d, r) = inventory(&[(
+        "sites.yaml",
+        "sites:\n  - {id: s-1, region: eu, hardware: box, backhaul: lte, wave: main, colour: red}\n  - {id: s-2, region: nowhere, hardware: box, backhaul: lte, wave: main}\nsights: []\n",
+    )]);
+    let e = errors(d.path(), r);
+    assert_eq!(e.len(), 2, "{e:?}");
+    assert_eq!(e[0].0, "sites.yaml:2:69");
+    assert!(e[0].1.starts_with("unknown field `colour`"), "{e:?}");
+    assert_eq!(e[1].0, "sites.yaml:4:1");
+    assert!(e[1].1.starts_with("unknown field `sights`"), "{e:?}");
+}
+
+#[test]
 fn csv_missing_column_points_at_the_header() {
     let (d, r) = inventory(&[("sites.csv", "id,region,hardware,backhaul\ns-1,eu,box,lte\n")]);
     let e = errors(d.path(), r);

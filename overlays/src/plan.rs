@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 
 use crate::appset::{self, ArgoSettings};
-use crate::catalogue::{Catalogue, CatalogueError, Part, WorkloadMeta};
+use crate::catalogue::{Catalogue, CatalogueError, Part, RenderVars, WorkloadMeta};
 use crate::layout;
 use crate::site_json::SiteJson;
 use crate::tree::OutputTree;
@@ -683,10 +683,14 @@ fn plan_site(
             .unwrap_or(Value::Null),
         "buffer": Value::Null,
     });
+    // Converted for the templates once per site; only the buffer differs between workloads.
+    let mut vars = RenderVars::from_json(&site_ctx);
     let mut keys = Vec::new();
     let mut reused = 0;
     for (w, path, buffer) in planned {
-        site_ctx["buffer"] = serde_json::to_value(buffer).unwrap_or(Value::Null);
+        let buffer = serde_json::to_value(buffer).unwrap_or(Value::Null);
+        vars.set("buffer", &buffer);
+        site_ctx["buffer"] = buffer;
         let key = match reuse {
             Reuse::Off => None,
             _ => digests
@@ -714,7 +718,7 @@ fn plan_site(
                 text
             }
             None => {
-                let patches = catalogue.render(&w.name, Part::Site, &site_ctx)?;
+                let patches = catalogue.render_vars(&w.name, Part::Site, &vars)?;
                 to_yaml(&site_kustomization(site, w, components, &patches))
             }
         };

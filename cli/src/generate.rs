@@ -141,6 +141,18 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
             .as_ref()
             .is_some_and(|c| c.is_fresh(&out, id, fingerprint, paths))
     };
+    // A new output folder is written while it is planned: each site's files as soon as the
+    // site is (the folder still appears whole or not at all).
+    let writer = if args.check {
+        None
+    } else {
+        write::FreshWriter::start(&out)
+    };
+    let sink = |tree: &edgefleet_overlays::tree::OutputTree| {
+        if let Some(w) = &writer {
+            w.write(tree);
+        }
+    };
     let planned = plan::plan_skipping(
         &fleet,
         &catalogue,
@@ -155,6 +167,7 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
         &plan::Skip {
             identity,
             fresh: &fresh,
+            sink: writer.as_ref().map(|_| &sink as &plan::SiteSink<'_>),
         },
     );
     if let Some(b) = &bar {
@@ -191,7 +204,11 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
         }
         return report_check(&out, &changes, args.shard);
     }
-    if let Err(e) = write::apply(&planned.tree, &out, &changes) {
+    let written = match writer {
+        Some(w) => w.finish(&planned.tree, &changes),
+        None => write::apply(&planned.tree, &out, &changes),
+    };
+    if let Err(e) = written {
         crate::output::error(e.to_string());
         return exit::INPUT;
     }

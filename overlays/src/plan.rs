@@ -81,7 +81,14 @@ pub struct Skip<'a> {
     /// `(site id, fingerprint, paths)` → whether those files are on disk as planned for that
     /// fingerprint.
     pub fresh: &'a FreshCheck<'a>,
+    /// Called on the planner's threads with each planned site's files as soon as the site is
+    /// planned (not for sites the rerun cache vouches for): `generate` writes a new output
+    /// folder while planning goes on ([`crate::write::FreshWriter`]).
+    pub sink: Option<&'a SiteSink<'a>>,
 }
+
+/// What [`Skip::sink`] is given: one site's planned files.
+pub type SiteSink<'a> = dyn Fn(&OutputTree) + Sync + 'a;
 
 /// `(site id, fingerprint, paths)` → whether those files are on disk as planned.
 pub type FreshCheck<'a> = dyn Fn(&str, &[u8; 32], &[String]) -> bool + Sync + 'a;
@@ -291,6 +298,11 @@ fn plan_general(
                 &digests,
                 skip.zip(profiles.as_ref()),
             );
+            if let (Ok(planned), Some(sink)) = (&r, skip.and_then(|s| s.sink))
+                && !planned.tree.is_empty()
+            {
+                sink(&planned.tree);
+            }
             progress(done.fetch_add(1, Ordering::Relaxed) + 1);
             r
         })

@@ -206,12 +206,15 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
     }
     let written = match writer {
         Some(w) => w.finish(&planned.tree, &changes),
-        None => write::apply(&planned.tree, &out, &changes),
+        None => write::apply(&planned.tree, &out, &changes).map(|()| write::FileStats::new()),
     };
-    if let Err(e) = written {
-        crate::output::error(e.to_string());
-        return exit::INPUT;
-    }
+    let stats = match written {
+        Ok(stats) => stats,
+        Err(e) => {
+            crate::output::error(e.to_string());
+            return exit::INPUT;
+        }
+    };
     lap("write", &mut phases);
     // Only a cache of the whole tree is written; failing to write it costs the next run time.
     if args.shard.is_none()
@@ -222,6 +225,7 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
             &changes,
             cache.as_ref(),
             &declared,
+            &stats,
         )
     {
         crate::output::warning(format!(
@@ -390,7 +394,8 @@ fn generator_identity(options: &plan::PlanOptions) -> [u8; 32] {
 }
 
 /// Writes the rerun cache after a successful write: every site's fingerprint and what `lstat`
-/// says about its files now. Nothing is written when nothing changed: no file written, every
+/// says about its files now (or, for files a fresh write wrote, what `fstat` said right after
+/// writing them, which is the same: `stats`). Nothing is written when nothing changed: no file written, every
 /// site taken from the cache, no site gone.
 fn record_cache(
     out: &Path,
@@ -399,6 +404,7 @@ fn record_cache(
     changes: &write::Changes,
     cache: Option<&Cache>,
     declared: &Declared<'_>,
+    stats: &write::FileStats,
 ) -> std::io::Result<()> {
     use edgefleet_overlays::cache::{FileStat, SiteEntry};
     use rayon::prelude::*;
@@ -432,7 +438,13 @@ fn record_cache(
                 None => r
                     .paths
                     .iter()
-                    .map(|p| FileStat::of(&out.join(p)).map(|s| (p.clone(), s)))
+                    .map(|p| {
+                        let stat = match stats.get(p) {
+                            Some(stat) => *stat,
+                            None => FileStat::of(&out.join(p)),
+                        };
+                        stat.map(|s| (p.clone(), s))
+                    })
                     .collect::<Option<Vec<_>>>()?,
             };
             let note = notes

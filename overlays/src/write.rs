@@ -22,6 +22,7 @@
 //! For tests, `EDGEFLEET_TEST_FAULT` injects faults into the write steps (see [`fault`]).
 
 use std::collections::{BTreeSet, HashSet};
+
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -672,10 +673,12 @@ pub struct FreshWriter {
     staging: PathBuf,
     /// Folders made in the staging folder (relative paths).
     dirs: Mutex<HashSet<String>>,
-    /// Files written (relative paths).
-    written: Mutex<HashSet<String>>,
+    /// Files written (relative paths), with what `fstat` said right after writing each.
+    written: Mutex<FileStats>,
     /// The first error of [`FreshWriter::write`]; nothing more is written after it.
     failed: Mutex<Option<WriteError>>,
+    /// Parent folders of the output folder this writer made (deepest last).
+    made_parents: Vec<PathBuf>,
     finished: bool,
 }
 
@@ -690,16 +693,34 @@ impl FreshWriter {
         }
         let name = out.file_name()?;
         let parent = parent_of(out);
-        fs::create_dir_all(&parent).ok()?;
+        let mut made_parents: Vec<PathBuf> = parent
+            .ancestors()
+            .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+            .map(Path::to_path_buf)
+            .collect();
+        made_parents.reverse();
+        let remove_parents = |dirs: &[PathBuf]| {
+            for dir in dirs.iter().rev() {
+                let _ = fs::remove_dir(dir);
+            }
+        };
+        if fs::create_dir_all(&parent).is_err() {
+            remove_parents(&made_parents);
+            return None;
+        }
         remove_leftovers(out);
         let staging = parent.join(staging_name(name, std::process::id()));
-        step_then(|| fs::create_dir(&staging)).ok()?;
+        if step_then(|| fs::create_dir(&staging)).is_err() {
+            remove_parents(&made_parents);
+            return None;
+        }
         Some(FreshWriter {
             out: out.to_path_buf(),
             staging,
             dirs: Mutex::default(),
             written: Mutex::default(),
             failed: Mutex::default(),
+            made_parents,
             finished: false,
         })
     }
@@ -713,8 +734,8 @@ impl FreshWriter {
         let result = tree.iter().try_for_each(|(path, bytes)| {
             self.make_parents(path)?;
             let full = self.staging.join(path);
-            step_then(|| fs::write(&full, bytes)).map_err(io_err(&full))?;
-            lock(&self.written).insert(path.to_owned());
+            let stat = step_then(|| write_and_stat(&full, bytes)).map_err(io_err(&full))?;
+            lock(&self.written).insert(path.to_owned(), stat);
             Ok(())
         });
         if let Err(e) = result {
@@ -745,11 +766,14 @@ impl FreshWriter {
     /// folder to the output folder. `changes` are [`compare`]'s after planning: when they say
     /// the output folder exists by now (made by someone else meanwhile), the staging folder is
     /// dropped and [`apply`] writes as it would have without this writer.
-    pub fn finish(mut self, tree: &OutputTree, changes: &Changes) -> Result<(), WriteError> {
+    ///
+    /// Returns what `fstat` said about the files written while planning (a rename of their
+    /// folder changes none of it), so that the rerun cache need not `lstat` them again.
+    pub fn finish(mut self, tree: &OutputTree, changes: &Changes) -> Result<FileStats, WriteError> {
         if changes.out_exists {
             let out = self.out.clone();
             drop(self);
-            return apply(tree, &out, changes);
+            return apply(tree, &out, changes).map(|()| FileStats::new());
         }
         let result = (|| {
             if let Some(e) = lock(&self.failed).take() {
@@ -758,7 +782,7 @@ impl FreshWriter {
             let written = std::mem::take(&mut *lock(&self.written));
             let rest: Vec<(&str, &[u8])> = tree
                 .iter()
-                .filter(|(path, _)| !written.contains(*path))
+                .filter(|(path, _)| !written.contains_key(*path))
                 .collect();
             for (path, _) in &rest {
                 self.make_parents(path)?;
@@ -771,7 +795,8 @@ impl FreshWriter {
                 &self.staging.join(MANIFEST),
                 manifest_text(tree, &[]).as_bytes(),
             )?;
-            step_then(|| fs::rename(&self.staging, &self.out)).map_err(io_err(&self.out))
+            step_then(|| fs::rename(&self.staging, &self.out)).map_err(io_err(&self.out))?;
+            Ok(written)
         })();
         self.finished = result.is_ok();
         fault::report();
@@ -783,8 +808,24 @@ impl Drop for FreshWriter {
     fn drop(&mut self) {
         if !self.finished {
             let _ = fs::remove_dir_all(&self.staging);
+            // Folders made for the output folder go too (only while empty).
+            for dir in self.made_parents.iter().rev() {
+                let _ = fs::remove_dir(dir);
+            }
         }
     }
+}
+
+/// Per written file (relative path): what `fstat` said right after writing it (`None`: not a
+/// regular file, or no unix metadata).
+pub type FileStats = std::collections::HashMap<String, Option<crate::cache::FileStat>>;
+
+/// `fs::write`, then `fstat` of the written file.
+fn write_and_stat(path: &Path, bytes: &[u8]) -> io::Result<Option<crate::cache::FileStat>> {
+    use std::io::Write as _;
+    let mut file = fs::File::create(path)?;
+    file.write_all(bytes)?;
+    Ok(crate::cache::FileStat::of_metadata(&file.metadata()?))
 }
 
 /// A mutex's data, also after a panic of another thread while it held it.
@@ -925,14 +966,20 @@ mod tests {
         let w = FreshWriter::start(&out).unwrap();
         w.write(&tree(&[("a/c/d.yaml", "2")]));
         assert!(!out.exists(), "the output folder appeared before the end");
-        w.finish(&t, &compare(&t, &out).unwrap()).unwrap();
+        let stats = w.finish(&t, &compare(&t, &out).unwrap()).unwrap();
         assert_eq!(snapshot(&out), snapshot(&by_apply));
+        // What fstat said while writing is what lstat says after the rename.
+        let now = crate::cache::FileStat::of(&out.join("a/c/d.yaml"));
+        assert!(now.is_some());
+        assert_eq!(stats.get("a/c/d.yaml"), Some(&now));
+        assert_eq!(stats.len(), 1);
         assert!(FreshWriter::start(&out).is_none(), "the folder exists now");
         // Dropped unfinished (planning failed): nothing is left, not even the staging folder.
-        let failed = dir.path().join("failed");
+        let failed = dir.path().join("new/parents/failed");
         let w = FreshWriter::start(&failed).unwrap();
         w.write(&t);
         drop(w);
+        assert!(!dir.path().join("new").exists());
         // An output folder made by someone else meanwhile: written as apply writes it.
         let raced = dir.path().join("raced");
         let w = FreshWriter::start(&raced).unwrap();

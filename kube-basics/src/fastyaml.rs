@@ -244,6 +244,15 @@ mod tests {
             "a: [1] 2\n",
             "a: x\u{2028}y\n",
         ];
+        let long_keys = [
+            format!("{}: 1\n", "k".repeat(1001)),
+            format!("\"{}\": 1\n", "k".repeat(1001)),
+            format!("a: {{{}: 1}}\n", "k".repeat(1001)),
+        ];
+        let cases = cases
+            .iter()
+            .copied()
+            .chain(long_keys.iter().map(String::as_str));
         for text in cases {
             assert_eq!(parse_block_stream(text), None, "{text:?}");
         }

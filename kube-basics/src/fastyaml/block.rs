@@ -6,7 +6,8 @@
 //! - documents separated by `---` lines, each a block mapping or block sequence (no empty
 //!   document, no `...`, no directive);
 //! - spaces for indentation, no tab and no carriage return anywhere in the stream;
-//! - keys that are double-quoted or plain words of `A-Za-z0-9._/-`, followed by `:`;
+//! - keys that are double-quoted or plain words of `A-Za-z0-9._/-`, followed by `:`, of at most
+//!   1000 bytes (YAML's limit on implicit keys is 1024 characters);
 //! - values on one line: double-quoted strings with JSON's escapes, plain words of
 //!   `A-Za-z0-9._/+-` (and `:` inside) typed by [`resolve_plain`], and flow collections of those
 //!   on one line; a comment may follow after a space;
@@ -19,6 +20,10 @@
 use crate::limits::MAX_DEPTH;
 use crate::scalar::{PlainScalar, resolve_plain};
 use serde_json::{Map, Number, Value};
+
+/// YAML allows implicit keys of at most 1024 characters; longer ones (in bytes, with a margin)
+/// are left to the other readers, which decide.
+const MAX_KEY_BYTES: usize = 1000;
 
 /// A content line: its indentation and the text after it.
 #[derive(Clone, Copy)]
@@ -208,6 +213,9 @@ fn entry_key(text: &str) -> Option<(String, &str)> {
             _ => return None,
         }
     };
+    if end > MAX_KEY_BYTES {
+        return None;
+    }
     let rest = text[end..].strip_prefix(':')?;
     (rest.is_empty() || rest.starts_with(' ')).then_some((key, rest))
 }
@@ -342,6 +350,7 @@ fn flow_node(text: &str, at: &mut usize, depth: usize) -> Option<Value> {
     } else {
         loop {
             if close == b'}' {
+                let key_start = *at;
                 let key = if bytes.get(*at) == Some(&b'"') {
                     let (key, end) = double_quoted(&text[*at..])?;
                     *at += end;
@@ -363,6 +372,9 @@ fn flow_node(text: &str, at: &mut usize, depth: usize) -> Option<Value> {
                     *at += 1;
                     key
                 };
+                if *at - key_start > MAX_KEY_BYTES {
+                    return None;
+                }
                 skip_spaces(bytes, at);
                 let value = flow_value(text, at, depth)?;
                 if key == "<<" || map.contains_key(&key) {

@@ -141,6 +141,18 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
             .as_ref()
             .is_some_and(|c| c.is_fresh(&out, id, fingerprint, paths))
     };
+    // A new output folder is written while it is planned: each site's files as soon as the
+    // site is (the folder still appears whole or not at all).
+    let writer = if args.check {
+        None
+    } else {
+        write::FreshWriter::start(&out)
+    };
+    let sink = |tree: &edgefleet_overlays::tree::OutputTree| {
+        if let Some(w) = &writer {
+            w.write(tree);
+        }
+    };
     let planned = plan::plan_skipping(
         &fleet,
         &catalogue,
@@ -155,6 +167,7 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
         &plan::Skip {
             identity,
             fresh: &fresh,
+            sink: writer.as_ref().map(|_| &sink as &plan::SiteSink<'_>),
         },
     );
     if let Some(b) = &bar {
@@ -191,10 +204,17 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
         }
         return report_check(&out, &changes, args.shard);
     }
-    if let Err(e) = write::apply(&planned.tree, &out, &changes) {
-        crate::output::error(e.to_string());
-        return exit::INPUT;
-    }
+    let written = match writer {
+        Some(w) => w.finish(&planned.tree, &changes),
+        None => write::apply(&planned.tree, &out, &changes).map(|()| write::FileStats::new()),
+    };
+    let stats = match written {
+        Ok(stats) => stats,
+        Err(e) => {
+            crate::output::error(e.to_string());
+            return exit::INPUT;
+        }
+    };
     lap("write", &mut phases);
     // Only a cache of the whole tree is written; failing to write it costs the next run time.
     if args.shard.is_none()
@@ -205,6 +225,7 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
             &changes,
             cache.as_ref(),
             &declared,
+            &stats,
         )
     {
         crate::output::warning(format!(
@@ -373,7 +394,8 @@ fn generator_identity(options: &plan::PlanOptions) -> [u8; 32] {
 }
 
 /// Writes the rerun cache after a successful write: every site's fingerprint and what `lstat`
-/// says about its files now. Nothing is written when nothing changed: no file written, every
+/// says about its files now (or, for files a fresh write wrote, what `fstat` said right after
+/// writing them, which is the same: `stats`). Nothing is written when nothing changed: no file written, every
 /// site taken from the cache, no site gone.
 fn record_cache(
     out: &Path,
@@ -382,6 +404,7 @@ fn record_cache(
     changes: &write::Changes,
     cache: Option<&Cache>,
     declared: &Declared<'_>,
+    stats: &write::FileStats,
 ) -> std::io::Result<()> {
     use edgefleet_overlays::cache::{FileStat, SiteEntry};
     use rayon::prelude::*;
@@ -415,7 +438,13 @@ fn record_cache(
                 None => r
                     .paths
                     .iter()
-                    .map(|p| FileStat::of(&out.join(p)).map(|s| (p.clone(), s)))
+                    .map(|p| {
+                        let stat = match stats.get(p) {
+                            Some(stat) => *stat,
+                            None => FileStat::of(&out.join(p)),
+                        };
+                        stat.map(|s| (p.clone(), s))
+                    })
                     .collect::<Option<Vec<_>>>()?,
             };
             let note = notes

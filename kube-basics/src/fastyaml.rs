@@ -14,6 +14,8 @@ use serde_json::{Map, Number, Value};
 // accepts too (a second YAML parser disagreed with it on malformed flow collections).
 use granit_parser::{Event, Parser, ScalarStyle};
 
+mod block;
+
 /// Only characters YAML allows in a stream: no C0 control but tab and line breaks, no DEL, no C1
 /// control but NEL, no U+FFFE or U+FFFF.
 fn is_printable(text: &str) -> bool {
@@ -29,12 +31,26 @@ fn is_printable(text: &str) -> bool {
     })
 }
 
+/// The documents of a plain block YAML stream read by the line-based first tier of
+/// [`parse_stream`] alone (see its module `block`), or `None` when the stream leaves that tier's
+/// narrower subset. For tests that check how much of a workload the first tier covers.
+pub fn parse_block_stream(text: &str) -> Option<Vec<Value>> {
+    if text.contains('\u{feff}') || !is_printable(text) {
+        return None;
+    }
+    block::parse(text)
+}
+
 /// The documents of a YAML stream, or `None` when the stream leaves this subset.
 pub fn parse_stream(text: &str) -> Option<Vec<Value>> {
     // A byte order mark (the reference parser strips it where YAML allows one), or characters
     // YAML does not allow (the reference parser refuses them; this one would not).
     if text.contains('\u{feff}') || !is_printable(text) {
         return None;
+    }
+    // Plain block documents (nearly every rendered patch) are read line by line first.
+    if let Some(docs) = block::parse(text) {
+        return Some(docs);
     }
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
@@ -155,6 +171,90 @@ mod tests {
         for text in cases {
             let fast = parse_stream(text).unwrap_or_else(|| panic!("fast path refused {text:?}"));
             assert_eq!(fast, reference(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_line_reader_agrees_with_the_reference_parser_where_it_answers() {
+        let cases = [
+            "a: 1\nb: x\n",
+            "# c\n\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\n  # note\n  annotations:\n    edgefleet.io/outage-buffer: \"64Mi\"\n",
+            "spec:\n  template:\n    spec:\n      containers:\n        - name: otelcol\n          env:\n            - name: A\n              value: \"s-0001\"\n          resources: {}\n",
+            "list:\n- a\n- - b\n  - c\n-\n- d: 1\n  e: [1, \"x\", {f: null}]\nnext: true\n",
+            "a: {\"node-role.kubernetes.io/edge\":\"\",\"edgefleet.io/site\":\"s-1\"}\nb: [{\"key\":\"k\",\"operator\":\"Exists\"}]\n",
+            "securityContext: {runAsUser: null, runAsGroup: null, fsGroup: null}\n",
+            "v:\n  - {name: bridge-tls, mountPath: /mosquitto/bridge-tls, readOnly: true}\n  - 288  # 0440\n",
+            "s: \"line\\none\\t\\\"q\\\" \\\\ \\/ \\u00e9 \\u0085 \\ud7ff é # not a comment\"\n",
+            "num: -17\nf: 12.5\nq: 500m\nimage: nginx:1.25\nurl: http://x.example/v1\nv: 0.139.0\nr: ../base\n",
+            "a: 1\n---\nb: 2\n---\n- x\n",
+            "k:   \n  x: 1\nempty:\nlast: \"\"\n",
+            "  indented: 1\n  root: 2\n",
+            "20-site.conf: \"x\\n\"\n\"quoted key\": 1\n",
+            "a:\n  -\n  - 1\n",
+            "e1: {}\ne2: []\ne3: [[], {}, [1, [2]]]\n",
+        ];
+        for text in cases {
+            let fast = parse_block_stream(text)
+                .unwrap_or_else(|| panic!("the line reader refused {text:?}"));
+            assert_eq!(fast, reference(text), "{text}");
+            assert_eq!(parse_stream(text), Some(fast), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_line_reader_leaves_anything_else_to_the_event_reader() {
+        let cases = [
+            "a: 1\n  b: 2\n",
+            "a: one two\n",
+            "a: x\n  y\n",
+            "a: 'x'\n",
+            "a: |\n  x\n",
+            "a: >\n  x\n",
+            "a: &x 1\n",
+            "a: *x\n",
+            "a: !t 1\n",
+            "a: \"x\n  y\"\n",
+            "a: {b: 1,\n  c: 2}\n",
+            "a: {b: 1,}\n",
+            "a: [b: 1]\n",
+            "a: {b:1}\n",
+            "a: x#y\n",
+            "a:\tb\n",
+            "a: b\r\n",
+            "a: 1\na: 2\n",
+            "<<: {a: 1}\n",
+            "? a\n: b\n",
+            "1: a\n",
+            "a: yes\n",
+            "a: 1e3\n",
+            "a: \"\\x41\"\n",
+            "a: \"\\ud800\"\n",
+            "a: 1\n---\n",
+            "---\n---\na: 1\n",
+            "--- a\n",
+            "a: 1\n...\n",
+            "%YAML 1.2\n---\na: 1\n",
+            "plain scalar\n",
+            "\n# only a comment\n",
+            "a: 1\n- b\n",
+            "- a\nb: 1\n",
+            "a: -\n",
+            "a: b: c\n",
+            "a: \"x\"y\n",
+            "a: [1] 2\n",
+            "a: x\u{2028}y\n",
+        ];
+        let long_keys = [
+            format!("{}: 1\n", "k".repeat(1001)),
+            format!("\"{}\": 1\n", "k".repeat(1001)),
+            format!("a: {{{}: 1}}\n", "k".repeat(1001)),
+        ];
+        let cases = cases
+            .iter()
+            .copied()
+            .chain(long_keys.iter().map(String::as_str));
+        for text in cases {
+            assert_eq!(parse_block_stream(text), None, "{text:?}");
         }
     }
 

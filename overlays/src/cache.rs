@@ -41,8 +41,14 @@ impl FileStat {
     /// The file at `path` if it is a regular file (a link or a folder is not).
     #[cfg(unix)]
     pub fn of(path: &Path) -> Option<FileStat> {
+        FileStat::of_metadata(&fs::symlink_metadata(path).ok()?)
+    }
+
+    /// The same from metadata already read: `lstat` of a path, or `fstat` of a file just
+    /// written (what `lstat` of its path says while nothing changes the file).
+    #[cfg(unix)]
+    pub fn of_metadata(m: &fs::Metadata) -> Option<FileStat> {
         use std::os::unix::fs::MetadataExt;
-        let m = fs::symlink_metadata(path).ok()?;
         m.file_type().is_file().then(|| FileStat {
             size: m.size(),
             mtime: (m.mtime(), m.mtime_nsec()),
@@ -54,6 +60,11 @@ impl FileStat {
     /// Without unix metadata nothing is recorded, so every rerun takes the full path.
     #[cfg(not(unix))]
     pub fn of(_: &Path) -> Option<FileStat> {
+        None
+    }
+
+    #[cfg(not(unix))]
+    pub fn of_metadata(_: &fs::Metadata) -> Option<FileStat> {
         None
     }
 }

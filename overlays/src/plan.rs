@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 
 use crate::appset::{self, ArgoSettings};
-use crate::catalogue::{Catalogue, CatalogueError, Part, WorkloadMeta};
+use crate::catalogue::{Catalogue, CatalogueError, Part, RenderVars, WorkloadMeta};
 use crate::layout;
 use crate::site_json::SiteJson;
 use crate::tree::OutputTree;
@@ -81,7 +81,14 @@ pub struct Skip<'a> {
     /// `(site id, fingerprint, paths)` → whether those files are on disk as planned for that
     /// fingerprint.
     pub fresh: &'a FreshCheck<'a>,
+    /// Called on the planner's threads with each planned site's files as soon as the site is
+    /// planned (not for sites the rerun cache vouches for): `generate` writes a new output
+    /// folder while planning goes on ([`crate::write::FreshWriter`]).
+    pub sink: Option<&'a SiteSink<'a>>,
 }
+
+/// What [`Skip::sink`] is given: one site's planned files.
+pub type SiteSink<'a> = dyn Fn(&OutputTree) + Sync + 'a;
 
 /// `(site id, fingerprint, paths)` → whether those files are on disk as planned.
 pub type FreshCheck<'a> = dyn Fn(&str, &[u8; 32], &[String]) -> bool + Sync + 'a;
@@ -291,6 +298,11 @@ fn plan_general(
                 &digests,
                 skip.zip(profiles.as_ref()),
             );
+            if let (Ok(planned), Some(sink)) = (&r, skip.and_then(|s| s.sink))
+                && !planned.tree.is_empty()
+            {
+                sink(&planned.tree);
+            }
             progress(done.fetch_add(1, Ordering::Relaxed) + 1);
             r
         })
@@ -683,10 +695,14 @@ fn plan_site(
             .unwrap_or(Value::Null),
         "buffer": Value::Null,
     });
+    // Converted for the templates once per site; only the buffer differs between workloads.
+    let mut vars = RenderVars::from_json(&site_ctx);
     let mut keys = Vec::new();
     let mut reused = 0;
     for (w, path, buffer) in planned {
-        site_ctx["buffer"] = serde_json::to_value(buffer).unwrap_or(Value::Null);
+        let buffer = serde_json::to_value(buffer).unwrap_or(Value::Null);
+        vars.set("buffer", &buffer);
+        site_ctx["buffer"] = buffer;
         let key = match reuse {
             Reuse::Off => None,
             _ => digests
@@ -714,7 +730,7 @@ fn plan_site(
                 text
             }
             None => {
-                let patches = catalogue.render(&w.name, Part::Site, &site_ctx)?;
+                let patches = catalogue.render_vars(&w.name, Part::Site, &vars)?;
                 to_yaml(&site_kustomization(site, w, components, &patches))
             }
         };

@@ -21,10 +21,12 @@
 //!
 //! For tests, `EDGEFLEET_TEST_FAULT` injects faults into the write steps (see [`fault`]).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
+
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 
@@ -660,6 +662,177 @@ fn write_fresh(tree: &OutputTree, out: &Path) -> Result<(), WriteError> {
     result
 }
 
+/// A new output folder written while its sites are still being planned (`generate`'s first
+/// run): each site's files go into the staging folder of a fresh write as soon as the site is
+/// planned ([`FreshWriter::write`], on the planner's threads), and [`FreshWriter::finish`]
+/// writes the rest and the manifest and renames the folder into place, so the output folder
+/// appears whole or not at all, as with [`apply`]. Dropped unfinished (planning failed), it
+/// removes its staging folder: there was no output folder, so nothing on disk is lost.
+pub struct FreshWriter {
+    out: PathBuf,
+    staging: PathBuf,
+    /// Folders made in the staging folder (relative paths).
+    dirs: Mutex<HashSet<String>>,
+    /// Files written (relative paths), with what `fstat` said right after writing each.
+    written: Mutex<FileStats>,
+    /// The first error of [`FreshWriter::write`]; nothing more is written after it.
+    failed: Mutex<Option<WriteError>>,
+    /// Parent folders of the output folder this writer made (deepest last).
+    made_parents: Vec<PathBuf>,
+    finished: bool,
+}
+
+impl FreshWriter {
+    /// A writer for `out` when it does not exist yet; `None` when it exists, cannot be looked
+    /// at, or the staging folder cannot be made (the write after planning then decides and
+    /// reports).
+    pub fn start(out: &Path) -> Option<FreshWriter> {
+        match fs::symlink_metadata(out) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            _ => return None,
+        }
+        let name = out.file_name()?;
+        let parent = parent_of(out);
+        let mut made_parents: Vec<PathBuf> = parent
+            .ancestors()
+            .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+            .map(Path::to_path_buf)
+            .collect();
+        made_parents.reverse();
+        let remove_parents = |dirs: &[PathBuf]| {
+            for dir in dirs.iter().rev() {
+                let _ = fs::remove_dir(dir);
+            }
+        };
+        if fs::create_dir_all(&parent).is_err() {
+            remove_parents(&made_parents);
+            return None;
+        }
+        remove_leftovers(out);
+        let staging = parent.join(staging_name(name, std::process::id()));
+        if step_then(|| fs::create_dir(&staging)).is_err() {
+            remove_parents(&made_parents);
+            return None;
+        }
+        Some(FreshWriter {
+            out: out.to_path_buf(),
+            staging,
+            dirs: Mutex::default(),
+            written: Mutex::default(),
+            failed: Mutex::default(),
+            made_parents,
+            finished: false,
+        })
+    }
+
+    /// Writes the files of `tree` (one site's) into the staging folder. An error is kept for
+    /// [`FreshWriter::finish`] and stops later writes.
+    pub fn write(&self, tree: &OutputTree) {
+        if lock(&self.failed).is_some() {
+            return;
+        }
+        let result = tree.iter().try_for_each(|(path, bytes)| {
+            self.make_parents(path)?;
+            let full = self.staging.join(path);
+            let stat = step_then(|| write_and_stat(&full, bytes)).map_err(io_err(&full))?;
+            lock(&self.written).insert(path.to_owned(), stat);
+            Ok(())
+        });
+        if let Err(e) = result {
+            lock(&self.failed).get_or_insert(e);
+        }
+    }
+
+    /// Makes the folders of `path` in the staging folder, parents first (each once).
+    fn make_parents(&self, path: &str) -> Result<(), WriteError> {
+        for (end, _) in path.match_indices('/') {
+            let dir = &path[..end];
+            if lock(&self.dirs).contains(dir) {
+                continue;
+            }
+            let full = self.staging.join(dir);
+            match step_then(|| fs::create_dir(&full)) {
+                Ok(()) => {}
+                // Another thread made it first.
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(io_err(&full)(e)),
+            }
+            lock(&self.dirs).insert(dir.to_owned());
+        }
+        Ok(())
+    }
+
+    /// Writes the files of `tree` not written yet and the manifest, then renames the staging
+    /// folder to the output folder. `changes` are [`compare`]'s after planning: when they say
+    /// the output folder exists by now (made by someone else meanwhile), the staging folder is
+    /// dropped and [`apply`] writes as it would have without this writer.
+    ///
+    /// Returns what `fstat` said about the files written while planning (a rename of their
+    /// folder changes none of it), so that the rerun cache need not `lstat` them again.
+    pub fn finish(mut self, tree: &OutputTree, changes: &Changes) -> Result<FileStats, WriteError> {
+        if changes.out_exists {
+            let out = self.out.clone();
+            drop(self);
+            return apply(tree, &out, changes).map(|()| FileStats::new());
+        }
+        let result = (|| {
+            if let Some(e) = lock(&self.failed).take() {
+                return Err(e);
+            }
+            let written = std::mem::take(&mut *lock(&self.written));
+            let rest: Vec<(&str, &[u8])> = tree
+                .iter()
+                .filter(|(path, _)| !written.contains_key(*path))
+                .collect();
+            for (path, _) in &rest {
+                self.make_parents(path)?;
+            }
+            rest.par_iter().try_for_each(|(path, bytes)| {
+                let full = self.staging.join(path);
+                step_then(|| fs::write(&full, bytes)).map_err(io_err(&full))
+            })?;
+            write_atomic(
+                &self.staging.join(MANIFEST),
+                manifest_text(tree, &[]).as_bytes(),
+            )?;
+            step_then(|| fs::rename(&self.staging, &self.out)).map_err(io_err(&self.out))?;
+            Ok(written)
+        })();
+        self.finished = result.is_ok();
+        fault::report();
+        result
+    }
+}
+
+impl Drop for FreshWriter {
+    fn drop(&mut self) {
+        if !self.finished {
+            let _ = fs::remove_dir_all(&self.staging);
+            // Folders made for the output folder go too (only while empty).
+            for dir in self.made_parents.iter().rev() {
+                let _ = fs::remove_dir(dir);
+            }
+        }
+    }
+}
+
+/// Per written file (relative path): what `fstat` said right after writing it (`None`: not a
+/// regular file, or no unix metadata).
+pub type FileStats = std::collections::HashMap<String, Option<crate::cache::FileStat>>;
+
+/// `fs::write`, then `fstat` of the written file.
+fn write_and_stat(path: &Path, bytes: &[u8]) -> io::Result<Option<crate::cache::FileStat>> {
+    use std::io::Write as _;
+    let mut file = fs::File::create(path)?;
+    file.write_all(bytes)?;
+    Ok(crate::cache::FileStat::of_metadata(&file.metadata()?))
+}
+
+/// A mutex's data, also after a panic of another thread while it held it.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Fault injection for crash-safety tests, from the variable `EDGEFLEET_TEST_FAULT` (read once;
 /// without it every hook is a no-op). Each file system step of a write (a folder or file created,
 /// a link, a rename, the swap) counts as one step:
@@ -780,6 +953,52 @@ mod tests {
             .map(|e| e.file_name())
             .collect();
         assert_eq!(siblings, vec![std::ffi::OsString::from("out")]);
+    }
+
+    #[test]
+    fn a_fresh_writer_writes_what_apply_writes_or_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = tree(&[("a/b.yaml", "1"), ("a/c/d.yaml", "2"), ("e.yaml", "3")]);
+        let by_apply = dir.path().join("by-apply");
+        apply(&t, &by_apply, &compare(&t, &by_apply).unwrap()).unwrap();
+        // Part of the tree while planning, the rest at the end.
+        let out = dir.path().join("out");
+        let w = FreshWriter::start(&out).unwrap();
+        w.write(&tree(&[("a/c/d.yaml", "2")]));
+        assert!(!out.exists(), "the output folder appeared before the end");
+        let stats = w.finish(&t, &compare(&t, &out).unwrap()).unwrap();
+        assert_eq!(snapshot(&out), snapshot(&by_apply));
+        // What fstat said while writing is what lstat says after the rename.
+        let now = crate::cache::FileStat::of(&out.join("a/c/d.yaml"));
+        assert!(now.is_some());
+        assert_eq!(stats.get("a/c/d.yaml"), Some(&now));
+        assert_eq!(stats.len(), 1);
+        assert!(FreshWriter::start(&out).is_none(), "the folder exists now");
+        // Dropped unfinished (planning failed): nothing is left, not even the staging folder.
+        let failed = dir.path().join("new/parents/failed");
+        let w = FreshWriter::start(&failed).unwrap();
+        w.write(&t);
+        drop(w);
+        assert!(!dir.path().join("new").exists());
+        // An output folder made by someone else meanwhile: written as apply writes it.
+        let raced = dir.path().join("raced");
+        let w = FreshWriter::start(&raced).unwrap();
+        w.write(&t);
+        fs::create_dir(&raced).unwrap();
+        fs::write(raced.join("mine.txt"), "user data").unwrap();
+        w.finish(&t, &compare(&t, &raced).unwrap()).unwrap();
+        assert_eq!(
+            fs::read_to_string(raced.join("mine.txt")).unwrap(),
+            "user data"
+        );
+        assert_eq!(fs::read_to_string(raced.join("a/c/d.yaml")).unwrap(), "2");
+        let mut siblings: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        siblings.sort();
+        assert_eq!(siblings, ["by-apply", "out", "raced"]);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 /// One YAML document (no `---` marker), ending with a newline.
 pub fn to_yaml(value: &Value) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(256);
     match value {
         Value::Object(m) if !m.is_empty() => write_map(&mut out, m, 0),
         Value::Array(a) if !a.is_empty() => write_seq(&mut out, a, 0),
@@ -61,7 +61,9 @@ fn write_map(out: &mut String, m: &serde_json::Map<String, Value>, level: usize)
         write_string(out, k, level, true);
         // YAML limits implicit keys to 1024 characters: a longer key is written explicitly
         // (`? key` then `: value` on the next line).
-        let explicit = out[start..].chars().count() > MAX_IMPLICIT_KEY;
+        // (A key of at most that many bytes has at most that many characters.)
+        let explicit =
+            out.len() - start > MAX_IMPLICIT_KEY && out[start..].chars().count() > MAX_IMPLICIT_KEY;
         if explicit {
             out.insert_str(start, "? ");
             out.push('\n');
@@ -115,7 +117,10 @@ fn write_scalar(out: &mut String, v: &Value, level: usize) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::Number(n) => {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{n}");
+        }
         Value::String(s) => write_string(out, s, level, false),
         Value::Object(_) => out.push_str("{}"),
         Value::Array(_) => out.push_str("[]"),
@@ -205,6 +210,39 @@ fn write_literal(out: &mut String, s: &str, level: usize) {
     out.pop();
 }
 
+/// [`can_be_literal`] of ASCII text in one pass: a line break, a non-empty text before the
+/// trailing line breaks, no control character but line breaks and tabs (no `\r`), no line
+/// ending in a space or tab, and no tab starting the first non-empty line.
+fn can_be_literal_ascii(bytes: &[u8]) -> bool {
+    let mut has_break = false;
+    let mut has_text = false;
+    // Whether the first non-empty line was seen, and the byte before this one on its line.
+    let mut first_line_seen = false;
+    let mut previous = b'\n';
+    for &b in bytes {
+        if b == b'\n' {
+            if previous == b' ' || previous == b'\t' {
+                return false;
+            }
+            has_break = true;
+        } else {
+            if b == 0x7f || (b < 0x20 && b != b'\t') {
+                return false;
+            }
+            if previous == b'\n' && !first_line_seen {
+                if b == b'\t' {
+                    return false;
+                }
+                first_line_seen = true;
+            }
+            has_text = true;
+        }
+        previous = b;
+    }
+    // The last line (after the last break) must not end in a space or tab either.
+    has_break && has_text && previous != b' ' && previous != b'\t'
+}
+
 /// The first line of `s` that is not empty (`""` when there is none).
 fn first_content_line(s: &str) -> &str {
     s.split('\n').find(|l| !l.is_empty()).unwrap_or("")
@@ -212,6 +250,13 @@ fn first_content_line(s: &str) -> &str {
 
 /// Multi-line text without characters that need escapes.
 fn can_be_literal(s: &str) -> bool {
+    if s.is_ascii() {
+        return can_be_literal_ascii(s.as_bytes());
+    }
+    can_be_literal_chars(s)
+}
+
+fn can_be_literal_chars(s: &str) -> bool {
     s.contains('\n')
         && !s.trim_end_matches('\n').is_empty()
         && s.chars()
@@ -411,6 +456,27 @@ mod tests {
         for s in ["a\u{ffff}b", "a\u{fffe}\nb", "x\n\u{ffff}\n", "\u{ffff}"] {
             roundtrip(&json!({ "k": s }));
             roundtrip(&json!({ s: [s] }));
+        }
+    }
+
+    #[test]
+    fn the_ascii_literal_check_is_the_general_one() {
+        let parts = [
+            "", "a", " ", "\t", "\n", "\r", "\u{7f}", "\u{1}", "x y", "#",
+        ];
+        let mut cases = vec![String::new()];
+        for _ in 0..4 {
+            cases = cases
+                .iter()
+                .flat_map(|c| parts.iter().map(move |p| format!("{c}{p}")))
+                .collect();
+            for c in &cases {
+                assert_eq!(
+                    can_be_literal_ascii(c.as_bytes()),
+                    can_be_literal_chars(c),
+                    "{c:?}"
+                );
+            }
         }
     }
 

@@ -19,11 +19,19 @@ fn fast_path_matches_the_reference_on_a_synthetic_fleet() {
     }
     let fleet = edgefleet_inventory::load_inventory(dir.path()).unwrap();
     let catalogue = Catalogue::builtin();
-    let (mut fast, mut total) = (0usize, 0usize);
+    let (mut fast, mut lines, mut total) = (0usize, 0usize, 0usize);
     let mut check = |text: Option<String>| {
         let Some(text) = text else { return };
         total += 1;
         let reference = parse_rendered(&text).unwrap();
+        // The line-based first tier alone, which takes nearly every site patch.
+        if let Some(docs) = fastyaml::parse_block_stream(&text) {
+            lines += 1;
+            assert_eq!(
+                docs, reference,
+                "line reader and reference readings differ on:\n{text}"
+            );
+        }
         if let Some(docs) = fastyaml::parse_stream(&text) {
             fast += 1;
             assert_eq!(
@@ -66,5 +74,9 @@ fn fast_path_matches_the_reference_on_a_synthetic_fleet() {
     assert!(
         fast * 10 >= total * 9,
         "the fast path read only {fast} of {total} site patches"
+    );
+    assert!(
+        lines * 10 >= total * 9,
+        "the line reader read only {lines} of {total} site patches"
     );
 }

@@ -446,7 +446,17 @@ impl Catalogue {
         part: Part,
         ctx: &serde_json::Value,
     ) -> Result<Vec<serde_json::Value>, CatalogueError> {
-        let Some(text) = self.render_text(workload, part, ctx)? else {
+        self.render_vars(workload, part, &RenderVars::from_json(ctx))
+    }
+
+    /// [`Catalogue::render`] with the context already converted (see [`RenderVars`]).
+    pub fn render_vars(
+        &self,
+        workload: &str,
+        part: Part,
+        ctx: &RenderVars,
+    ) -> Result<Vec<serde_json::Value>, CatalogueError> {
+        let Some(text) = self.render_text_vars(workload, part, ctx)? else {
             return Ok(Vec::new());
         };
         let docs = match kube_basics::fastyaml::parse_stream(&text) {
@@ -473,6 +483,15 @@ impl Catalogue {
         part: Part,
         ctx: &serde_json::Value,
     ) -> Result<Option<String>, CatalogueError> {
+        self.render_text_vars(workload, part, &RenderVars::from_json(ctx))
+    }
+
+    fn render_text_vars(
+        &self,
+        workload: &str,
+        part: Part,
+        ctx: &RenderVars,
+    ) -> Result<Option<String>, CatalogueError> {
         let (tmpl_name, vars) = self.prepare(workload, part, ctx)?;
         let Some(tmpl_name) = tmpl_name else {
             return Ok(None);
@@ -498,7 +517,7 @@ impl Catalogue {
         &'a self,
         workload: &str,
         part: Part,
-        ctx: &serde_json::Value,
+        ctx: &RenderVars,
     ) -> Result<(Option<&'a str>, Value), CatalogueError> {
         let Some(w) = self.workloads.get(workload) else {
             return Err(CatalogueError::UnknownWorkload {
@@ -511,17 +530,17 @@ impl Catalogue {
                     .join(", "),
             });
         };
-        let Some(ctx) = ctx.as_object() else {
-            return Err(CatalogueError::Context(json_kind(ctx)));
-        };
+        if let Some(kind) = ctx.not_object {
+            return Err(CatalogueError::Context(kind));
+        }
         let Some(name) = w.templates[part.index()].as_deref() else {
             return Ok((None, Value::UNDEFINED));
         };
         let mut vars: BTreeMap<&str, Value> = BTreeMap::new();
         vars.insert("workload", w.value.clone());
         for var in part.variables() {
-            if let Some(v) = ctx.get(*var) {
-                vars.insert(var, Value::from(Serde(v)));
+            if let Some(v) = ctx.vars.get(*var) {
+                vars.insert(var, v.clone());
             }
         }
         Ok((Some(name), Value::from(vars)))
@@ -534,7 +553,7 @@ impl Catalogue {
         &self,
         workload: &str,
         part: Part,
-        ctx: &serde_json::Value,
+        ctx: &RenderVars,
         path: PathBuf,
         text: &str,
         err: &serde_saphyr::Error,
@@ -581,6 +600,40 @@ impl Catalogue {
             column,
             message: format!("{message}{snippet}"),
         }
+    }
+}
+
+/// The variables of a render converted to template values once: a site's overlays share all
+/// of them but `buffer`, which [`RenderVars::set`] replaces per workload.
+#[derive(Clone, Default)]
+pub struct RenderVars {
+    vars: BTreeMap<String, Value>,
+    /// What the context was when it was not an object (an error of every render).
+    not_object: Option<&'static str>,
+}
+
+impl RenderVars {
+    /// The variables of a JSON object (`docs/templates.md`); any other JSON value makes every
+    /// render fail with [`CatalogueError::Context`].
+    pub fn from_json(ctx: &serde_json::Value) -> RenderVars {
+        match ctx.as_object() {
+            Some(map) => RenderVars {
+                vars: map
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::from(Serde(v))))
+                    .collect(),
+                not_object: None,
+            },
+            None => RenderVars {
+                vars: BTreeMap::new(),
+                not_object: Some(json_kind(ctx)),
+            },
+        }
+    }
+
+    /// Sets (or replaces) one variable.
+    pub fn set(&mut self, name: &str, value: &serde_json::Value) {
+        self.vars.insert(name.to_owned(), Value::from(Serde(value)));
     }
 }
 

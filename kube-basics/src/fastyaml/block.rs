@@ -1,0 +1,427 @@
+//! The first tier of [`parse_stream`](super::parse_stream): a line-based reader for the plain
+//! block YAML the generator's templates render, which needs no token or event queue.
+//!
+//! It reads only what is beyond doubt and answers `None` for anything else, which then goes to
+//! the event-based reader (and from there, if need be, to the reference parser):
+//! - documents separated by `---` lines, each a block mapping or block sequence (no empty
+//!   document, no `...`, no directive);
+//! - spaces for indentation, no tab and no carriage return anywhere in the stream;
+//! - keys that are double-quoted or plain words of `A-Za-z0-9._/-`, followed by `:`, of at most
+//!   1000 bytes (YAML's limit on implicit keys is 1024 characters);
+//! - values on one line: double-quoted strings with JSON's escapes, plain words of
+//!   `A-Za-z0-9._/+-` (and `:` inside) typed by [`resolve_plain`], and flow collections of those
+//!   on one line; a comment may follow after a space;
+//! - no anchor, alias, tag, single-quoted, block or multi-line scalar, explicit or merge key,
+//!   duplicate key.
+//!
+//! Comment lines and blank lines are skipped: outside multi-line scalars (refused here) they
+//! never carry content.
+
+use crate::limits::MAX_DEPTH;
+use crate::scalar::{PlainScalar, resolve_plain};
+use serde_json::{Map, Number, Value};
+
+/// YAML allows implicit keys of at most 1024 characters; longer ones (in bytes, with a margin)
+/// are left to the other readers, which decide.
+const MAX_KEY_BYTES: usize = 1000;
+
+/// A content line: its indentation and the text after it.
+#[derive(Clone, Copy)]
+struct Line<'a> {
+    indent: usize,
+    text: &'a str,
+}
+
+/// The documents of `text`, or `None` when it leaves this reader's subset.
+pub(super) fn parse(text: &str) -> Option<Vec<Value>> {
+    if text.contains(['\t', '\r']) {
+        return None;
+    }
+    // Characters some YAML version reads as line breaks.
+    if !text.is_ascii() && text.contains(['\u{85}', '\u{2028}', '\u{2029}']) {
+        return None;
+    }
+    let mut docs = Vec::new();
+    let mut lines: Vec<Line> = Vec::new();
+    let mut separators = 0usize;
+    for raw in text.split('\n') {
+        let content = raw.trim_start_matches(' ');
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        let indent = raw.len() - content.len();
+        if indent == 0 && (content.starts_with("---") || content.starts_with("...")) {
+            if content != "---" {
+                return None;
+            }
+            if lines.is_empty() {
+                // Only the first `---` of a stream may have nothing before it.
+                if separators > 0 || !docs.is_empty() {
+                    return None;
+                }
+            } else {
+                docs.push(document(&mut lines)?);
+                lines.clear();
+            }
+            separators += 1;
+            continue;
+        }
+        if indent == 0 && content.starts_with('%') {
+            return None;
+        }
+        lines.push(Line {
+            indent,
+            text: content,
+        });
+    }
+    // No content at all, or a `---` with nothing after it: an empty document.
+    if lines.is_empty() {
+        return None;
+    }
+    docs.push(document(&mut lines)?);
+    Some(docs)
+}
+
+fn document(lines: &mut [Line<'_>]) -> Option<Value> {
+    let mut reader = Reader { lines, pos: 0 };
+    let value = reader.block_node(0)?;
+    (reader.pos == reader.lines.len()).then_some(value)
+}
+
+struct Reader<'l, 'a> {
+    lines: &'l mut [Line<'a>],
+    pos: usize,
+}
+
+fn is_seq_item(text: &str) -> bool {
+    text == "-" || text.starts_with("- ")
+}
+
+impl Reader<'_, '_> {
+    /// The block collection starting at the current line.
+    fn block_node(&mut self, depth: usize) -> Option<Value> {
+        if depth + 1 >= MAX_DEPTH {
+            return None;
+        }
+        let line = *self.lines.get(self.pos)?;
+        if is_seq_item(line.text) {
+            self.block_seq(line.indent, depth)
+        } else {
+            self.block_map(line.indent, depth)
+        }
+    }
+
+    /// The value of an entry whose text ended after its indicator (`key:`, `-`): the block
+    /// collection on the next lines when they are indented deeper (or, for `key:`, a sequence at
+    /// the key's own indentation), else null.
+    fn value_below(&mut self, indent: usize, sequence_here: bool, depth: usize) -> Option<Value> {
+        match self.lines.get(self.pos) {
+            Some(next) if next.indent > indent => self.block_node(depth + 1),
+            Some(next) if sequence_here && next.indent == indent && is_seq_item(next.text) => {
+                if depth + 2 >= MAX_DEPTH {
+                    return None;
+                }
+                self.block_seq(indent, depth + 1)
+            }
+            _ => Some(Value::Null),
+        }
+    }
+
+    fn block_seq(&mut self, indent: usize, depth: usize) -> Option<Value> {
+        let mut items = Vec::new();
+        while let Some(line) = self.lines.get(self.pos).copied() {
+            // A sequence at its key's indentation ends at the next key; whoever reads on
+            // decides whether a line there is allowed.
+            if line.indent < indent || (line.indent == indent && !is_seq_item(line.text)) {
+                break;
+            }
+            if line.indent > indent {
+                return None;
+            }
+            let rest = &line.text[1..];
+            let after = rest.trim_start_matches(' ');
+            if after.is_empty() {
+                self.pos += 1;
+                items.push(self.value_below(indent, false, depth)?);
+                continue;
+            }
+            if is_seq_item(after) || entry_key(after).is_some() {
+                // A compact collection: it starts on this line, at the column after `- `.
+                let column = indent + 1 + (rest.len() - after.len());
+                self.lines[self.pos] = Line {
+                    indent: column,
+                    text: after,
+                };
+                items.push(self.block_node(depth + 1)?);
+            } else {
+                items.push(inline_value(after, depth + 1)?);
+                self.pos += 1;
+            }
+        }
+        Some(Value::Array(items))
+    }
+
+    fn block_map(&mut self, indent: usize, depth: usize) -> Option<Value> {
+        let mut map = Map::new();
+        while let Some(line) = self.lines.get(self.pos).copied() {
+            if line.indent < indent {
+                break;
+            }
+            if line.indent > indent {
+                return None;
+            }
+            let (key, rest) = entry_key(line.text)?;
+            if key == "<<" || map.contains_key(&key) {
+                return None;
+            }
+            let after = rest.trim_start_matches(' ');
+            self.pos += 1;
+            let value = if after.is_empty() || after.starts_with('#') {
+                self.value_below(indent, true, depth)?
+            } else {
+                inline_value(after, depth + 1)?
+            };
+            map.insert(key, value);
+        }
+        Some(Value::Object(map))
+    }
+}
+
+/// Plain characters of keys.
+fn is_key_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-')
+}
+
+/// Plain characters of values (`:` only inside block values, see [`plain_len`]).
+fn is_plain_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-' | b'+')
+}
+
+/// A mapping entry's key and the text after its `:`, when `text` starts with one.
+fn entry_key(text: &str) -> Option<(String, &str)> {
+    let bytes = text.as_bytes();
+    let (key, end) = if bytes.first() == Some(&b'"') {
+        double_quoted(text)?
+    } else {
+        let len = bytes.iter().take_while(|b| is_key_byte(**b)).count();
+        if len == 0 || (bytes[0] == b'-' && len == 1) {
+            return None;
+        }
+        let key = &text[..len];
+        match resolve_plain(key)? {
+            PlainScalar::Str => (key.to_owned(), len),
+            _ => return None,
+        }
+    };
+    if end > MAX_KEY_BYTES {
+        return None;
+    }
+    let rest = text[end..].strip_prefix(':')?;
+    (rest.is_empty() || rest.starts_with(' ')).then_some((key, rest))
+}
+
+/// A value on the rest of a line: a flow collection, a double-quoted or plain scalar, then at
+/// most a comment.
+fn inline_value(text: &str, depth: usize) -> Option<Value> {
+    let (value, end) = match text.as_bytes()[0] {
+        b'{' | b'[' => {
+            let mut at = 0;
+            (flow_node(text, &mut at, depth)?, at)
+        }
+        b'"' => {
+            let (s, end) = double_quoted(text)?;
+            (Value::String(s), end)
+        }
+        _ => {
+            let len = plain_len(text, true)?;
+            (plain_value(&text[..len])?, len)
+        }
+    };
+    let rest = &text[end..];
+    let ends = rest.is_empty()
+        || (rest.starts_with(' ') && {
+            let r = rest.trim_start_matches(' ');
+            r.is_empty() || r.starts_with('#')
+        });
+    ends.then_some(value)
+}
+
+/// The length of the plain scalar `text` starts with (`None` when it does not start with one
+/// this reader takes). In block values a `:` is taken when a plain character follows it.
+fn plain_len(text: &str, block: bool) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let first = *bytes.first()?;
+    let starts = first.is_ascii_alphanumeric()
+        || matches!(first, b'_' | b'/' | b'.')
+        || (first == b'-' && bytes.get(1).is_some_and(|b| is_plain_byte(*b)));
+    if !starts {
+        return None;
+    }
+    let mut len = 0;
+    while let Some(&b) = bytes.get(len) {
+        if is_plain_byte(b)
+            || (block && b == b':' && bytes.get(len + 1).is_some_and(|n| is_plain_byte(*n)))
+        {
+            len += 1;
+        } else {
+            break;
+        }
+    }
+    Some(len)
+}
+
+fn plain_value(text: &str) -> Option<Value> {
+    Some(match resolve_plain(text)? {
+        PlainScalar::Null => Value::Null,
+        PlainScalar::Bool(b) => Value::Bool(b),
+        PlainScalar::Int(i) => Value::from(i),
+        PlainScalar::Float(f) => Value::Number(Number::from_f64(f)?),
+        PlainScalar::Str => Value::String(text.to_owned()),
+    })
+}
+
+/// A double-quoted scalar on one line with JSON's escapes (which mean the same in YAML): the
+/// string and the offset after its closing quote.
+fn double_quoted(text: &str) -> Option<(String, usize)> {
+    let bytes = text.as_bytes();
+    debug_assert_eq!(bytes.first(), Some(&b'"'));
+    let mut out = String::new();
+    let (mut i, mut start) = (1, 1);
+    loop {
+        match *bytes.get(i)? {
+            b'"' => {
+                out.push_str(&text[start..i]);
+                return Some((out, i + 1));
+            }
+            b'\\' => {
+                out.push_str(&text[start..i]);
+                let c = match *bytes.get(i + 1)? {
+                    b'"' => '"',
+                    b'\\' => '\\',
+                    b'/' => '/',
+                    b'b' => '\u{8}',
+                    b'f' => '\u{c}',
+                    b'n' => '\n',
+                    b'r' => '\r',
+                    b't' => '\t',
+                    b'u' => {
+                        let hex = text.get(i + 2..i + 6)?;
+                        if !hex.bytes().all(|h| h.is_ascii_hexdigit()) {
+                            return None;
+                        }
+                        i += 4;
+                        // Surrogates (pairs or not) are left to the other readers.
+                        char::from_u32(u32::from_str_radix(hex, 16).ok()?)?
+                    }
+                    _ => return None,
+                };
+                out.push(c);
+                i += 2;
+                start = i;
+            }
+            _ => i += 1,
+        }
+    }
+}
+
+fn skip_spaces(bytes: &[u8], at: &mut usize) {
+    while bytes.get(*at) == Some(&b' ') {
+        *at += 1;
+    }
+}
+
+/// A flow collection on one line, from `text[*at]` (`{` or `[`); `*at` ends after it.
+fn flow_node(text: &str, at: &mut usize, depth: usize) -> Option<Value> {
+    if depth + 1 >= MAX_DEPTH {
+        return None;
+    }
+    let bytes = text.as_bytes();
+    let close = match bytes[*at] {
+        b'{' => b'}',
+        b'[' => b']',
+        _ => return None,
+    };
+    *at += 1;
+    skip_spaces(bytes, at);
+    let mut map = Map::new();
+    let mut items = Vec::new();
+    if bytes.get(*at) == Some(&close) {
+        *at += 1;
+    } else {
+        loop {
+            if close == b'}' {
+                let key_start = *at;
+                let key = if bytes.get(*at) == Some(&b'"') {
+                    let (key, end) = double_quoted(&text[*at..])?;
+                    *at += end;
+                    if bytes.get(*at) != Some(&b':') {
+                        return None;
+                    }
+                    *at += 1;
+                    key
+                } else {
+                    let len = plain_len(&text[*at..], false)?;
+                    let key = match resolve_plain(&text[*at..*at + len])? {
+                        PlainScalar::Str => text[*at..*at + len].to_owned(),
+                        _ => return None,
+                    };
+                    *at += len;
+                    if bytes.get(*at) != Some(&b':') || bytes.get(*at + 1) != Some(&b' ') {
+                        return None;
+                    }
+                    *at += 1;
+                    key
+                };
+                if *at - key_start > MAX_KEY_BYTES {
+                    return None;
+                }
+                skip_spaces(bytes, at);
+                let value = flow_value(text, at, depth)?;
+                if key == "<<" || map.contains_key(&key) {
+                    return None;
+                }
+                map.insert(key, value);
+            } else {
+                items.push(flow_value(text, at, depth)?);
+            }
+            skip_spaces(bytes, at);
+            match bytes.get(*at) {
+                Some(b',') => {
+                    *at += 1;
+                    skip_spaces(bytes, at);
+                    if matches!(bytes.get(*at), None | Some(b'}' | b']' | b',')) {
+                        return None;
+                    }
+                }
+                Some(&b) if b == close => {
+                    *at += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+    }
+    Some(if close == b'}' {
+        Value::Object(map)
+    } else {
+        Value::Array(items)
+    })
+}
+
+/// A value inside a flow collection: a nested one, a double-quoted or a plain scalar.
+fn flow_value(text: &str, at: &mut usize, depth: usize) -> Option<Value> {
+    match *text.as_bytes().get(*at)? {
+        b'{' | b'[' => flow_node(text, at, depth + 1),
+        b'"' => {
+            let (s, end) = double_quoted(&text[*at..])?;
+            *at += end;
+            Some(Value::String(s))
+        }
+        _ => {
+            let len = plain_len(&text[*at..], false)?;
+            let value = plain_value(&text[*at..*at + len])?;
+            *at += len;
+            Some(value)
+        }
+    }
+}

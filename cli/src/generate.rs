@@ -148,10 +148,22 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
     } else {
         write::FreshWriter::start(&out)
     };
+    // What the overlays the writer takes declare (their bytes are not kept).
+    let taken_declared = std::sync::Mutex::new(Declared::new());
     let sink = |tree: &edgefleet_overlays::tree::OutputTree| {
-        if let Some(w) = &writer {
-            w.write(tree);
+        let Some(w) = &writer else { return false };
+        let mut declared = Declared::new();
+        declared_in(tree, &mut declared);
+        let took = w.write(tree);
+        if took {
+            let mut all = taken_declared
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for (site, workloads) in declared {
+                all.entry(site).or_default().extend(workloads);
+            }
         }
+        took
     };
     let planned = plan::plan_skipping(
         &fleet,
@@ -174,7 +186,7 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
         b.finish_and_clear();
     }
     lap("plan", &mut phases);
-    let planned = match planned {
+    let mut planned = match planned {
         Ok(p) => p,
         Err(PlanError::Inventory(d)) => {
             print_diagnostics(&d);
@@ -186,17 +198,38 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
         }
     };
 
-    let declared = declared_buffers(&planned, cache.as_ref());
+    let mut declared = taken_declared
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    declared_buffers(&planned, cache.as_ref(), &mut declared);
     warn_short_buffers(&fleet, &catalogue, &declared);
 
-    let changes =
-        match write::compare_kept(&planned.tree, &planned.kept, &out, &|p| shard.owns_path(p)) {
-            Ok(c) => c,
-            Err(e) => {
-                crate::output::error(e.to_string());
-                return exit::INPUT;
-            }
-        };
+    let compare = |planned: &plan::Plan| {
+        write::compare_kept(&planned.tree, &planned.kept, &out, &|p| shard.owns_path(p))
+    };
+    let mut compared = compare(&planned);
+    if let (Ok(changes), Some(w)) = (&mut compared, &writer)
+        && !planned.staged.is_empty()
+    {
+        if changes.out_exists() {
+            // The output folder appeared while planning: it is written as any existing
+            // folder is, from the whole tree, so the files the writer took are read back.
+            compared = w
+                .restore(&mut planned.tree, &planned.staged)
+                .and_then(|()| compare(&planned));
+            planned.staged.clear();
+        } else {
+            changes.created.append(&mut planned.staged);
+            changes.created.sort_unstable();
+        }
+    }
+    let changes = match compared {
+        Ok(c) => c,
+        Err(e) => {
+            crate::output::error(e.to_string());
+            return exit::INPUT;
+        }
+    };
     lap("compare", &mut phases);
     if args.check {
         if args.timings {
@@ -272,7 +305,7 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
 /// e.g. a broker whose queue must fit in its memory limit). These are exactly the buffers
 /// `lint --fleet` reports as `outage/buffer-below-outage`, so what `generate` writes without a
 /// warning, the linter accepts. The tree is still written; these are said, not silently emitted.
-fn warn_short_buffers(fleet: &Fleet, catalogue: &Catalogue, declared: &Declared<'_>) {
+fn warn_short_buffers(fleet: &Fleet, catalogue: &Catalogue, declared: &Declared) {
     const SHOWN: usize = 20;
     let mut count = 0;
     for site in &fleet.sites {
@@ -282,7 +315,7 @@ fn warn_short_buffers(fleet: &Fleet, catalogue: &Catalogue, declared: &Declared<
             if !b.enabled {
                 continue;
             }
-            let (mib, why) = match declared.get(&(site.id.as_str(), w.name.as_str())) {
+            let (mib, why) = match declared.get(&site.id).and_then(|d| d.get(&w.name)) {
                 Some(&mib) if mib < b.mib => (
                     mib,
                     format!(
@@ -329,14 +362,12 @@ fn warn_short_buffers(fleet: &Fleet, catalogue: &Catalogue, declared: &Declared<
     }
 }
 
-/// `(site, workload)` → the outage buffer (MiB) a site overlay declares.
-type Declared<'a> = std::collections::HashMap<(&'a str, &'a str), u64>;
+/// Site → workload → the outage buffer (MiB) its site overlay declares.
+type Declared = std::collections::HashMap<String, std::collections::BTreeMap<String, u64>>;
 
-/// [`Declared`] of a plan: read from the overlays it planned (`edgefleet.io/outage-buffer`),
-/// and for the sites it did not plan again, from the note the rerun cache keeps for them.
-fn declared_buffers<'a>(planned: &'a plan::Plan, cache: Option<&'a Cache>) -> Declared<'a> {
-    const KEY: &str = "edgefleet.io/outage-buffer:";
-    let mut out = std::collections::HashMap::new();
+/// Adds to `declared` what a plan declares: what the rerun cache noted for the sites it did
+/// not plan again, and what the overlays in its tree say ([`declared_in`]).
+fn declared_buffers(planned: &plan::Plan, cache: Option<&Cache>, declared: &mut Declared) {
     for record in planned.records.iter().filter(|r| r.kept) {
         let Some(entry) = cache.and_then(|c| c.sites.get(&record.id)) else {
             continue;
@@ -345,11 +376,21 @@ fn declared_buffers<'a>(planned: &'a plan::Plan, cache: Option<&'a Cache>) -> De
             if let Some((workload, mib)) = pair.split_once('=')
                 && let Ok(mib) = mib.parse::<u64>()
             {
-                out.insert((record.id.as_str(), workload), mib);
+                declared
+                    .entry(record.id.clone())
+                    .or_default()
+                    .insert(workload.to_owned(), mib);
             }
         }
     }
-    for (path, bytes) in planned.tree.iter() {
+    declared_in(&planned.tree, declared);
+}
+
+/// Adds to `declared` the outage buffers the site overlays of `tree` declare
+/// (`edgefleet.io/outage-buffer`; the smallest when an overlay says it twice).
+fn declared_in(tree: &edgefleet_overlays::tree::OutputTree, declared: &mut Declared) {
+    const KEY: &str = "edgefleet.io/outage-buffer:";
+    for (path, bytes) in tree.iter() {
         let mut parts = path.split('/');
         let (Some("sites"), Some(_region), Some(site), Some(workload), Some(_file)) = (
             parts.next(),
@@ -370,13 +411,15 @@ fn declared_buffers<'a>(planned: &'a plan::Plan, cache: Option<&'a Cache>) -> De
             let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
             if let Ok(q) = edgefleet_inventory::units::Quantity::parse(value) {
                 let mib = q.mib();
-                out.entry((site, workload))
+                declared
+                    .entry(site.to_owned())
+                    .or_default()
+                    .entry(workload.to_owned())
                     .and_modify(|m: &mut u64| *m = (*m).min(mib))
                     .or_insert(mib);
             }
         }
     }
-    out
 }
 
 /// What the rerun cache is valid for: this edgefleet build (its version and executable file)
@@ -403,7 +446,7 @@ fn record_cache(
     planned: &plan::Plan,
     changes: &write::Changes,
     cache: Option<&Cache>,
-    declared: &Declared<'_>,
+    declared: &Declared,
     stats: &write::FileStats,
 ) -> std::io::Result<()> {
     use edgefleet_overlays::cache::{FileStat, SiteEntry};
@@ -414,16 +457,17 @@ fn record_cache(
     if !wrote && same {
         return Ok(());
     }
-    let mut notes: std::collections::HashMap<&str, Vec<String>> = Default::default();
-    for ((site, workload), mib) in declared {
-        notes
-            .entry(site)
-            .or_default()
-            .push(format!("{workload}={mib}"));
-    }
-    for list in notes.values_mut() {
-        list.sort();
-    }
+    let notes: std::collections::HashMap<&str, Vec<String>> = declared
+        .iter()
+        .map(|(site, workloads)| {
+            let mut list: Vec<String> = workloads
+                .iter()
+                .map(|(workload, mib)| format!("{workload}={mib}"))
+                .collect();
+            list.sort();
+            (site.as_str(), list)
+        })
+        .collect();
     let entries: Vec<Option<(String, SiteEntry)>> = planned
         .records
         .par_iter()

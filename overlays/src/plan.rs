@@ -60,6 +60,9 @@ pub struct Plan {
     pub kept: Vec<String>,
     /// Per planned site, its fingerprint and files ([`plan_skipping`] only).
     pub records: Vec<SiteRecord>,
+    /// Planned files left out of `tree` because [`Skip::sink`] took them (wrote them into a new
+    /// output folder's staging folder). Sorted.
+    pub staged: Vec<String>,
 }
 
 /// A planned site for the rerun cache ([`crate::cache`]).
@@ -83,12 +86,14 @@ pub struct Skip<'a> {
     pub fresh: &'a FreshCheck<'a>,
     /// Called on the planner's threads with each planned site's files as soon as the site is
     /// planned (not for sites the rerun cache vouches for): `generate` writes a new output
-    /// folder while planning goes on ([`crate::write::FreshWriter`]).
+    /// folder while planning goes on ([`crate::write::FreshWriter`]). When it returns `true`
+    /// it took the files (they are written), and the plan keeps only their paths
+    /// ([`Plan::staged`]), so memory does not grow with the planned tree.
     pub sink: Option<&'a SiteSink<'a>>,
 }
 
-/// What [`Skip::sink`] is given: one site's planned files.
-pub type SiteSink<'a> = dyn Fn(&OutputTree) + Sync + 'a;
+/// What [`Skip::sink`] is given: one site's planned files; it returns whether it took them.
+pub type SiteSink<'a> = dyn Fn(&OutputTree) -> bool + Sync + 'a;
 
 /// `(site id, fingerprint, paths)` → whether those files are on disk as planned.
 pub type FreshCheck<'a> = dyn Fn(&str, &[u8; 32], &[String]) -> bool + Sync + 'a;
@@ -298,10 +303,13 @@ fn plan_general(
                 &digests,
                 skip.zip(profiles.as_ref()),
             );
-            if let (Ok(planned), Some(sink)) = (&r, skip.and_then(|s| s.sink))
+            let mut r = r;
+            if let (Ok(planned), Some(sink)) = (&mut r, skip.and_then(|s| s.sink))
                 && !planned.tree.is_empty()
+                && sink(&planned.tree)
             {
-                sink(&planned.tree);
+                let taken = std::mem::take(&mut planned.tree);
+                planned.staged = taken.paths().map(str::to_owned).collect();
             }
             progress(done.fetch_add(1, Ordering::Relaxed) + 1);
             r
@@ -316,8 +324,10 @@ fn plan_general(
     let mut reused = 0;
     let mut kept = Vec::new();
     let mut records = Vec::new();
+    let mut staged = Vec::new();
     for r in per_site {
         let site = r?;
+        staged.extend(site.staged);
         overlays += site.overlays;
         reused += site.reused;
         tree.extend(site.tree);
@@ -330,6 +340,7 @@ fn plan_general(
         }
     }
     kept.sort_unstable();
+    staged.sort_unstable();
 
     let appset_count = if fleet_wide {
         let appsets = appset::plan_appsets(fleet, catalogue, options)?;
@@ -349,6 +360,7 @@ fn plan_general(
             reused,
             kept,
             records,
+            staged,
         },
         keys,
     ))
@@ -486,6 +498,8 @@ fn plan_component(
 /// One site's files, the number of its overlays, and (when recording or reusing) their inputs.
 struct SitePlan {
     tree: OutputTree,
+    /// The paths of `tree` when [`Skip::sink`] took its files (then `tree` is empty).
+    staged: Vec<String>,
     overlays: usize,
     reused: usize,
     keys: Vec<(String, [u8; 32])>,
@@ -678,6 +692,7 @@ fn plan_site(
     if record.as_ref().is_some_and(|r| r.kept) {
         return Ok(SitePlan {
             tree,
+            staged: Vec::new(),
             overlays: workloads.len(),
             reused: 0,
             keys: Vec::new(),
@@ -742,6 +757,7 @@ fn plan_site(
     tree.insert(json_path, json_text);
     Ok(SitePlan {
         tree,
+        staged: Vec::new(),
         overlays: workloads.len(),
         reused,
         keys,

@@ -89,6 +89,11 @@ impl Changes {
         self.created.is_empty() && self.updated.is_empty() && self.removed.is_empty()
     }
 
+    /// Whether the output folder existed when compared.
+    pub fn out_exists(&self) -> bool {
+        self.out_exists
+    }
+
     /// Whether [`apply`] writes anything (a file, the manifest, a new folder).
     pub fn writes(&self) -> bool {
         !self.out_exists || !self.is_clean() || self.manifest_stale
@@ -725,11 +730,13 @@ impl FreshWriter {
         })
     }
 
-    /// Writes the files of `tree` (one site's) into the staging folder. An error is kept for
+    /// Writes the files of `tree` (one site's) into the staging folder; `true` when every one
+    /// was written (the caller may then drop their bytes: [`FreshWriter::finish`] lists them in
+    /// the manifest, and [`FreshWriter::restore`] reads them back). An error is kept for
     /// [`FreshWriter::finish`] and stops later writes.
-    pub fn write(&self, tree: &OutputTree) {
+    pub fn write(&self, tree: &OutputTree) -> bool {
         if lock(&self.failed).is_some() {
-            return;
+            return false;
         }
         let result = tree.iter().try_for_each(|(path, bytes)| {
             self.make_parents(path)?;
@@ -738,9 +745,33 @@ impl FreshWriter {
             lock(&self.written).insert(path.to_owned(), stat);
             Ok(())
         });
-        if let Err(e) = result {
-            lock(&self.failed).get_or_insert(e);
+        match result {
+            Ok(()) => true,
+            Err(e) => {
+                lock(&self.failed).get_or_insert(e);
+                false
+            }
         }
+    }
+
+    /// Reads files [`FreshWriter::write`] wrote (`paths`) back from the staging folder into
+    /// `tree`: for when the output folder appeared while planning, and is then written as an
+    /// existing folder ([`apply`]) from the whole planned tree.
+    pub fn restore(&self, tree: &mut OutputTree, paths: &[String]) -> Result<(), WriteError> {
+        let read: Vec<Result<(String, Vec<u8>), WriteError>> = paths
+            .par_iter()
+            .map(|p| {
+                let full = self.staging.join(p);
+                fs::read(&full)
+                    .map(|bytes| (p.clone(), bytes))
+                    .map_err(io_err(&full))
+            })
+            .collect();
+        for r in read {
+            let (path, bytes) = r?;
+            tree.insert(path, bytes);
+        }
+        Ok(())
     }
 
     /// Makes the folders of `path` in the staging folder, parents first (each once).
@@ -762,8 +793,8 @@ impl FreshWriter {
         Ok(())
     }
 
-    /// Writes the files of `tree` not written yet and the manifest, then renames the staging
-    /// folder to the output folder. `changes` are [`compare`]'s after planning: when they say
+    /// Writes the files of `tree` not written yet and the manifest (of `tree` and every file
+    /// written while planning), then renames the staging folder to the output folder. `changes` are [`compare`]'s after planning: when they say
     /// the output folder exists by now (made by someone else meanwhile), the staging folder is
     /// dropped and [`apply`] writes as it would have without this writer.
     ///
@@ -791,9 +822,16 @@ impl FreshWriter {
                 let full = self.staging.join(path);
                 step_then(|| fs::write(&full, bytes)).map_err(io_err(&full))
             })?;
+            // Files written while planning may be left out of `tree` (see `write`).
+            let mut taken: Vec<String> = written
+                .keys()
+                .filter(|p| tree.get(p).is_none())
+                .cloned()
+                .collect();
+            taken.sort_unstable();
             write_atomic(
                 &self.staging.join(MANIFEST),
-                manifest_text(tree, &[]).as_bytes(),
+                manifest_text(tree, &taken).as_bytes(),
             )?;
             step_then(|| fs::rename(&self.staging, &self.out)).map_err(io_err(&self.out))?;
             Ok(written)
@@ -999,6 +1037,40 @@ mod tests {
             .collect();
         siblings.sort();
         assert_eq!(siblings, ["by-apply", "out", "raced"]);
+    }
+
+    #[test]
+    fn files_a_fresh_writer_took_need_not_stay_in_the_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = tree(&[("a/b.yaml", "1"), ("a/c/d.yaml", "2"), ("e.yaml", "3")]);
+        let by_apply = dir.path().join("by-apply");
+        apply(&t, &by_apply, &compare(&t, &by_apply).unwrap()).unwrap();
+        // The planner drops the bytes of what the writer took: only `e.yaml` is left.
+        let rest = tree(&[("e.yaml", "3")]);
+        let out = dir.path().join("out");
+        let w = FreshWriter::start(&out).unwrap();
+        assert!(w.write(&tree(&[("a/b.yaml", "1"), ("a/c/d.yaml", "2")])));
+        w.finish(&rest, &compare(&rest, &out).unwrap()).unwrap();
+        // Same files, manifest included.
+        assert_eq!(snapshot(&out), snapshot(&by_apply));
+        // The output folder appeared meanwhile: the taken files are read back, and the whole
+        // tree is written as into any existing folder.
+        let raced = dir.path().join("raced");
+        let w = FreshWriter::start(&raced).unwrap();
+        assert!(w.write(&tree(&[("a/b.yaml", "1"), ("a/c/d.yaml", "2")])));
+        fs::create_dir(&raced).unwrap();
+        let mut whole = rest.clone();
+        w.restore(&mut whole, &["a/b.yaml".into(), "a/c/d.yaml".into()])
+            .unwrap();
+        assert_eq!(whole, t);
+        w.finish(&whole, &compare(&whole, &raced).unwrap()).unwrap();
+        assert_eq!(snapshot(&raced), snapshot(&by_apply));
+        // After a failed write the writer takes nothing.
+        let failing = dir.path().join("failing");
+        let w = FreshWriter::start(&failing).unwrap();
+        fs::write(w.staging.join("a"), "a file where a folder goes").unwrap();
+        assert!(!w.write(&tree(&[("a/b.yaml", "1")])));
+        assert!(!w.write(&tree(&[("e.yaml", "3")])));
     }
 
     #[test]

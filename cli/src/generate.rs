@@ -404,10 +404,15 @@ fn declared_in(tree: &edgefleet_overlays::tree::OutputTree, declared: &mut Decla
         let Ok(text) = std::str::from_utf8(bytes) else {
             continue;
         };
-        for line in text.lines() {
-            let Some(value) = line.trim_start().strip_prefix(KEY) else {
+        // Each line that holds the key after its indentation (found with a substring search,
+        // not line by line: this runs on every planned overlay).
+        for (at, _) in text.match_indices(KEY) {
+            let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+            if !text[line_start..at].chars().all(char::is_whitespace) {
                 continue;
-            };
+            }
+            let rest = &text[at + KEY.len()..];
+            let value = rest.find('\n').map_or(rest, |end| &rest[..end]);
             let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
             if let Ok(q) = edgefleet_inventory::units::Quantity::parse(value) {
                 let mib = q.mib();

@@ -28,27 +28,27 @@ pub const OVERLAY_TO_ROOT: &str = "../../../..";
 
 /// `sites/<region>/<site>`.
 pub fn site_dir(region: &str, site: &str) -> String {
-    format!("{SITES}/{region}/{site}")
+    join(&[SITES, region, site])
 }
 
 /// `sites/<region>/<site>/site.json`.
 pub fn site_json(region: &str, site: &str) -> String {
-    format!("{SITES}/{region}/{site}/{SITE_JSON}")
+    join(&[SITES, region, site, SITE_JSON])
 }
 
 /// `sites/<region>/<site>/<workload>`: a site's overlay of one workload.
 pub fn overlay_dir(region: &str, site: &str, workload: &str) -> String {
-    format!("{SITES}/{region}/{site}/{workload}")
+    join(&[SITES, region, site, workload])
 }
 
 /// `bases/<workload>`.
 pub fn base_dir(workload: &str) -> String {
-    format!("{BASES}/{workload}")
+    join(&[BASES, workload])
 }
 
 /// `components/<part>/<profile>/<workload>` (part: `hardware`, `backhaul` or `region`).
 pub fn component_dir(part: &str, profile: &str, workload: &str) -> String {
-    format!("{COMPONENTS}/{part}/{profile}/{workload}")
+    join(&[COMPONENTS, part, profile, workload])
 }
 
 /// `appsets/<name>.yaml`.
@@ -98,4 +98,17 @@ mod tests {
             overlay_dir("r", "s", "w").split('/').count()
         );
     }
+}
+
+/// `parts` joined with `/` (paths are built for every planned file: no formatting machinery).
+pub fn join(parts: &[&str]) -> String {
+    let len = parts.iter().map(|p| p.len() + 1).sum::<usize>();
+    let mut path = String::with_capacity(len);
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            path.push('/');
+        }
+        path.push_str(part);
+    }
+    path
 }

@@ -650,11 +650,13 @@ fn plan_site(
     let mut planned = Vec::with_capacity(workloads.len());
     for w in &workloads {
         let buffer = buffer_for(w, site, backhaul, hardware);
-        let path = format!(
-            "{}/{}",
-            layout::overlay_dir(&site.region, &site.id, &w.name),
-            layout::KUSTOMIZATION
-        );
+        let path = layout::join(&[
+            layout::SITES,
+            &site.region,
+            &site.id,
+            &w.name,
+            layout::KUSTOMIZATION,
+        ]);
         planned.push((*w, path, buffer));
     }
     let json_path = layout::site_json(&site.region, &site.id);
@@ -801,10 +803,13 @@ fn site_kustomization(
         (Part::Region, &site.region),
     ] {
         if components.contains(&(part, profile.clone(), workload.name.clone())) {
-            comps.push(Value::String(format!(
-                "{up}/{}",
-                layout::component_dir(part.as_str(), profile, &workload.name)
-            )));
+            comps.push(Value::String(layout::join(&[
+                up,
+                layout::COMPONENTS,
+                part.as_str(),
+                profile,
+                &workload.name,
+            ])));
         }
     }
     let mut pairs = Map::new();
@@ -820,7 +825,7 @@ fn site_kustomization(
     k.insert("namespace".into(), workload.namespace.clone().into());
     k.insert(
         "resources".into(),
-        json!([format!("{up}/{}", layout::base_dir(&workload.name))]),
+        json!([layout::join(&[up, layout::BASES, &workload.name])]),
     );
     if !comps.is_empty() {
         k.insert("components".into(), Value::Array(comps));

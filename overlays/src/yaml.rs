@@ -210,37 +210,35 @@ fn write_literal(out: &mut String, s: &str, level: usize) {
     out.pop();
 }
 
-/// [`can_be_literal`] of ASCII text in one pass: a line break, a non-empty text before the
-/// trailing line breaks, no control character but line breaks and tabs (no `\r`), no line
-/// ending in a space or tab, and no tab starting the first non-empty line.
+/// [`can_be_literal`] of ASCII text: a line break, a non-empty text before the trailing line
+/// breaks, no control character but line breaks and tabs (no `\r`), no line ending in a space or
+/// tab, and no tab starting the first non-empty line. The control characters are looked for in
+/// one branch-free pass (the compiler vectorises it), the rest line by line.
 fn can_be_literal_ascii(bytes: &[u8]) -> bool {
-    let mut has_break = false;
-    let mut has_text = false;
-    // Whether the first non-empty line was seen, and the byte before this one on its line.
+    let control = bytes.iter().fold(false, |acc, &b| {
+        acc | ((b < 0x20 && b != b'\n' && b != b'\t') | (b == 0x7f))
+    });
+    if control {
+        return false;
+    }
+    let mut lines = 0;
     let mut first_line_seen = false;
-    let mut previous = b'\n';
-    for &b in bytes {
-        if b == b'\n' {
-            if previous == b' ' || previous == b'\t' {
+    for line in bytes.split(|&b| b == b'\n') {
+        if let Some(&last) = line.last() {
+            if last == b' ' || last == b'\t' {
                 return false;
             }
-            has_break = true;
-        } else {
-            if b == 0x7f || (b < 0x20 && b != b'\t') {
-                return false;
-            }
-            if previous == b'\n' && !first_line_seen {
-                if b == b'\t' {
+            if !first_line_seen {
+                if line[0] == b'\t' {
                     return false;
                 }
                 first_line_seen = true;
             }
-            has_text = true;
         }
-        previous = b;
+        lines += 1;
     }
-    // The last line (after the last break) must not end in a space or tab either.
-    has_break && has_text && previous != b' ' && previous != b'\t'
+    // `split` yields one piece more than there are breaks.
+    lines > 1 && first_line_seen
 }
 
 /// The first line of `s` that is not empty (`""` when there is none).
@@ -266,6 +264,25 @@ fn can_be_literal_chars(s: &str) -> bool {
             .all(|l| !l.ends_with(' ') && !l.ends_with('\t'))
         && !first_content_line(s).starts_with('\t')
 }
+
+/// Bytes a plain scalar never holds here: flow and other indicators, quotes, the escape
+/// character, tabs and the control characters.
+static NEVER_PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = true;
+        b += 1;
+    }
+    t[0x7f] = true;
+    let special = b"{}[],&*#!|>'\"%@`\\\t";
+    let mut i = 0;
+    while i < special.len() {
+        t[special[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
 
 /// Whether `s` reads back as exactly this string when written without quotes.
 pub fn is_plain_safe(s: &str) -> bool {
@@ -302,36 +319,14 @@ pub fn is_plain_safe(s: &str) -> bool {
     if leading_indicator && !(first == b'.' && bytes.len() > 1 && !looks_numeric(s)) {
         return false;
     }
-    // One pass over the bytes: characters that are never plain here, `: ` and ` #`.
-    let mut previous = 0u8;
+    // One pass over the bytes: characters that are never plain here (`#` among them, so ` #`
+    // needs no check of its own) and `: `.
+    let mut after_colon = false;
     for &b in bytes {
-        let special = matches!(
-            b,
-            b'{' | b'}'
-                | b'['
-                | b']'
-                | b','
-                | b'&'
-                | b'*'
-                | b'#'
-                | b'!'
-                | b'|'
-                | b'>'
-                | b'\''
-                | b'"'
-                | b'%'
-                | b'@'
-                | b'`'
-                | b'\\'
-                | b'\t'
-        );
-        if special || b < 0x20 || b == 0x7f {
+        if NEVER_PLAIN[b as usize] || (after_colon && b == b' ') {
             return false;
         }
-        if (previous == b':' && b == b' ') || (previous == b' ' && b == b'#') {
-            return false;
-        }
-        previous = b;
+        after_colon = b == b':';
     }
     // Non-ASCII characters that need escapes (C1, separators, the mark, noncharacters).
     if !s.is_ascii() && s.chars().any(needs_escape) {

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 
 use crate::appset::{self, ArgoSettings};
-use crate::catalogue::{Catalogue, CatalogueError, Part, RenderVars, WorkloadMeta};
+use crate::catalogue::{Catalogue, CatalogueError, Part, RenderVars, TemplateValue, WorkloadMeta};
 use crate::layout;
 use crate::site_json::SiteJson;
 use crate::tree::OutputTree;
@@ -287,6 +287,7 @@ fn plan_general(
             .collect(),
     };
     let profiles = skip.map(|_| ProfileDigests::of(fleet));
+    let contexts = ProfileContexts::of(fleet);
     let per_site: Vec<Result<SitePlan, CatalogueError>> = fleet
         .sites
         .par_iter()
@@ -302,6 +303,7 @@ fn plan_general(
                 &reuse,
                 &digests,
                 skip.zip(profiles.as_ref()),
+                &contexts,
             );
             let mut r = r;
             if let (Ok(planned), Some(sink)) = (&mut r, skip.and_then(|s| s.sink))
@@ -522,6 +524,84 @@ fn workload_digest(
     ])
 }
 
+/// What site templates see of each profile and region, converted for the templates once per
+/// run (the same values every site of the profile would give).
+struct ProfileContexts {
+    hardware: BTreeMap<String, TemplateValue>,
+    backhaul: BTreeMap<String, TemplateValue>,
+    region: BTreeMap<String, TemplateValue>,
+    /// By (platform, hardware): a platform's context depends on the hardware.
+    platform: BTreeMap<(String, String), TemplateValue>,
+}
+
+impl ProfileContexts {
+    fn of(fleet: &Fleet) -> ProfileContexts {
+        let mut platform = BTreeMap::new();
+        for site in &fleet.sites {
+            if let Some(p) = fleet.platform_of(site) {
+                platform
+                    .entry((p.name.clone(), site.hardware.clone()))
+                    .or_insert_with(|| {
+                        RenderVars::value(&platform_context(p, fleet.hardware_of(site)))
+                    });
+            }
+        }
+        let convert = |v: Value| RenderVars::value(&v);
+        ProfileContexts {
+            hardware: fleet
+                .hardware
+                .iter()
+                .map(|(k, v)| (k.clone(), convert(hardware_context(v))))
+                .collect(),
+            backhaul: fleet
+                .backhaul
+                .iter()
+                .map(|(k, v)| (k.clone(), convert(backhaul_context(v))))
+                .collect(),
+            region: fleet
+                .regions
+                .iter()
+                .map(|(k, v)| (k.clone(), convert(region_context(v))))
+                .collect(),
+            platform,
+        }
+    }
+
+    /// The variables of `site`'s site templates but `buffer` (null until set), `site_ctx`
+    /// being [`site_context`] of the site: what [`RenderVars::from_json`] of the whole
+    /// context gives.
+    fn site_vars(&self, fleet: &Fleet, site: &Site, site_ctx: &Value) -> RenderVars {
+        let mut vars = RenderVars::default();
+        vars.set("site", site_ctx);
+        let mut set = |name: &str, value: Option<&TemplateValue>, json: &dyn Fn() -> Value| {
+            match value {
+                Some(v) => vars.set_value(name, v.clone()),
+                // A profile the fleet does not hold (the inventory check refuses these first).
+                None => vars.set(name, &json()),
+            }
+        };
+        let hardware = fleet.hardware_of(site);
+        set("hardware", self.hardware.get(&site.hardware), &|| {
+            hardware_context(hardware)
+        });
+        set("backhaul", self.backhaul.get(&site.backhaul), &|| {
+            backhaul_context(fleet.backhaul_of(site))
+        });
+        set("region", self.region.get(&site.region), &|| {
+            region_context(fleet.region_of(site))
+        });
+        let platform = fleet.platform_of(site);
+        let key = platform.map(|p| (p.name.clone(), site.hardware.clone()));
+        set(
+            "platform",
+            key.as_ref().and_then(|k| self.platform.get(k)),
+            &|| platform.map_or(Value::Null, |p| platform_context(p, hardware)),
+        );
+        vars.set("buffer", &Value::Null);
+        vars
+    }
+}
+
 /// Digests of the contexts site templates see of each profile and region (for the
 /// fingerprints of [`plan_skipping`]: one digest per profile, not one serialisation per overlay).
 struct ProfileDigests {
@@ -640,6 +720,7 @@ fn plan_site(
     reuse: &Reuse<'_>,
     digests: &BTreeMap<&str, [u8; 32]>,
     skip: Option<(&Skip<'_>, &ProfileDigests)>,
+    contexts: &ProfileContexts,
 ) -> Result<SitePlan, CatalogueError> {
     let hardware = fleet.hardware_of(site);
     let backhaul = fleet.backhaul_of(site);
@@ -701,30 +782,38 @@ fn plan_site(
             record,
         });
     }
-    let mut site_ctx = json!({
-        "site": site_context(site),
-        "hardware": hardware_context(hardware),
-        "backhaul": backhaul_context(backhaul),
-        "region": region_context(region),
-        "platform": fleet
-            .platform_of(site)
-            .map(|p| platform_context(p, hardware))
-            .unwrap_or(Value::Null),
-        "buffer": Value::Null,
-    });
-    // Converted for the templates once per site; only the buffer differs between workloads.
-    let mut vars = RenderVars::from_json(&site_ctx);
+    // The context of the site templates (docs/templates.md): the profiles' parts converted
+    // once per run, the site's once per site; only the buffer differs between workloads. As
+    // JSON only when overlays are recorded or reused (their key digests it).
+    let site_json_ctx = site_context(site);
+    let mut vars = contexts.site_vars(fleet, site, &site_json_ctx);
+    let mut site_ctx = match reuse {
+        Reuse::Off => None,
+        _ => Some(json!({
+            "site": site_json_ctx,
+            "hardware": hardware_context(hardware),
+            "backhaul": backhaul_context(backhaul),
+            "region": region_context(region),
+            "platform": fleet
+                .platform_of(site)
+                .map(|p| platform_context(p, hardware))
+                .unwrap_or(Value::Null),
+            "buffer": Value::Null,
+        })),
+    };
     let mut keys = Vec::new();
     let mut reused = 0;
     for (w, path, buffer) in planned {
         let buffer = serde_json::to_value(buffer).unwrap_or(Value::Null);
         vars.set("buffer", &buffer);
-        site_ctx["buffer"] = buffer;
-        let key = match reuse {
-            Reuse::Off => None,
-            _ => digests
-                .get(w.name.as_str())
-                .map(|d| overlay_key(d, site, &site_ctx)),
+        let key = match &mut site_ctx {
+            None => None,
+            Some(site_ctx) => {
+                site_ctx["buffer"] = buffer;
+                digests
+                    .get(w.name.as_str())
+                    .map(|d| overlay_key(d, site, site_ctx))
+            }
         };
         let earlier = match (reuse, key) {
             (

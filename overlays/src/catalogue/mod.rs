@@ -635,7 +635,22 @@ impl RenderVars {
     pub fn set(&mut self, name: &str, value: &serde_json::Value) {
         self.vars.insert(name.to_owned(), Value::from(Serde(value)));
     }
+
+    /// Sets (or replaces) one variable with a value converted before ([`RenderVars::value`]):
+    /// what many renders share (a profile's context) is converted once.
+    pub fn set_value(&mut self, name: &str, value: TemplateValue) {
+        self.vars.insert(name.to_owned(), value.0);
+    }
+
+    /// A JSON value converted for the templates, as [`RenderVars::set`] converts it.
+    pub fn value(value: &serde_json::Value) -> TemplateValue {
+        TemplateValue(Value::from(Serde(value)))
+    }
 }
+
+/// A JSON value converted for the templates once ([`RenderVars::value`]); cloning it is cheap.
+#[derive(Clone, Debug)]
+pub struct TemplateValue(Value);
 
 fn file_name_of(path: &Path) -> String {
     path.file_name()

@@ -347,13 +347,20 @@ fn looks_numeric(s: &str) -> bool {
                     b'x' | b'X' | b'o' | b'O' | b'.' | b'_' | b':' | b'+' | b'-'
                 )
         })
-        || [".inf", "-.inf", "+.inf", ".nan"]
-            .iter()
-            .any(|w| s.eq_ignore_ascii_case(w))
+        || (matches!(s.len(), 4 | 5)
+            && [".inf", "-.inf", "+.inf", ".nan"]
+                .iter()
+                .any(|w| s.eq_ignore_ascii_case(w)))
 }
 
 fn is_reserved_word(s: &str) -> bool {
     s.len() <= 5
+        && s.as_bytes().first().is_some_and(|b| {
+            matches!(
+                b.to_ascii_lowercase(),
+                b'n' | b'~' | b't' | b'f' | b'y' | b'o' | b'<' | b'='
+            )
+        })
         && [
             "null", "~", "true", "false", "yes", "no", "y", "n", "on", "off", "<<", "=",
         ]

@@ -16,6 +16,11 @@
 #
 # KEEP_WORK=1 keeps the scratch folder; EDGEFLEET_BIN=PATH measures that binary instead of
 # building one. Needs GNU time (/usr/bin/time) and bc.
+#
+# Deleting a big tree leaves ext4 slow to create files for a while (each new inode first skips
+# the recently deleted ones, reading their inode blocks: `cp -r` of 10,000 sites' tree went from
+# 3 s to 40 s right after deleting one), so the script waits SETTLE seconds (default 30) after
+# each deletion, and measured runs write into fresh folders, never into a just-emptied one.
 set -euo pipefail
 ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
 SIZES=("${@:-10000}")
@@ -48,6 +53,8 @@ measure() {
     "$name" "$wall" "$(echo "$user + $sys" | bc)" "$(echo "$rss / 1024" | bc)"
 }
 ratio() { echo "scale=2; $1 / $2" | bc; }
+# settle: after deleting a big tree, let the file system forget it (see the top of the file).
+settle() { sync; sleep "${SETTLE:-30}"; }
 # median X...: the middle value (the lower middle of an even count).
 median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
 
@@ -78,6 +85,7 @@ for SITES in "${SIZES[@]}"; do
   done
   for R in $(seq 2 "$ROUNDS"); do rm -rf "$DIR/out$R"; done
   rm -rf "$DIR"/copy*
+  settle
   for R in $(seq 1 "$ROUNDS"); do
     measure "generate (rerun, no change) #$R" "$BIN" generate -q --inventory "$DIR/inventory" --out "$DIR/out1"
     measure "tar cf - of the tree | cat #$R" sh -c "tar cf - -C '$DIR' out1 | cat >/dev/null"
@@ -109,6 +117,7 @@ for SITES in "${SIZES[@]}"; do
   BYCPU["$SITES lint --fleet (whole)"]=${CPU["lint --fleet (whole)"]}
   BYSIZE["$SITES lint --fleet, 4 shards"]=$SHARDS_WALL
   rm -rf "$DIR"
+  settle
 done
 
 # Linearity: each size's wall time against the first size's, next to the ratio of sites.

@@ -72,6 +72,19 @@ pub fn repo_prefix(prefix: &str) -> String {
     }
 }
 
+/// `parts` joined with `/` (paths are built for every planned file: no formatting machinery).
+pub fn join(parts: &[&str]) -> String {
+    let len = parts.iter().map(|p| p.len() + 1).sum::<usize>();
+    let mut path = String::with_capacity(len);
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            path.push('/');
+        }
+        path.push_str(part);
+    }
+    path
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,17 +111,4 @@ mod tests {
             overlay_dir("r", "s", "w").split('/').count()
         );
     }
-}
-
-/// `parts` joined with `/` (paths are built for every planned file: no formatting machinery).
-pub fn join(parts: &[&str]) -> String {
-    let len = parts.iter().map(|p| p.len() + 1).sum::<usize>();
-    let mut path = String::with_capacity(len);
-    for (i, part) in parts.iter().enumerate() {
-        if i > 0 {
-            path.push('/');
-        }
-        path.push_str(part);
-    }
-    path
 }

@@ -326,10 +326,14 @@ fn plan_general(
     let mut reused = 0;
     let mut kept = Vec::new();
     let mut records = Vec::new();
-    let mut staged = Vec::new();
+    // Each site's staged paths are sorted and share the site's folder: sorting the sites by
+    // their first path sorts the whole list (no path sort over every file).
+    let mut staged_by_site = Vec::new();
     for r in per_site {
         let site = r?;
-        staged.extend(site.staged);
+        if !site.staged.is_empty() {
+            staged_by_site.push(site.staged);
+        }
         overlays += site.overlays;
         reused += site.reused;
         tree.extend(site.tree);
@@ -342,7 +346,12 @@ fn plan_general(
         }
     }
     kept.sort_unstable();
-    staged.sort_unstable();
+    staged_by_site.sort_unstable_by(|a, b| a[0].cmp(&b[0]));
+    let mut staged: Vec<String> = staged_by_site.into_iter().flatten().collect();
+    if !staged.is_sorted() {
+        // A site with files outside its folder (not planned today): sort them all.
+        staged.sort_unstable();
+    }
 
     let appset_count = if fleet_wide {
         let appsets = appset::plan_appsets(fleet, catalogue, options)?;

@@ -793,14 +793,21 @@ impl FreshWriter {
         Ok(())
     }
 
-    /// Writes the files of `tree` not written yet and the manifest (of `tree` and every file
-    /// written while planning), then renames the staging folder to the output folder. `changes` are [`compare`]'s after planning: when they say
+    /// Writes the files of `tree` not written yet and the manifest (of `tree` and `staged`: the
+    /// files written while planning and left out of `tree`, sorted), then renames the staging
+    /// folder to the output folder. `changes` are [`compare`]'s after planning: when they say
     /// the output folder exists by now (made by someone else meanwhile), the staging folder is
     /// dropped and [`apply`] writes as it would have without this writer.
     ///
     /// Returns what `fstat` said about the files written while planning (a rename of their
     /// folder changes none of it), so that the rerun cache need not `lstat` them again.
-    pub fn finish(mut self, tree: &OutputTree, changes: &Changes) -> Result<FileStats, WriteError> {
+    pub fn finish(
+        mut self,
+        tree: &OutputTree,
+        staged: &[String],
+        changes: &Changes,
+    ) -> Result<FileStats, WriteError> {
+        debug_assert!(staged.is_sorted() && staged.iter().all(|p| tree.get(p).is_none()));
         if changes.out_exists {
             let out = self.out.clone();
             drop(self);
@@ -822,16 +829,10 @@ impl FreshWriter {
                 let full = self.staging.join(path);
                 step_then(|| fs::write(&full, bytes)).map_err(io_err(&full))
             })?;
-            // Files written while planning may be left out of `tree` (see `write`).
-            let mut taken: Vec<String> = written
-                .keys()
-                .filter(|p| tree.get(p).is_none())
-                .cloned()
-                .collect();
-            taken.sort_unstable();
+            // Files written while planning may be left out of `tree` (see `write`): `staged`.
             write_atomic(
                 &self.staging.join(MANIFEST),
-                manifest_text(tree, &taken).as_bytes(),
+                manifest_text(tree, staged).as_bytes(),
             )?;
             step_then(|| fs::rename(&self.staging, &self.out)).map_err(io_err(&self.out))?;
             Ok(written)
@@ -1004,7 +1005,7 @@ mod tests {
         let w = FreshWriter::start(&out).unwrap();
         w.write(&tree(&[("a/c/d.yaml", "2")]));
         assert!(!out.exists(), "the output folder appeared before the end");
-        let stats = w.finish(&t, &compare(&t, &out).unwrap()).unwrap();
+        let stats = w.finish(&t, &[], &compare(&t, &out).unwrap()).unwrap();
         assert_eq!(snapshot(&out), snapshot(&by_apply));
         // What fstat said while writing is what lstat says after the rename.
         let now = crate::cache::FileStat::of(&out.join("a/c/d.yaml"));
@@ -1024,7 +1025,7 @@ mod tests {
         w.write(&t);
         fs::create_dir(&raced).unwrap();
         fs::write(raced.join("mine.txt"), "user data").unwrap();
-        w.finish(&t, &compare(&t, &raced).unwrap()).unwrap();
+        w.finish(&t, &[], &compare(&t, &raced).unwrap()).unwrap();
         assert_eq!(
             fs::read_to_string(raced.join("mine.txt")).unwrap(),
             "user data"
@@ -1047,10 +1048,12 @@ mod tests {
         apply(&t, &by_apply, &compare(&t, &by_apply).unwrap()).unwrap();
         // The planner drops the bytes of what the writer took: only `e.yaml` is left.
         let rest = tree(&[("e.yaml", "3")]);
+        let taken: Vec<String> = vec!["a/b.yaml".into(), "a/c/d.yaml".into()];
         let out = dir.path().join("out");
         let w = FreshWriter::start(&out).unwrap();
         assert!(w.write(&tree(&[("a/b.yaml", "1"), ("a/c/d.yaml", "2")])));
-        w.finish(&rest, &compare(&rest, &out).unwrap()).unwrap();
+        w.finish(&rest, &taken, &compare(&rest, &out).unwrap())
+            .unwrap();
         // Same files, manifest included.
         assert_eq!(snapshot(&out), snapshot(&by_apply));
         // The output folder appeared meanwhile: the taken files are read back, and the whole
@@ -1060,10 +1063,10 @@ mod tests {
         assert!(w.write(&tree(&[("a/b.yaml", "1"), ("a/c/d.yaml", "2")])));
         fs::create_dir(&raced).unwrap();
         let mut whole = rest.clone();
-        w.restore(&mut whole, &["a/b.yaml".into(), "a/c/d.yaml".into()])
-            .unwrap();
+        w.restore(&mut whole, &taken).unwrap();
         assert_eq!(whole, t);
-        w.finish(&whole, &compare(&whole, &raced).unwrap()).unwrap();
+        w.finish(&whole, &[], &compare(&whole, &raced).unwrap())
+            .unwrap();
         assert_eq!(snapshot(&raced), snapshot(&by_apply));
         // After a failed write the writer takes nothing.
         let failing = dir.path().join("failing");

@@ -286,8 +286,8 @@ fn plan_general(
             .map(|w| (w.name.as_str(), workload_digest(catalogue, w, &components)))
             .collect(),
     };
-    let profiles = skip.map(|_| ProfileDigests::of(fleet));
-    let contexts = ProfileContexts::of(fleet);
+    let profiles = skip.map(|_| ProfileDigests::digests(fleet));
+    let contexts = ProfileContexts::for_templates(fleet);
     let per_site: Vec<Result<SitePlan, CatalogueError>> = fleet
         .sites
         .par_iter()
@@ -533,47 +533,61 @@ fn workload_digest(
     ])
 }
 
-/// What site templates see of each profile and region, converted for the templates once per
-/// run (the same values every site of the profile would give).
-struct ProfileContexts {
-    hardware: BTreeMap<String, TemplateValue>,
-    backhaul: BTreeMap<String, TemplateValue>,
-    region: BTreeMap<String, TemplateValue>,
+/// Something computed once per profile and region from the context site templates see of it:
+/// its value converted for the templates ([`ProfileContexts`]) or its digest
+/// ([`ProfileDigests`]).
+struct PerProfile<T> {
+    hardware: BTreeMap<String, T>,
+    backhaul: BTreeMap<String, T>,
+    region: BTreeMap<String, T>,
     /// By (platform, hardware): a platform's context depends on the hardware.
-    platform: BTreeMap<(String, String), TemplateValue>,
+    platform: BTreeMap<(String, String), T>,
 }
 
-impl ProfileContexts {
-    fn of(fleet: &Fleet) -> ProfileContexts {
+impl<T> PerProfile<T> {
+    fn of(fleet: &Fleet, of_context: impl Fn(Value) -> T) -> PerProfile<T> {
         let mut platform = BTreeMap::new();
         for site in &fleet.sites {
             if let Some(p) = fleet.platform_of(site) {
                 platform
                     .entry((p.name.clone(), site.hardware.clone()))
-                    .or_insert_with(|| {
-                        RenderVars::value(&platform_context(p, fleet.hardware_of(site)))
-                    });
+                    .or_insert_with(|| of_context(platform_context(p, fleet.hardware_of(site))));
             }
         }
-        let convert = |v: Value| RenderVars::value(&v);
-        ProfileContexts {
+        PerProfile {
             hardware: fleet
                 .hardware
                 .iter()
-                .map(|(k, v)| (k.clone(), convert(hardware_context(v))))
+                .map(|(k, v)| (k.clone(), of_context(hardware_context(v))))
                 .collect(),
             backhaul: fleet
                 .backhaul
                 .iter()
-                .map(|(k, v)| (k.clone(), convert(backhaul_context(v))))
+                .map(|(k, v)| (k.clone(), of_context(backhaul_context(v))))
                 .collect(),
             region: fleet
                 .regions
                 .iter()
-                .map(|(k, v)| (k.clone(), convert(region_context(v))))
+                .map(|(k, v)| (k.clone(), of_context(region_context(v))))
                 .collect(),
             platform,
         }
+    }
+
+    /// The site's platform entry (`None` without a platform).
+    fn platform_of(&self, fleet: &Fleet, site: &Site) -> Option<&T> {
+        let p = fleet.platform_of(site)?;
+        self.platform.get(&(p.name.clone(), site.hardware.clone()))
+    }
+}
+
+/// What site templates see of each profile and region, converted for the templates once per
+/// run (the same values every site of the profile would give).
+type ProfileContexts = PerProfile<TemplateValue>;
+
+impl ProfileContexts {
+    fn for_templates(fleet: &Fleet) -> ProfileContexts {
+        PerProfile::of(fleet, |v| RenderVars::value(&v))
     }
 
     /// The variables of `site`'s site templates but `buffer` (null until set), `site_ctx`
@@ -600,12 +614,9 @@ impl ProfileContexts {
             region_context(fleet.region_of(site))
         });
         let platform = fleet.platform_of(site);
-        let key = platform.map(|p| (p.name.clone(), site.hardware.clone()));
-        set(
-            "platform",
-            key.as_ref().and_then(|k| self.platform.get(k)),
-            &|| platform.map_or(Value::Null, |p| platform_context(p, hardware)),
-        );
+        set("platform", self.platform_of(fleet, site), &|| {
+            platform.map_or(Value::Null, |p| platform_context(p, hardware))
+        });
         vars.set("buffer", &Value::Null);
         vars
     }
@@ -613,58 +624,22 @@ impl ProfileContexts {
 
 /// Digests of the contexts site templates see of each profile and region (for the
 /// fingerprints of [`plan_skipping`]: one digest per profile, not one serialisation per overlay).
-struct ProfileDigests {
-    hardware: BTreeMap<String, [u8; 32]>,
-    backhaul: BTreeMap<String, [u8; 32]>,
-    region: BTreeMap<String, [u8; 32]>,
-    /// By (platform, hardware): a platform's context depends on the hardware.
-    platform: BTreeMap<(String, String), [u8; 32]>,
-}
+type ProfileDigests = PerProfile<[u8; 32]>;
 
 impl ProfileDigests {
-    fn of(fleet: &Fleet) -> ProfileDigests {
-        let d = |v: Value| digest([v.to_string().as_bytes()]);
-        let mut platform = BTreeMap::new();
-        for site in &fleet.sites {
-            if let Some(p) = fleet.platform_of(site) {
-                platform
-                    .entry((p.name.clone(), site.hardware.clone()))
-                    .or_insert_with(|| d(platform_context(p, fleet.hardware_of(site))));
-            }
-        }
-        ProfileDigests {
-            hardware: fleet
-                .hardware
-                .iter()
-                .map(|(k, v)| (k.clone(), d(hardware_context(v))))
-                .collect(),
-            backhaul: fleet
-                .backhaul
-                .iter()
-                .map(|(k, v)| (k.clone(), d(backhaul_context(v))))
-                .collect(),
-            region: fleet
-                .regions
-                .iter()
-                .map(|(k, v)| (k.clone(), d(region_context(v))))
-                .collect(),
-            platform,
-        }
+    fn digests(fleet: &Fleet) -> ProfileDigests {
+        PerProfile::of(fleet, |v| digest([v.to_string().as_bytes()]))
     }
 
     /// The digest of what every site template of `site` sees but its outage buffer.
     fn site(&self, fleet: &Fleet, site: &Site) -> [u8; 32] {
         let none = [0u8; 32];
-        let platform = fleet
-            .platform_of(site)
-            .and_then(|p| self.platform.get(&(p.name.clone(), site.hardware.clone())))
-            .unwrap_or(&none);
         digest([
             site_fields(site).as_bytes(),
             self.hardware.get(&site.hardware).unwrap_or(&none),
             self.backhaul.get(&site.backhaul).unwrap_or(&none),
             self.region.get(&site.region).unwrap_or(&none),
-            platform,
+            self.platform_of(fleet, site).unwrap_or(&none),
         ])
     }
 }

@@ -221,7 +221,8 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
         } else {
             // Both sorted: merged, not sorted again.
             let tree_paths = std::mem::take(&mut changes.created);
-            changes.created = merge_sorted(tree_paths, planned.staged.clone());
+            changes.created =
+                write::merge_sorted(tree_paths, planned.staged.iter().cloned()).collect();
         }
     }
     let changes = match compared {
@@ -361,22 +362,6 @@ fn warn_short_buffers(fleet: &Fleet, catalogue: &Catalogue, declared: &Declared)
             "data older than these buffers is lost in the longest outage (`lint --fleet` reports them as outage/buffer-below-outage); see docs/outage.md",
         );
     }
-}
-
-/// Two sorted lists as one sorted list.
-fn merge_sorted(a: Vec<String>, b: Vec<String>) -> Vec<String> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
-    loop {
-        let next = match (a.peek(), b.peek()) {
-            (Some(x), Some(y)) if x <= y => a.next(),
-            (Some(_), Some(_)) | (None, Some(_)) => b.next(),
-            (Some(_), None) => a.next(),
-            (None, None) => break,
-        };
-        out.extend(next);
-    }
-    out
 }
 
 /// Site → workload → the outage buffer (MiB) its site overlay declares.

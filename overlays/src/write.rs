@@ -119,21 +119,25 @@ fn manifest_text(tree: &OutputTree, kept: &[String]) -> String {
     let mut text = String::with_capacity((tree.len() + kept.len()) * 48);
     text.push_str(MANIFEST_HEADER);
     text.push('\n');
-    let mut planned = tree.paths().peekable();
-    let mut kept = kept.iter().map(String::as_str).peekable();
-    loop {
-        let next = match (planned.peek(), kept.peek()) {
-            (Some(a), Some(b)) if a <= b => planned.next(),
-            (Some(_), Some(_)) | (None, Some(_)) => kept.next(),
-            (Some(_), None) => planned.next(),
-            (None, None) => break,
-        };
-        if let Some(p) = next {
-            text.push_str(p);
-            text.push('\n');
-        }
+    for p in merge_sorted(tree.paths(), kept.iter().map(String::as_str)) {
+        text.push_str(p);
+        text.push('\n');
     }
     text
+}
+
+/// Two sorted sequences as one sorted sequence (a stable merge: on ties, `a` first).
+pub fn merge_sorted<T: Ord>(
+    a: impl IntoIterator<Item = T>,
+    b: impl IntoIterator<Item = T>,
+) -> impl Iterator<Item = T> {
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    std::iter::from_fn(move || match (a.peek(), b.peek()) {
+        (Some(x), Some(y)) if x <= y => a.next(),
+        (Some(_), Some(_)) | (None, Some(_)) => b.next(),
+        (Some(_), None) => a.next(),
+        (None, None) => None,
+    })
 }
 
 /// Compare a planned tree with the output folder, reading only.
@@ -972,6 +976,17 @@ mod tests {
         }
         out.sort();
         out
+    }
+
+    #[test]
+    fn merging_sorted_sequences() {
+        let merged: Vec<u32> = merge_sorted([1, 3, 5, 9], [2, 3, 4, 6]).collect();
+        assert_eq!(merged, [1, 2, 3, 3, 4, 5, 6, 9]);
+        assert_eq!(
+            merge_sorted(Vec::<u32>::new(), [1]).collect::<Vec<_>>(),
+            [1]
+        );
+        assert_eq!(merge_sorted([1], []).collect::<Vec<_>>(), [1]);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The `edgefleet` command line: wiring between the crates, no domain logic.
 
+mod allocator;
 mod config;
 mod diff;
 mod drift;
@@ -19,11 +20,6 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand};
 
 use config::Config;
-
-// Planning a fleet allocates millions of small strings and maps; mimalloc is markedly faster
-// than the system allocator at that, and the output does not depend on it.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// The Kustomize release whose output the in-process renderer reproduces byte for byte
 /// (the oracle of the conformance tests; `tests/tests/oracles.rs` checks it is the one pinned).
@@ -171,6 +167,7 @@ pub mod exit {
 }
 
 fn main() -> ExitCode {
+    allocator::keep_freed_memory();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

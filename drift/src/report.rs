@@ -386,13 +386,13 @@ impl DriftReport {
                     .as_str()
                     .map_or_else(|| value.to_string(), str::to_owned);
                 suite.add_property(Property::new(
-                    format!("{}{key}", crate::shard::JUNIT_PREFIX),
+                    format!("{}{key}", kube_basics::shard_report::JUNIT_PREFIX),
                     value,
                 ));
             }
         }
         suite.add_property(Property::new(
-            crate::shard::JUNIT_RUN,
+            kube_basics::shard_report::JUNIT_RUN,
             crate::shard::shard_run(self).to_string(),
         ));
         report.add_test_suite(suite);

@@ -30,12 +30,12 @@ pub fn write(run: &LintRun, out: &mut dyn std::io::Write) -> Result<(), super::R
                 other => other.to_string(),
             };
             suite.add_property(Property::new(
-                format!("{}{key}", super::shard::JUNIT_PREFIX),
+                format!("{}{key}", kube_basics::shard_report::JUNIT_PREFIX),
                 text,
             ));
         }
         suite.add_property(Property::new(
-            super::shard::JUNIT_RUN,
+            kube_basics::shard_report::JUNIT_RUN,
             super::shard::shard_run(run).to_string(),
         ));
     }

@@ -21,7 +21,7 @@ use crate::ObjectKey;
 use crate::report::{DriftReport, ObjectReport, ObjectStatus, SiteReport, SiteStatus};
 
 /// The JUnit suite that holds a shard's manifest and data (as
-/// [`kube_basics::shard_report`] reads them).
+/// [`kube_basics::shard_report`] writes and reads them).
 pub const JUNIT_SUITE: &str = "edgefleet drift shard";
 
 #[derive(Serialize, Deserialize)]

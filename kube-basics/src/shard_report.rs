@@ -1,6 +1,6 @@
 //! How the JUnit report of one shard of a sharded run (`lint --fleet --shard K/N`, `drift
-//! --shard K/N`) carries its shard manifest and its data, read in one place for every command
-//! that writes one, so that `edgefleet merge` reads them all alike.
+//! --shard K/N`) carries its shard manifest and its data, written and read in one place for
+//! every command that writes one, so that `edgefleet merge` reads them all alike.
 //!
 //! One suite of the report (which one is the command's: `edgefleet lint` for the linter, a
 //! suite of its own for drift) has a property `shard.<key>` per field of the manifest and a
@@ -18,6 +18,25 @@ use serde_json::{Map, Value};
 pub const JUNIT_PREFIX: &str = "shard.";
 /// The JUnit property holding the shard's data.
 pub const JUNIT_RUN: &str = "shard.run";
+
+/// The JUnit properties that carry a shard's `manifest` (an object: a string field as it is,
+/// any other as JSON) and its data `run`, in that order, for [`read_junit`] to read back.
+pub fn junit_properties<'a>(
+    manifest: &'a Value,
+    run: &Value,
+) -> impl Iterator<Item = (String, String)> + 'a {
+    let fields = manifest.as_object().into_iter().flatten();
+    let run = (JUNIT_RUN.to_owned(), run.to_string());
+    fields
+        .map(|(key, value)| {
+            let text = match value {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (format!("{JUNIT_PREFIX}{key}"), text)
+        })
+        .chain(std::iter::once(run))
+}
 
 /// The error of a `report` report (`lint`, `drift`) that carries no shard manifest.
 pub fn without_manifest(report: &str) -> String {
@@ -82,6 +101,29 @@ mod tests {
         assert_eq!(
             run,
             serde_json::json!({"objects": 40, "linted": ["out/sites/eu-north/rig-nsea-042"]})
+        );
+    }
+
+    #[test]
+    fn the_manifest_and_the_data_are_written_as_properties() {
+        let manifest = serde_json::json!({"shard": "2/4", "command": "drift", "sites": 3});
+        let run = serde_json::json!({"sites": []});
+        let written: Vec<(String, String)> = junit_properties(&manifest, &run).collect();
+        let expected = [
+            ("shard.shard", "2/4"),
+            ("shard.command", "drift"),
+            ("shard.sites", "3"),
+            ("shard.run", r#"{"sites":[]}"#),
+        ];
+        assert_eq!(
+            written,
+            expected.map(|(name, value)| (name.to_owned(), value.to_owned()))
+        );
+        // Not a manifest: only the data.
+        let written: Vec<(String, String)> = junit_properties(&Value::Null, &run).collect();
+        assert_eq!(
+            written,
+            [("shard.run".to_owned(), r#"{"sites":[]}"#.to_owned())]
         );
     }
 

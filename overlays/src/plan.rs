@@ -1107,19 +1107,12 @@ sortOptions:
   order: legacy
 "#;
 
-    /// Two patches that each declare a buffer (quoted), a comment that mentions the key and a
-    /// value that is no quantity.
+    /// Two patches that each declare a buffer (quoted; the smaller first), a comment that
+    /// mentions the key and a value that is no quantity.
     const BROKER_OVERLAY: &str = r#"apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
-# set edgefleet.io/outage-buffer: 1Mi in the template to shrink it
+# before the template sized it: edgefleet.io/outage-buffer: 1Mi
 patches:
-- patch: |
-    apiVersion: apps/v1
-    kind: StatefulSet
-    metadata:
-      name: broker
-      annotations:
-        edgefleet.io/outage-buffer: "2Gi"
 - patch: |
     apiVersion: apps/v1
     kind: Deployment
@@ -1128,6 +1121,13 @@ patches:
       annotations:
         edgefleet.io/outage-buffer: '512Mi'
 - patch: |
+    apiVersion: apps/v1
+    kind: StatefulSet
+    metadata:
+      name: broker
+      annotations:
+        edgefleet.io/outage-buffer: "2Gi"
+- patch: |
     apiVersion: v1
     kind: ConfigMap
     metadata:
@@ -1135,6 +1135,18 @@ patches:
       annotations:
         edgefleet.io/outage-buffer: plenty
 "#;
+
+    /// What the fixtures' two sites declare: the broker's smaller buffer and the collector's at
+    /// a rig, the collector's (660Mi in its overlay) at a rail site.
+    const RIG: (&str, &[(&str, u64)]) = (
+        "rig-nsea-042",
+        &[("broker", 512), ("telemetry-collector", 7911)],
+    );
+    const RAIL: (&str, &[(&str, u64)]) = ("rail-i10-mp187", &[("telemetry-collector", 660)]);
+
+    fn rail_overlay() -> String {
+        TELEMETRY_OVERLAY.replace("7911Mi", "660Mi")
+    }
 
     fn tree(files: &[(&str, &[u8])]) -> OutputTree {
         let mut tree = OutputTree::new();
@@ -1168,7 +1180,7 @@ patches:
             ),
             (
                 "sites/us-gulf/rail-i10-mp187/telemetry-collector/kustomization.yaml",
-                TELEMETRY_OVERLAY.replace("7911Mi", "660Mi").as_bytes(),
+                rail_overlay().as_bytes(),
             ),
             // Not a site overlay: a base, a component, a site's parameters.
             ("bases/telemetry-collector/deployment.yaml", annotated),
@@ -1185,16 +1197,7 @@ patches:
         ]);
         let mut found = Declared::new();
         declared_in(&tree, &mut found);
-        assert_eq!(
-            found,
-            declared(&[
-                (
-                    "rig-nsea-042",
-                    &[("broker", 512), ("telemetry-collector", 7911)]
-                ),
-                ("rail-i10-mp187", &[("telemetry-collector", 660)]),
-            ])
-        );
+        assert_eq!(found, declared(&[RIG, RAIL]));
     }
 
     #[test]
@@ -1224,7 +1227,7 @@ patches:
         let planned = Plan {
             tree: tree(&[(
                 "sites/us-gulf/rail-i10-mp187/telemetry-collector/kustomization.yaml",
-                TELEMETRY_OVERLAY.replace("7911Mi", "660Mi").as_bytes(),
+                rail_overlay().as_bytes(),
             )]),
             sites: 4,
             overlays: 1,
@@ -1260,22 +1263,10 @@ patches:
         }
         let mut found = Declared::new();
         declared_buffers(&planned, Some(&cache), &mut found);
-        assert_eq!(
-            found,
-            declared(&[
-                (
-                    "rig-nsea-042",
-                    &[("broker", 512), ("telemetry-collector", 7911)]
-                ),
-                ("rail-i10-mp187", &[("telemetry-collector", 660)]),
-            ])
-        );
+        assert_eq!(found, declared(&[RIG, RAIL]));
         // Without a cache only the tree is read.
         let mut found = Declared::new();
         declared_buffers(&planned, None, &mut found);
-        assert_eq!(
-            found,
-            declared(&[("rail-i10-mp187", &[("telemetry-collector", 660)])])
-        );
+        assert_eq!(found, declared(&[RAIL]));
     }
 }

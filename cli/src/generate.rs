@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use edgefleet_inventory::{Diagnostics, Fleet};
-use edgefleet_overlays::cache::Cache;
+use edgefleet_overlays::cache::{Cache, generator_identity, record_cache};
 use edgefleet_overlays::catalogue::Catalogue;
 use edgefleet_overlays::plan::{self, PlanError};
 use edgefleet_overlays::write;
@@ -149,11 +149,11 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
         write::FreshWriter::start(&out)
     };
     // What the overlays the writer takes declare (their bytes are not kept).
-    let taken_declared = std::sync::Mutex::new(Declared::new());
+    let taken_declared = std::sync::Mutex::new(plan::Declared::new());
     let sink = |tree: &edgefleet_overlays::tree::OutputTree| {
         let Some(w) = &writer else { return false };
-        let mut declared = Declared::new();
-        declared_in(tree, &mut declared);
+        let mut declared = plan::Declared::new();
+        plan::declared_in(tree, &mut declared);
         let took = w.write(tree);
         if took {
             let mut all = taken_declared
@@ -201,7 +201,7 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
     let mut declared = taken_declared
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    declared_buffers(&planned, cache.as_ref(), &mut declared);
+    plan::declared_buffers(&planned, cache.as_ref(), &mut declared);
     warn_short_buffers(&fleet, &catalogue, &declared);
 
     let compare = |planned: &plan::Plan| {
@@ -307,7 +307,7 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
 /// e.g. a broker whose queue must fit in its memory limit). These are exactly the buffers
 /// `lint --fleet` reports as `outage/buffer-below-outage`, so what `generate` writes without a
 /// warning, the linter accepts. The tree is still written; these are said, not silently emitted.
-fn warn_short_buffers(fleet: &Fleet, catalogue: &Catalogue, declared: &Declared) {
+fn warn_short_buffers(fleet: &Fleet, catalogue: &Catalogue, declared: &plan::Declared) {
     const SHOWN: usize = 20;
     let mut count = 0;
     for site in &fleet.sites {
@@ -362,161 +362,6 @@ fn warn_short_buffers(fleet: &Fleet, catalogue: &Catalogue, declared: &Declared)
             "data older than these buffers is lost in the longest outage (`lint --fleet` reports them as outage/buffer-below-outage); see docs/outage.md",
         );
     }
-}
-
-/// Site → workload → the outage buffer (MiB) its site overlay declares.
-type Declared = std::collections::HashMap<String, std::collections::BTreeMap<String, u64>>;
-
-/// Adds to `declared` what a plan declares: what the rerun cache noted for the sites it did
-/// not plan again, and what the overlays in its tree say ([`declared_in`]).
-fn declared_buffers(planned: &plan::Plan, cache: Option<&Cache>, declared: &mut Declared) {
-    for record in planned.records.iter().filter(|r| r.kept) {
-        let Some(entry) = cache.and_then(|c| c.sites.get(&record.id)) else {
-            continue;
-        };
-        for pair in entry.note.split(',') {
-            if let Some((workload, mib)) = pair.split_once('=')
-                && let Ok(mib) = mib.parse::<u64>()
-            {
-                declared
-                    .entry(record.id.clone())
-                    .or_default()
-                    .insert(workload.to_owned(), mib);
-            }
-        }
-    }
-    declared_in(&planned.tree, declared);
-}
-
-/// Adds to `declared` the outage buffers the site overlays of `tree` declare
-/// (`edgefleet.io/outage-buffer`; the smallest when an overlay says it twice).
-fn declared_in(tree: &edgefleet_overlays::tree::OutputTree, declared: &mut Declared) {
-    const KEY: &str = "edgefleet.io/outage-buffer:";
-    for (path, bytes) in tree.iter() {
-        let mut parts = path.split('/');
-        let (Some("sites"), Some(_region), Some(site), Some(workload), Some(_file)) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
-            continue;
-        };
-        let Ok(text) = std::str::from_utf8(bytes) else {
-            continue;
-        };
-        // Each line that holds the key after its indentation (found with a substring search,
-        // not line by line: this runs on every planned overlay).
-        for (at, _) in text.match_indices(KEY) {
-            let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-            if !text[line_start..at].chars().all(char::is_whitespace) {
-                continue;
-            }
-            let rest = &text[at + KEY.len()..];
-            let value = rest.find('\n').map_or(rest, |end| &rest[..end]);
-            let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
-            if let Ok(q) = edgefleet_inventory::units::Quantity::parse(value) {
-                let mib = q.mib();
-                declared
-                    .entry(site.to_owned())
-                    .or_default()
-                    .entry(workload.to_owned())
-                    .and_modify(|m: &mut u64| *m = (*m).min(mib))
-                    .or_insert(mib);
-            }
-        }
-    }
-}
-
-/// What the rerun cache is valid for: this edgefleet build (its version and executable file)
-/// and the plan settings.
-fn generator_identity(options: &plan::PlanOptions) -> [u8; 32] {
-    let exe = std::env::current_exe()
-        .and_then(std::fs::metadata)
-        .map(|m| format!("{} {:?}", m.len(), m.modified().ok()))
-        .unwrap_or_default();
-    edgefleet_overlays::cache::digest(&[
-        env!("CARGO_PKG_VERSION").as_bytes(),
-        exe.as_bytes(),
-        format!("{options:?}").as_bytes(),
-    ])
-}
-
-/// Writes the rerun cache after a successful write: every site's fingerprint and what `lstat`
-/// says about its files now (or, for files a fresh write wrote, what `fstat` said right after
-/// writing them, which is the same: `stats`). Nothing is written when nothing changed: no file written, every
-/// site taken from the cache, no site gone.
-fn record_cache(
-    out: &Path,
-    identity: [u8; 32],
-    planned: &plan::Plan,
-    changes: &write::Changes,
-    cache: Option<&Cache>,
-    declared: &Declared,
-    stats: &write::FileStats,
-) -> std::io::Result<()> {
-    use edgefleet_overlays::cache::{FileStat, SiteEntry};
-    use rayon::prelude::*;
-    let wrote = changes.writes();
-    let same = cache.is_some_and(|c| c.sites.len() == planned.records.len())
-        && planned.records.iter().all(|r| r.kept);
-    if !wrote && same {
-        return Ok(());
-    }
-    let notes: std::collections::HashMap<&str, Vec<String>> = declared
-        .iter()
-        .map(|(site, workloads)| {
-            let mut list: Vec<String> = workloads
-                .iter()
-                .map(|(workload, mib)| format!("{workload}={mib}"))
-                .collect();
-            list.sort();
-            (site.as_str(), list)
-        })
-        .collect();
-    let entries: Vec<Option<(String, SiteEntry)>> = planned
-        .records
-        .par_iter()
-        .map(|r| {
-            // Writing the tree (hard links into a staging folder) changes every file's
-            // change time: after a write every file is looked at again.
-            let cached = cache
-                .and_then(|c| c.sites.get(&r.id))
-                .filter(|_| r.kept && !wrote);
-            let files = match cached {
-                Some(entry) => entry.files.clone(),
-                None => r
-                    .paths
-                    .iter()
-                    .map(|p| {
-                        let stat = match stats.get(p) {
-                            Some(stat) => *stat,
-                            None => FileStat::of(&out.join(p)),
-                        };
-                        stat.map(|s| (p.clone(), s))
-                    })
-                    .collect::<Option<Vec<_>>>()?,
-            };
-            let note = notes
-                .get(r.id.as_str())
-                .map_or_else(|| "-".to_owned(), |list| list.join(","));
-            Some((
-                r.id.clone(),
-                SiteEntry {
-                    fingerprint: r.fingerprint,
-                    note,
-                    files,
-                },
-            ))
-        })
-        .collect();
-    let Some(manifest) = edgefleet_overlays::cache::manifest_digest(out) else {
-        return Ok(());
-    };
-    let mut fresh = Cache::new(identity, manifest);
-    fresh.sites = entries.into_iter().flatten().collect();
-    fresh.write(out)
 }
 
 fn print_timings(phases: &[(&str, f64)], planned: &plan::Plan) {

@@ -380,21 +380,10 @@ impl DriftReport {
     pub fn to_junit_shard(&self, manifest: &Value) -> Result<String, quick_junit::SerializeError> {
         let mut report = self.junit();
         let mut suite = TestSuite::new(crate::shard::JUNIT_SUITE);
-        if let Some(m) = manifest.as_object() {
-            for (key, value) in m {
-                let value = value
-                    .as_str()
-                    .map_or_else(|| value.to_string(), str::to_owned);
-                suite.add_property(Property::new(
-                    format!("{}{key}", crate::shard::JUNIT_PREFIX),
-                    value,
-                ));
-            }
+        let run = crate::shard::shard_run(self);
+        for (name, value) in kube_basics::shard_report::junit_properties(manifest, &run) {
+            suite.add_property(Property::new(name, value));
         }
-        suite.add_property(Property::new(
-            crate::shard::JUNIT_RUN,
-            crate::shard::shard_run(self).to_string(),
-        ));
         report.add_test_suite(suite);
         report.to_string()
     }

@@ -13,17 +13,16 @@
 
 use std::path::PathBuf;
 
+use kube_basics::shard_report;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::ObjectKey;
 use crate::report::{DriftReport, ObjectReport, ObjectStatus, SiteReport, SiteStatus};
 
-/// The JUnit suite that holds a shard's manifest and data.
+/// The JUnit suite that holds a shard's manifest and data (as
+/// [`kube_basics::shard_report`] writes and reads them).
 pub const JUNIT_SUITE: &str = "edgefleet drift shard";
-/// The prefix of the JUnit properties holding the manifest, and the property holding the data.
-pub const JUNIT_PREFIX: &str = "shard.";
-pub const JUNIT_RUN: &str = "shard.run";
 
 #[derive(Serialize, Deserialize)]
 struct RunData {
@@ -151,8 +150,7 @@ pub fn merge(parts: Vec<(String, DriftReport)>) -> Result<DriftReport, String> {
 /// manifest (as written) and its report. `Ok(None)`: not a drift report; an error: a drift
 /// report without a manifest, or damaged.
 pub fn read(text: &str) -> Result<Option<(&'static str, Value, DriftReport)>, String> {
-    let no_manifest =
-        || "a drift report without a shard manifest (written without --shard K/N)".to_owned();
+    let no_manifest = || shard_report::without_manifest("drift");
     if text.trim_start().starts_with('<') {
         let Ok(report) = quick_junit::Report::deserialize_from_str(text) else {
             return Ok(None);
@@ -165,21 +163,11 @@ pub fn read(text: &str) -> Result<Option<(&'static str, Value, DriftReport)>, St
             .iter()
             .find(|s| s.name.as_str() == JUNIT_SUITE)
             .ok_or_else(no_manifest)?;
-        let mut manifest = serde_json::Map::new();
-        let mut run = None;
-        for p in &suite.properties {
-            let (name, value) = (p.name.as_str(), p.value.as_str());
-            if name == JUNIT_RUN {
-                run = Some(value.to_owned());
-            } else if let Some(key) = name.strip_prefix(JUNIT_PREFIX) {
-                manifest.insert(key.to_owned(), Value::String(value.to_owned()));
-            }
-        }
-        let (false, Some(run)) = (manifest.is_empty(), run) else {
-            return Err(no_manifest());
-        };
-        let run: Value = serde_json::from_str(&run)
-            .map_err(|e| format!("damaged shard data (shard.run): {e}"))?;
+        let properties = suite.properties.iter();
+        let (manifest, run): (_, Value) = shard_report::read_junit(
+            "drift",
+            properties.map(|p| (p.name.as_str(), p.value.as_str())),
+        )?;
         return Ok(Some(("junit", Value::Object(manifest), read_run(&run)?)));
     }
     let Ok(doc) = serde_json::from_str::<Value>(text) else {

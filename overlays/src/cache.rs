@@ -20,6 +20,9 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
 
+use crate::plan::{Declared, Plan, PlanOptions};
+use crate::write::{Changes, FileStats};
+
 /// Where the cache is, relative to the output folder.
 pub const CACHE: &str = ".edgefleet/cache";
 /// Keeps the cache out of the user's repository.
@@ -73,11 +76,23 @@ impl FileStat {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SiteEntry {
     pub fingerprint: [u8; 32],
-    /// A line of the caller's about the site (what `generate` must know of a site it does not
-    /// plan again); no spaces or line breaks.
+    /// What `generate` must know of a site it does not plan again: the outage buffers its
+    /// overlays declare, as `workload=MiB` pairs joined by `,` (`-` for none; see
+    /// [`SiteEntry::declared`] and [`record_cache`]); no spaces or line breaks.
     pub note: String,
     /// The site's files (paths relative to the output folder), in plan order.
     pub files: Vec<(String, FileStat)>,
+}
+
+impl SiteEntry {
+    /// The outage buffers (workload, MiB) the site's overlays declared when it was planned, as
+    /// [`record_cache`] noted them (a pair that does not read as one is passed over).
+    pub fn declared(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.note.split(',').filter_map(|pair| {
+            let (workload, mib) = pair.split_once('=')?;
+            Some((workload, mib.parse::<u64>().ok()?))
+        })
+    }
 }
 
 /// The cache of one output folder.
@@ -326,6 +341,97 @@ impl Cache {
     }
 }
 
+/// What the rerun cache is valid for: this edgefleet build (its version and executable file)
+/// and the plan settings.
+pub fn generator_identity(options: &PlanOptions) -> [u8; 32] {
+    let exe = std::env::current_exe()
+        .and_then(fs::metadata)
+        .map(|m| format!("{} {:?}", m.len(), m.modified().ok()))
+        .unwrap_or_default();
+    digest(&[
+        env!("CARGO_PKG_VERSION").as_bytes(),
+        exe.as_bytes(),
+        format!("{options:?}").as_bytes(),
+    ])
+}
+
+/// Writes the rerun cache of `out` after a successful write: every site's fingerprint, the
+/// outage buffers it declares (from `declared`, as its note) and what `lstat` says about its
+/// files now (or, for files a fresh write wrote, what `fstat` said right after writing them,
+/// which is the same: `stats`). A site whose files cannot all be stat'ed is left out (the next
+/// run plans it). Nothing is written when nothing changed: no file written, every site taken
+/// from the cache, no site gone.
+pub fn record_cache(
+    out: &Path,
+    identity: [u8; 32],
+    planned: &Plan,
+    changes: &Changes,
+    cache: Option<&Cache>,
+    declared: &Declared,
+    stats: &FileStats,
+) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    let wrote = changes.writes();
+    let same = cache.is_some_and(|c| c.sites.len() == planned.records.len())
+        && planned.records.iter().all(|r| r.kept);
+    if !wrote && same {
+        return Ok(());
+    }
+    let notes: HashMap<&str, Vec<String>> = declared
+        .iter()
+        .map(|(site, workloads)| {
+            let mut list: Vec<String> = workloads
+                .iter()
+                .map(|(workload, mib)| format!("{workload}={mib}"))
+                .collect();
+            list.sort();
+            (site.as_str(), list)
+        })
+        .collect();
+    let entries: Vec<Option<(String, SiteEntry)>> = planned
+        .records
+        .par_iter()
+        .map(|r| {
+            // Writing the tree (hard links into a staging folder) changes every file's
+            // change time: after a write every file is looked at again.
+            let cached = cache
+                .and_then(|c| c.sites.get(&r.id))
+                .filter(|_| r.kept && !wrote);
+            let files = match cached {
+                Some(entry) => entry.files.clone(),
+                None => r
+                    .paths
+                    .iter()
+                    .map(|p| {
+                        let stat = match stats.get(p) {
+                            Some(stat) => *stat,
+                            None => FileStat::of(&out.join(p)),
+                        };
+                        stat.map(|s| (p.clone(), s))
+                    })
+                    .collect::<Option<Vec<_>>>()?,
+            };
+            let note = notes
+                .get(r.id.as_str())
+                .map_or_else(|| "-".to_owned(), |list| list.join(","));
+            Some((
+                r.id.clone(),
+                SiteEntry {
+                    fingerprint: r.fingerprint,
+                    note,
+                    files,
+                },
+            ))
+        })
+        .collect();
+    let Some(manifest) = manifest_digest(out) else {
+        return Ok(());
+    };
+    let mut fresh = Cache::new(identity, manifest);
+    fresh.sites = entries.into_iter().flatten().collect();
+    fresh.write(out)
+}
+
 /// `n` in decimal, as `{n}` prints it (without the formatting machinery: the cache has a line
 /// per generated file).
 fn push_decimal(text: &mut String, n: i128) {
@@ -468,5 +574,121 @@ mod tests {
         ] {
             assert!(Cache::parse(&bad, (0, 0)).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_note_reads_as_the_declared_buffers() {
+        let mut entry = sample().sites["s1"].clone();
+        assert_eq!(entry.declared().count(), 0);
+        entry.note = "broker=512,telemetry-collector=7911,queue=lots,metrics-agent".into();
+        assert_eq!(
+            entry.declared().collect::<Vec<_>>(),
+            [("broker", 512), ("telemetry-collector", 7911)]
+        );
+    }
+
+    #[test]
+    fn the_identity_changes_with_the_plan_settings() {
+        let options = PlanOptions::default();
+        let identity = generator_identity(&options);
+        assert_eq!(identity, generator_identity(&options.clone()));
+        let smaller_shards = PlanOptions {
+            shard_size: 10,
+            ..PlanOptions::default()
+        };
+        assert_ne!(identity, generator_identity(&smaller_shards));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn record_cache_notes_every_site_and_leaves_a_clean_rerun_alone() {
+        use crate::plan::SiteRecord;
+        use crate::tree::OutputTree;
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let (s1_json, s1_overlay, s2_json) = (
+            "sites/eu-north/rig-nsea-042/site.json",
+            "sites/eu-north/rig-nsea-042/telemetry-collector/kustomization.yaml",
+            "sites/eu-north/rig-nsea-051/site.json",
+        );
+        let mut tree = OutputTree::new();
+        for path in [s1_json, s1_overlay, s2_json] {
+            tree.insert(path, "{}\n");
+        }
+        let changes = crate::write::compare(&tree, &out).unwrap();
+        crate::write::apply(&tree, &out, &changes).unwrap();
+        let record = |id: &str, paths: &[&str], kept: bool| SiteRecord {
+            id: id.to_owned(),
+            fingerprint: [id.len() as u8; 32],
+            paths: paths.iter().map(|p| p.to_string()).collect(),
+            kept,
+        };
+        let mut planned = Plan {
+            tree,
+            sites: 3,
+            overlays: 1,
+            appsets: 0,
+            reused: 0,
+            kept: Vec::new(),
+            records: vec![
+                record("rig-nsea-042", &[s1_json, s1_overlay], false),
+                record("rig-nsea-051", &[s2_json], false),
+                // Its file is not on disk: left out, so the next run plans it.
+                record("rig-gulf-7", &["sites/us-gulf/rig-gulf-7/site.json"], false),
+            ],
+            staged: Vec::new(),
+        };
+        let declared: Declared = [(
+            "rig-nsea-042".to_owned(),
+            [
+                ("telemetry-collector".to_owned(), 7911),
+                ("broker".to_owned(), 512),
+            ]
+            .into(),
+        )]
+        .into();
+        // What a fresh write saw of a file is taken as is.
+        let written = FileStat {
+            size: 3,
+            mtime: (1, 2),
+            ctime: (3, 4),
+            ino: 5,
+        };
+        let stats: FileStats = [(s2_json.to_owned(), Some(written))].into();
+        record_cache(&out, [9; 32], &planned, &changes, None, &declared, &stats).unwrap();
+
+        let cache = Cache::read(&out, &[9; 32]).unwrap();
+        let mut ids: Vec<&str> = cache.sites.keys().map(String::as_str).collect();
+        ids.sort();
+        assert_eq!(ids, ["rig-nsea-042", "rig-nsea-051"]);
+        let s1 = &cache.sites["rig-nsea-042"];
+        assert_eq!(s1.fingerprint, [12; 32]);
+        assert_eq!(s1.note, "broker=512,telemetry-collector=7911");
+        let on_disk = |path: &str| (path.to_owned(), FileStat::of(&out.join(path)).unwrap());
+        assert_eq!(s1.files, [on_disk(s1_json), on_disk(s1_overlay)]);
+        let s2 = &cache.sites["rig-nsea-051"];
+        assert_eq!(s2.note, "-");
+        assert_eq!(s2.files, [(s2_json.to_owned(), written)]);
+
+        // A rerun that wrote nothing and planned no site again leaves the cache file alone.
+        planned.records.pop();
+        for r in &mut planned.records {
+            r.kept = true;
+        }
+        let again = crate::write::compare(&planned.tree, &out).unwrap();
+        assert!(!again.writes(), "{again:?}");
+        fs::write(out.join(CACHE), "left alone").unwrap();
+        let stats = FileStats::new();
+        record_cache(
+            &out,
+            [9; 32],
+            &planned,
+            &again,
+            Some(&cache),
+            &declared,
+            &stats,
+        )
+        .unwrap();
+        assert_eq!(fs::read_to_string(out.join(CACHE)).unwrap(), "left alone");
     }
 }

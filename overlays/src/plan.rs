@@ -1,6 +1,6 @@
 //! From a fleet and a workload catalogue to the whole output tree, in memory.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use edgefleet_inventory::{
@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 
 use crate::appset::{self, ArgoSettings};
+use crate::cache::Cache;
 use crate::catalogue::{Catalogue, CatalogueError, Part, RenderVars, TemplateValue, WorkloadMeta};
 use crate::layout;
 use crate::site_json::SiteJson;
@@ -862,6 +863,70 @@ pub fn buffer_for(
     }
 }
 
+/// Site → workload → the outage buffer (MiB) its site overlay declares
+/// (`edgefleet.io/outage-buffer`). `generate` warns where it is smaller than the outage needs.
+pub type Declared = HashMap<String, BTreeMap<String, u64>>;
+
+/// Adds to `declared` what a plan declares: what the rerun cache noted for the sites it did
+/// not plan again ([`crate::cache::SiteEntry::declared`]), and what the overlays in its tree
+/// say ([`declared_in`]).
+pub fn declared_buffers(planned: &Plan, cache: Option<&Cache>, declared: &mut Declared) {
+    for record in planned.records.iter().filter(|r| r.kept) {
+        let Some(entry) = cache.and_then(|c| c.sites.get(&record.id)) else {
+            continue;
+        };
+        for (workload, mib) in entry.declared() {
+            declared
+                .entry(record.id.clone())
+                .or_default()
+                .insert(workload.to_owned(), mib);
+        }
+    }
+    declared_in(&planned.tree, declared);
+}
+
+/// Adds to `declared` the outage buffers the site overlays of `tree` declare
+/// (`edgefleet.io/outage-buffer`; the smallest when an overlay says it twice). It reads every
+/// planned overlay: `generate` calls it on each site's files as the writer takes them.
+pub fn declared_in(tree: &OutputTree, declared: &mut Declared) {
+    const KEY: &str = "edgefleet.io/outage-buffer:";
+    for (path, bytes) in tree.iter() {
+        let mut parts = path.split('/');
+        let (Some(layout::SITES), Some(_region), Some(site), Some(workload), Some(_file)) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            continue;
+        };
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            continue;
+        };
+        // Each line that holds the key after its indentation (found with a substring search,
+        // not line by line: this runs on every planned overlay).
+        for (at, _) in text.match_indices(KEY) {
+            let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+            if !text[line_start..at].chars().all(char::is_whitespace) {
+                continue;
+            }
+            let rest = &text[at + KEY.len()..];
+            let value = rest.find('\n').map_or(rest, |end| &rest[..end]);
+            let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
+            if let Ok(q) = edgefleet_inventory::units::Quantity::parse(value) {
+                let mib = q.mib();
+                declared
+                    .entry(site.to_owned())
+                    .or_default()
+                    .entry(workload.to_owned())
+                    .and_modify(|m: &mut u64| *m = (*m).min(mib))
+                    .or_insert(mib);
+            }
+        }
+    }
+}
+
 fn site_kustomization(
     site: &Site,
     workload: &WorkloadMeta,
@@ -1014,4 +1079,194 @@ pub fn site_context(s: &Site) -> Value {
         "annotations": s.annotations,
         "location": s.location,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::SiteEntry;
+
+    /// A site overlay as the planner writes it, with the outage-buffer annotation of one
+    /// workload in its patch.
+    const TELEMETRY_OVERLAY: &str = r#"apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: edge-telemetry
+resources:
+- ../../../../bases/telemetry-collector
+patches:
+- patch: |
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: telemetry-collector
+      annotations:
+        edgefleet.io/upstream-kbps: "256"
+        edgefleet.io/outage-buffer: 7911Mi
+        edgefleet.io/outage-buffer-volume: queue
+sortOptions:
+  order: legacy
+"#;
+
+    /// Two patches that each declare a buffer (quoted; the smaller first), a comment that
+    /// mentions the key and a value that is no quantity.
+    const BROKER_OVERLAY: &str = r#"apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+# before the template sized it: edgefleet.io/outage-buffer: 1Mi
+patches:
+- patch: |
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: broker-bridge
+      annotations:
+        edgefleet.io/outage-buffer: '512Mi'
+- patch: |
+    apiVersion: apps/v1
+    kind: StatefulSet
+    metadata:
+      name: broker
+      annotations:
+        edgefleet.io/outage-buffer: "2Gi"
+- patch: |
+    apiVersion: v1
+    kind: ConfigMap
+    metadata:
+      name: broker-settings
+      annotations:
+        edgefleet.io/outage-buffer: plenty
+"#;
+
+    /// What the fixtures' two sites declare: the broker's smaller buffer and the collector's at
+    /// a rig, the collector's (660Mi in its overlay) at a rail site.
+    const RIG: (&str, &[(&str, u64)]) = (
+        "rig-nsea-042",
+        &[("broker", 512), ("telemetry-collector", 7911)],
+    );
+    const RAIL: (&str, &[(&str, u64)]) = ("rail-i10-mp187", &[("telemetry-collector", 660)]);
+
+    fn rail_overlay() -> String {
+        TELEMETRY_OVERLAY.replace("7911Mi", "660Mi")
+    }
+
+    fn tree(files: &[(&str, &[u8])]) -> OutputTree {
+        let mut tree = OutputTree::new();
+        for (path, bytes) in files {
+            tree.insert(*path, *bytes);
+        }
+        tree
+    }
+
+    fn declared(entries: &[(&str, &[(&str, u64)])]) -> Declared {
+        entries
+            .iter()
+            .map(|(site, workloads)| {
+                let workloads = workloads.iter().map(|(w, mib)| (w.to_string(), *mib));
+                (site.to_string(), workloads.collect())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn declared_in_reads_the_site_overlays_of_a_tree() {
+        let annotated = b"metadata:\n  annotations:\n    edgefleet.io/outage-buffer: 64Mi\n";
+        let tree = tree(&[
+            (
+                "sites/eu-north/rig-nsea-042/telemetry-collector/kustomization.yaml",
+                TELEMETRY_OVERLAY.as_bytes(),
+            ),
+            (
+                "sites/eu-north/rig-nsea-042/broker/kustomization.yaml",
+                BROKER_OVERLAY.as_bytes(),
+            ),
+            (
+                "sites/us-gulf/rail-i10-mp187/telemetry-collector/kustomization.yaml",
+                rail_overlay().as_bytes(),
+            ),
+            // Not a site overlay: a base, a component, a site's parameters.
+            ("bases/telemetry-collector/deployment.yaml", annotated),
+            (
+                "components/backhaul/vsat-2m/telemetry-collector/kustomization.yaml",
+                annotated,
+            ),
+            ("sites/us-gulf/rail-i10-mp187/site.json", annotated),
+            // Not UTF-8.
+            (
+                "sites/us-gulf/rail-i10-mp187/metrics-agent/kustomization.yaml",
+                b"edgefleet.io/outage-buffer: 64Mi\n\xff\n",
+            ),
+        ]);
+        let mut found = Declared::new();
+        declared_in(&tree, &mut found);
+        assert_eq!(found, declared(&[RIG, RAIL]));
+    }
+
+    #[test]
+    fn declared_in_keeps_the_smaller_of_what_is_known() {
+        let tree = tree(&[(
+            "sites/eu-north/rig-nsea-042/telemetry-collector/kustomization.yaml",
+            TELEMETRY_OVERLAY.as_bytes(),
+        )]);
+        for (known, kept) in [(100, 100), (9000, 7911)] {
+            let mut found = declared(&[("rig-nsea-042", &[("telemetry-collector", known)])]);
+            declared_in(&tree, &mut found);
+            assert_eq!(
+                found,
+                declared(&[("rig-nsea-042", &[("telemetry-collector", kept)])])
+            );
+        }
+    }
+
+    #[test]
+    fn declared_buffers_reads_the_cache_for_kept_sites_and_the_tree_for_planned_ones() {
+        let record = |id: &str, kept: bool| SiteRecord {
+            id: id.to_owned(),
+            fingerprint: [0; 32],
+            paths: Vec::new(),
+            kept,
+        };
+        let planned = Plan {
+            tree: tree(&[(
+                "sites/us-gulf/rail-i10-mp187/telemetry-collector/kustomization.yaml",
+                rail_overlay().as_bytes(),
+            )]),
+            sites: 4,
+            overlays: 1,
+            appsets: 0,
+            reused: 0,
+            kept: Vec::new(),
+            records: vec![
+                record("rig-nsea-042", true),
+                record("rig-nsea-051", true),
+                record("rig-gulf-007", true),
+                record("rail-i10-mp187", false),
+            ],
+            staged: Vec::new(),
+        };
+        let mut cache = Cache::new([0; 32], [0; 32]);
+        for (id, note) in [
+            (
+                "rig-nsea-042",
+                "broker=512,telemetry-collector=7911,queue=lots",
+            ),
+            ("rig-nsea-051", "-"),
+            // Planned again: the tree says what it declares now.
+            ("rail-i10-mp187", "telemetry-collector=1"),
+        ] {
+            cache.sites.insert(
+                id.to_owned(),
+                SiteEntry {
+                    fingerprint: [0; 32],
+                    note: note.to_owned(),
+                    files: Vec::new(),
+                },
+            );
+        }
+        let mut found = Declared::new();
+        declared_buffers(&planned, Some(&cache), &mut found);
+        assert_eq!(found, declared(&[RIG, RAIL]));
+        // Without a cache only the tree is read.
+        let mut found = Declared::new();
+        declared_buffers(&planned, None, &mut found);
+        assert_eq!(found, declared(&[RAIL]));
+    }
 }

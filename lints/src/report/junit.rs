@@ -24,20 +24,10 @@ pub fn write(run: &LintRun, out: &mut dyn std::io::Write) -> Result<(), super::R
         suite.add_property(Property::new(name, value.to_string()));
     }
     if let Some(manifest) = &run.shard {
-        for (key, value) in manifest.as_object().into_iter().flatten() {
-            let text = match value {
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            suite.add_property(Property::new(
-                format!("{}{key}", super::shard::JUNIT_PREFIX),
-                text,
-            ));
+        let data = super::shard::shard_run(run);
+        for (name, value) in kube_basics::shard_report::junit_properties(manifest, &data) {
+            suite.add_property(Property::new(name, value));
         }
-        suite.add_property(Property::new(
-            super::shard::JUNIT_RUN,
-            super::shard::shard_run(run).to_string(),
-        ));
     }
     for p in &run.problems {
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use edgefleet_inventory::SourceLocation;
+use kube_basics::shard_report;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -125,9 +126,7 @@ pub fn read(text: &str) -> Result<Option<ShardReport>, String> {
         return Ok(None);
     };
     let (Some(manifest), Some(run)) = (holder.get("shard"), holder.get("shard_run")) else {
-        return Err(
-            "a lint report without a shard manifest (written without --shard K/N)".to_owned(),
-        );
+        return Err(shard_report::without_manifest("lint"));
     };
     let run = serde_json::from_value(run.clone())
         .map_err(|e| format!("damaged shard data (shard_run): {e}"))?;
@@ -138,11 +137,6 @@ pub fn read(text: &str) -> Result<Option<ShardReport>, String> {
     }))
 }
 
-/// The prefix of the JUnit properties holding the manifest (`shard.command`, ...), and the
-/// property holding the run.
-pub const JUNIT_PREFIX: &str = "shard.";
-pub const JUNIT_RUN: &str = "shard.run";
-
 fn read_junit(text: &str) -> Result<ShardReport, String> {
     let report = quick_junit::Report::deserialize_from_str(text)
         .map_err(|e| format!("not a readable JUnit report: {e}"))?;
@@ -151,23 +145,11 @@ fn read_junit(text: &str) -> Result<ShardReport, String> {
         .iter()
         .find(|s| s.name.as_str() == super::junit::RUN_SUITE)
         .ok_or("a JUnit report without the `edgefleet lint` suite")?;
-    let mut manifest = serde_json::Map::new();
-    let mut run = None;
-    for p in &suite.properties {
-        let (name, value) = (p.name.as_str(), p.value.as_str());
-        if name == JUNIT_RUN {
-            run = Some(value.to_owned());
-        } else if let Some(key) = name.strip_prefix(JUNIT_PREFIX) {
-            manifest.insert(key.to_owned(), Value::String(value.to_owned()));
-        }
-    }
-    let (false, Some(run)) = (manifest.is_empty(), run) else {
-        return Err(
-            "a lint report without a shard manifest (written without --shard K/N)".to_owned(),
-        );
-    };
-    let run =
-        serde_json::from_str(&run).map_err(|e| format!("damaged shard data (shard.run): {e}"))?;
+    let properties = suite.properties.iter();
+    let (manifest, run) = shard_report::read_junit(
+        "lint",
+        properties.map(|p| (p.name.as_str(), p.value.as_str())),
+    )?;
     Ok(ShardReport {
         format: Format::Junit,
         manifest: Value::Object(manifest),

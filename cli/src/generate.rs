@@ -151,11 +151,11 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
     // What the overlays the writer takes declare (their bytes are not kept).
     let taken_declared = std::sync::Mutex::new(plan::Declared::new());
     let sink = |tree: &edgefleet_overlays::tree::OutputTree| {
-        let Some(w) = &writer else { return false };
+        let Some(w) = &writer else { return None };
         let mut declared = plan::Declared::new();
         plan::declared_in(tree, &mut declared);
         let took = w.write(tree);
-        if took {
+        if took.is_some() {
             let mut all = taken_declared
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -208,23 +208,21 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
         write::compare_kept(&planned.tree, &planned.kept, &out, &|p| shard.owns_path(p))
     };
     let mut compared = compare(&planned);
-    if let (Ok(changes), Some(w)) = (&mut compared, &writer)
-        && !planned.staged.is_empty()
+    if let (Ok(changes), Some(w)) = (&compared, &writer)
+        && changes.out_exists()
+        && planned.records.iter().any(|r| r.written.is_some())
     {
-        if changes.out_exists() {
-            // The output folder appeared while planning: it is written as any existing
-            // folder is, from the whole tree, so the files the writer took are read back.
-            compared = w
-                .restore(&mut planned.tree, &planned.staged)
-                .and_then(|()| compare(&planned));
-            planned.staged.clear();
-        } else {
-            // Both sorted: merged, not sorted again.
-            let tree_paths = std::mem::take(&mut changes.created);
-            changes.created =
-                write::merge_sorted(tree_paths, planned.staged.iter().cloned()).collect();
+        // The output folder appeared while planning: it is written as any existing folder
+        // is, from the whole tree, so the files the writer took are read back.
+        let restored = w.restore(&mut planned.tree, &plan::staged_paths(&planned.records));
+        for r in &mut planned.records {
+            r.written = None;
         }
+        compared = restored.and_then(|()| compare(&planned));
     }
+    // The files the writer took while planning: created (the output folder is new), though
+    // not listed in `changes`.
+    let staged = plan::staged_paths(&planned.records);
     let changes = match compared {
         Ok(c) => c,
         Err(e) => {
@@ -240,16 +238,15 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
         return report_check(&out, &changes, args.shard);
     }
     let written = match writer {
-        Some(w) => w.finish(&planned.tree, &planned.staged, &changes),
-        None => write::apply(&planned.tree, &out, &changes).map(|()| write::FileStats::new()),
+        Some(w) => w.finish(&planned.tree, &staged, &changes),
+        None => write::apply(&planned.tree, &out, &changes),
     };
-    let stats = match written {
-        Ok(stats) => stats,
-        Err(e) => {
-            crate::output::error(e.to_string());
-            return exit::INPUT;
-        }
-    };
+    if let Err(e) = written {
+        crate::output::error(e.to_string());
+        return exit::INPUT;
+    }
+    let created = changes.created.len() + staged.len();
+    drop(staged);
     lap("write", &mut phases);
     // Only a cache of the whole tree is written; failing to write it costs the next run time.
     if args.shard.is_none()
@@ -260,7 +257,6 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
             &changes,
             cache.as_ref(),
             &declared,
-            &stats,
         )
     {
         crate::output::warning(format!(
@@ -272,7 +268,7 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
     if args.timings {
         print_timings(&phases, &planned);
     }
-    let written = changes.created.len() + changes.updated.len();
+    let written = created + changes.updated.len();
     let seconds = started.elapsed().as_secs_f64();
     if crate::output::quiet() {
         return exit::OK;
@@ -293,7 +289,7 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
             planned.sites,
             planned.overlays,
             planned.appsets,
-            changes.created.len(),
+            created,
             changes.updated.len(),
             changes.unchanged,
             changes.removed.len()

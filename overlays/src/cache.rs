@@ -21,7 +21,7 @@ use std::fs;
 use std::path::Path;
 
 use crate::plan::{Declared, Plan, PlanOptions};
-use crate::write::{Changes, FileStats};
+use crate::write::Changes;
 
 /// Where the cache is, relative to the output folder.
 pub const CACHE: &str = ".edgefleet/cache";
@@ -357,8 +357,8 @@ pub fn generator_identity(options: &PlanOptions) -> [u8; 32] {
 
 /// Writes the rerun cache of `out` after a successful write: every site's fingerprint, the
 /// outage buffers it declares (from `declared`, as its note) and what `lstat` says about its
-/// files now (or, for files a fresh write wrote, what `fstat` said right after writing them,
-/// which is the same: `stats`). A site whose files cannot all be stat'ed is left out (the next
+/// files now (or, for files a fresh write wrote while planning, what `fstat` said right after
+/// writing them, which is the same: [`crate::plan::SiteRecord::written`]). A site whose files cannot all be stat'ed is left out (the next
 /// run plans it). Nothing is written when nothing changed: no file written, every site taken
 /// from the cache, no site gone.
 pub fn record_cache(
@@ -368,7 +368,6 @@ pub fn record_cache(
     changes: &Changes,
     cache: Option<&Cache>,
     declared: &Declared,
-    stats: &FileStats,
 ) -> std::io::Result<()> {
     use rayon::prelude::*;
     let wrote = changes.writes();
@@ -402,9 +401,10 @@ pub fn record_cache(
                 None => r
                     .paths
                     .iter()
-                    .map(|p| {
-                        let stat = match stats.get(p) {
-                            Some(stat) => *stat,
+                    .enumerate()
+                    .map(|(i, p)| {
+                        let stat = match &r.written {
+                            Some(written) => written[i],
                             None => FileStat::of(&out.join(p)),
                         };
                         stat.map(|s| (p.clone(), s))
@@ -622,6 +622,7 @@ mod tests {
             fingerprint: [id.len() as u8; 32],
             paths: paths.iter().map(|p| p.to_string()).collect(),
             kept,
+            written: None,
         };
         let mut planned = Plan {
             tree,
@@ -636,7 +637,6 @@ mod tests {
                 // Its file is not on disk: left out, so the next run plans it.
                 record("rig-gulf-7", &["sites/us-gulf/rig-gulf-7/site.json"], false),
             ],
-            staged: Vec::new(),
         };
         let declared: Declared = [(
             "rig-nsea-042".to_owned(),
@@ -654,8 +654,8 @@ mod tests {
             ctime: (3, 4),
             ino: 5,
         };
-        let stats: FileStats = [(s2_json.to_owned(), Some(written))].into();
-        record_cache(&out, [9; 32], &planned, &changes, None, &declared, &stats).unwrap();
+        planned.records[1].written = Some(vec![Some(written)]);
+        record_cache(&out, [9; 32], &planned, &changes, None, &declared).unwrap();
 
         let cache = Cache::read(&out, &[9; 32]).unwrap();
         let mut ids: Vec<&str> = cache.sites.keys().map(String::as_str).collect();
@@ -678,17 +678,7 @@ mod tests {
         let again = crate::write::compare(&planned.tree, &out).unwrap();
         assert!(!again.writes(), "{again:?}");
         fs::write(out.join(CACHE), "left alone").unwrap();
-        let stats = FileStats::new();
-        record_cache(
-            &out,
-            [9; 32],
-            &planned,
-            &again,
-            Some(&cache),
-            &declared,
-            &stats,
-        )
-        .unwrap();
+        record_cache(&out, [9; 32], &planned, &again, Some(&cache), &declared).unwrap();
         assert_eq!(fs::read_to_string(out.join(CACHE)).unwrap(), "left alone");
     }
 }

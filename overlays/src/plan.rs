@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 
 use crate::appset::{self, ArgoSettings};
-use crate::cache::Cache;
+use crate::cache::{Cache, FileStat};
 use crate::catalogue::{Catalogue, CatalogueError, Part, RenderVars, TemplateValue, WorkloadMeta};
 use crate::layout;
 use crate::site_json::SiteJson;
@@ -59,11 +59,10 @@ pub struct Plan {
     /// ([`plan_skipping`]): the files of sites whose fingerprint and files the rerun cache
     /// vouches for. Sorted.
     pub kept: Vec<String>,
-    /// Per planned site, its fingerprint and files ([`plan_skipping`] only).
+    /// Per planned site, its fingerprint and files ([`plan_skipping`] only). The files
+    /// [`Skip::sink`] took (wrote into a new output folder's staging folder) are left out of
+    /// `tree`: [`staged_paths`] lists them.
     pub records: Vec<SiteRecord>,
-    /// Planned files left out of `tree` because [`Skip::sink`] took them (wrote them into a new
-    /// output folder's staging folder). Sorted.
-    pub staged: Vec<String>,
 }
 
 /// A planned site for the rerun cache ([`crate::cache`]).
@@ -76,6 +75,31 @@ pub struct SiteRecord {
     pub paths: Vec<String>,
     /// Whether the site was skipped (its files are in [`Plan::kept`], not in the tree).
     pub kept: bool,
+    /// When [`Skip::sink`] took the site's files (they are not in [`Plan::tree`]): what it
+    /// said about each of `paths` once written (`fstat`'s answer, `None` without one).
+    pub written: Option<Vec<Option<FileStat>>>,
+}
+
+/// The files [`Skip::sink`] took, of every site in `records` ([`Plan::records`]): sorted.
+pub fn staged_paths(records: &[SiteRecord]) -> Vec<&str> {
+    // Each site's files are few and share the site's folder: sorting the sites by their first
+    // path sorts the whole list (no sort over every file).
+    let mut by_site: Vec<Vec<&str>> = records
+        .iter()
+        .filter(|r| r.written.is_some())
+        .map(|r| {
+            let mut paths: Vec<&str> = r.paths.iter().map(String::as_str).collect();
+            paths.sort_unstable();
+            paths
+        })
+        .collect();
+    by_site.sort_unstable_by(|a, b| a.first().cmp(&b.first()));
+    let mut staged: Vec<&str> = by_site.into_iter().flatten().collect();
+    if !staged.is_sorted() {
+        // A site with files outside its folder (not planned today): sort them all.
+        staged.sort_unstable();
+    }
+    staged
 }
 
 /// How [`plan_skipping`] decides that a site need not be planned.
@@ -87,14 +111,16 @@ pub struct Skip<'a> {
     pub fresh: &'a FreshCheck<'a>,
     /// Called on the planner's threads with each planned site's files as soon as the site is
     /// planned (not for sites the rerun cache vouches for): `generate` writes a new output
-    /// folder while planning goes on ([`crate::write::FreshWriter`]). When it returns `true`
-    /// it took the files (they are written), and the plan keeps only their paths
-    /// ([`Plan::staged`]), so memory does not grow with the planned tree.
+    /// folder while planning goes on ([`crate::write::FreshWriter`]). When it returns what it
+    /// found about each file once written (in the tree's order) it took the files, and the
+    /// plan keeps only their paths ([`SiteRecord::written`], [`staged_paths`]), so memory does
+    /// not grow with the planned tree.
     pub sink: Option<&'a SiteSink<'a>>,
 }
 
-/// What [`Skip::sink`] is given: one site's planned files; it returns whether it took them.
-pub type SiteSink<'a> = dyn Fn(&OutputTree) -> bool + Sync + 'a;
+/// What [`Skip::sink`] is given: one site's planned files; it returns, when it took them, what
+/// `fstat` said about each once written, in the tree's order.
+pub type SiteSink<'a> = dyn Fn(&OutputTree) -> Option<Vec<Option<FileStat>>> + Sync + 'a;
 
 /// `(site id, fingerprint, paths)` → whether those files are on disk as planned.
 pub type FreshCheck<'a> = dyn Fn(&str, &[u8; 32], &[String]) -> bool + Sync + 'a;
@@ -308,11 +334,27 @@ fn plan_general(
             );
             let mut r = r;
             if let (Ok(planned), Some(sink)) = (&mut r, skip.and_then(|s| s.sink))
+                && let Some(record) = &mut planned.record
                 && !planned.tree.is_empty()
-                && sink(&planned.tree)
+                // The record lists the site's files: the plan keeps only those paths.
+                && planned.tree.len() == record.paths.len()
+                && record.paths.iter().all(|p| planned.tree.get(p).is_some())
+                && let Some(stats) = sink(&planned.tree)
             {
                 let taken = std::mem::take(&mut planned.tree);
-                planned.staged = taken.paths().map(str::to_owned).collect();
+                let by_path: Vec<(&str, Option<FileStat>)> = taken.paths().zip(stats).collect();
+                record.written = Some(
+                    record
+                        .paths
+                        .iter()
+                        .map(|p| {
+                            by_path
+                                .iter()
+                                .find(|(q, _)| q == p)
+                                .and_then(|(_, stat)| *stat)
+                        })
+                        .collect(),
+                );
             }
             progress(done.fetch_add(1, Ordering::Relaxed) + 1);
             r
@@ -327,14 +369,8 @@ fn plan_general(
     let mut reused = 0;
     let mut kept = Vec::new();
     let mut records = Vec::new();
-    // Each site's staged paths are sorted and share the site's folder: sorting the sites by
-    // their first path sorts the whole list (no path sort over every file).
-    let mut staged_by_site = Vec::new();
     for r in per_site {
         let site = r?;
-        if !site.staged.is_empty() {
-            staged_by_site.push(site.staged);
-        }
         overlays += site.overlays;
         reused += site.reused;
         tree.extend(site.tree);
@@ -347,12 +383,6 @@ fn plan_general(
         }
     }
     kept.sort_unstable();
-    staged_by_site.sort_unstable_by(|a, b| a[0].cmp(&b[0]));
-    let mut staged: Vec<String> = staged_by_site.into_iter().flatten().collect();
-    if !staged.is_sorted() {
-        // A site with files outside its folder (not planned today): sort them all.
-        staged.sort_unstable();
-    }
 
     let appset_count = if fleet_wide {
         let appsets = appset::plan_appsets(fleet, catalogue, options)?;
@@ -372,7 +402,6 @@ fn plan_general(
             reused,
             kept,
             records,
-            staged,
         },
         keys,
     ))
@@ -510,8 +539,6 @@ fn plan_component(
 /// One site's files, the number of its overlays, and (when recording or reusing) their inputs.
 struct SitePlan {
     tree: OutputTree,
-    /// The paths of `tree` when [`Skip::sink`] took its files (then `tree` is empty).
-    staged: Vec<String>,
     overlays: usize,
     reused: usize,
     keys: Vec<(String, [u8; 32])>,
@@ -755,12 +782,12 @@ fn plan_site(
             fingerprint,
             paths,
             kept,
+            written: None,
         }
     });
     if record.as_ref().is_some_and(|r| r.kept) {
         return Ok(SitePlan {
             tree,
-            staged: Vec::new(),
             overlays: workloads.len(),
             reused: 0,
             keys: Vec::new(),
@@ -833,7 +860,6 @@ fn plan_site(
     tree.insert(json_path, json_text);
     Ok(SitePlan {
         tree,
-        staged: Vec::new(),
         overlays: workloads.len(),
         reused,
         keys,
@@ -1223,6 +1249,7 @@ patches:
             fingerprint: [0; 32],
             paths: Vec::new(),
             kept,
+            written: None,
         };
         let planned = Plan {
             tree: tree(&[(
@@ -1240,7 +1267,6 @@ patches:
                 record("rig-gulf-007", true),
                 record("rail-i10-mp187", false),
             ],
-            staged: Vec::new(),
         };
         let mut cache = Cache::new([0; 32], [0; 32]);
         for (id, note) in [

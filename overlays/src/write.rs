@@ -30,6 +30,7 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 
+use crate::cache::FileStat;
 use crate::tree::OutputTree;
 
 pub const MANIFEST: &str = ".edgefleet/manifest";
@@ -115,11 +116,11 @@ fn read_manifest(out: &Path, name: &str) -> Result<BTreeSet<String>, WriteError>
 }
 
 /// The manifest of the planned files: those of `tree` and the `kept` ones (sorted), merged.
-fn manifest_text(tree: &OutputTree, kept: &[String]) -> String {
+fn manifest_text<S: AsRef<str>>(tree: &OutputTree, kept: &[S]) -> String {
     let mut text = String::with_capacity((tree.len() + kept.len()) * 48);
     text.push_str(MANIFEST_HEADER);
     text.push('\n');
-    for p in merge_sorted(tree.paths(), kept.iter().map(String::as_str)) {
+    for p in merge_sorted(tree.paths(), kept.iter().map(AsRef::as_ref)) {
         text.push_str(p);
         text.push('\n');
     }
@@ -662,7 +663,10 @@ fn write_fresh(tree: &OutputTree, out: &Path) -> Result<(), WriteError> {
                 let full = staging.join(path);
                 step_then(|| fs::write(&full, bytes)).map_err(io_err(&full))
             })?;
-        write_atomic(&staging.join(MANIFEST), manifest_text(tree, &[]).as_bytes())?;
+        write_atomic(
+            &staging.join(MANIFEST),
+            manifest_text::<&str>(tree, &[]).as_bytes(),
+        )?;
         step_then(|| fs::rename(&staging, out)).map_err(io_err(out))
     })();
     if result.is_err() {
@@ -682,8 +686,6 @@ pub struct FreshWriter {
     staging: PathBuf,
     /// Folders made in the staging folder (relative paths).
     dirs: Mutex<HashSet<String>>,
-    /// Files written (relative paths), with what `fstat` said right after writing each.
-    written: Mutex<FileStats>,
     /// The first error of [`FreshWriter::write`]; nothing more is written after it.
     failed: Mutex<Option<WriteError>>,
     /// Parent folders of the output folder this writer made (deepest last).
@@ -727,33 +729,34 @@ impl FreshWriter {
             out: out.to_path_buf(),
             staging,
             dirs: Mutex::default(),
-            written: Mutex::default(),
             failed: Mutex::default(),
             made_parents,
             finished: false,
         })
     }
 
-    /// Writes the files of `tree` (one site's) into the staging folder; `true` when every one
-    /// was written (the caller may then drop their bytes: [`FreshWriter::finish`] lists them in
-    /// the manifest, and [`FreshWriter::restore`] reads them back). An error is kept for
-    /// [`FreshWriter::finish`] and stops later writes.
-    pub fn write(&self, tree: &OutputTree) -> bool {
+    /// Writes the files of `tree` (one site's) into the staging folder. When every one was
+    /// written, returns what `fstat` said about each right after writing it, in the tree's
+    /// order; the caller then drops their bytes and passes their paths to
+    /// [`FreshWriter::finish`] (for the manifest) or [`FreshWriter::restore`] (to read them
+    /// back). An error is kept for [`FreshWriter::finish`] and stops later writes.
+    pub fn write(&self, tree: &OutputTree) -> Option<Vec<Option<FileStat>>> {
         if lock(&self.failed).is_some() {
-            return false;
+            return None;
         }
-        let result = tree.iter().try_for_each(|(path, bytes)| {
-            self.make_parents(path)?;
-            let full = self.staging.join(path);
-            let stat = step_then(|| write_and_stat(&full, bytes)).map_err(io_err(&full))?;
-            lock(&self.written).insert(path.to_owned(), stat);
-            Ok(())
-        });
+        let result: Result<Vec<Option<FileStat>>, WriteError> = tree
+            .iter()
+            .map(|(path, bytes)| {
+                self.make_parents(path)?;
+                let full = self.staging.join(path);
+                step_then(|| write_and_stat(&full, bytes)).map_err(io_err(&full))
+            })
+            .collect();
         match result {
-            Ok(()) => true,
+            Ok(stats) => Some(stats),
             Err(e) => {
                 lock(&self.failed).get_or_insert(e);
-                false
+                None
             }
         }
     }
@@ -761,13 +764,13 @@ impl FreshWriter {
     /// Reads files [`FreshWriter::write`] wrote (`paths`) back from the staging folder into
     /// `tree`: for when the output folder appeared while planning, and is then written as an
     /// existing folder ([`apply`]) from the whole planned tree.
-    pub fn restore(&self, tree: &mut OutputTree, paths: &[String]) -> Result<(), WriteError> {
+    pub fn restore(&self, tree: &mut OutputTree, paths: &[&str]) -> Result<(), WriteError> {
         let read: Vec<Result<(String, Vec<u8>), WriteError>> = paths
             .par_iter()
             .map(|p| {
                 let full = self.staging.join(p);
                 fs::read(&full)
-                    .map(|bytes| (p.clone(), bytes))
+                    .map(|bytes| ((*p).to_owned(), bytes))
                     .map_err(io_err(&full))
             })
             .collect();
@@ -780,11 +783,20 @@ impl FreshWriter {
 
     /// Makes the folders of `path` in the staging folder, parents first (each once).
     fn make_parents(&self, path: &str) -> Result<(), WriteError> {
-        for (end, _) in path.match_indices('/') {
-            let dir = &path[..end];
-            if lock(&self.dirs).contains(dir) {
-                continue;
+        // A folder is recorded once made, after its parents: when the deepest folder of `path`
+        // is known, so are the others (one look-up per file, not one per folder).
+        let mut missing = Vec::new();
+        {
+            let dirs = lock(&self.dirs);
+            for (end, _) in path.rmatch_indices('/') {
+                if dirs.contains(&path[..end]) {
+                    break;
+                }
+                missing.push(end);
             }
+        }
+        for &end in missing.iter().rev() {
+            let dir = &path[..end];
             let full = self.staging.join(dir);
             match step_then(|| fs::create_dir(&full)) {
                 Ok(()) => {}
@@ -797,35 +809,31 @@ impl FreshWriter {
         Ok(())
     }
 
-    /// Writes the files of `tree` not written yet and the manifest (of `tree` and `staged`: the
-    /// files written while planning and left out of `tree`, sorted), then renames the staging
-    /// folder to the output folder. `changes` are [`compare`]'s after planning: when they say
-    /// the output folder exists by now (made by someone else meanwhile), the staging folder is
-    /// dropped and [`apply`] writes as it would have without this writer.
+    /// Writes the files of `tree` and the manifest (of `tree` and `staged`: the files
+    /// [`FreshWriter::write`] wrote while planning, left out of `tree`, sorted), then renames
+    /// the staging folder to the output folder. `changes` are [`compare`]'s after planning:
+    /// when they say the output folder exists by now (made by someone else meanwhile), the
+    /// staging folder is dropped and [`apply`] writes as it would have without this writer.
     ///
-    /// Returns what `fstat` said about the files written while planning (a rename of their
-    /// folder changes none of it), so that the rerun cache need not `lstat` them again.
+    /// What [`FreshWriter::write`] returned about the staged files stays true after the rename
+    /// (a rename of their folder changes none of it), so the rerun cache need not `lstat` them.
     pub fn finish(
         mut self,
         tree: &OutputTree,
-        staged: &[String],
+        staged: &[&str],
         changes: &Changes,
-    ) -> Result<FileStats, WriteError> {
+    ) -> Result<(), WriteError> {
         debug_assert!(staged.is_sorted() && staged.iter().all(|p| tree.get(p).is_none()));
         if changes.out_exists {
             let out = self.out.clone();
             drop(self);
-            return apply(tree, &out, changes).map(|()| FileStats::new());
+            return apply(tree, &out, changes);
         }
         let result = (|| {
             if let Some(e) = lock(&self.failed).take() {
                 return Err(e);
             }
-            let written = std::mem::take(&mut *lock(&self.written));
-            let rest: Vec<(&str, &[u8])> = tree
-                .iter()
-                .filter(|(path, _)| !written.contains_key(*path))
-                .collect();
+            let rest: Vec<(&str, &[u8])> = tree.iter().collect();
             for (path, _) in &rest {
                 self.make_parents(path)?;
             }
@@ -833,13 +841,11 @@ impl FreshWriter {
                 let full = self.staging.join(path);
                 step_then(|| fs::write(&full, bytes)).map_err(io_err(&full))
             })?;
-            // Files written while planning may be left out of `tree` (see `write`): `staged`.
             write_atomic(
                 &self.staging.join(MANIFEST),
                 manifest_text(tree, staged).as_bytes(),
             )?;
-            step_then(|| fs::rename(&self.staging, &self.out)).map_err(io_err(&self.out))?;
-            Ok(written)
+            step_then(|| fs::rename(&self.staging, &self.out)).map_err(io_err(&self.out))
         })();
         self.finished = result.is_ok();
         fault::report();
@@ -859,16 +865,12 @@ impl Drop for FreshWriter {
     }
 }
 
-/// Per written file (relative path): what `fstat` said right after writing it (`None`: not a
-/// regular file, or no unix metadata).
-pub type FileStats = std::collections::HashMap<String, Option<crate::cache::FileStat>>;
-
 /// `fs::write`, then `fstat` of the written file.
-fn write_and_stat(path: &Path, bytes: &[u8]) -> io::Result<Option<crate::cache::FileStat>> {
+fn write_and_stat(path: &Path, bytes: &[u8]) -> io::Result<Option<FileStat>> {
     use std::io::Write as _;
     let mut file = fs::File::create(path)?;
     file.write_all(bytes)?;
-    Ok(crate::cache::FileStat::of_metadata(&file.metadata()?))
+    Ok(FileStat::of_metadata(&file.metadata()?))
 }
 
 /// A mutex's data, also after a panic of another thread while it held it.
@@ -1018,15 +1020,16 @@ mod tests {
         // Part of the tree while planning, the rest at the end.
         let out = dir.path().join("out");
         let w = FreshWriter::start(&out).unwrap();
-        w.write(&tree(&[("a/c/d.yaml", "2")]));
+        let stats = w.write(&tree(&[("a/c/d.yaml", "2")])).unwrap();
         assert!(!out.exists(), "the output folder appeared before the end");
-        let stats = w.finish(&t, &[], &compare(&t, &out).unwrap()).unwrap();
+        let rest = tree(&[("a/b.yaml", "1"), ("e.yaml", "3")]);
+        w.finish(&rest, &["a/c/d.yaml"], &compare(&rest, &out).unwrap())
+            .unwrap();
         assert_eq!(snapshot(&out), snapshot(&by_apply));
         // What fstat said while writing is what lstat says after the rename.
-        let now = crate::cache::FileStat::of(&out.join("a/c/d.yaml"));
+        let now = FileStat::of(&out.join("a/c/d.yaml"));
         assert!(now.is_some());
-        assert_eq!(stats.get("a/c/d.yaml"), Some(&now));
-        assert_eq!(stats.len(), 1);
+        assert_eq!(stats, [now]);
         assert!(FreshWriter::start(&out).is_none(), "the folder exists now");
         // Dropped unfinished (planning failed): nothing is left, not even the staging folder.
         let failed = dir.path().join("new/parents/failed");
@@ -1063,10 +1066,11 @@ mod tests {
         apply(&t, &by_apply, &compare(&t, &by_apply).unwrap()).unwrap();
         // The planner drops the bytes of what the writer took: only `e.yaml` is left.
         let rest = tree(&[("e.yaml", "3")]);
-        let taken: Vec<String> = vec!["a/b.yaml".into(), "a/c/d.yaml".into()];
+        let taken = ["a/b.yaml", "a/c/d.yaml"];
         let out = dir.path().join("out");
         let w = FreshWriter::start(&out).unwrap();
-        assert!(w.write(&tree(&[("a/b.yaml", "1"), ("a/c/d.yaml", "2")])));
+        let stats = w.write(&tree(&[("a/b.yaml", "1"), ("a/c/d.yaml", "2")]));
+        assert_eq!(stats.map(|s| s.len()), Some(2));
         w.finish(&rest, &taken, &compare(&rest, &out).unwrap())
             .unwrap();
         // Same files, manifest included.
@@ -1075,7 +1079,10 @@ mod tests {
         // tree is written as into any existing folder.
         let raced = dir.path().join("raced");
         let w = FreshWriter::start(&raced).unwrap();
-        assert!(w.write(&tree(&[("a/b.yaml", "1"), ("a/c/d.yaml", "2")])));
+        assert!(
+            w.write(&tree(&[("a/b.yaml", "1"), ("a/c/d.yaml", "2")]))
+                .is_some()
+        );
         fs::create_dir(&raced).unwrap();
         let mut whole = rest.clone();
         w.restore(&mut whole, &taken).unwrap();
@@ -1087,8 +1094,8 @@ mod tests {
         let failing = dir.path().join("failing");
         let w = FreshWriter::start(&failing).unwrap();
         fs::write(w.staging.join("a"), "a file where a folder goes").unwrap();
-        assert!(!w.write(&tree(&[("a/b.yaml", "1")])));
-        assert!(!w.write(&tree(&[("e.yaml", "3")])));
+        assert!(w.write(&tree(&[("a/b.yaml", "1")])).is_none());
+        assert!(w.write(&tree(&[("e.yaml", "3")])).is_none());
     }
 
     #[test]

@@ -256,80 +256,41 @@ impl Cache {
 
     /// The cache as text; sites in id order.
     pub fn to_text(&self) -> String {
-        let mut ids: Vec<&String> = self.sites.keys().collect();
-        ids.sort();
-        let files: usize = self.sites.values().map(|e| e.files.len()).sum();
-        let mut text = String::with_capacity(128 + ids.len() * 100 + files * 110);
-        text.push_str(HEADER);
-        text.push('\n');
-        text.push_str("identity ");
-        text.push_str(&hex(&self.identity));
-        text.push_str("\nmanifest ");
-        text.push_str(&hex(&self.manifest));
-        text.push('\n');
-        // Each site's lines written on its own (in parallel: a fleet has up to a few hundred
-        // thousand files), then joined in id order.
-        use rayon::prelude::*;
-        let chunks: Vec<String> = ids
-            .par_chunks(256)
-            .map(|ids| {
-                let mut chunk = String::with_capacity(ids.len() * 600);
-                for id in ids {
-                    self.site_lines(&mut chunk, id);
-                }
-                chunk
-            })
-            .collect();
+        let chunks = self.site_chunks();
+        let mut text = header(&self.identity, &self.manifest);
+        text.reserve(chunks.iter().map(String::len).sum::<usize>() + END.len());
         for chunk in &chunks {
             text.push_str(chunk);
         }
-        text.push_str("end\n");
+        text.push_str(END);
         text
     }
 
-    /// The lines of one site: `site ID FINGERPRINT NOTE`, then `f SIZE MTIME CTIME INO PATH` per
-    /// file (times as seconds and nanoseconds).
-    fn site_lines(&self, text: &mut String, id: &str) {
-        let e = &self.sites[id];
-        for part in ["site ", id, " ", &hex(&e.fingerprint), " ", &e.note, "\n"] {
-            text.push_str(part);
-        }
-        for (path, s) in &e.files {
-            text.push('f');
-            for n in [
-                i128::from(s.size),
-                i128::from(s.mtime.0),
-                i128::from(s.mtime.1),
-                i128::from(s.ctime.0),
-                i128::from(s.ctime.1),
-                i128::from(s.ino),
-            ] {
-                text.push(' ');
-                push_decimal(text, n);
-            }
-            text.push(' ');
-            text.push_str(path);
-            text.push('\n');
-        }
+    /// Every site's lines, sites in id order, in chunks written in parallel (a fleet has up to
+    /// a few hundred thousand files).
+    fn site_chunks(&self) -> Vec<String> {
+        let mut ids: Vec<&String> = self.sites.keys().collect();
+        ids.sort_unstable();
+        in_chunks(&ids, |chunk, id| {
+            let e = &self.sites[*id];
+            site_lines(
+                chunk,
+                id,
+                &e.fingerprint,
+                &e.note,
+                e.files.iter().map(|(p, s)| (p.as_str(), s)),
+            );
+        })
     }
 
     /// Writes the cache into `out` (atomically: a temporary file renamed over the old one) and
     /// `.edgefleet/.gitignore` when it is missing. A failure leaves no cache.
     pub fn write(&self, out: &Path) -> std::io::Result<()> {
-        let path = out.join(CACHE);
-        let dir = out.join(".edgefleet");
-        fs::create_dir_all(&dir)?;
-        let ignore = out.join(GITIGNORE);
-        if fs::symlink_metadata(&ignore).is_err() {
-            fs::write(&ignore, GITIGNORE_TEXT)?;
-        }
-        let tmp = dir.join("cache.edgefleet-tmp");
-        let result = fs::write(&tmp, self.to_text()).and_then(|()| fs::rename(&tmp, &path));
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp);
-            let _ = fs::remove_file(&path);
-        }
-        result
+        write_text(
+            out,
+            &header(&self.identity, &self.manifest),
+            &self.site_chunks(),
+        )
     }
 
     /// Removes the cache of `out` (before the tree is changed in place).
@@ -369,7 +330,6 @@ pub fn record_cache(
     cache: Option<&Cache>,
     declared: &Declared,
 ) -> std::io::Result<()> {
-    use rayon::prelude::*;
     let wrote = changes.writes();
     let same = cache.is_some_and(|c| c.sites.len() == planned.records.len())
         && planned.records.iter().all(|r| r.kept);
@@ -387,49 +347,134 @@ pub fn record_cache(
             (site.as_str(), list)
         })
         .collect();
-    let entries: Vec<Option<(String, SiteEntry)>> = planned
-        .records
-        .par_iter()
-        .map(|r| {
-            // Writing the tree (hard links into a staging folder) changes every file's
-            // change time: after a write every file is looked at again.
-            let cached = cache
-                .and_then(|c| c.sites.get(&r.id))
-                .filter(|_| r.kept && !wrote);
-            let files = match cached {
-                Some(entry) => entry.files.clone(),
-                None => r
-                    .paths
-                    .iter()
-                    .enumerate()
-                    .map(|(i, p)| {
-                        let stat = match &r.written {
-                            Some(written) => written[i],
-                            None => FileStat::of(&out.join(p)),
-                        };
-                        stat.map(|s| (p.clone(), s))
-                    })
-                    .collect::<Option<Vec<_>>>()?,
-            };
-            let note = notes
-                .get(r.id.as_str())
-                .map_or_else(|| "-".to_owned(), |list| list.join(","));
-            Some((
-                r.id.clone(),
-                SiteEntry {
-                    fingerprint: r.fingerprint,
-                    note,
-                    files,
-                },
-            ))
-        })
-        .collect();
     let Some(manifest) = manifest_digest(out) else {
         return Ok(());
     };
-    let mut fresh = Cache::new(identity, manifest);
-    fresh.sites = entries.into_iter().flatten().collect();
-    fresh.write(out)
+    // Each site's lines straight from its record (no second copy of every path), sites in id
+    // order.
+    let mut records: Vec<&crate::plan::SiteRecord> = planned.records.iter().collect();
+    records.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    let chunks = in_chunks(&records, |chunk, r| {
+        let note = notes
+            .get(r.id.as_str())
+            .map_or_else(|| "-".to_owned(), |list| list.join(","));
+        // Writing the tree (hard links into a staging folder) changes every file's change
+        // time: after a write every file is looked at again.
+        let cached = cache
+            .and_then(|c| c.sites.get(&r.id))
+            .filter(|_| r.kept && !wrote);
+        if let Some(entry) = cached {
+            let files = entry.files.iter().map(|(p, s)| (p.as_str(), s));
+            site_lines(chunk, &r.id, &r.fingerprint, &note, files);
+            return;
+        }
+        let stats: Option<Vec<FileStat>> = r
+            .paths
+            .iter()
+            .enumerate()
+            .map(|(i, p)| match &r.written {
+                Some(written) => written[i],
+                None => FileStat::of(&out.join(p)),
+            })
+            .collect();
+        // A site whose files cannot all be stat'ed is left out: the next run plans it.
+        if let Some(stats) = stats {
+            let files = r.paths.iter().map(String::as_str).zip(&stats);
+            site_lines(chunk, &r.id, &r.fingerprint, &note, files);
+        }
+    });
+    write_text(out, &header(&identity, &manifest), &chunks)
+}
+
+/// The cache's last line: a cache cut short (a full disk) has none and is not trusted.
+const END: &str = "end\n";
+
+/// The cache's first lines: the format, the generator identity and the manifest digest.
+fn header(identity: &[u8; 32], manifest: &[u8; 32]) -> String {
+    let mut text = String::with_capacity(HEADER.len() + 160);
+    text.push_str(HEADER);
+    text.push('\n');
+    text.push_str("identity ");
+    text.push_str(&hex(identity));
+    text.push_str("\nmanifest ");
+    text.push_str(&hex(manifest));
+    text.push('\n');
+    text
+}
+
+/// `lines(chunk, item)` for every item, in order, into chunks of text made in parallel.
+fn in_chunks<T: Sync>(items: &[T], lines: impl Fn(&mut String, &T) + Sync) -> Vec<String> {
+    use rayon::prelude::*;
+    items
+        .par_chunks(256)
+        .map(|items| {
+            let mut chunk = String::new();
+            for item in items {
+                lines(&mut chunk, item);
+            }
+            chunk
+        })
+        .collect()
+}
+
+/// The lines of one site: `site ID FINGERPRINT NOTE`, then `f SIZE MTIME CTIME INO PATH` per
+/// file (times as seconds and nanoseconds).
+fn site_lines<'a>(
+    text: &mut String,
+    id: &str,
+    fingerprint: &[u8; 32],
+    note: &str,
+    files: impl Iterator<Item = (&'a str, &'a FileStat)>,
+) {
+    for part in ["site ", id, " ", &hex(fingerprint), " ", note, "\n"] {
+        text.push_str(part);
+    }
+    for (path, s) in files {
+        text.push('f');
+        for n in [
+            i128::from(s.size),
+            i128::from(s.mtime.0),
+            i128::from(s.mtime.1),
+            i128::from(s.ctime.0),
+            i128::from(s.ctime.1),
+            i128::from(s.ino),
+        ] {
+            text.push(' ');
+            push_decimal(text, n);
+        }
+        text.push(' ');
+        text.push_str(path);
+        text.push('\n');
+    }
+}
+
+/// Writes a cache of `header`, `chunks` and the end line into `out` (atomically: a temporary
+/// file renamed over the old one) and `.edgefleet/.gitignore` when it is missing. A failure
+/// leaves no cache.
+fn write_text(out: &Path, header: &str, chunks: &[String]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let path = out.join(CACHE);
+    let dir = out.join(".edgefleet");
+    fs::create_dir_all(&dir)?;
+    let ignore = out.join(GITIGNORE);
+    if fs::symlink_metadata(&ignore).is_err() {
+        fs::write(&ignore, GITIGNORE_TEXT)?;
+    }
+    let tmp = dir.join("cache.edgefleet-tmp");
+    let result = fs::File::create(&tmp)
+        .and_then(|mut file| {
+            file.write_all(header.as_bytes())?;
+            for chunk in chunks {
+                file.write_all(chunk.as_bytes())?;
+            }
+            file.write_all(END.as_bytes())
+        })
+        .and_then(|()| fs::rename(&tmp, &path));
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+        let _ = fs::remove_file(&path);
+    }
+    result
 }
 
 /// `n` in decimal, as `{n}` prints it (without the formatting machinery: the cache has a line

@@ -7,7 +7,8 @@
 #   - generate with no change (rerun), next to reading every file of the tree once (ROUNDS rounds)
 #     (`tar cf - | cat > /dev/null` and `cat` of every file; GNU tar does not read the files'
 #     data when its archive is /dev/null itself, so the archive goes through a pipe);
-#   - lint --fleet of the whole fleet, and as 4 sequential shards (--shard K/4) plus the merge.
+#   - lint --fleet of the whole fleet (ROUNDS rounds; the median is reported), and as 4
+#     sequential shards (--shard K/4) plus the merge.
 #
 # Ratios are printed next to the figures: the machine is shared and noisy, so compare figures
 # of the same run only.
@@ -101,7 +102,12 @@ for SITES in "${SIZES[@]}"; do
     RERUN_WALLS+=("${WALL["generate (rerun, no change) #$R"]}") RERUN_CPUS+=("${CPU["generate (rerun, no change) #$R"]}")
   done
   mv "$DIR/out1" "$DIR/out"
-  measure "lint --fleet (whole)" "$BIN" lint -q --fleet "$DIR/out" --inventory "$DIR/inventory" --format json
+  LINT_WALLS=() LINT_CPUS=()
+  for R in $(seq 1 "$ROUNDS"); do
+    measure "lint --fleet (whole) #$R" "$BIN" lint -q --fleet "$DIR/out" --inventory "$DIR/inventory" --format json
+    LINT_WALLS+=("${WALL["lint --fleet (whole) #$R"]}") LINT_CPUS+=("${CPU["lint --fleet (whole) #$R"]}")
+  done
+  WALL["lint --fleet (whole)"]=$(median "${LINT_WALLS[@]}")
   SHARDS_WALL=0
   for K in 1 2 3 4; do
     measure "lint --fleet --shard $K/4" sh -c "'$BIN' lint -q --fleet '$DIR/out' --inventory '$DIR/inventory' --format json --shard $K/4 > '$DIR/lint-$K.json'"
@@ -114,13 +120,13 @@ for SITES in "${SIZES[@]}"; do
   echo "    generate rerun / cat of every file:  $(median "${CAT_RATIOS[@]}")  (median of rounds: ${CAT_RATIOS[*]})"
   echo "    4 shards in sequence / whole lint:   $(ratio "$SHARDS_WALL" "${WALL["lint --fleet (whole)"]}")"
   echo "    slowest shard / whole lint:          $(ratio "$(printf '%s\n' "${WALL["lint --fleet --shard 1/4"]}" "${WALL["lint --fleet --shard 2/4"]}" "${WALL["lint --fleet --shard 3/4"]}" "${WALL["lint --fleet --shard 4/4"]}" | sort -n | tail -1)" "${WALL["lint --fleet (whole)"]}")"
-  # Linearity compares the median round of generate, and the one lint run.
+  # Linearity compares the median rounds of generate and of the whole lint.
   BYSIZE["$SITES generate (first run)"]=$(median "${GEN_WALLS[@]}")
   BYCPU["$SITES generate (first run)"]=$(median "${GEN_CPUS[@]}")
   BYSIZE["$SITES generate (rerun, no change)"]=$(median "${RERUN_WALLS[@]}")
   BYCPU["$SITES generate (rerun, no change)"]=$(median "${RERUN_CPUS[@]}")
-  BYSIZE["$SITES lint --fleet (whole)"]=${WALL["lint --fleet (whole)"]}
-  BYCPU["$SITES lint --fleet (whole)"]=${CPU["lint --fleet (whole)"]}
+  BYSIZE["$SITES lint --fleet (whole)"]=$(median "${LINT_WALLS[@]}")
+  BYCPU["$SITES lint --fleet (whole)"]=$(median "${LINT_CPUS[@]}")
   BYSIZE["$SITES lint --fleet, 4 shards"]=$SHARDS_WALL
   rm -rf "$DIR"
   settle

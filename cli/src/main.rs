@@ -167,7 +167,6 @@ pub mod exit {
 }
 
 fn main() -> ExitCode {
-    allocator::keep_freed_memory();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -181,6 +180,10 @@ fn main() -> ExitCode {
             });
         }
     };
+    if matches!(cli.command, Command::Generate(_)) {
+        // No thread runs yet (see the module).
+        allocator::keep_freed_memory();
+    }
     output::init(cli.color, cli.quiet, cli.message_format);
     // Long lines stay whole: a `file:line:col` split over two lines is useless to editors and CI.
     // Severity words, not only glyphs: `error:` reads the same in a log without colour or Unicode.

@@ -204,10 +204,12 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
     plan::declared_buffers(&planned, cache.as_ref(), &mut declared);
     warn_short_buffers(&fleet, &catalogue, &declared);
 
-    let compare = |planned: &plan::Plan| {
-        write::compare_kept(&planned.tree, &planned.kept, &out, &|p| shard.owns_path(p))
+    let compare = |planned: &plan::Plan, kept: Vec<String>| {
+        write::compare_kept(&planned.tree, kept, &out, &|p| shard.owns_path(p))
     };
-    let mut compared = compare(&planned);
+    // The kept files move into the comparison (a rerun of 100,000 sites keeps a million paths).
+    let kept = std::mem::take(&mut planned.kept);
+    let mut compared = compare(&planned, kept);
     if let (Ok(changes), Some(w)) = (&compared, &writer)
         && changes.out_exists()
         && planned.records.iter().any(|r| r.written.is_some())
@@ -218,7 +220,8 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
         for r in &mut planned.records {
             r.written = None;
         }
-        compared = restored.and_then(|()| compare(&planned));
+        // Nothing was kept: a fresh writer means there was no output folder, so no rerun cache.
+        compared = restored.and_then(|()| compare(&planned, Vec::new()));
     }
     // The files the writer took while planning: created (the output folder is new), though
     // not listed in `changes`.

@@ -155,7 +155,7 @@ pub fn compare_part(
     out: &Path,
     owns: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<Changes, WriteError> {
-    compare_kept(tree, &[], out, owns)
+    compare_kept(tree, Vec::new(), out, owns)
 }
 
 /// [`compare_part`] of a plan that left `kept` files out of its tree (sorted paths, known to
@@ -163,14 +163,11 @@ pub fn compare_part(
 /// in the manifest; they are not read.
 pub fn compare_kept(
     tree: &OutputTree,
-    kept: &[String],
+    kept: Vec<String>,
     out: &Path,
     owns: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<Changes, WriteError> {
-    let mut changes = Changes {
-        kept: kept.to_vec(),
-        ..Changes::default()
-    };
+    let mut changes = Changes::default();
     let is_kept = |p: &str| kept.binary_search_by(|k| k.as_str().cmp(p)).is_ok();
     match fs::symlink_metadata(out) {
         Ok(m) if m.is_dir() => changes.out_exists = true,
@@ -182,7 +179,6 @@ pub fn compare_kept(
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             // Nothing can be kept in a folder that does not exist.
-            changes.kept.clear();
             changes.created = tree.paths().map(str::to_owned).collect();
             changes.manifest_stale = true;
             return Ok(changes);
@@ -270,6 +266,7 @@ pub fn compare_kept(
         || !tree.paths().all(|p| current.contains(p))
         || !kept.iter().all(|p| current.contains(p))
         || out.join(PENDING).exists();
+    changes.kept = kept;
     Ok(changes)
 }
 

@@ -128,7 +128,7 @@ fn manifest_text<S: AsRef<str>>(tree: &OutputTree, kept: &[S]) -> String {
 }
 
 /// Two sorted sequences as one sorted sequence (a stable merge: on ties, `a` first).
-pub fn merge_sorted<T: Ord>(
+fn merge_sorted<T: Ord>(
     a: impl IntoIterator<Item = T>,
     b: impl IntoIterator<Item = T>,
 ) -> impl Iterator<Item = T> {

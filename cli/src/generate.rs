@@ -35,8 +35,8 @@ pub struct GenerateArgs {
     /// Worker threads (default: one per core). Output is identical whatever the number.
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
-    /// Print how long each phase took (load, plan, compare, write) and how many sites the
-    /// rerun cache spared from planning to stderr.
+    /// Print how long each phase took (load, plan, compare, write), the peak memory at the end
+    /// of each (on Linux) and how many sites the rerun cache spared from planning to stderr.
     #[arg(long)]
     timings: bool,
 }
@@ -113,10 +113,10 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
             .num_threads(n.max(1))
             .build_global();
     }
-    let mut phases: Vec<(&str, f64)> = Vec::new();
+    let mut phases: Vec<Phase> = Vec::new();
     let mut mark = Instant::now();
-    let mut lap = |name: &'static str, phases: &mut Vec<(&str, f64)>| {
-        phases.push((name, mark.elapsed().as_secs_f64()));
+    let mut lap = |name: &'static str, phases: &mut Vec<Phase>| {
+        phases.push((name, mark.elapsed().as_secs_f64(), peak_rss_mib()));
         mark = Instant::now();
     };
     let (fleet, _) = match load(config, args.inventory) {
@@ -136,6 +136,7 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
     // (docs/generated-tree.md, "Reruns").
     let identity = generator_identity(&config.plan_options());
     let cache = Cache::read(&out, &identity);
+    lap("read cache", &mut phases);
     let fresh = |id: &str, fingerprint: &[u8; 32], paths: &[String]| {
         cache
             .as_ref()
@@ -363,9 +364,23 @@ fn warn_short_buffers(fleet: &Fleet, catalogue: &Catalogue, declared: &plan::Dec
     }
 }
 
-fn print_timings(phases: &[(&str, f64)], planned: &plan::Plan) {
-    for (name, secs) in phases {
-        eprintln!("{name:>16}: {secs:.3}s");
+/// A phase of `generate --timings`: its name, seconds, and the process's peak memory at its end.
+type Phase = (&'static str, f64, Option<u64>);
+
+/// The process's peak resident memory so far, in MiB (`VmHWM`; Linux only).
+fn peak_rss_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?;
+    let kib: u64 = line.trim().strip_suffix("kB")?.trim().parse().ok()?;
+    Some(kib / 1024)
+}
+
+fn print_timings(phases: &[Phase], planned: &plan::Plan) {
+    for (name, secs, peak) in phases {
+        match peak {
+            Some(mib) => eprintln!("{name:>16}: {secs:.3}s (peak memory so far {mib} MiB)"),
+            None => eprintln!("{name:>16}: {secs:.3}s"),
+        }
     }
     eprintln!(
         "{:>16}: {} of {} sites unchanged since the last run, not planned again",

@@ -101,18 +101,61 @@ impl Changes {
     }
 }
 
-fn read_manifest(out: &Path, name: &str) -> Result<BTreeSet<String>, WriteError> {
+/// The text of the manifest `name` in `out`; `None` when there is none.
+fn read_manifest(out: &Path, name: &str) -> Result<Option<String>, WriteError> {
     let path = out.join(name);
     match fs::read_to_string(&path) {
-        Ok(text) => Ok(text
-            .lines()
-            .filter(|l| !l.starts_with('#') && !l.is_empty())
-            .filter(|l| crate::tree::is_safe_relative(l))
-            .map(str::to_owned)
-            .collect()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(BTreeSet::new()),
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io_err(&path)(e)),
     }
+}
+
+/// The paths a manifest's text lists that `owns` takes, sorted, each once (comment, empty and
+/// unsafe lines are left out). A manifest is written sorted, so sorting costs one pass.
+fn listed_paths<'a>(text: Option<&'a str>, owns: &(dyn Fn(&str) -> bool + Sync)) -> Vec<&'a str> {
+    let mut paths: Vec<&str> = text
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .filter(|l| crate::tree::is_safe_relative(l) && owns(l))
+        .collect();
+    if !paths.is_sorted() {
+        paths.sort_unstable();
+    }
+    paths.dedup();
+    paths
+}
+
+/// The items of sorted `a` that sorted `b` does not hold, in order (one pass over each).
+fn sorted_difference<'a>(
+    a: impl IntoIterator<Item = &'a str>,
+    b: impl IntoIterator<Item = &'a str>,
+) -> Vec<&'a str> {
+    let mut b = b.into_iter().peekable();
+    a.into_iter()
+        .filter(|x| {
+            while b.next_if(|y| y < x).is_some() {}
+            b.peek() != Some(x)
+        })
+        .collect()
+}
+
+/// The folders on the way to sorted `paths`, each once. The paths under a folder are neighbours
+/// in sorted order, so a folder is new exactly where the path before did not go through it.
+fn folders_of<'a>(paths: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut folders = Vec::new();
+    let mut previous = "";
+    for path in paths {
+        for (i, _) in path.match_indices('/') {
+            let through = previous.as_bytes().get(i) == Some(&b'/') && previous[..i] == path[..i];
+            if !through {
+                folders.push(&path[..i]);
+            }
+        }
+        previous = path;
+    }
+    folders
 }
 
 /// The manifest of the planned files: those of `tree` and the `kept` ones (sorted), merged.
@@ -168,7 +211,6 @@ pub fn compare_kept(
     owns: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<Changes, WriteError> {
     let mut changes = Changes::default();
-    let is_kept = |p: &str| kept.binary_search_by(|k| k.as_str().cmp(p)).is_ok();
     match fs::symlink_metadata(out) {
         Ok(m) if m.is_dir() => changes.out_exists = true,
         Ok(_) => {
@@ -185,22 +227,28 @@ pub fn compare_kept(
         }
         Err(e) => return Err(io_err(out)(e)),
     }
-    let mut owned = read_manifest(out, MANIFEST)?;
-    owned.extend(read_manifest(out, PENDING)?);
-    owned.retain(|p| owns(p));
+    // What the manifest lists (in the part) and what an interrupted run's pending manifest
+    // adds: sorted lists borrowed from the two texts (a fleet has a million files).
+    let manifest = read_manifest(out, MANIFEST)?;
+    let pending = read_manifest(out, PENDING)?;
+    let current = listed_paths(manifest.as_deref(), owns);
+    let extra = sorted_difference(
+        listed_paths(pending.as_deref(), owns),
+        current.iter().copied(),
+    );
+    let is_owned = |p: &str| current.binary_search(&p).is_ok() || extra.binary_search(&p).is_ok();
+    // The planned files, sorted.
+    let planned = || merge_sorted(tree.paths(), kept.iter().map(String::as_str));
 
-    // A symlinked folder inside the output could send writes outside it.
-    let dirs: BTreeSet<&str> = tree
-        .paths()
-        .chain(kept.iter().map(String::as_str))
-        .flat_map(|p| p.match_indices('/').map(move |(i, _)| &p[..i]))
-        .collect();
-    let linked: Vec<&str> = dirs
-        .par_iter()
+    // A symlinked folder inside the output could send writes outside it. Only the tree's files
+    // are written: a kept file is neither written nor removed (a swap mirrors it as a hard link
+    // of what is there, a link included), so the folders only kept files are in are not looked
+    // at (a rerun keeps nearly every file).
+    let linked = folders_of(tree.paths())
+        .into_par_iter()
         .filter(|d| fs::symlink_metadata(out.join(d)).is_ok_and(|m| m.file_type().is_symlink()))
-        .copied()
-        .collect();
-    if let Some(d) = linked.first() {
+        .min();
+    if let Some(d) = linked {
         return Err(WriteError::Unsafe {
             path: out.join(d),
             message: "is a symbolic link; edgefleet does not write through links".into(),
@@ -223,7 +271,7 @@ pub fn compare_kept(
             match fs::read(&full) {
                 Ok(existing) => {
                     let same = existing.as_slice() == *bytes;
-                    Ok(match (owned.contains(*path), same) {
+                    Ok(match (is_owned(path), same) {
                         (true, true) => State::Unchanged,
                         (true, false) => State::Updated,
                         (false, true) => State::Adopted,
@@ -250,22 +298,17 @@ pub fn compare_kept(
         }
     }
     changes.unchanged += kept.len();
-    for path in &owned {
-        if tree.get(path).is_none()
-            && !is_kept(path)
-            && fs::symlink_metadata(out.join(path)).is_ok()
-        {
-            changes.removed.push(path.clone());
+    // Owned files no longer planned, in order.
+    let owned = merge_sorted(current.iter().copied(), extra.iter().copied());
+    for path in sorted_difference(owned, planned()) {
+        if fs::symlink_metadata(out.join(path)).is_ok() {
+            changes.removed.push(path.to_owned());
         }
     }
-    let mut current = read_manifest(out, MANIFEST)?;
-    current.retain(|p| owns(p));
     changes.manifest_stale = changes.adopted > 0
         || !changes.is_clean()
-        || current.len() != tree.len() + kept.len()
-        || !tree.paths().all(|p| current.contains(p))
-        || !kept.iter().all(|p| current.contains(p))
-        || out.join(PENDING).exists();
+        || !current.iter().copied().eq(planned())
+        || pending.is_some();
     changes.kept = kept;
     Ok(changes)
 }
@@ -1157,5 +1200,118 @@ mod tests {
             "hand-written"
         );
         assert!(!out.join("d.yaml").exists());
+    }
+
+    /// Paths like a fleet's: shared folders, names that sort around `/` (`-`, `.`, `0`).
+    fn sample_paths() -> Vec<String> {
+        let mut paths = Vec::new();
+        for region in ["eu", "eu-north", "eu.x", "eu0"] {
+            for site in ["s", "s-1", "s/x", "s0"] {
+                for file in ["k.yaml", "w/k.yaml", "w-2/k.yaml"] {
+                    paths.push(format!("sites/{region}/{site}/{file}"));
+                }
+            }
+        }
+        paths.push("appsets/a.yaml".into());
+        paths.push("top.yaml".into());
+        paths.sort();
+        paths
+    }
+
+    #[test]
+    fn the_folders_of_sorted_paths_are_each_listed_once() {
+        let paths = sample_paths();
+        let mut found = folders_of(paths.iter().map(String::as_str));
+        let mut by_set: Vec<&str> = paths
+            .iter()
+            .flat_map(|p| p.match_indices('/').map(move |(i, _)| &p[..i]))
+            .collect::<BTreeSet<&str>>()
+            .into_iter()
+            .collect();
+        assert_eq!(found.len(), by_set.len(), "{found:?}");
+        found.sort_unstable();
+        by_set.sort_unstable();
+        assert_eq!(found, by_set);
+    }
+
+    #[test]
+    fn a_sorted_difference_is_what_a_set_difference_is() {
+        let paths = sample_paths();
+        let every_third: Vec<&str> = paths.iter().step_by(3).map(String::as_str).collect();
+        let all: Vec<&str> = paths.iter().map(String::as_str).collect();
+        let by_set: Vec<&str> = all
+            .iter()
+            .filter(|p| !every_third.contains(p))
+            .copied()
+            .collect();
+        assert_eq!(sorted_difference(all.clone(), every_third.clone()), by_set);
+        assert!(sorted_difference(every_third.clone(), all.clone()).is_empty());
+        assert_eq!(sorted_difference(all.clone(), []), all);
+        // A manifest edited by hand (unsorted, repeated, comments, unsafe lines) lists the same.
+        let text = format!("# header\n{}\n../x\n\n{}\n", all.join("\n"), all[0]);
+        let mut shuffled: Vec<&str> = text.lines().collect();
+        shuffled.reverse();
+        assert_eq!(listed_paths(Some(&text), &|_| true), all);
+        assert_eq!(listed_paths(Some(&shuffled.join("\n")), &|_| true), all);
+        assert_eq!(
+            listed_paths(Some(&text), &|p| p.starts_with("sites/eu/")),
+            all.iter()
+                .filter(|p| p.starts_with("sites/eu/"))
+                .copied()
+                .collect::<Vec<_>>()
+        );
+        assert!(listed_paths(None, &|_| true).is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn nothing_is_written_through_a_symlinked_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let first = tree(&[
+            ("sites/r/s1/w/k.yaml", "1"),
+            ("sites/r/s2/w/k.yaml", "2"),
+            ("sites/q/s3/w/k.yaml", "3"),
+        ]);
+        apply(&first, &out, &compare(&first, &out).unwrap()).unwrap();
+        // Two folders replaced by links to copies elsewhere.
+        let elsewhere = dir.path().join("elsewhere");
+        for site in ["r/s2", "q/s3"] {
+            let from = out.join("sites").join(site);
+            let to = elsewhere.join(site);
+            fs::create_dir_all(to.parent().unwrap()).unwrap();
+            fs::rename(&from, &to).unwrap();
+            std::os::unix::fs::symlink(&to, &from).unwrap();
+        }
+        // A plan writing below them is refused, naming the first such folder in path order.
+        let second = tree(&[
+            ("sites/r/s1/w/k.yaml", "1"),
+            ("sites/r/s2/w/k.yaml", "2 changed"),
+            ("sites/q/s3/w/k.yaml", "3 changed"),
+        ]);
+        match compare(&second, &out) {
+            Err(WriteError::Unsafe { path, .. }) => assert_eq!(path, out.join("sites/q/s3")),
+            other => panic!("{other:?}"),
+        }
+        // Files kept as they are (a rerun's unchanged sites) are neither written nor looked
+        // through: the links stay, and nothing changes on either side.
+        let only_s1 = tree(&[("sites/r/s1/w/k.yaml", "1")]);
+        let kept = vec![
+            "sites/q/s3/w/k.yaml".to_owned(),
+            "sites/r/s2/w/k.yaml".to_owned(),
+        ];
+        let changes = compare_kept(&only_s1, kept, &out, &|_| true).unwrap();
+        assert!(changes.is_clean() && !changes.writes(), "{changes:?}");
+        apply(&only_s1, &out, &changes).unwrap();
+        assert_eq!(
+            fs::read_to_string(elsewhere.join("r/s2/w/k.yaml")).unwrap(),
+            "2"
+        );
+        assert!(
+            fs::symlink_metadata(out.join("sites/r/s2"))
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
     }
 }

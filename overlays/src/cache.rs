@@ -72,30 +72,61 @@ impl FileStat {
     }
 }
 
-/// One site of the cache.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SiteEntry {
+/// One site of the cache, borrowed from the cache's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SiteEntry<'a> {
     pub fingerprint: [u8; 32],
     /// What `generate` must know of a site it does not plan again: the outage buffers its
     /// overlays declare, as `workload=MiB` pairs joined by `,` (`-` for none; see
     /// [`SiteEntry::declared`] and [`record_cache`]); no spaces or line breaks.
-    pub note: String,
-    /// The site's files (paths relative to the output folder), in plan order.
-    pub files: Vec<(String, FileStat)>,
+    pub note: &'a str,
+    /// The site's `f` lines (checked when the cache was read).
+    lines: &'a str,
+    count: usize,
 }
 
-impl SiteEntry {
+impl<'a> SiteEntry<'a> {
     /// The outage buffers (workload, MiB) the site's overlays declared when it was planned, as
     /// [`record_cache`] noted them (a pair that does not read as one is passed over).
-    pub fn declared(&self) -> impl Iterator<Item = (&str, u64)> {
+    pub fn declared(&self) -> impl Iterator<Item = (&'a str, u64)> + 'a {
         self.note.split(',').filter_map(|pair| {
             let (workload, mib) = pair.split_once('=')?;
             Some((workload, mib.parse::<u64>().ok()?))
         })
     }
+
+    /// The site's files (paths relative to the output folder) and what `lstat` said of each,
+    /// in plan order.
+    pub fn files(&self) -> impl Iterator<Item = (&'a str, FileStat)> + 'a {
+        self.lines.lines().filter_map(file_line)
+    }
+
+    /// How many files the site has.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
 }
 
-/// The cache of one output folder.
+/// A site of the cache as owned values: id, fingerprint, note, files.
+#[cfg(test)]
+pub(crate) type OwnedSite = (String, [u8; 32], String, Vec<(String, FileStat)>);
+
+/// Where one site's lines are in the cache's text.
+#[derive(Debug, Clone)]
+struct SiteSpan {
+    id: std::ops::Range<usize>,
+    fingerprint: [u8; 32],
+    note: std::ops::Range<usize>,
+    lines: std::ops::Range<usize>,
+    count: usize,
+}
+
+/// The cache of one output folder: its text, read once, and where each site's lines are in it
+/// (a 100,000-site fleet's cache lists about half a million files; they are not copied).
 #[derive(Debug, Clone, Default)]
 pub struct Cache {
     /// The generator build and plan settings it was written with.
@@ -103,7 +134,9 @@ pub struct Cache {
     /// The digest of the manifest of owned files it was written next to: a manifest edited,
     /// corrupted or written by another run since makes the cache untrusted.
     pub manifest: [u8; 32],
-    pub sites: HashMap<String, SiteEntry>,
+    text: String,
+    /// By site id, each once.
+    sites: Vec<SiteSpan>,
     /// When the cache file was last modified: a file whose times are not older is "racy".
     written: (i64, i64),
 }
@@ -146,6 +179,25 @@ fn unhex(text: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
+/// One `f SIZE MTIME_S MTIME_NS CTIME_S CTIME_NS INO PATH` line: its path and stat; `None` when
+/// it is not one (a bad number, a path leaving the folder).
+fn file_line(line: &str) -> Option<(&str, FileStat)> {
+    let mut parts = line.strip_prefix("f ")?.splitn(7, ' ');
+    let mut num = || parts.next()?.parse::<i64>().ok();
+    let (size, ms, mn, cs, cn, ino) = (num()?, num()?, num()?, num()?, num()?, num()?);
+    let path = parts.next()?;
+    if !crate::tree::is_safe_relative(path) || size < 0 || ino < 0 {
+        return None;
+    }
+    let stat = FileStat {
+        size: size as u64,
+        mtime: (ms, mn),
+        ctime: (cs, cn),
+        ino: ino as u64,
+    };
+    Some((path, stat))
+}
+
 impl Cache {
     pub fn new(identity: [u8; 32], manifest: [u8; 32]) -> Cache {
         Cache {
@@ -162,26 +214,26 @@ impl Cache {
         let path = out.join(CACHE);
         let written = FileStat::of(&path)?.mtime;
         let text = fs::read_to_string(&path).ok()?;
-        let cache = Cache::parse(&text, written)?;
+        let cache = Cache::parse(text, written)?;
         (cache.identity == *identity && Some(cache.manifest) == manifest_digest(out))
             .then_some(cache)
     }
 
-    fn parse(text: &str, written: (i64, i64)) -> Option<Cache> {
+    /// Checks every line of `text` and notes where each site's lines are; `None` when a line
+    /// is not as [`Cache::write`] writes it or a site appears twice.
+    fn parse(text: String, written: (i64, i64)) -> Option<Cache> {
         let mut lines = text.lines();
         if lines.next()? != HEADER {
             return None;
         }
         let identity = unhex(lines.next()?.strip_prefix("identity ")?)?;
         let manifest = unhex(lines.next()?.strip_prefix("manifest ")?)?;
-        let mut cache = Cache {
-            identity,
-            manifest,
-            sites: HashMap::new(),
-            written,
-        };
-        let mut current: Option<(String, SiteEntry)> = None;
+        let mut sites: Vec<SiteSpan> = Vec::new();
         let mut ended = false;
+        let at = |part: &str| {
+            let start = part.as_ptr() as usize - text.as_ptr() as usize;
+            start..start + part.len()
+        };
         for line in lines {
             if ended {
                 return None;
@@ -195,34 +247,21 @@ impl Cache {
                 else {
                     return None;
                 };
-                if let Some((id, entry)) = current.take() {
-                    cache.sites.insert(id, entry);
+                let after = at(line).end;
+                sites.push(SiteSpan {
+                    id: at(id),
+                    fingerprint: unhex(fp)?,
+                    note: at(note),
+                    lines: after..after,
+                    count: 0,
+                });
+            } else if file_line(line).is_some() {
+                let site = sites.last_mut()?;
+                if site.count == 0 {
+                    site.lines.start = at(line).start;
                 }
-                current = Some((
-                    id.to_owned(),
-                    SiteEntry {
-                        fingerprint: unhex(fp)?,
-                        note: note.to_owned(),
-                        files: Vec::new(),
-                    },
-                ));
-            } else if let Some(rest) = line.strip_prefix("f ") {
-                let mut parts = rest.splitn(7, ' ');
-                let mut num = || parts.next()?.parse::<i64>().ok();
-                let (size, ms, mn, cs, cn, ino) = (num()?, num()?, num()?, num()?, num()?, num()?);
-                let path = parts.next()?;
-                if !crate::tree::is_safe_relative(path) || size < 0 || ino < 0 {
-                    return None;
-                }
-                current.as_mut()?.1.files.push((
-                    path.to_owned(),
-                    FileStat {
-                        size: size as u64,
-                        mtime: (ms, mn),
-                        ctime: (cs, cn),
-                        ino: ino as u64,
-                    },
-                ));
+                site.lines.end = at(line).end;
+                site.count += 1;
             } else {
                 return None;
             }
@@ -231,66 +270,116 @@ impl Cache {
         if !ended {
             return None;
         }
-        if let Some((id, entry)) = current {
-            cache.sites.insert(id, entry);
+        // Written in id order; a cache put in another order is sorted, and one naming a site
+        // twice is not trusted.
+        let id = |s: &SiteSpan| &text[s.id.clone()];
+        if !sites.is_sorted_by(|a, b| id(a) < id(b)) {
+            sites.sort_unstable_by(|a, b| id(a).cmp(id(b)));
+            if sites.windows(2).any(|w| id(&w[0]) == id(&w[1])) {
+                return None;
+            }
         }
-        Some(cache)
+        Some(Cache {
+            identity,
+            manifest,
+            text,
+            sites,
+            written,
+        })
+    }
+
+    /// How many sites the cache lists.
+    pub fn len(&self) -> usize {
+        self.sites.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sites.is_empty()
+    }
+
+    /// Site `id`'s entry.
+    pub fn site(&self, id: &str) -> Option<SiteEntry<'_>> {
+        let i = self
+            .sites
+            .binary_search_by(|s| self.text[s.id.clone()].cmp(id))
+            .ok()?;
+        Some(self.entry(&self.sites[i]))
+    }
+
+    fn entry(&self, span: &SiteSpan) -> SiteEntry<'_> {
+        SiteEntry {
+            fingerprint: span.fingerprint,
+            note: &self.text[span.note.clone()],
+            lines: &self.text[span.lines.clone()],
+            count: span.count,
+        }
+    }
+
+    /// Every site, in id order.
+    pub fn sites(&self) -> impl Iterator<Item = (&str, SiteEntry<'_>)> {
+        self.sites
+            .iter()
+            .map(|s| (&self.text[s.id.clone()], self.entry(s)))
+    }
+
+    /// Every site as owned values (for tests).
+    #[cfg(test)]
+    pub(crate) fn owned_sites(&self) -> Vec<OwnedSite> {
+        self.sites()
+            .map(|(id, e)| {
+                let files = e.files().map(|(p, s)| (p.to_owned(), s)).collect();
+                (id.to_owned(), e.fingerprint, e.note.to_owned(), files)
+            })
+            .collect()
+    }
+
+    /// Adds (or replaces) site `id` with its `note` and `files` (for tests: it writes the whole
+    /// text again); `None` when they cannot be written as cache lines (an id or note with a
+    /// space or line break, an unsafe path).
+    #[cfg(test)]
+    pub(crate) fn insert(
+        &mut self,
+        id: &str,
+        fingerprint: [u8; 32],
+        note: &str,
+        files: &[(&str, FileStat)],
+    ) -> Option<()> {
+        let mut sites = self.owned_sites();
+        sites.retain(|(other, ..)| other != id);
+        let files = files.iter().map(|(p, s)| ((*p).to_owned(), *s)).collect();
+        sites.push((id.to_owned(), fingerprint, note.to_owned(), files));
+        sites.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut text = header(&self.identity, &self.manifest);
+        for (id, fingerprint, note, files) in &sites {
+            let files = files.iter().map(|(p, s)| (p.as_str(), *s));
+            site_lines(&mut text, id, fingerprint, note, files);
+        }
+        text.push_str(END);
+        *self = Cache::parse(text, self.written)?;
+        Some(())
     }
 
     /// Whether site `id`'s files are those recorded for `fingerprint`: the same fingerprint, the
     /// same paths, and every file still regular with the recorded size, times and inode, its
     /// times older than the cache itself. `lstat`s each file; reads none.
     pub fn is_fresh(&self, out: &Path, id: &str, fingerprint: &[u8; 32], paths: &[String]) -> bool {
-        let Some(entry) = self.sites.get(id) else {
+        let Some(entry) = self.site(id) else {
             return false;
         };
         entry.fingerprint == *fingerprint
-            && entry.files.len() == paths.len()
-            && entry.files.iter().zip(paths).all(|((path, stat), want)| {
+            && entry.len() == paths.len()
+            && entry.files().zip(paths).all(|((path, stat), want)| {
                 path == want
                     && stat.mtime < self.written
                     && stat.ctime < self.written
-                    && FileStat::of(&out.join(path)).as_ref() == Some(stat)
+                    && FileStat::of(&out.join(path)) == Some(stat)
             })
     }
 
-    /// The cache as text; sites in id order.
-    pub fn to_text(&self) -> String {
-        let chunks = self.site_chunks();
-        let mut text = header(&self.identity, &self.manifest);
-        text.reserve(chunks.iter().map(String::len).sum::<usize>() + END.len());
-        for chunk in &chunks {
-            text.push_str(chunk);
-        }
-        text.push_str(END);
-        text
-    }
-
-    /// Every site's lines, sites in id order, in chunks written in parallel (a fleet has up to
-    /// a few hundred thousand files).
-    fn site_chunks(&self) -> Vec<String> {
-        let mut ids: Vec<&String> = self.sites.keys().collect();
-        ids.sort_unstable();
-        in_chunks(&ids, |chunk, id| {
-            let e = &self.sites[*id];
-            site_lines(
-                chunk,
-                id,
-                &e.fingerprint,
-                &e.note,
-                e.files.iter().map(|(p, s)| (p.as_str(), s)),
-            );
-        })
-    }
-
-    /// Writes the cache into `out` (atomically: a temporary file renamed over the old one) and
-    /// `.edgefleet/.gitignore` when it is missing. A failure leaves no cache.
-    pub fn write(&self, out: &Path) -> std::io::Result<()> {
-        write_text(
-            out,
-            &header(&self.identity, &self.manifest),
-            &self.site_chunks(),
-        )
+    /// The cache as text.
+    #[cfg(test)]
+    fn text(&self) -> &str {
+        &self.text
     }
 
     /// Removes the cache of `out` (before the tree is changed in place).
@@ -331,7 +420,7 @@ pub fn record_cache(
     declared: &Declared,
 ) -> std::io::Result<()> {
     let wrote = changes.writes();
-    let same = cache.is_some_and(|c| c.sites.len() == planned.records.len())
+    let same = cache.is_some_and(|c| c.len() == planned.records.len())
         && planned.records.iter().all(|r| r.kept);
     if !wrote && same {
         return Ok(());
@@ -358,14 +447,22 @@ pub fn record_cache(
         let note = notes
             .get(r.id.as_str())
             .map_or_else(|| "-".to_owned(), |list| list.join(","));
-        // Writing the tree (hard links into a staging folder) changes every file's change
-        // time: after a write every file is looked at again.
-        let cached = cache
-            .and_then(|c| c.sites.get(&r.id))
-            .filter(|_| r.kept && !wrote);
-        if let Some(entry) = cached {
-            let files = entry.files.iter().map(|(p, s)| (p.as_str(), s));
-            site_lines(chunk, &r.id, &r.fingerprint, &note, files);
+        // A kept site's files are those the cache lists (its record holds none).
+        if let Some(entry) = cache.and_then(|c| c.site(&r.id)).filter(|_| r.kept) {
+            // Writing the tree (hard links into a staging folder) changes every file's change
+            // time: after a write every file is looked at again.
+            if !wrote {
+                site_lines(chunk, &r.id, &r.fingerprint, &note, entry.files());
+                return;
+            }
+            let files: Option<Vec<(&str, FileStat)>> = entry
+                .files()
+                .map(|(p, _)| Some((p, FileStat::of(&out.join(p))?)))
+                .collect();
+            // A site whose files cannot all be stat'ed is left out: the next run plans it.
+            if let Some(files) = files {
+                site_lines(chunk, &r.id, &r.fingerprint, &note, files.into_iter());
+            }
             return;
         }
         let stats: Option<Vec<FileStat>> = r
@@ -377,9 +474,8 @@ pub fn record_cache(
                 None => FileStat::of(&out.join(p)),
             })
             .collect();
-        // A site whose files cannot all be stat'ed is left out: the next run plans it.
         if let Some(stats) = stats {
-            let files = r.paths.iter().map(String::as_str).zip(&stats);
+            let files = r.paths.iter().map(String::as_str).zip(stats);
             site_lines(chunk, &r.id, &r.fingerprint, &note, files);
         }
     });
@@ -424,7 +520,7 @@ fn site_lines<'a>(
     id: &str,
     fingerprint: &[u8; 32],
     note: &str,
-    files: impl Iterator<Item = (&'a str, &'a FileStat)>,
+    files: impl Iterator<Item = (&'a str, FileStat)>,
 ) {
     for part in ["site ", id, " ", &hex(fingerprint), " ", note, "\n"] {
         text.push_str(part);
@@ -527,24 +623,17 @@ mod tests {
         assert_eq!(unhex(&by_format), Some(bytes));
     }
 
+    const STAT: FileStat = FileStat {
+        size: 10,
+        mtime: (5, 6),
+        ctime: (7, 8),
+        ino: 9,
+    };
+
     fn sample() -> Cache {
         let mut c = Cache::new([7; 32], [3; 32]);
-        c.sites.insert(
-            "s1".into(),
-            SiteEntry {
-                fingerprint: [1; 32],
-                note: "-".into(),
-                files: vec![(
-                    "sites/r/s1/site.json".into(),
-                    FileStat {
-                        size: 10,
-                        mtime: (5, 6),
-                        ctime: (7, 8),
-                        ino: 9,
-                    },
-                )],
-            },
-        );
+        c.insert("s1", [1; 32], "-", &[("sites/r/s1/site.json", STAT)])
+            .unwrap();
         c
     }
 
@@ -557,14 +646,7 @@ mod tests {
         fs::write(dir.path().join(&rel), "{}\n").unwrap();
         let stat = FileStat::of(&dir.path().join(&rel)).unwrap();
         let mut cache = Cache::new([0; 32], [0; 32]);
-        cache.sites.insert(
-            "s".into(),
-            SiteEntry {
-                fingerprint: [1; 32],
-                note: "-".into(),
-                files: vec![(rel.clone(), stat)],
-            },
-        );
+        cache.insert("s", [1; 32], "-", &[(&rel, stat)]).unwrap();
         let paths = vec![rel.clone()];
         let later = (stat.ctime.0.max(stat.mtime.0) + 1, 0);
         cache.written = later;
@@ -602,30 +684,54 @@ mod tests {
 
     #[test]
     fn text_round_trip_and_corruption() {
-        let c = sample();
-        let text = c.to_text();
-        let back = Cache::parse(&text, (0, 0)).unwrap();
+        let mut c = sample();
+        let other = FileStat { size: 0, ..STAT };
+        let files = [("sites/r/s0/a.yaml", STAT), ("sites/r/s0/b.yaml", other)];
+        c.insert("s0", [2; 32], "w=1", &files).unwrap();
+        c.insert("s2", [3; 32], "-", &[]).unwrap();
+        let text = c.text().to_owned();
+        let back = Cache::parse(text.clone(), (0, 0)).unwrap();
         assert_eq!((back.identity, back.manifest), (c.identity, c.manifest));
-        assert_eq!(back.sites, c.sites);
-        // Cut short, an unknown line, a bad number, a path leaving the folder: not trusted.
+        let sites = Cache::owned_sites(&back);
+        assert_eq!(sites, Cache::owned_sites(&c));
+        let ids: Vec<&str> = sites.iter().map(|s| s.0.as_str()).collect();
+        assert_eq!(ids, ["s0", "s1", "s2"]);
+        assert_eq!(sites[0].3, files.map(|(p, s)| (p.to_owned(), s)));
+        assert_eq!(back.site("s0").map(|e| e.len()), Some(2));
+        assert_eq!(back.site("s2").map(|e| e.is_empty()), Some(true));
+        assert!(back.site("s").is_none() && back.site("s3").is_none());
+        // Sites in another order read the same.
+        let s0 = &text[text.find("site s0").unwrap()..text.find("site s1").unwrap()];
+        let reordered = text.replace(s0, "").replace("end\n", &format!("{s0}end\n"));
+        assert_ne!(reordered, text);
+        assert_eq!(
+            Cache::owned_sites(&Cache::parse(reordered, (0, 0)).unwrap()),
+            sites
+        );
+        // Cut short, an unknown line, a bad number, a path leaving the folder, a file before
+        // any site, a site twice: not trusted.
+        let first_file = text.lines().find(|l| l.starts_with("f ")).unwrap();
         for bad in [
             text.replace("end\n", ""),
             text.replace("end\n", "end\nsite x\n"),
             text.replace("f 10", "f x10"),
             text.replace("sites/r/s1/site.json", "../x"),
             text.replace("site s1", "sitex s1"),
+            text.replacen("site s0", &format!("{first_file}\nsite s0"), 1),
+            text.replace("end\n", &format!("{s0}end\n")),
             text[..text.len() / 2].to_owned(),
             String::new(),
         ] {
-            assert!(Cache::parse(&bad, (0, 0)).is_none(), "{bad}");
+            assert!(Cache::parse(bad.clone(), (0, 0)).is_none(), "{bad}");
         }
     }
 
     #[test]
     fn a_note_reads_as_the_declared_buffers() {
-        let mut entry = sample().sites["s1"].clone();
-        assert_eq!(entry.declared().count(), 0);
-        entry.note = "broker=512,telemetry-collector=7911,queue=lots,metrics-agent".into();
+        let c = sample();
+        assert_eq!(c.site("s1").unwrap().declared().count(), 0);
+        let mut entry = c.site("s1").unwrap();
+        entry.note = "broker=512,telemetry-collector=7911,queue=lots,metrics-agent";
         assert_eq!(
             entry.declared().collect::<Vec<_>>(),
             [("broker", 512), ("telemetry-collector", 7911)]
@@ -703,17 +809,17 @@ mod tests {
         record_cache(&out, [9; 32], &planned, &changes, None, &declared).unwrap();
 
         let cache = Cache::read(&out, &[9; 32]).unwrap();
-        let mut ids: Vec<&str> = cache.sites.keys().map(String::as_str).collect();
-        ids.sort();
+        let sites = Cache::owned_sites(&cache);
+        let ids: Vec<&str> = sites.iter().map(|s| s.0.as_str()).collect();
         assert_eq!(ids, ["rig-nsea-042", "rig-nsea-051"]);
-        let s1 = &cache.sites["rig-nsea-042"];
-        assert_eq!(s1.fingerprint, [12; 32]);
-        assert_eq!(s1.note, "broker=512,telemetry-collector=7911");
+        let s1 = &sites[0];
+        assert_eq!(s1.1, [12; 32]);
+        assert_eq!(s1.2, "broker=512,telemetry-collector=7911");
         let on_disk = |path: &str| (path.to_owned(), FileStat::of(&out.join(path)).unwrap());
-        assert_eq!(s1.files, [on_disk(s1_json), on_disk(s1_overlay)]);
-        let s2 = &cache.sites["rig-nsea-051"];
-        assert_eq!(s2.note, "-");
-        assert_eq!(s2.files, [(s2_json.to_owned(), written)]);
+        assert_eq!(s1.3, [on_disk(s1_json), on_disk(s1_overlay)]);
+        let s2 = &sites[1];
+        assert_eq!(s2.2, "-");
+        assert_eq!(s2.3, [(s2_json.to_owned(), written)]);
 
         // A rerun that wrote nothing and planned no site again leaves the cache file alone.
         planned.records.pop();
@@ -725,5 +831,37 @@ mod tests {
         fs::write(out.join(CACHE), "left alone").unwrap();
         record_cache(&out, [9; 32], &planned, &again, Some(&cache), &declared).unwrap();
         assert_eq!(fs::read_to_string(out.join(CACHE)).unwrap(), "left alone");
+
+        // A kept site's record lists no files (the cache does). After a write (here a new
+        // file of a third site) its files are looked at again: their times changed.
+        for r in &mut planned.records {
+            r.paths.clear();
+        }
+        let s3_json = "sites/us-gulf/rig-gulf-7/site.json";
+        let mut tree = OutputTree::new();
+        tree.insert(s3_json, "{}\n");
+        planned
+            .records
+            .push(record("rig-gulf-7", &[s3_json], false));
+        let kept = vec![
+            s1_json.to_owned(),
+            s1_overlay.to_owned(),
+            s2_json.to_owned(),
+        ];
+        let wrote = crate::write::compare_kept(&tree, kept, &out, &|_| true).unwrap();
+        assert!(wrote.writes());
+        crate::write::apply(&tree, &out, &wrote).unwrap();
+        planned.tree = tree;
+        record_cache(&out, [9; 32], &planned, &wrote, Some(&cache), &declared).unwrap();
+        let after = Cache::owned_sites(&Cache::read(&out, &[9; 32]).unwrap());
+        let ids: Vec<&str> = after.iter().map(|s| s.0.as_str()).collect();
+        assert_eq!(ids, ["rig-gulf-7", "rig-nsea-042", "rig-nsea-051"]);
+        assert_eq!(after[0].3, [on_disk(s3_json)]);
+        assert_eq!(after[1].3, [on_disk(s1_json), on_disk(s1_overlay)]);
+        assert_eq!(after[2].3, [on_disk(s2_json)]);
+        assert_ne!(
+            after[2].3, s2.3,
+            "the fresh writer's stat is not kept after a write"
+        );
     }
 }

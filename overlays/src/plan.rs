@@ -71,7 +71,8 @@ pub struct SiteRecord {
     pub id: String,
     /// The digest of every input of the site's files (see [`plan_skipping`]).
     pub fingerprint: [u8; 32],
-    /// The site's files, in plan order.
+    /// The site's files, in plan order; none for a kept site (they moved to [`Plan::kept`],
+    /// and the rerun cache lists them).
     pub paths: Vec<String>,
     /// Whether the site was skipped (its files are in [`Plan::kept`], not in the tree).
     pub kept: bool,
@@ -82,24 +83,29 @@ pub struct SiteRecord {
 
 /// The files [`Skip::sink`] took, of every site in `records` ([`Plan::records`]): sorted.
 pub fn staged_paths(records: &[SiteRecord]) -> Vec<&str> {
-    // Each site's files are few and share the site's folder: sorting the sites by their first
-    // path sorts the whole list (no sort over every file).
-    let mut by_site: Vec<Vec<&str>> = records
-        .iter()
-        .filter(|r| r.written.is_some())
-        .map(|r| {
-            let mut paths: Vec<&str> = r.paths.iter().map(String::as_str).collect();
-            paths.sort_unstable();
-            paths
-        })
-        .collect();
-    by_site.sort_unstable_by(|a, b| a.first().cmp(&b.first()));
-    let mut staged: Vec<&str> = by_site.into_iter().flatten().collect();
-    if !staged.is_sorted() {
-        // A site with files outside its folder (not planned today): sort them all.
-        staged.sort_unstable();
+    sorted_by_site(
+        records
+            .iter()
+            .filter(|r| r.written.is_some())
+            .map(|r| r.paths.iter().map(String::as_str).collect())
+            .collect(),
+    )
+}
+
+/// The paths of every site, sorted. Each site's files are few and share the site's folder:
+/// sorting the sites by their first path sorts the whole list (no sort over every file).
+fn sorted_by_site<T: AsRef<str> + Ord>(mut by_site: Vec<Vec<T>>) -> Vec<T> {
+    for paths in &mut by_site {
+        paths.sort_unstable();
     }
-    staged
+    by_site.sort_unstable_by(|a, b| a.first().cmp(&b.first()));
+    let mut all: Vec<T> = Vec::with_capacity(by_site.iter().map(Vec::len).sum());
+    all.extend(by_site.into_iter().flatten());
+    if !all.is_sorted() {
+        // A site with files outside its folder (not planned today): sort them all.
+        all.sort_unstable();
+    }
+    all
 }
 
 /// How [`plan_skipping`] decides that a site need not be planned.
@@ -375,14 +381,15 @@ fn plan_general(
         reused += site.reused;
         tree.extend(site.tree);
         keys.0.extend(site.keys);
-        if let Some(record) = site.record {
+        if let Some(mut record) = site.record {
             if record.kept {
-                kept.extend(record.paths.iter().cloned());
+                // Moved, not copied: a rerun keeps nearly every file of the fleet.
+                kept.push(std::mem::take(&mut record.paths));
             }
             records.push(record);
         }
     }
-    kept.sort_unstable();
+    let kept = sorted_by_site(kept);
 
     let appset_count = if fleet_wide {
         let appsets = appset::plan_appsets(fleet, catalogue, options)?;
@@ -898,7 +905,7 @@ pub type Declared = HashMap<String, BTreeMap<String, u64>>;
 /// say ([`declared_in`]).
 pub fn declared_buffers(planned: &Plan, cache: Option<&Cache>, declared: &mut Declared) {
     for record in planned.records.iter().filter(|r| r.kept) {
-        let Some(entry) = cache.and_then(|c| c.sites.get(&record.id)) else {
+        let Some(entry) = cache.and_then(|c| c.site(&record.id)) else {
             continue;
         };
         for (workload, mib) in entry.declared() {
@@ -1110,7 +1117,6 @@ pub fn site_context(s: &Site) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cache::SiteEntry;
 
     /// A site overlay as the planner writes it, with the outage-buffer annotation of one
     /// workload in its patch.
@@ -1278,14 +1284,7 @@ patches:
             // Planned again: the tree says what it declares now.
             ("rail-i10-mp187", "telemetry-collector=1"),
         ] {
-            cache.sites.insert(
-                id.to_owned(),
-                SiteEntry {
-                    fingerprint: [0; 32],
-                    note: note.to_owned(),
-                    files: Vec::new(),
-                },
-            );
+            cache.insert(id, [0; 32], note, &[]).unwrap();
         }
         let mut found = Declared::new();
         declared_buffers(&planned, Some(&cache), &mut found);

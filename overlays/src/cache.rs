@@ -88,7 +88,7 @@ pub struct SiteEntry<'a> {
 impl<'a> SiteEntry<'a> {
     /// The outage buffers (workload, MiB) the site's overlays declared when it was planned, as
     /// [`record_cache`] noted them (a pair that does not read as one is passed over).
-    pub fn declared(&self) -> impl Iterator<Item = (&'a str, u64)> + 'a {
+    pub fn declared(self) -> impl Iterator<Item = (&'a str, u64)> + 'a {
         self.note.split(',').filter_map(|pair| {
             let (workload, mib) = pair.split_once('=')?;
             Some((workload, mib.parse::<u64>().ok()?))
@@ -97,8 +97,16 @@ impl<'a> SiteEntry<'a> {
 
     /// The site's files (paths relative to the output folder) and what `lstat` said of each,
     /// in plan order.
-    pub fn files(&self) -> impl Iterator<Item = (&'a str, FileStat)> + 'a {
+    pub fn files(self) -> impl Iterator<Item = (&'a str, FileStat)> + 'a {
         self.lines.lines().filter_map(file_line)
+    }
+
+    /// The site's files' paths, in plan order (without reading the numbers again).
+    pub fn paths(self) -> impl Iterator<Item = &'a str> + 'a {
+        // `f` and six numbers, each followed by a space, then the path (checked when read).
+        self.lines
+            .lines()
+            .filter_map(|line| line.splitn(8, ' ').nth(7))
     }
 
     /// How many files the site has.
@@ -152,10 +160,31 @@ pub fn digest(parts: &[&[u8]]) -> [u8; 32] {
     h.finalize().into()
 }
 
-/// The digest of the manifest of owned files in `out` (`None` when it cannot be read).
+/// The digest of the manifest of owned files in `out` (`None` when it cannot be read): the
+/// [`digest`] of its bytes, read in pieces (a fleet's manifest is tens of megabytes).
 pub fn manifest_digest(out: &Path) -> Option<[u8; 32]> {
-    let bytes = fs::read(out.join(crate::write::MANIFEST)).ok()?;
-    Some(digest(&[&bytes]))
+    use sha2::{Digest, Sha256};
+    use std::io::Read as _;
+    let mut file = fs::File::open(out.join(crate::write::MANIFEST)).ok()?;
+    let len = file.metadata().ok()?.len();
+    let mut h = Sha256::new();
+    h.update(len.to_le_bytes());
+    let mut buffer = vec![0u8; 1 << 16];
+    let mut read = 0u64;
+    loop {
+        match file.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => {
+                h.update(&buffer[..n]);
+                read += n as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    // A manifest that changed length while it was read is not the one the cache was written
+    // next to.
+    (read == len).then(|| h.finalize().into())
 }
 
 fn hex(bytes: &[u8; 32]) -> String {
@@ -374,6 +403,18 @@ impl Cache {
                     && stat.ctime < self.written
                     && FileStat::of(&out.join(path)) == Some(stat)
             })
+    }
+
+    /// The files of the sites of `records` that were kept ([`crate::plan::SiteRecord::kept`]:
+    /// [`Cache::is_fresh`] vouched for them, so they are the files this cache lists), sorted.
+    pub fn kept_paths(&self, records: &[crate::plan::SiteRecord]) -> Vec<&str> {
+        crate::plan::sorted_by_site(
+            records
+                .iter()
+                .filter(|r| r.kept)
+                .filter_map(|r| self.site(&r.id))
+                .map(|e| e.paths()),
+        )
     }
 
     /// The cache as text.
@@ -698,6 +739,8 @@ mod tests {
         assert_eq!(ids, ["s0", "s1", "s2"]);
         assert_eq!(sites[0].3, files.map(|(p, s)| (p.to_owned(), s)));
         assert_eq!(back.site("s0").map(|e| e.len()), Some(2));
+        let s0 = back.site("s0").unwrap();
+        assert!(s0.paths().eq(s0.files().map(|(p, _)| p)));
         assert_eq!(back.site("s2").map(|e| e.is_empty()), Some(true));
         assert!(back.site("s").is_none() && back.site("s3").is_none());
         // Sites in another order read the same.
@@ -736,6 +779,22 @@ mod tests {
             entry.declared().collect::<Vec<_>>(),
             [("broker", 512), ("telemetry-collector", 7911)]
         );
+    }
+
+    #[test]
+    fn the_manifest_digest_is_the_digest_of_its_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(manifest_digest(dir.path()), None);
+        fs::create_dir_all(dir.path().join(".edgefleet")).unwrap();
+        for len in [0, 1, (1 << 16) - 1, 1 << 16, 3 * (1 << 16) + 17] {
+            let bytes: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            fs::write(dir.path().join(crate::write::MANIFEST), &bytes).unwrap();
+            assert_eq!(
+                manifest_digest(dir.path()),
+                Some(digest(&[&bytes])),
+                "{len}"
+            );
+        }
     }
 
     #[test]
@@ -781,7 +840,6 @@ mod tests {
             overlays: 1,
             appsets: 0,
             reused: 0,
-            kept: Vec::new(),
             records: vec![
                 record("rig-nsea-042", &[s1_json, s1_overlay], false),
                 record("rig-nsea-051", &[s2_json], false),
@@ -843,11 +901,8 @@ mod tests {
         planned
             .records
             .push(record("rig-gulf-7", &[s3_json], false));
-        let kept = vec![
-            s1_json.to_owned(),
-            s1_overlay.to_owned(),
-            s2_json.to_owned(),
-        ];
+        let kept = cache.kept_paths(&planned.records);
+        assert_eq!(kept, [s1_json, s1_overlay, s2_json]);
         let wrote = crate::write::compare_kept(&tree, kept, &out, &|_| true).unwrap();
         assert!(wrote.writes());
         crate::write::apply(&tree, &out, &wrote).unwrap();

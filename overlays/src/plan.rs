@@ -55,10 +55,6 @@ pub struct Plan {
     pub appsets: usize,
     /// Site overlays taken from an earlier plan ([`plan_reusing`] with [`Reuse::From`]).
     pub reused: usize,
-    /// Planned files left out of `tree` because they are known to be on disk as planned
-    /// ([`plan_skipping`]): the files of sites whose fingerprint and files the rerun cache
-    /// vouches for. Sorted.
-    pub kept: Vec<String>,
     /// Per planned site, its fingerprint and files ([`plan_skipping`] only). The files
     /// [`Skip::sink`] took (wrote into a new output folder's staging folder) are left out of
     /// `tree`: [`staged_paths`] lists them.
@@ -71,10 +67,11 @@ pub struct SiteRecord {
     pub id: String,
     /// The digest of every input of the site's files (see [`plan_skipping`]).
     pub fingerprint: [u8; 32],
-    /// The site's files, in plan order; none for a kept site (they moved to [`Plan::kept`],
-    /// and the rerun cache lists them).
+    /// The site's files, in plan order; none for a kept site (the files [`Skip::fresh`]
+    /// vouched for: `generate` takes them from the rerun cache, [`crate::cache::Cache::kept_paths`]).
     pub paths: Vec<String>,
-    /// Whether the site was skipped (its files are in [`Plan::kept`], not in the tree).
+    /// Whether the site was skipped ([`Skip::fresh`] vouched for its files: they are on disk
+    /// as planned and not in the tree).
     pub kept: bool,
     /// When [`Skip::sink`] took the site's files (they are not in [`Plan::tree`]): what it
     /// said about each of `paths` once written (`fstat`'s answer, `None` without one).
@@ -87,20 +84,31 @@ pub fn staged_paths(records: &[SiteRecord]) -> Vec<&str> {
         records
             .iter()
             .filter(|r| r.written.is_some())
-            .map(|r| r.paths.iter().map(String::as_str).collect())
-            .collect(),
+            .map(|r| r.paths.iter().map(String::as_str)),
     )
 }
 
 /// The paths of every site, sorted. Each site's files are few and share the site's folder:
-/// sorting the sites by their first path sorts the whole list (no sort over every file).
-fn sorted_by_site<T: AsRef<str> + Ord>(mut by_site: Vec<Vec<T>>) -> Vec<T> {
-    for paths in &mut by_site {
-        paths.sort_unstable();
+/// sorting each site's files, then the sites by their first file, sorts the whole list
+/// without a sort over every file (a rerun keeps half a million).
+pub(crate) fn sorted_by_site<'a, S: Iterator<Item = &'a str>>(
+    sites: impl Iterator<Item = S>,
+) -> Vec<&'a str> {
+    let mut flat: Vec<&str> = Vec::new();
+    let mut spans: Vec<std::ops::Range<usize>> = Vec::new();
+    for site in sites {
+        let start = flat.len();
+        flat.extend(site);
+        if flat.len() > start {
+            flat[start..].sort_unstable();
+            spans.push(start..flat.len());
+        }
     }
-    by_site.sort_unstable_by(|a, b| a.first().cmp(&b.first()));
-    let mut all: Vec<T> = Vec::with_capacity(by_site.iter().map(Vec::len).sum());
-    all.extend(by_site.into_iter().flatten());
+    spans.sort_unstable_by(|a, b| flat[a.start].cmp(flat[b.start]));
+    let mut all = Vec::with_capacity(flat.len());
+    for span in spans {
+        all.extend_from_slice(&flat[span]);
+    }
     if !all.is_sorted() {
         // A site with files outside its folder (not planned today): sort them all.
         all.sort_unstable();
@@ -194,8 +202,8 @@ pub fn plan_part(
 /// [`plan_part`] for a rerun (`generate`): each site's fingerprint is computed first (a digest
 /// of `skip.identity`, the site's `site.json` and, per workload, its overlay's path and
 /// inputs, as [`plan_reusing`] keys them), and a site `skip.fresh` vouches for is not templated:
-/// its files go to [`Plan::kept`] instead of the tree. Every site's fingerprint and files are
-/// in [`Plan::records`].
+/// its files are left out of the tree (they are on disk as planned). Every site's fingerprint,
+/// and the files of every site planned, are in [`Plan::records`].
 pub fn plan_skipping(
     fleet: &Fleet,
     catalogue: &Catalogue,
@@ -373,7 +381,6 @@ fn plan_general(
     let mut overlays = 0;
     let mut keys = OverlayKeys::default();
     let mut reused = 0;
-    let mut kept = Vec::new();
     let mut records = Vec::new();
     for r in per_site {
         let site = r?;
@@ -381,15 +388,8 @@ fn plan_general(
         reused += site.reused;
         tree.extend(site.tree);
         keys.0.extend(site.keys);
-        if let Some(mut record) = site.record {
-            if record.kept {
-                // Moved, not copied: a rerun keeps nearly every file of the fleet.
-                kept.push(std::mem::take(&mut record.paths));
-            }
-            records.push(record);
-        }
+        records.extend(site.record);
     }
-    let kept = sorted_by_site(kept);
 
     let appset_count = if fleet_wide {
         let appsets = appset::plan_appsets(fleet, catalogue, options)?;
@@ -407,7 +407,6 @@ fn plan_general(
             overlays,
             appsets: appset_count,
             reused,
-            kept,
             records,
         },
         keys,
@@ -787,7 +786,8 @@ fn plan_site(
         SiteRecord {
             id: site.id.clone(),
             fingerprint,
-            paths,
+            // A rerun keeps nearly every site: their paths are the ones `fresh` knows.
+            paths: if kept { Vec::new() } else { paths },
             kept,
             written: None,
         }
@@ -1266,7 +1266,6 @@ patches:
             overlays: 1,
             appsets: 0,
             reused: 0,
-            kept: Vec::new(),
             records: vec![
                 record("rig-nsea-042", true),
                 record("rig-nsea-051", true),

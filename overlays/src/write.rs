@@ -68,7 +68,7 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> WriteError + '_ {
 
 /// What writing a tree would do.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Changes {
+pub struct Changes<'k> {
     pub created: Vec<String>,
     pub updated: Vec<String>,
     pub removed: Vec<String>,
@@ -76,15 +76,15 @@ pub struct Changes {
     /// Planned files that exist, are identical and were not in the manifest (adopted silently).
     pub adopted: usize,
     pub foreign: Vec<String>,
-    /// Planned files known to be on disk as planned, not held in the tree (see
-    /// [`crate::plan::Plan::kept`]); counted in `unchanged`. Sorted.
-    pub kept: Vec<String>,
+    /// Planned files known to be on disk as planned, not held in the tree (a rerun's kept
+    /// sites: [`crate::cache::Cache::kept_paths`]); counted in `unchanged`. Sorted.
+    pub kept: Vec<&'k str>,
     /// Whether the manifest itself needs rewriting.
     manifest_stale: bool,
     out_exists: bool,
 }
 
-impl Changes {
+impl Changes<'_> {
     /// No file would change on disk.
     pub fn is_clean(&self) -> bool {
         self.created.is_empty() && self.updated.is_empty() && self.removed.is_empty()
@@ -125,6 +125,54 @@ fn listed_paths<'a>(text: Option<&'a str>, owns: &(dyn Fn(&str) -> bool + Sync))
     }
     paths.dedup();
     paths
+}
+
+/// Whether the manifest at `path` lists exactly `planned` (strictly sorted paths) in order,
+/// as [`listed_paths`] reads it: its paths that `owns` takes are those. Reads it in pieces; a
+/// manifest that cannot be read, or lists them otherwise (out of order, twice), is `false`:
+/// the caller then reads it whole.
+fn manifest_lists_exactly<'a>(
+    path: &Path,
+    planned: impl IntoIterator<Item = &'a str>,
+    owns: &(dyn Fn(&str) -> bool + Sync),
+) -> bool {
+    use std::io::BufRead as _;
+    let Ok(file) = fs::File::open(path) else {
+        return false;
+    };
+    let mut reader = io::BufReader::with_capacity(1 << 16, file);
+    let mut planned = planned.into_iter();
+    let mut previous: Option<&str> = None;
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+        let Ok(text) = std::str::from_utf8(&line) else {
+            return false;
+        };
+        // As `str::lines` splits: on `\n`, a `\r` right before it dropped.
+        let text = match text.strip_suffix('\n') {
+            Some(text) => text.strip_suffix('\r').unwrap_or(text),
+            None => text,
+        };
+        if text.starts_with('#') || text.is_empty() || !crate::tree::is_safe_relative(text) {
+            continue;
+        }
+        if !owns(text) {
+            continue;
+        }
+        match planned.next() {
+            Some(want) if want == text && previous.is_none_or(|p| p < want) => {
+                previous = Some(want);
+            }
+            _ => return false,
+        }
+    }
+    planned.next().is_none()
 }
 
 /// The items of sorted `a` that sorted `b` does not hold, in order (one pass over each).
@@ -185,7 +233,7 @@ fn merge_sorted<T: Ord>(
 }
 
 /// Compare a planned tree with the output folder, reading only.
-pub fn compare(tree: &OutputTree, out: &Path) -> Result<Changes, WriteError> {
+pub fn compare(tree: &OutputTree, out: &Path) -> Result<Changes<'static>, WriteError> {
     compare_part(tree, out, &|_| true)
 }
 
@@ -197,19 +245,19 @@ pub fn compare_part(
     tree: &OutputTree,
     out: &Path,
     owns: &(dyn Fn(&str) -> bool + Sync),
-) -> Result<Changes, WriteError> {
+) -> Result<Changes<'static>, WriteError> {
     compare_kept(tree, Vec::new(), out, owns)
 }
 
 /// [`compare_part`] of a plan that left `kept` files out of its tree (sorted paths, known to
 /// be on disk as planned: [`crate::plan::plan_skipping`]). They count as unchanged and stay
 /// in the manifest; they are not read.
-pub fn compare_kept(
+pub fn compare_kept<'k>(
     tree: &OutputTree,
-    kept: Vec<String>,
+    kept: Vec<&'k str>,
     out: &Path,
     owns: &(dyn Fn(&str) -> bool + Sync),
-) -> Result<Changes, WriteError> {
+) -> Result<Changes<'k>, WriteError> {
     let mut changes = Changes::default();
     match fs::symlink_metadata(out) {
         Ok(m) if m.is_dir() => changes.out_exists = true,
@@ -227,18 +275,27 @@ pub fn compare_kept(
         }
         Err(e) => return Err(io_err(out)(e)),
     }
-    // What the manifest lists (in the part) and what an interrupted run's pending manifest
-    // adds: sorted lists borrowed from the two texts (a fleet has a million files).
-    let manifest = read_manifest(out, MANIFEST)?;
-    let pending = read_manifest(out, PENDING)?;
+    // The planned files, sorted.
+    let planned = || merge_sorted(tree.paths(), kept.iter().copied());
+    // The common case, a rerun: the manifest lists exactly the planned files and no
+    // interrupted run left a pending manifest. Checked reading the manifest in pieces, it
+    // needs no list of its own (a fleet has half a million files).
+    let exact = fs::symlink_metadata(out.join(PENDING)).is_err()
+        && manifest_lists_exactly(&out.join(MANIFEST), planned(), owns);
+    // Otherwise: what the manifest lists (in the part) and what an interrupted run's pending
+    // manifest adds, as sorted lists borrowed from the two texts.
+    let (manifest, pending) = if exact {
+        (None, None)
+    } else {
+        (read_manifest(out, MANIFEST)?, read_manifest(out, PENDING)?)
+    };
     let current = listed_paths(manifest.as_deref(), owns);
     let extra = sorted_difference(
         listed_paths(pending.as_deref(), owns),
         current.iter().copied(),
     );
-    let is_owned = |p: &str| current.binary_search(&p).is_ok() || extra.binary_search(&p).is_ok();
-    // The planned files, sorted.
-    let planned = || merge_sorted(tree.paths(), kept.iter().map(String::as_str));
+    let is_owned =
+        |p: &str| exact || current.binary_search(&p).is_ok() || extra.binary_search(&p).is_ok();
 
     // A symlinked folder inside the output could send writes outside it. Only the tree's files
     // are written: a kept file is neither written nor removed (a swap mirrors it as a hard link
@@ -298,7 +355,7 @@ pub fn compare_kept(
         }
     }
     changes.unchanged += kept.len();
-    // Owned files no longer planned, in order.
+    // Owned files no longer planned, in order (none when the manifest lists the plan).
     let owned = merge_sorted(current.iter().copied(), extra.iter().copied());
     for path in sorted_difference(owned, planned()) {
         if fs::symlink_metadata(out.join(path)).is_ok() {
@@ -307,8 +364,7 @@ pub fn compare_kept(
     }
     changes.manifest_stale = changes.adopted > 0
         || !changes.is_clean()
-        || !current.iter().copied().eq(planned())
-        || pending.is_some();
+        || (!exact && (!current.iter().copied().eq(planned()) || pending.is_some()));
     changes.kept = kept;
     Ok(changes)
 }
@@ -1296,10 +1352,7 @@ mod tests {
         // Files kept as they are (a rerun's unchanged sites) are neither written nor looked
         // through: the links stay, and nothing changes on either side.
         let only_s1 = tree(&[("sites/r/s1/w/k.yaml", "1")]);
-        let kept = vec![
-            "sites/q/s3/w/k.yaml".to_owned(),
-            "sites/r/s2/w/k.yaml".to_owned(),
-        ];
+        let kept = vec!["sites/q/s3/w/k.yaml", "sites/r/s2/w/k.yaml"];
         let changes = compare_kept(&only_s1, kept, &out, &|_| true).unwrap();
         assert!(changes.is_clean() && !changes.writes(), "{changes:?}");
         apply(&only_s1, &out, &changes).unwrap();
@@ -1313,5 +1366,54 @@ mod tests {
                 .file_type()
                 .is_symlink()
         );
+    }
+
+    #[test]
+    fn a_manifest_read_in_pieces_lists_the_plan_only_when_read_whole_it_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("manifest");
+        let paths = sample_paths();
+        let planned: Vec<&str> = paths.iter().map(String::as_str).collect();
+        let every = |_: &str| true;
+        let in_eu = |p: &str| p.starts_with("sites/eu/");
+        let written = manifest_text(&OutputTree::new(), &planned);
+        let cases = [
+            written.clone(),
+            written.replace('\n', "\r\n"),
+            format!("{written}# a comment\n\n../escape\n"),
+            written.trim_end().to_owned(),
+            format!("{}\r", written.trim_end()),
+            written.replacen(planned[3], "", 1),
+            written.replacen(planned[3], &format!("{}\n{}", planned[3], planned[3]), 1),
+            written
+                .replacen(planned[3], &format!("{}\n{}", planned[4], planned[3]), 1)
+                .replacen(
+                    &format!("{}\n{}\n", planned[4], planned[4]),
+                    &format!("{}\n", planned[4]),
+                    1,
+                ),
+            format!("{written}sites/zz/extra.yaml\n"),
+            String::new(),
+        ];
+        for (i, text) in cases.iter().enumerate() {
+            fs::write(&path, text).unwrap();
+            for owns in [&every as &(dyn Fn(&str) -> bool + Sync), &in_eu] {
+                let want: Vec<&str> = planned.iter().copied().filter(|p| owns(p)).collect();
+                let whole = listed_paths(Some(text), owns) == want;
+                let in_pieces = manifest_lists_exactly(&path, want.iter().copied(), owns);
+                // In pieces it may only be stricter (then the manifest is read whole).
+                assert!(!in_pieces || whole, "case {i}");
+                if i < 4 {
+                    assert!(in_pieces, "case {i}");
+                }
+            }
+        }
+        assert!(!manifest_lists_exactly(
+            &dir.path().join("none"),
+            [],
+            &every
+        ));
+        fs::write(&path, b"\xff\xfe\n").unwrap();
+        assert!(!manifest_lists_exactly(&path, [], &every));
     }
 }

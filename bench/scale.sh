@@ -7,8 +7,8 @@
 #   - generate with no change (rerun), next to reading every file of the tree once (ROUNDS rounds)
 #     (`tar cf - | cat > /dev/null` and `cat` of every file; GNU tar does not read the files'
 #     data when its archive is /dev/null itself, so the archive goes through a pipe);
-#   - lint --fleet of the whole fleet (ROUNDS rounds; the median is reported), and as 4
-#     sequential shards (--shard K/4) plus the merge.
+#   - lint --fleet of the whole fleet, and as 4 sequential shards (--shard K/4; ROUNDS rounds
+#     each, the median round is reported) plus the merge.
 #
 # Ratios are printed next to the figures: the machine is shared and noisy, so compare figures
 # of the same run only.
@@ -24,7 +24,8 @@
 # each deletion, and measured runs write into fresh folders, never into a just-emptied one.
 # On tmpfs (TMPDIR=/dev/shm, SETTLE=0), where neither tool pays for a disk, mind its inode
 # limit: a 100,000-site tree takes about 0.9 million inodes, and ROUNDS rounds keep 2 x ROUNDS
-# trees at once.
+# trees at once (a tmpfs of its own has room: as root,
+# `mount -t tmpfs -o size=16G,nr_inodes=8M tmpfs /mnt/bench`, then TMPDIR=/mnt/bench).
 set -euo pipefail
 ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
 SIZES=("${@:-10000}")
@@ -108,18 +109,26 @@ for SITES in "${SIZES[@]}"; do
     LINT_WALLS+=("${WALL["lint --fleet (whole) #$R"]}") LINT_CPUS+=("${CPU["lint --fleet (whole) #$R"]}")
   done
   WALL["lint --fleet (whole)"]=$(median "${LINT_WALLS[@]}")
-  SHARDS_WALL=0
-  for K in 1 2 3 4; do
-    measure "lint --fleet --shard $K/4" sh -c "'$BIN' lint -q --fleet '$DIR/out' --inventory '$DIR/inventory' --format json --shard $K/4 > '$DIR/lint-$K.json'"
-    SHARDS_WALL=$(echo "$SHARDS_WALL + ${WALL["lint --fleet --shard $K/4"]}" | bc)
+  # The 4 shards in sequence, ROUNDS times: each round's sum, and the median round's.
+  SHARDS_WALLS=() SHARDS_CPUS=() SLOWEST=()
+  for R in $(seq 1 "$ROUNDS"); do
+    SUM=0 SUMCPU=0 MAX=0
+    for K in 1 2 3 4; do
+      measure "lint --fleet --shard $K/4 #$R" sh -c "'$BIN' lint -q --fleet '$DIR/out' --inventory '$DIR/inventory' --format json --shard $K/4 > '$DIR/lint-$K.json'"
+      SUM=$(echo "$SUM + ${WALL["lint --fleet --shard $K/4 #$R"]}" | bc)
+      SUMCPU=$(echo "$SUMCPU + ${CPU["lint --fleet --shard $K/4 #$R"]}" | bc)
+      MAX=$(printf '%s\n' "$MAX" "${WALL["lint --fleet --shard $K/4 #$R"]}" | sort -n | tail -1)
+    done
+    SHARDS_WALLS+=("$SUM") SHARDS_CPUS+=("$SUMCPU") SLOWEST+=("$MAX")
   done
+  SHARDS_WALL=$(median "${SHARDS_WALLS[@]}")
   measure "merge of the 4 shards" "$BIN" merge "$DIR/lint-1.json" "$DIR/lint-2.json" "$DIR/lint-3.json" "$DIR/lint-4.json"
   echo "  ratios (same run):"
   echo "    generate first run / cp -r:          $(median "${GEN_RATIOS[@]}")  (median of rounds: ${GEN_RATIOS[*]})"
   echo "    generate rerun / tar cf - | cat:     $(median "${RERUN_RATIOS[@]}")  (median of rounds: ${RERUN_RATIOS[*]})"
   echo "    generate rerun / cat of every file:  $(median "${CAT_RATIOS[@]}")  (median of rounds: ${CAT_RATIOS[*]})"
-  echo "    4 shards in sequence / whole lint:   $(ratio "$SHARDS_WALL" "${WALL["lint --fleet (whole)"]}")"
-  echo "    slowest shard / whole lint:          $(ratio "$(printf '%s\n' "${WALL["lint --fleet --shard 1/4"]}" "${WALL["lint --fleet --shard 2/4"]}" "${WALL["lint --fleet --shard 3/4"]}" "${WALL["lint --fleet --shard 4/4"]}" | sort -n | tail -1)" "${WALL["lint --fleet (whole)"]}")"
+  echo "    4 shards in sequence / whole lint:   $(ratio "$SHARDS_WALL" "${WALL["lint --fleet (whole)"]}")  (medians; rounds' sums: ${SHARDS_WALLS[*]})"
+  echo "    slowest shard / whole lint:          $(ratio "$(median "${SLOWEST[@]}")" "${WALL["lint --fleet (whole)"]}")  (median of rounds' slowest)"
   # Linearity compares the median rounds of generate and of the whole lint.
   BYSIZE["$SITES generate (first run)"]=$(median "${GEN_WALLS[@]}")
   BYCPU["$SITES generate (first run)"]=$(median "${GEN_CPUS[@]}")
@@ -128,6 +137,7 @@ for SITES in "${SIZES[@]}"; do
   BYSIZE["$SITES lint --fleet (whole)"]=$(median "${LINT_WALLS[@]}")
   BYCPU["$SITES lint --fleet (whole)"]=$(median "${LINT_CPUS[@]}")
   BYSIZE["$SITES lint --fleet, 4 shards"]=$SHARDS_WALL
+  BYCPU["$SITES lint --fleet, 4 shards"]=$(median "${SHARDS_CPUS[@]}")
   rm -rf "$DIR"
   settle
 done

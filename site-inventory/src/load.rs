@@ -663,11 +663,19 @@ fn assemble(
 /// sites along the cycles of the sorted order of their indices, so that no scratch copy of the
 /// sites (a stable sort's) is ever made.
 fn sort_sites(sites: &mut [Site]) {
-    let mut order: Vec<usize> = (0..sites.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (a, b) = (&sites[a], &sites[b]);
-        a.id.cmp(&b.id).then_with(|| site_order(a, b))
+    // Each id's key next to its index: most comparisons read neither site nor id.
+    let mut keyed: Vec<(u128, usize)> = sites
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (id_key(&s.id), i))
+        .collect();
+    keyed.sort_by(|&(ka, a), &(kb, b)| {
+        ka.cmp(&kb).then_with(|| {
+            let (a, b) = (&sites[a], &sites[b]);
+            a.id.cmp(&b.id).then_with(|| site_order(a, b))
+        })
     });
+    let mut order: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
     // `order[i]` is the index of the site that belongs at `i`.
     for start in 0..order.len() {
         let mut i = start;

@@ -193,6 +193,16 @@ pub struct Site {
     pub source: SiteSource,
 }
 
+/// A site id's first 16 bytes, zero-padded, as one number: where two ids' keys differ, they
+/// are in the ids' order (a shorter id's padding sorts first, as the id does), so sorting or
+/// searching many ids compares these first and reads the ids themselves only on a tie.
+pub fn id_key(id: &str) -> u128 {
+    let mut bytes = [0u8; 16];
+    let n = id.len().min(16);
+    bytes[..n].copy_from_slice(&id.as_bytes()[..n]);
+    u128::from_be_bytes(bytes)
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WorkloadOverride {
     pub upstream_kbps: Option<u64>,
@@ -275,5 +285,43 @@ impl SiteSource {
             start = end;
         }
         self.site.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::id_key;
+
+    #[test]
+    fn ids_ordered_by_key_are_in_string_order_where_the_keys_differ() {
+        let ids = [
+            "",
+            "a",
+            "a-1",
+            "a0",
+            "ab",
+            "rig-nsea-042",
+            "rig-nsea-0420000000",
+            "rig-nsea-042000001",
+            "rig-nsea-04200000",
+            "store-de-berlin-0042",
+            "store-de-berlin-0043",
+            "store-de-berlin-004",
+        ];
+        let mut differ = 0;
+        for a in ids {
+            for b in ids {
+                if id_key(a) != id_key(b) {
+                    differ += 1;
+                    assert_eq!(id_key(a).cmp(&id_key(b)), a.cmp(b), "{a} {b}");
+                }
+            }
+        }
+        // Most pairs are told apart by their keys alone; the rest share 16 bytes.
+        assert!(differ > ids.len() * (ids.len() - 1) / 2, "{differ}");
+        assert_eq!(
+            id_key("store-de-berlin-0042"),
+            id_key("store-de-berlin-0043")
+        );
     }
 }

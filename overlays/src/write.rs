@@ -362,6 +362,17 @@ pub fn compare_kept<'k>(
             changes.removed.push(path.to_owned());
         }
     }
+    // Nor is anything removed through a link.
+    let linked = folders_of(changes.removed.iter().map(String::as_str))
+        .into_iter()
+        .filter(|d| fs::symlink_metadata(out.join(d)).is_ok_and(|m| m.file_type().is_symlink()))
+        .min();
+    if let Some(d) = linked {
+        return Err(WriteError::Unsafe {
+            path: out.join(d),
+            message: "is a symbolic link; edgefleet does not remove files through links".into(),
+        });
+    }
     changes.manifest_stale = changes.adopted > 0
         || !changes.is_clean()
         || (!exact && (!current.iter().copied().eq(planned()) || pending.is_some()));
@@ -1415,5 +1426,27 @@ mod tests {
         ));
         fs::write(&path, b"\xff\xfe\n").unwrap();
         assert!(!manifest_lists_exactly(&path, [], &every));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn nothing_is_removed_through_a_symlinked_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let first = tree(&[("sites/r/s1/w/k.yaml", "1"), ("sites/r/s2/w/k.yaml", "2")]);
+        apply(&first, &out, &compare(&first, &out).unwrap()).unwrap();
+        let elsewhere = dir.path().join("elsewhere");
+        fs::rename(out.join("sites/r/s2"), &elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, out.join("sites/r/s2")).unwrap();
+        // Site s2 leaves the plan: its owned file is behind a link, so nothing is removed.
+        let second = tree(&[("sites/r/s1/w/k.yaml", "1")]);
+        match compare(&second, &out) {
+            Err(WriteError::Unsafe { path, message }) => {
+                assert_eq!(path, out.join("sites/r/s2"));
+                assert!(message.contains("remove"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(fs::read_to_string(elsewhere.join("w/k.yaml")).unwrap(), "2");
     }
 }

@@ -127,6 +127,26 @@ fn listed_paths<'a>(text: Option<&'a str>, owns: &(dyn Fn(&str) -> bool + Sync))
     paths
 }
 
+/// An error naming the first folder (in path order) on the way to sorted `paths` that is a
+/// symbolic link in `out`: edgefleet does not `what` (written after "edgefleet does not").
+fn refuse_links<'a>(
+    out: &Path,
+    paths: impl IntoIterator<Item = &'a str>,
+    what: &str,
+) -> Result<(), WriteError> {
+    let linked = folders_of(paths)
+        .into_par_iter()
+        .filter(|d| fs::symlink_metadata(out.join(d)).is_ok_and(|m| m.file_type().is_symlink()))
+        .min();
+    match linked {
+        Some(d) => Err(WriteError::Unsafe {
+            path: out.join(d),
+            message: format!("is a symbolic link; edgefleet does not {what}"),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Whether the manifest at `path` lists exactly `planned` (strictly sorted paths) in order,
 /// as [`listed_paths`] reads it: its paths that `owns` takes are those. Reads it in pieces; a
 /// manifest that cannot be read, or lists them otherwise (out of order, twice), is `false`:
@@ -301,16 +321,7 @@ pub fn compare_kept<'k>(
     // are written: a kept file is neither written nor removed (a swap mirrors it as a hard link
     // of what is there, a link included), so the folders only kept files are in are not looked
     // at (a rerun keeps nearly every file).
-    let linked = folders_of(tree.paths())
-        .into_par_iter()
-        .filter(|d| fs::symlink_metadata(out.join(d)).is_ok_and(|m| m.file_type().is_symlink()))
-        .min();
-    if let Some(d) = linked {
-        return Err(WriteError::Unsafe {
-            path: out.join(d),
-            message: "is a symbolic link; edgefleet does not write through links".into(),
-        });
-    }
+    refuse_links(out, tree.paths(), "write through links")?;
 
     enum State {
         Created,
@@ -363,16 +374,11 @@ pub fn compare_kept<'k>(
         }
     }
     // Nor is anything removed through a link.
-    let linked = folders_of(changes.removed.iter().map(String::as_str))
-        .into_iter()
-        .filter(|d| fs::symlink_metadata(out.join(d)).is_ok_and(|m| m.file_type().is_symlink()))
-        .min();
-    if let Some(d) = linked {
-        return Err(WriteError::Unsafe {
-            path: out.join(d),
-            message: "is a symbolic link; edgefleet does not remove files through links".into(),
-        });
-    }
+    refuse_links(
+        out,
+        changes.removed.iter().map(String::as_str),
+        "remove files through links",
+    )?;
     changes.manifest_stale = changes.adopted > 0
         || !changes.is_clean()
         || (!exact && (!current.iter().copied().eq(planned()) || pending.is_some()));

@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use edgefleet_inventory::{Diagnostics, Fleet};
-use edgefleet_overlays::cache::{Cache, generator_identity, record_cache};
+use edgefleet_overlays::cache::{Cache, RunRecord, generator_identity, record_cache};
 use edgefleet_overlays::catalogue::Catalogue;
+use edgefleet_overlays::inputs::{self, InputStamp};
 use edgefleet_overlays::plan::{self, PlanError};
 use edgefleet_overlays::write;
 
@@ -119,24 +120,35 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
         phases.push((name, mark.elapsed().as_secs_f64(), peak_rss_mib()));
         mark = Instant::now();
     };
-    let (fleet, _) = match load(config, args.inventory) {
+    let inventory = args.inventory.clone().unwrap_or_else(|| config.inventory());
+    let templates = args.templates.clone().or_else(|| config.templates());
+    let out = args.out.clone().unwrap_or_else(|| config.out());
+    // What the whole run reads, by path and `stat` (docs/generated-tree.md, "Reruns").
+    let stamp = inputs::stamp(&inventory, templates.as_deref());
+    let identity = generator_identity(&config.plan_options());
+    let cache = Cache::read(&out, &identity);
+    lap("read cache", &mut phases);
+    if args.shard.is_none()
+        && let (Some(c), Some(InputStamp { digest, .. })) = (&cache, &stamp)
+        && let Some(run) = c.unchanged_run(&out, digest)
+    {
+        lap("check files", &mut phases);
+        return report_unchanged(&out, &run, args.check, started, &phases, args.timings);
+    }
+    let (fleet, _) = match load(config, Some(inventory.clone())) {
         Ok(f) => f,
         Err(code) => return code,
     };
     lap("load inventory", &mut phases);
-    let catalogue = match catalogue(config, args.templates) {
+    let catalogue = match catalogue(config, templates.clone()) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let out = args.out.unwrap_or_else(|| config.out());
 
     let shard = args.shard.unwrap_or(edgefleet_fleet::shard::Shard::WHOLE);
     let bar = progress_bar(fleet.sites.iter().filter(|s| shard.contains(&s.id)).count());
     // Sites whose inputs and files are as the rerun cache recorded them are not planned again
     // (docs/generated-tree.md, "Reruns").
-    let identity = generator_identity(&config.plan_options());
-    let cache = Cache::read(&out, &identity);
-    lap("read cache", &mut phases);
     let fresh = |id: &str, fingerprint: &[u8; 32], paths: &[String]| {
         cache
             .as_ref()
@@ -203,7 +215,10 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     plan::declared_buffers(&planned, cache.as_ref(), &mut declared);
-    warn_short_buffers(&fleet, &catalogue, &declared);
+    let warnings = short_buffer_warnings(&fleet, &catalogue, &declared);
+    for w in &warnings {
+        crate::output::warning(w);
+    }
 
     let compare = |planned: &plan::Plan, kept| {
         write::compare_kept(&planned.tree, kept, &out, &|p| shard.owns_path(p))
@@ -257,6 +272,11 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
     drop(staged);
     lap("write", &mut phases);
     // Only a cache of the whole tree is written; failing to write it costs the next run time.
+    // The inputs are recorded when they were settled and the same at the end as at the start.
+    let recorded_inputs = stamp.filter(|s| s.settled).and_then(|s| {
+        let again = inputs::stamp(&inventory, templates.as_deref())?;
+        (again.digest == s.digest).then_some(s.digest)
+    });
     if args.shard.is_none()
         && let Err(e) = record_cache(
             &out,
@@ -265,6 +285,10 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
             &changes,
             cache.as_ref(),
             &declared,
+            RunRecord {
+                inputs: recorded_inputs,
+                warnings: &warnings,
+            },
         )
     {
         crate::output::warning(format!(
@@ -293,10 +317,7 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
         return exit::OK;
     }
     if written == 0 && removed == 0 {
-        println!(
-            "{}: up to date, 0 files written ({sites} sites, {overlays} overlays, {appsets} ApplicationSets; {unchanged} files unchanged) in {seconds:.2}s",
-            out.display(),
-        );
+        print_up_to_date(&out, sites, overlays, appsets, unchanged, seconds);
     } else {
         println!(
             "{}: {sites} sites, {overlays} overlays, {appsets} ApplicationSets; {written} files written ({created} created, {updated} updated), {unchanged} unchanged, {removed} removed in {seconds:.2}s",
@@ -306,13 +327,63 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
     exit::OK
 }
 
+fn print_up_to_date(
+    out: &Path,
+    sites: usize,
+    overlays: usize,
+    appsets: usize,
+    unchanged: usize,
+    seconds: f64,
+) {
+    println!(
+        "{}: up to date, 0 files written ({sites} sites, {overlays} overlays, {appsets} ApplicationSets; {unchanged} files unchanged) in {seconds:.2}s",
+        out.display(),
+    );
+}
+
+/// A rerun whose inputs and files are all as the rerun cache recorded them: what the run that
+/// recorded them said (its warnings, its counts), without planning anything.
+fn report_unchanged(
+    out: &Path,
+    run: &edgefleet_overlays::cache::UnchangedRun<'_>,
+    check: bool,
+    started: Instant,
+    phases: &[Phase],
+    timings: bool,
+) -> u8 {
+    for w in &run.warnings {
+        crate::output::warning(*w);
+    }
+    if timings {
+        print_phases(phases);
+        eprintln!(
+            "{:>16}: no input changed and every file is as written: nothing planned ({} sites)",
+            "rerun cache", run.counts.sites
+        );
+    }
+    if check {
+        println!("{}: up to date", out.display());
+    } else if !crate::output::quiet() {
+        let c = run.counts;
+        let seconds = started.elapsed().as_secs_f64();
+        print_up_to_date(out, c.sites, c.overlays, c.appsets, run.files, seconds);
+    }
+    exit::OK
+}
+
 /// Sites where a workload's outage buffer is smaller than its backhaul's longest outage needs:
 /// cut by the disk bound, or declared smaller by the template (`edgefleet.io/outage-buffer`,
 /// e.g. a broker whose queue must fit in its memory limit). These are exactly the buffers
 /// `lint --fleet` reports as `outage/buffer-below-outage`, so what `generate` writes without a
 /// warning, the linter accepts. The tree is still written; these are said, not silently emitted.
-fn warn_short_buffers(fleet: &Fleet, catalogue: &Catalogue, declared: &plan::Declared) {
+/// The warnings, one line each, in the order to print them.
+fn short_buffer_warnings(
+    fleet: &Fleet,
+    catalogue: &Catalogue,
+    declared: &plan::Declared,
+) -> Vec<String> {
     const SHOWN: usize = 20;
+    let mut warnings = Vec::new();
     let mut count = 0;
     for site in &fleet.sites {
         let (backhaul, hardware) = (fleet.backhaul_of(site), fleet.hardware_of(site));
@@ -343,7 +414,7 @@ fn warn_short_buffers(fleet: &Fleet, catalogue: &Catalogue, declared: &plan::Dec
             }
             count += 1;
             if count <= SHOWN {
-                crate::output::warning(format!(
+                warnings.push(format!(
                     "site {}: {} gets a {mib} MiB outage buffer, but {} kbit/s for backhaul `{}`'s {} needs {} MiB ({why})",
                     site.id,
                     w.name,
@@ -356,16 +427,17 @@ fn warn_short_buffers(fleet: &Fleet, catalogue: &Catalogue, declared: &plan::Dec
         }
     }
     if count > SHOWN {
-        crate::output::warning(format!(
+        warnings.push(format!(
             "{} more outage buffers smaller than the longest outage needs",
             count - SHOWN
         ));
     }
     if count > 0 {
-        crate::output::warning(
-            "data older than these buffers is lost in the longest outage (`lint --fleet` reports them as outage/buffer-below-outage); see docs/outage.md",
+        warnings.push(
+            "data older than these buffers is lost in the longest outage (`lint --fleet` reports them as outage/buffer-below-outage); see docs/outage.md".to_owned(),
         );
     }
+    warnings
 }
 
 /// A phase of `generate --timings`: its name, seconds, and the process's peak memory at its end.
@@ -379,13 +451,17 @@ fn peak_rss_mib() -> Option<u64> {
     Some(kib / 1024)
 }
 
-fn print_timings(phases: &[Phase], planned: &plan::Plan) {
+fn print_phases(phases: &[Phase]) {
     for (name, secs, peak) in phases {
         match peak {
             Some(mib) => eprintln!("{name:>16}: {secs:.3}s (peak memory so far {mib} MiB)"),
             None => eprintln!("{name:>16}: {secs:.3}s"),
         }
     }
+}
+
+fn print_timings(phases: &[Phase], planned: &plan::Plan) {
+    print_phases(phases);
     eprintln!(
         "{:>16}: {} of {} sites unchanged since the last run, not planned again",
         "rerun cache",

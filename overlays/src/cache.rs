@@ -29,7 +29,7 @@ pub const CACHE: &str = ".edgefleet/cache";
 /// Keeps the cache out of the user's repository.
 pub const GITIGNORE: &str = ".edgefleet/.gitignore";
 const GITIGNORE_TEXT: &str = "# edgefleet generate's rerun cache: not part of the generated tree\ncache\ncache.edgefleet-tmp\n";
-const HEADER: &str = "edgefleet generate cache 1";
+const HEADER: &str = "edgefleet generate cache 2";
 
 /// What `lstat` says about a file: size, modification and change times (seconds, nanoseconds)
 /// and inode.
@@ -151,6 +151,50 @@ pub struct Cache {
     sites: Vec<SiteSpan>,
     /// When the cache file was last modified: a file whose times are not older is "racy".
     written: (i64, i64),
+    /// What the whole run that wrote the cache recorded ([`RunRecord`]).
+    run: RunSpans,
+}
+
+/// The whole run's part of the cache: the digest of its inputs ([`crate::inputs`]; none when
+/// it could not be trusted), its counts, its warnings and its fleet-wide files' `lstat`.
+#[derive(Debug, Clone, Default)]
+struct RunSpans {
+    inputs: Option<[u8; 32]>,
+    counts: RunCounts,
+    warnings: Vec<std::ops::Range<usize>>,
+    fleet: std::ops::Range<usize>,
+    fleet_count: usize,
+    /// Where the sites' lines start (the text before is the header).
+    head_end: usize,
+}
+
+/// What a plan held: sites, overlays, ApplicationSets (as `generate` prints them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunCounts {
+    pub sites: usize,
+    pub overlays: usize,
+    pub appsets: usize,
+}
+
+/// What a whole run (no shard) records beside its sites, for a rerun whose inputs did not
+/// change ([`Cache::unchanged_run`]).
+#[derive(Debug, Clone, Copy)]
+pub struct RunRecord<'a> {
+    /// The digest of the run's inputs ([`crate::inputs::stamp`]) when they were settled and
+    /// the same at the end of the run as at its start; `None` otherwise.
+    pub inputs: Option<[u8; 32]>,
+    /// The warnings the run printed about its plan, one line each, in order.
+    pub warnings: &'a [String],
+}
+
+/// A rerun with nothing to do ([`Cache::unchanged_run`]): what the run that wrote the cache
+/// planned and warned about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnchangedRun<'a> {
+    pub counts: RunCounts,
+    /// Every generated file (fleet-wide and the sites').
+    pub files: usize,
+    pub warnings: Vec<&'a str>,
 }
 
 /// SHA-256 of length-prefixed parts (no two part lists give the same bytes).
@@ -232,11 +276,15 @@ fn file_line(line: &str) -> Option<(&str, FileStat)> {
 }
 
 impl Cache {
-    pub fn new(identity: [u8; 32], manifest: [u8; 32]) -> Cache {
-        Cache {
-            identity,
-            manifest,
-            ..Cache::default()
+    /// A cache of no site and no recorded run (for tests: [`Cache::insert`] adds sites).
+    #[cfg(test)]
+    pub(crate) fn new(identity: [u8; 32], manifest: [u8; 32]) -> Cache {
+        let mut text = header(&identity, &manifest);
+        text.push_str("inputs -\ncounts 0 0 0\nfleet\n");
+        text.push_str(END);
+        match Cache::parse(text, (0, 0)) {
+            Some(cache) => cache,
+            None => unreachable!("an empty cache reads back"),
         }
     }
 
@@ -261,12 +309,45 @@ impl Cache {
         }
         let identity = unhex(lines.next()?.strip_prefix("identity ")?)?;
         let manifest = unhex(lines.next()?.strip_prefix("manifest ")?)?;
-        let mut sites: Vec<SiteSpan> = Vec::new();
-        let mut ended = false;
         let at = |part: &str| {
             let start = part.as_ptr() as usize - text.as_ptr() as usize;
             start..start + part.len()
         };
+        let mut run = RunSpans {
+            inputs: match lines.next()?.strip_prefix("inputs ")? {
+                "-" => None,
+                hex => Some(unhex(hex)?),
+            },
+            ..RunSpans::default()
+        };
+        let counts: Vec<usize> = lines
+            .next()?
+            .strip_prefix("counts ")?
+            .split(' ')
+            .map(|n| n.parse().ok())
+            .collect::<Option<_>>()?;
+        let [sites, overlays, appsets] = counts[..] else {
+            return None;
+        };
+        run.counts = RunCounts {
+            sites,
+            overlays,
+            appsets,
+        };
+        loop {
+            let line = lines.next()?;
+            if let Some(warning) = line.strip_prefix("warning ") {
+                run.warnings.push(at(warning));
+            } else if line == "fleet" {
+                run.fleet = at(line).end..at(line).end;
+                run.head_end = at(line).end;
+                break;
+            } else {
+                return None;
+            }
+        }
+        let mut sites: Vec<SiteSpan> = Vec::new();
+        let mut ended = false;
         for line in lines {
             if ended {
                 return None;
@@ -289,6 +370,14 @@ impl Cache {
                     lines: after..after,
                     count: 0,
                 });
+            } else if file_line(line).is_some() && sites.is_empty() {
+                // The fleet-wide files come before the first site.
+                if run.fleet_count == 0 {
+                    run.fleet.start = at(line).start;
+                }
+                run.fleet.end = at(line).end;
+                run.fleet_count += 1;
+                run.head_end = at(line).end;
             } else if file_line(line).is_some() {
                 let site = sites.last_mut()?;
                 if site.count == 0 {
@@ -319,6 +408,7 @@ impl Cache {
             text,
             sites,
             written,
+            run,
         })
     }
 
@@ -388,7 +478,11 @@ impl Cache {
         let files = files.iter().map(|(p, s)| ((*p).to_owned(), *s)).collect();
         sites.push((id.to_owned(), fingerprint, note.to_owned(), files));
         sites.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut text = header(&self.identity, &self.manifest);
+        // The header and fleet-wide lines as they were (up to the line break after them).
+        let head_end = self.text[self.run.head_end..]
+            .find('\n')
+            .map_or(self.text.len(), |i| self.run.head_end + i + 1);
+        let mut text = self.text[..head_end].to_owned();
         for (id, fingerprint, note, files) in &sites {
             let files = files.iter().map(|(p, s)| (p.as_str(), *s));
             site_lines(&mut text, id, fingerprint, note, files);
@@ -407,12 +501,52 @@ impl Cache {
         };
         entry.fingerprint == *fingerprint
             && entry.len() == paths.len()
-            && entry.files().zip(paths).all(|((path, stat), want)| {
-                path == want
-                    && stat.mtime < self.written
-                    && stat.ctime < self.written
-                    && FileStat::of(&out.join(path)) == Some(stat)
-            })
+            && entry
+                .files()
+                .zip(paths)
+                .all(|((path, stat), want)| path == want && self.looks_written(out, path, stat))
+    }
+
+    /// Whether the file at `path` (in `out`) is as recorded in `stat`: still regular, with the
+    /// recorded size, times and inode, its times older than the cache itself.
+    fn looks_written(&self, out: &Path, path: &str, stat: FileStat) -> bool {
+        stat.mtime < self.written
+            && stat.ctime < self.written
+            && FileStat::of(&out.join(path)) == Some(stat)
+    }
+
+    /// The fleet-wide files the whole run recorded, and what `lstat` said of each.
+    fn fleet_files(&self) -> impl Iterator<Item = (&str, FileStat)> {
+        self.text[self.run.fleet.clone()]
+            .lines()
+            .filter_map(file_line)
+    }
+
+    /// When the run that wrote the cache had the inputs `inputs` ([`crate::inputs::stamp`]),
+    /// planned every site of its fleet, and every file it recorded (fleet-wide and each
+    /// site's) still looks as written: what that run planned and warned about. Then the plan
+    /// would be the same and so would the files: a rerun has nothing to do. `lstat`s every file
+    /// (in parallel, stopping at the first that changed); reads none.
+    pub fn unchanged_run(&self, out: &Path, inputs: &[u8; 32]) -> Option<UnchangedRun<'_>> {
+        use rayon::prelude::*;
+        let run = &self.run;
+        if run.inputs.as_ref() != Some(inputs) || self.sites.len() != run.counts.sites {
+            return None;
+        }
+        let fleet: Vec<(&str, FileStat)> = self.fleet_files().collect();
+        let fresh = fleet
+            .par_iter()
+            .all(|&(path, stat)| self.looks_written(out, path, stat))
+            && self.sites.par_iter().all(|span| {
+                self.entry(span)
+                    .files()
+                    .all(|(path, stat)| self.looks_written(out, path, stat))
+            });
+        fresh.then(|| UnchangedRun {
+            counts: run.counts,
+            files: run.fleet_count + self.sites.iter().map(|s| s.count).sum::<usize>(),
+            warnings: run.warnings.iter().map(|w| &self.text[w.clone()]).collect(),
+        })
     }
 
     /// The files of the sites of `records` that were kept ([`crate::plan::SiteRecord::kept`]:
@@ -469,13 +603,44 @@ pub fn record_cache(
     changes: &Changes,
     cache: Option<&Cache>,
     declared: &Declared,
+    run: RunRecord<'_>,
 ) -> std::io::Result<()> {
+    use std::sync::atomic::{AtomicBool, Ordering};
     let wrote = changes.writes();
-    let same = cache.is_some_and(|c| c.len() == planned.records.len())
-        && planned.records.iter().all(|r| r.kept);
+    // The fleet-wide files as they are now (a few hundred at most).
+    let fleet: Option<Vec<(&str, FileStat)>> = planned
+        .fleet_paths
+        .iter()
+        .map(|p| Some((p.as_str(), FileStat::of(&out.join(p))?)))
+        .collect();
+    let counts = RunCounts {
+        sites: planned.sites,
+        overlays: planned.overlays,
+        appsets: planned.appsets,
+    };
+    let same = cache.is_some_and(|c| {
+        c.len() == planned.records.len()
+            && c.run.inputs == run.inputs
+            && c.run.counts == counts
+            && c.run.warnings.len() == run.warnings.len()
+            && c.run
+                .warnings
+                .iter()
+                .zip(run.warnings)
+                .all(|(at, w)| c.text[at.clone()] == **w)
+            && fleet.as_ref().is_some_and(|now| {
+                c.fleet_files().eq(now.iter().copied())
+                    && now
+                        .iter()
+                        .all(|(_, s)| s.mtime < c.written && s.ctime < c.written)
+            })
+    }) && planned.records.iter().all(|r| r.kept);
     if !wrote && same {
         return Ok(());
     }
+    // Whether every site and fleet-wide file is recorded: only then can a rerun vouch for the
+    // whole tree from the cache alone.
+    let complete = AtomicBool::new(fleet.is_some());
     let notes: HashMap<&str, Vec<String>> = declared
         .iter()
         .map(|(site, workloads)| {
@@ -511,8 +676,9 @@ pub fn record_cache(
                 .map(|(p, _)| Some((p, FileStat::of(&out.join(p))?)))
                 .collect();
             // A site whose files cannot all be stat'ed is left out: the next run plans it.
-            if let Some(files) = files {
-                site_lines(chunk, &r.id, &r.fingerprint, &note, files.into_iter());
+            match files {
+                Some(files) => site_lines(chunk, &r.id, &r.fingerprint, &note, files.into_iter()),
+                None => complete.store(false, Ordering::Relaxed),
             }
             return;
         }
@@ -525,12 +691,43 @@ pub fn record_cache(
                 None => FileStat::of(&out.join(p)),
             })
             .collect();
-        if let Some(stats) = stats {
-            let files = r.paths.iter().map(String::as_str).zip(stats);
-            site_lines(chunk, &r.id, &r.fingerprint, &note, files);
+        match stats {
+            Some(stats) => {
+                let files = r.paths.iter().map(String::as_str).zip(stats);
+                site_lines(chunk, &r.id, &r.fingerprint, &note, files);
+            }
+            None => complete.store(false, Ordering::Relaxed),
         }
     });
-    write_text(out, &header(&identity, &manifest), &chunks)
+    let mut head = header(&identity, &manifest);
+    let inputs = run.inputs.filter(|_| {
+        complete.load(Ordering::Relaxed)
+            && records.len() == planned.sites
+            && run.warnings.iter().all(|w| !w.contains(['\n', '\r']))
+    });
+    head.push_str("inputs ");
+    head.push_str(&inputs.as_ref().map_or_else(|| "-".to_owned(), hex));
+    head.push_str("\ncounts ");
+    for (i, n) in [counts.sites, counts.overlays, counts.appsets]
+        .into_iter()
+        .enumerate()
+    {
+        if i > 0 {
+            head.push(' ');
+        }
+        push_decimal(&mut head, n as i128);
+    }
+    head.push('\n');
+    // A warning is one line (one with a line break leaves the inputs unrecorded, above).
+    for w in run.warnings.iter().filter(|w| !w.contains(['\n', '\r'])) {
+        head.push_str("warning ");
+        head.push_str(w);
+        head.push('\n');
+    }
+    head.push_str("fleet\n");
+    let fleet_lines = fleet.filter(|_| inputs.is_some()).unwrap_or_default();
+    file_lines(&mut head, fleet_lines.into_iter());
+    write_text(out, &head, &chunks)
 }
 
 /// The cache's last line: a cache cut short (a full disk) has none and is not trusted.
@@ -576,6 +773,11 @@ fn site_lines<'a>(
     for part in ["site ", id, " ", &hex(fingerprint), " ", note, "\n"] {
         text.push_str(part);
     }
+    file_lines(text, files);
+}
+
+/// An `f SIZE MTIME CTIME INO PATH` line per file.
+fn file_lines<'a>(text: &mut String, files: impl Iterator<Item = (&'a str, FileStat)>) {
     for (path, s) in files {
         text.push('f');
         for n in [
@@ -674,6 +876,12 @@ mod tests {
         assert_eq!(unhex(&by_format), Some(bytes));
     }
 
+    /// A run that recorded no inputs.
+    const NO_RUN: RunRecord<'static> = RunRecord {
+        inputs: None,
+        warnings: &[],
+    };
+
     const STAT: FileStat = FileStat {
         size: 10,
         mtime: (5, 6),
@@ -761,8 +969,8 @@ mod tests {
             Cache::owned_sites(&Cache::parse(reordered, (0, 0)).unwrap()),
             sites
         );
-        // Cut short, an unknown line, a bad number, a path leaving the folder, a file before
-        // any site, a site twice: not trusted.
+        // Cut short, an unknown line, a bad number, a path leaving the folder, a file in the
+        // header, a header line missing or malformed, a site twice: not trusted.
         let first_file = text.lines().find(|l| l.starts_with("f ")).unwrap();
         for bad in [
             text.replace("end\n", ""),
@@ -770,7 +978,13 @@ mod tests {
             text.replace("f 10", "f x10"),
             text.replace("sites/r/s1/site.json", "../x"),
             text.replace("site s1", "sitex s1"),
-            text.replacen("site s0", &format!("{first_file}\nsite s0"), 1),
+            text.replacen("fleet\n", &format!("{first_file}\nfleet\n"), 1),
+            text.replace("inputs -\n", ""),
+            text.replace("inputs -", "inputs 00"),
+            text.replace("counts 0 0 0", "counts 0 0"),
+            text.replace("counts 0 0 0", "counts 0 x 0"),
+            text.replace("fleet\n", "warning\nfleet\n"),
+            text.replace("fleet\n", ""),
             text.replace("end\n", &format!("{s0}end\n")),
             text[..text.len() / 2].to_owned(),
             String::new(),
@@ -873,6 +1087,7 @@ mod tests {
             overlays: 1,
             appsets: 0,
             reused: 0,
+            fleet_paths: Vec::new(),
             records: vec![
                 record("rig-nsea-042", &[s1_json, s1_overlay], false),
                 record("rig-nsea-051", &[s2_json], false),
@@ -897,7 +1112,7 @@ mod tests {
             ino: 5,
         };
         planned.records[1].written = Some(vec![Some(written)]);
-        record_cache(&out, [9; 32], &planned, &changes, None, &declared).unwrap();
+        record_cache(&out, [9; 32], &planned, &changes, None, &declared, NO_RUN).unwrap();
 
         let cache = Cache::read(&out, &[9; 32]).unwrap();
         let sites = Cache::owned_sites(&cache);
@@ -920,7 +1135,16 @@ mod tests {
         let again = crate::write::compare(&planned.tree, &out).unwrap();
         assert!(!again.writes(), "{again:?}");
         fs::write(out.join(CACHE), "left alone").unwrap();
-        record_cache(&out, [9; 32], &planned, &again, Some(&cache), &declared).unwrap();
+        record_cache(
+            &out,
+            [9; 32],
+            &planned,
+            &again,
+            Some(&cache),
+            &declared,
+            NO_RUN,
+        )
+        .unwrap();
         assert_eq!(fs::read_to_string(out.join(CACHE)).unwrap(), "left alone");
 
         // A kept site's record lists no files (the cache does). After a write (here a new
@@ -940,7 +1164,16 @@ mod tests {
         assert!(wrote.writes());
         crate::write::apply(&tree, &out, &wrote).unwrap();
         planned.tree = tree;
-        record_cache(&out, [9; 32], &planned, &wrote, Some(&cache), &declared).unwrap();
+        record_cache(
+            &out,
+            [9; 32],
+            &planned,
+            &wrote,
+            Some(&cache),
+            &declared,
+            NO_RUN,
+        )
+        .unwrap();
         let after = Cache::owned_sites(&Cache::read(&out, &[9; 32]).unwrap());
         let ids: Vec<&str> = after.iter().map(|s| s.0.as_str()).collect();
         assert_eq!(ids, ["rig-gulf-7", "rig-nsea-042", "rig-nsea-051"]);
@@ -950,6 +1183,123 @@ mod tests {
         assert_ne!(
             after[2].3, s2.3,
             "the fresh writer's stat is not kept after a write"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_unchanged_run_needs_the_same_inputs_every_site_and_every_file_as_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let (base, site_json) = ("bases/broker/kustomization.yaml", "sites/r/s1/site.json");
+        let mut tree = crate::tree::OutputTree::new();
+        for path in [base, site_json, "sites/r/s2/site.json"] {
+            tree.insert(path, "{}\n");
+        }
+        let changes = crate::write::compare(&tree, &out).unwrap();
+        crate::write::apply(&tree, &out, &changes).unwrap();
+        let record = |id: &str| crate::plan::SiteRecord {
+            id: id.to_owned(),
+            fingerprint: [1; 32],
+            paths: vec![format!("sites/r/{id}/site.json")],
+            kept: false,
+            written: None,
+        };
+        let planned = Plan {
+            tree,
+            sites: 2,
+            overlays: 3,
+            appsets: 1,
+            reused: 0,
+            fleet_paths: vec![base.to_owned()],
+            records: vec![record("s1"), record("s2")],
+        };
+        let warnings = ["site s1: short".to_owned(), "see docs".to_owned()];
+        let run = RunRecord {
+            inputs: Some([4; 32]),
+            warnings: &warnings,
+        };
+        let record_and_read = |planned: &Plan, run: RunRecord<'_>| {
+            let _ = fs::remove_file(out.join(CACHE));
+            record_cache(
+                &out,
+                [9; 32],
+                planned,
+                &changes,
+                None,
+                &Declared::new(),
+                run,
+            )
+            .unwrap();
+            let mut cache = Cache::read(&out, &[9; 32]).unwrap();
+            // As if written a second later (files written in the cache's own tick are racy).
+            cache.written.0 += 1;
+            cache
+        };
+        let cache = record_and_read(&planned, run);
+        let found = cache.unchanged_run(&out, &[4; 32]).unwrap();
+        assert_eq!(
+            found,
+            UnchangedRun {
+                counts: RunCounts {
+                    sites: 2,
+                    overlays: 3,
+                    appsets: 1
+                },
+                files: 3,
+                warnings: vec!["site s1: short", "see docs"],
+            }
+        );
+        // Other inputs; no inputs recorded.
+        assert!(cache.unchanged_run(&out, &[5; 32]).is_none());
+        let none = record_and_read(&planned, NO_RUN);
+        assert!(none.unchanged_run(&out, &[4; 32]).is_none());
+        // The cache written in the tick of the files: not vouched for.
+        let mut racy = cache.clone();
+        racy.written.0 -= 1;
+        racy.written = racy
+            .fleet_files()
+            .map(|(_, s)| s.mtime.max(s.ctime))
+            .max()
+            .unwrap();
+        assert!(racy.unchanged_run(&out, &[4; 32]).is_none());
+        // A site whose file cannot be stat'ed is left out, and the inputs with it.
+        let mut missing = planned.clone();
+        missing.records.push(record("s3"));
+        missing.sites = 3;
+        let partial = record_and_read(&missing, run);
+        assert_eq!((partial.len(), partial.run.inputs), (2, None));
+        assert!(partial.unchanged_run(&out, &[4; 32]).is_none());
+        // A fleet-wide file or a site's file changed (same size, a later time), or gone.
+        for path in [base, site_json] {
+            let cache = record_and_read(&planned, run);
+            assert!(cache.unchanged_run(&out, &[4; 32]).is_some());
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            fs::write(out.join(path), "[]\n").unwrap();
+            assert!(cache.unchanged_run(&out, &[4; 32]).is_none(), "{path}");
+            let cache = record_and_read(&planned, run);
+            fs::remove_file(out.join(path)).unwrap();
+            assert!(cache.unchanged_run(&out, &[4; 32]).is_none(), "{path}");
+            fs::write(out.join(path), "{}\n").unwrap();
+        }
+        // A warning with a line break is not recorded, nor are the inputs.
+        let broken = ["two\nlines".to_owned()];
+        let cache = record_and_read(
+            &planned,
+            RunRecord {
+                inputs: Some([4; 32]),
+                warnings: &broken,
+            },
+        );
+        assert!(cache.unchanged_run(&out, &[4; 32]).is_none());
+        // Read back from its text alone, the run is the same.
+        let again = Cache::parse(cache.text().to_owned(), cache.written).unwrap();
+        assert_eq!(again.run.inputs, None);
+        let back = record_and_read(&planned, run);
+        let reread = Cache::parse(back.text().to_owned(), back.written).unwrap();
+        assert_eq!(
+            reread.unchanged_run(&out, &[4; 32]),
+            back.unchanged_run(&out, &[4; 32])
         );
     }
 }

@@ -5,6 +5,7 @@
 pub mod appset;
 pub mod cache;
 pub mod catalogue;
+pub mod inputs;
 pub mod layout;
 pub mod plan;
 pub mod site_json;

@@ -59,6 +59,9 @@ pub struct Plan {
     /// [`Skip::sink`] took (wrote into a new output folder's staging folder) are left out of
     /// `tree`: [`staged_paths`] lists them.
     pub records: Vec<SiteRecord>,
+    /// The fleet-wide files of `tree` (bases, components, ApplicationSets: files of no site),
+    /// sorted; none when the plan has no fleet-wide part.
+    pub fleet_paths: Vec<String>,
 }
 
 /// A planned site for the rerun cache ([`crate::cache`]).
@@ -375,7 +378,11 @@ fn plan_general(
         })
         .collect();
     let planned_sites = per_site.len();
-    if !fleet_wide {
+    // The fleet-wide files so far (bases and components); the sites' files join them below.
+    let mut fleet_paths: Vec<String> = Vec::new();
+    if fleet_wide {
+        fleet_paths.extend(tree.paths().map(str::to_owned));
+    } else {
         tree = OutputTree::new();
     }
     let mut overlays = 0;
@@ -394,6 +401,9 @@ fn plan_general(
     let appset_count = if fleet_wide {
         let appsets = appset::plan_appsets(fleet, catalogue, options)?;
         let n = appsets.len();
+        fleet_paths.extend(appsets.paths().map(str::to_owned));
+        fleet_paths.sort_unstable();
+        fleet_paths.dedup();
         tree.extend(appsets);
         n
     } else {
@@ -408,6 +418,7 @@ fn plan_general(
             appsets: appset_count,
             reused,
             records,
+            fleet_paths,
         },
         keys,
     ))
@@ -1266,6 +1277,7 @@ patches:
             overlays: 1,
             appsets: 0,
             reused: 0,
+            fleet_paths: Vec::new(),
             records: vec![
                 record("rig-nsea-042", true),
                 record("rig-nsea-051", true),

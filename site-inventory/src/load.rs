@@ -82,7 +82,10 @@ fn combine(path: &Path, parsed: Vec<FileEntries>) -> Result<Fleet, Diagnostics> 
     }
 }
 
-fn inventory_files(path: &Path) -> Result<Vec<PathBuf>, Diagnostics> {
+/// The files [`load_inventory`] reads from `path`, sorted: every `*.yaml`, `*.yml` and `*.csv`
+/// file under the folder (hidden entries and linked folders passed over), or `path` itself when
+/// it is a file. `generate` fingerprints exactly these to tell that no input changed.
+pub fn inventory_files(path: &Path) -> Result<Vec<PathBuf>, Diagnostics> {
     let root: Arc<Path> = Arc::from(path);
     let meta = std::fs::metadata(path).map_err(|e| {
         Diagnostic::new(

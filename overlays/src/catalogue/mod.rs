@@ -226,6 +226,31 @@ impl Catalogue {
     /// Loads a catalogue from a folder: one sub-folder per workload. Hidden entries and files at
     /// the top level (a README) are ignored.
     pub fn load(dir: &Path) -> Result<Catalogue, CatalogueError> {
+        let mut dirs = Vec::new();
+        for (name, paths) in Catalogue::source_files(dir)? {
+            let mut files = Vec::new();
+            for file_path in paths {
+                let bytes = fs::read(&file_path).map_err(|source| CatalogueError::Io {
+                    path: file_path.clone(),
+                    source,
+                })?;
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| layout(file_path.clone(), "is not UTF-8 text"))?;
+                let file_name = file_path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                files.push((file_name, text));
+            }
+            dirs.push(SourceDir { name, files });
+        }
+        Catalogue::build(dir.to_path_buf(), dirs)
+    }
+
+    /// What [`Catalogue::load`] reads from `dir`: each workload folder's name (a folder, or a
+    /// link to one, not hidden) with its catalogue files, both sorted. `generate` fingerprints
+    /// exactly these (with the folders: an empty workload folder is a workload too).
+    pub fn source_files(dir: &Path) -> Result<Vec<(String, Vec<PathBuf>)>, CatalogueError> {
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| CatalogueError::Io { path, source }
@@ -241,19 +266,17 @@ impl Catalogue {
             let mut files = Vec::new();
             for file in fs::read_dir(&path).map_err(io(&path))? {
                 let file = file.map_err(io(&path))?;
-                let file_path = file.path();
                 let file_name = file.file_name().to_string_lossy().into_owned();
                 if file_name.starts_with('.') || !is_catalogue_file(&file_name) {
                     continue;
                 }
-                let bytes = fs::read(&file_path).map_err(io(&file_path))?;
-                let text = String::from_utf8(bytes)
-                    .map_err(|_| layout(file_path.clone(), "is not UTF-8 text"))?;
-                files.push((file_name, text));
+                files.push(file.path());
             }
-            dirs.push(SourceDir { name, files });
+            files.sort();
+            dirs.push((name, files));
         }
-        Catalogue::build(dir.to_path_buf(), dirs)
+        dirs.sort();
+        Ok(dirs)
     }
 
     /// A catalogue from files already read (a git revision, for `diff`): `files` are paths

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use edgefleet_inventory::{Diagnostics, Fleet};
-use edgefleet_overlays::cache::{Cache, RunRecord, generator_identity, record_cache};
+use edgefleet_overlays::cache::{
+    Cache, RunRecord, UnchangedRun, generator_identity, record_cache, unchanged_run,
+};
 use edgefleet_overlays::catalogue::Catalogue;
 use edgefleet_overlays::inputs::{self, InputStamp};
 use edgefleet_overlays::plan::{self, PlanError};
@@ -126,15 +128,15 @@ fn generate(config: &Config, args: GenerateArgs) -> u8 {
     // What the whole run reads, by path and `stat` (docs/generated-tree.md, "Reruns").
     let stamp = inputs::stamp(&inventory, templates.as_deref());
     let identity = generator_identity(&config.plan_options());
-    let cache = Cache::read(&out, &identity);
-    lap("read cache", &mut phases);
     if args.shard.is_none()
-        && let (Some(c), Some(InputStamp { digest, .. })) = (&cache, &stamp)
-        && let Some(run) = c.unchanged_run(&out, digest)
+        && let Some(InputStamp { digest, .. }) = &stamp
+        && let Some(run) = unchanged_run(&out, &identity, digest)
     {
         lap("check files", &mut phases);
         return report_unchanged(&out, &run, args.check, started, &phases, args.timings);
     }
+    let cache = Cache::read(&out, &identity);
+    lap("read cache", &mut phases);
     let (fleet, _) = match load(config, Some(inventory.clone())) {
         Ok(f) => f,
         Err(code) => return code,
@@ -345,14 +347,14 @@ fn print_up_to_date(
 /// recorded them said (its warnings, its counts), without planning anything.
 fn report_unchanged(
     out: &Path,
-    run: &edgefleet_overlays::cache::UnchangedRun<'_>,
+    run: &UnchangedRun,
     check: bool,
     started: Instant,
     phases: &[Phase],
     timings: bool,
 ) -> u8 {
     for w in &run.warnings {
-        crate::output::warning(*w);
+        crate::output::warning(w);
     }
     if timings {
         print_phases(phases);

@@ -176,8 +176,253 @@ pub struct RunCounts {
     pub appsets: usize,
 }
 
+/// Whether the file at `path` (in `out`) is as recorded in `stat`: still regular, with the
+/// recorded size, times and inode, its times older than the cache (written at `written`).
+fn looks_written(out: &Path, path: &str, stat: FileStat, written: (i64, i64)) -> bool {
+    stat.mtime < written && stat.ctime < written && FileStat::of(&out.join(path)) == Some(stat)
+}
+
+/// A `site` line after its keyword: id, fingerprint, note.
+fn site_line(rest: &str) -> Option<(&str, [u8; 32], &str)> {
+    let mut parts = rest.split(' ');
+    let (Some(id), Some(fp), Some(note), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    Some((id, unhex(fp)?, note))
+}
+
+/// The lines of a cache before its files: format, identity, manifest digest, and what the whole
+/// run recorded, up to the `fleet` line.
+struct Head<'t> {
+    identity: [u8; 32],
+    manifest: [u8; 32],
+    inputs: Option<[u8; 32]>,
+    counts: RunCounts,
+    warnings: Vec<&'t str>,
+    /// The `fleet` line itself (the fleet-wide files follow it).
+    fleet: &'t str,
+}
+
+impl<'t> Head<'t> {
+    fn read(lines: &mut impl Iterator<Item = &'t str>) -> Option<Head<'t>> {
+        if lines.next()? != HEADER {
+            return None;
+        }
+        let identity = unhex(lines.next()?.strip_prefix("identity ")?)?;
+        let manifest = unhex(lines.next()?.strip_prefix("manifest ")?)?;
+        let inputs = match lines.next()?.strip_prefix("inputs ")? {
+            "-" => None,
+            hex => Some(unhex(hex)?),
+        };
+        let counts: Vec<usize> = lines
+            .next()?
+            .strip_prefix("counts ")?
+            .split(' ')
+            .map(|n| n.parse().ok())
+            .collect::<Option<_>>()?;
+        let [sites, overlays, appsets] = counts[..] else {
+            return None;
+        };
+        let mut warnings = Vec::new();
+        loop {
+            let line = lines.next()?;
+            if let Some(warning) = line.strip_prefix("warning ") {
+                warnings.push(warning);
+            } else if line == "fleet" {
+                return Some(Head {
+                    identity,
+                    manifest,
+                    inputs,
+                    counts: RunCounts {
+                        sites,
+                        overlays,
+                        appsets,
+                    },
+                    warnings,
+                    fleet: line,
+                });
+            }
+            else {
+                return None;
+            }
+        }
+    }
+}
+
+/// When the whole run that wrote the cache of `out` had the generator `identity` and the inputs
+/// `inputs` ([`crate::inputs::stamp`]), was written next to the manifest there now, planned
+/// every site of its fleet, and every file it recorded (fleet-wide and each site's) still looks
+/// as written: what that run planned and warned about. Then the plan would be the same and so
+/// would the files, so a rerun has nothing to do.
+///
+/// Reads the cache in pieces (its lines are checked as [`Cache::read`] checks them; a cache whose
+/// sites are not in id order is not vouched for here) and `lstat`s each file it lists, in
+/// parallel, stopping at the first that changed; reads no generated file. Nothing of the cache
+/// is kept: a 100,000-site fleet's is about 64 MB.
+pub fn unchanged_run(out: &Path, identity: &[u8; 32], inputs: &[u8; 32]) -> Option<UnchangedRun> {
+    use std::io::Read as _;
+    const PIECE: usize = 4 << 20;
+    let path = out.join(CACHE);
+    let written = FileStat::of(&path)?.mtime;
+    let mut file = fs::File::open(&path).ok()?;
+    let mut buffer: Vec<u8> = Vec::with_capacity(PIECE);
+    let mut read_more = |buffer: &mut Vec<u8>| -> Option<usize> {
+        let start = buffer.len();
+        buffer.resize(start + PIECE, 0);
+        let n = loop {
+            match file.read(&mut buffer[start..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return None,
+            }
+        };
+        buffer.truncate(start + n);
+        Some(n)
+    };
+    // The head, read whole first (a few lines; the fleet-wide files come after it).
+    let (run, mut prefix) = loop {
+        let more = read_more(&mut buffer)?;
+        let text = std::str::from_utf8(&buffer).ok();
+        let head = text.and_then(|text| {
+            let mut lines = text.split('\n');
+            let head = Head::read(&mut lines)?;
+            let end = head.fleet.as_ptr() as usize - text.as_ptr() as usize + head.fleet.len();
+            // The `fleet` line must be whole (its line break read).
+            (end < text.len()).then_some((head, end + 1))
+        });
+        if let Some((head, end)) = head {
+            if head.identity != *identity || head.inputs.as_ref() != Some(inputs) {
+                return None;
+            }
+            let run = UnchangedRun {
+                counts: head.counts,
+                files: 0,
+                warnings: head.warnings.iter().map(|w| (*w).to_owned()).collect(),
+            };
+            if Some(head.manifest) != manifest_digest(out) {
+                return None;
+            }
+            break (run, end);
+        }
+        if more == 0 || buffer.len() > 64 * PIECE {
+            return None;
+        }
+    };
+    let mut run = run;
+    let mut sites = 0usize;
+    let mut last_id: Option<String> = None;
+    let mut ended = false;
+    loop {
+        // The whole lines of what was read, checked in parallel.
+        let whole = buffer[prefix..].iter().rposition(|&b| b == b'\n');
+        if let Some(at) = whole {
+            let text = std::str::from_utf8(&buffer[prefix..prefix + at + 1]).ok()?;
+            if ended {
+                return None;
+            }
+            let mut body = &text[..text.len() - 1];
+            if let Some(rest) = body.strip_suffix("end") {
+                if rest.is_empty() || rest.ends_with('\n') {
+                    body = rest.strip_suffix('\n').unwrap_or(rest);
+                    ended = true;
+                }
+            }
+            let part = check_lines(out, body, written)?;
+            if let (Some(last), Some(first)) = (&last_id, part.first) {
+                if last.as_str() >= first {
+                    return None;
+                }
+            }
+            if let Some(last) = part.last {
+                last_id = Some(last.to_owned());
+            }
+            sites += part.sites;
+            run.files += part.files;
+            prefix += at + 1;
+        }
+        buffer.drain(..prefix);
+        prefix = 0;
+        if read_more(&mut buffer)? == 0 {
+            break;
+        }
+    }
+    // A cache cut short (a full disk), or with lines after its end, is not vouched for.
+    (ended && buffer.is_empty() && sites == run.counts.sites).then_some(run)
+}
+
+/// What [`check_lines`] found in some lines of a cache's body.
+#[derive(Default)]
+struct LinesPart<'a> {
+    /// The first and last site ids (in id order within the lines).
+    first: Option<&'a str>,
+    last: Option<&'a str>,
+    sites: usize,
+    files: usize,
+}
+
+/// Checks `lines` (whole `site` and `f` lines of a cache's body, the last without its line
+/// break): every line as written, sites in id order, every file looking as written. In
+/// parallel, in pieces of whole lines; `None` at the first that is not.
+fn check_lines<'a>(out: &Path, lines: &'a str, written: (i64, i64)) -> Option<LinesPart<'a>> {
+    use rayon::prelude::*;
+    if lines.is_empty() {
+        return Some(LinesPart::default());
+    }
+    // Pieces of about 64 KiB, cut after a line break.
+    let mut pieces = Vec::new();
+    let mut rest = lines;
+    while !rest.is_empty() {
+        let cut = match rest.get(64 << 10..).and_then(|tail| tail.find('\n')) {
+            Some(i) => (64 << 10) + i,
+            None => rest.len(),
+        };
+        pieces.push(&rest[..cut]);
+        rest = rest.get(cut + 1..).unwrap_or("");
+    }
+    let parts: Vec<Option<LinesPart<'a>>> = pieces
+        .par_iter()
+        .map(|piece| {
+            let mut part = LinesPart::default();
+            for line in piece.split('\n') {
+                if let Some(rest) = line.strip_prefix("site ") {
+                    let (id, _, _) = site_line(rest)?;
+                    if part.last.is_some_and(|last| last >= id) {
+                        return None;
+                    }
+                    part.first = part.first.or(Some(id));
+                    part.last = Some(id);
+                    part.sites += 1;
+                } else {
+                    let (path, stat) = file_line(line)?;
+                    if !looks_written(out, path, stat, written) {
+                        return None;
+                    }
+                    part.files += 1;
+                }
+            }
+            Some(part)
+        })
+        .collect();
+    let mut all = LinesPart::default();
+    for part in parts {
+        let part = part?;
+        if let (Some(last), Some(first)) = (all.last, part.first) {
+            if last >= first {
+                return None;
+            }
+        }
+        all.first = all.first.or(part.first);
+        all.last = part.last.or(all.last);
+        all.sites += part.sites;
+        all.files += part.files;
+    }
+    Some(all)
+}
+
 /// What a whole run (no shard) records beside its sites, for a rerun whose inputs did not
-/// change ([`Cache::unchanged_run`]).
+/// change ([`unchanged_run`]).
 #[derive(Debug, Clone, Copy)]
 pub struct RunRecord<'a> {
     /// The digest of the run's inputs ([`crate::inputs::stamp`]) when they were settled and
@@ -187,14 +432,14 @@ pub struct RunRecord<'a> {
     pub warnings: &'a [String],
 }
 
-/// A rerun with nothing to do ([`Cache::unchanged_run`]): what the run that wrote the cache
-/// planned and warned about.
+/// A rerun with nothing to do ([`unchanged_run`]): what the run that wrote the cache planned
+/// and warned about.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnchangedRun<'a> {
+pub struct UnchangedRun {
     pub counts: RunCounts,
     /// Every generated file (fleet-wide and the sites').
     pub files: usize,
-    pub warnings: Vec<&'a str>,
+    pub warnings: Vec<String>,
 }
 
 /// SHA-256 of length-prefixed parts (no two part lists give the same bytes).
@@ -304,48 +549,20 @@ impl Cache {
     /// is not as [`Cache::write`] writes it or a site appears twice.
     fn parse(text: String, written: (i64, i64)) -> Option<Cache> {
         let mut lines = text.lines();
-        if lines.next()? != HEADER {
-            return None;
-        }
-        let identity = unhex(lines.next()?.strip_prefix("identity ")?)?;
-        let manifest = unhex(lines.next()?.strip_prefix("manifest ")?)?;
         let at = |part: &str| {
             let start = part.as_ptr() as usize - text.as_ptr() as usize;
             start..start + part.len()
         };
+        let head = Head::read(&mut lines)?;
+        let (identity, manifest) = (head.identity, head.manifest);
         let mut run = RunSpans {
-            inputs: match lines.next()?.strip_prefix("inputs ")? {
-                "-" => None,
-                hex => Some(unhex(hex)?),
-            },
-            ..RunSpans::default()
+            inputs: head.inputs,
+            counts: head.counts,
+            warnings: head.warnings.iter().map(|w| at(w)).collect(),
+            fleet: at(head.fleet).end..at(head.fleet).end,
+            fleet_count: 0,
+            head_end: at(head.fleet).end,
         };
-        let counts: Vec<usize> = lines
-            .next()?
-            .strip_prefix("counts ")?
-            .split(' ')
-            .map(|n| n.parse().ok())
-            .collect::<Option<_>>()?;
-        let [sites, overlays, appsets] = counts[..] else {
-            return None;
-        };
-        run.counts = RunCounts {
-            sites,
-            overlays,
-            appsets,
-        };
-        loop {
-            let line = lines.next()?;
-            if let Some(warning) = line.strip_prefix("warning ") {
-                run.warnings.push(at(warning));
-            } else if line == "fleet" {
-                run.fleet = at(line).end..at(line).end;
-                run.head_end = at(line).end;
-                break;
-            } else {
-                return None;
-            }
-        }
         let mut sites: Vec<SiteSpan> = Vec::new();
         let mut ended = false;
         for line in lines {
@@ -355,17 +572,12 @@ impl Cache {
             if line == "end" {
                 ended = true;
             } else if let Some(rest) = line.strip_prefix("site ") {
-                let mut parts = rest.split(' ');
-                let (Some(id), Some(fp), Some(note), None) =
-                    (parts.next(), parts.next(), parts.next(), parts.next())
-                else {
-                    return None;
-                };
+                let (id, fingerprint, note) = site_line(rest)?;
                 let after = at(line).end;
                 sites.push(SiteSpan {
                     key: id_key(id),
                     id: at(id),
-                    fingerprint: unhex(fp)?,
+                    fingerprint,
                     note: at(note),
                     lines: after..after,
                     count: 0,
@@ -507,12 +719,9 @@ impl Cache {
                 .all(|((path, stat), want)| path == want && self.looks_written(out, path, stat))
     }
 
-    /// Whether the file at `path` (in `out`) is as recorded in `stat`: still regular, with the
-    /// recorded size, times and inode, its times older than the cache itself.
+    /// Whether the file at `path` (in `out`) is as recorded in `stat` ([`looks_written`]).
     fn looks_written(&self, out: &Path, path: &str, stat: FileStat) -> bool {
-        stat.mtime < self.written
-            && stat.ctime < self.written
-            && FileStat::of(&out.join(path)) == Some(stat)
+        looks_written(out, path, stat, self.written)
     }
 
     /// The fleet-wide files the whole run recorded, and what `lstat` said of each.
@@ -520,33 +729,6 @@ impl Cache {
         self.text[self.run.fleet.clone()]
             .lines()
             .filter_map(file_line)
-    }
-
-    /// When the run that wrote the cache had the inputs `inputs` ([`crate::inputs::stamp`]),
-    /// planned every site of its fleet, and every file it recorded (fleet-wide and each
-    /// site's) still looks as written: what that run planned and warned about. Then the plan
-    /// would be the same and so would the files: a rerun has nothing to do. `lstat`s every file
-    /// (in parallel, stopping at the first that changed); reads none.
-    pub fn unchanged_run(&self, out: &Path, inputs: &[u8; 32]) -> Option<UnchangedRun<'_>> {
-        use rayon::prelude::*;
-        let run = &self.run;
-        if run.inputs.as_ref() != Some(inputs) || self.sites.len() != run.counts.sites {
-            return None;
-        }
-        let fleet: Vec<(&str, FileStat)> = self.fleet_files().collect();
-        let fresh = fleet
-            .par_iter()
-            .all(|&(path, stat)| self.looks_written(out, path, stat))
-            && self.sites.par_iter().all(|span| {
-                self.entry(span)
-                    .files()
-                    .all(|(path, stat)| self.looks_written(out, path, stat))
-            });
-        fresh.then(|| UnchangedRun {
-            counts: run.counts,
-            files: run.fleet_count + self.sites.iter().map(|s| s.count).sum::<usize>(),
-            warnings: run.warnings.iter().map(|w| &self.text[w.clone()]).collect(),
-        })
     }
 
     /// The files of the sites of `records` that were kept ([`crate::plan::SiteRecord::kept`]:
@@ -1198,7 +1380,7 @@ mod tests {
         }
         let changes = crate::write::compare(&tree, &out).unwrap();
         crate::write::apply(&tree, &out, &changes).unwrap();
-        let record = |id: &str| crate::plan::SiteRecord {
+        let record_of = |id: &str| crate::plan::SiteRecord {
             id: id.to_owned(),
             fingerprint: [1; 32],
             paths: vec![format!("sites/r/{id}/site.json")],
@@ -1212,94 +1394,179 @@ mod tests {
             appsets: 1,
             reused: 0,
             fleet_paths: vec![base.to_owned()],
-            records: vec![record("s1"), record("s2")],
+            records: vec![record_of("s1"), record_of("s2")],
         };
         let warnings = ["site s1: short".to_owned(), "see docs".to_owned()];
         let run = RunRecord {
             inputs: Some([4; 32]),
             warnings: &warnings,
         };
-        let record_and_read = |planned: &Plan, run: RunRecord<'_>| {
-            let _ = fs::remove_file(out.join(CACHE));
-            record_cache(
-                &out,
-                [9; 32],
-                planned,
-                &changes,
-                None,
-                &Declared::new(),
-                run,
-            )
-            .unwrap();
-            let mut cache = Cache::read(&out, &[9; 32]).unwrap();
-            // As if written a second later (files written in the cache's own tick are racy).
-            cache.written.0 += 1;
-            cache
+        // The cache as if written `later` seconds after now (files written in the cache's own
+        // clock tick are racy).
+        let date_cache = |later: i64| {
+            let now = std::time::SystemTime::now();
+            let when = if later >= 0 {
+                now + std::time::Duration::from_secs(later as u64)
+            } else {
+                now - std::time::Duration::from_secs(later.unsigned_abs())
+            };
+            let file = fs::File::options().write(true).open(out.join(CACHE)).unwrap();
+            file.set_modified(when).unwrap();
         };
-        let cache = record_and_read(&planned, run);
-        let found = cache.unchanged_run(&out, &[4; 32]).unwrap();
-        assert_eq!(
-            found,
-            UnchangedRun {
-                counts: RunCounts {
-                    sites: 2,
-                    overlays: 3,
-                    appsets: 1
-                },
-                files: 3,
-                warnings: vec!["site s1: short", "see docs"],
-            }
-        );
-        // Other inputs; no inputs recorded.
-        assert!(cache.unchanged_run(&out, &[5; 32]).is_none());
-        let none = record_and_read(&planned, NO_RUN);
-        assert!(none.unchanged_run(&out, &[4; 32]).is_none());
-        // The cache written in the tick of the files: not vouched for.
-        let mut racy = cache.clone();
-        racy.written.0 -= 1;
-        racy.written = racy
-            .fleet_files()
-            .map(|(_, s)| s.mtime.max(s.ctime))
-            .max()
-            .unwrap();
-        assert!(racy.unchanged_run(&out, &[4; 32]).is_none());
+        let record = |planned: &Plan, run: RunRecord<'_>| {
+            let _ = fs::remove_file(out.join(CACHE));
+            record_cache(&out, [9; 32], planned, &changes, None, &Declared::new(), run).unwrap();
+            date_cache(1);
+        };
+        let unchanged = || unchanged_run(&out, &[9; 32], &[4; 32]);
+        record(&planned, run);
+        let expected = UnchangedRun {
+            counts: RunCounts {
+                sites: 2,
+                overlays: 3,
+                appsets: 1,
+            },
+            files: 3,
+            warnings: vec!["site s1: short".to_owned(), "see docs".to_owned()],
+        };
+        assert_eq!(unchanged(), Some(expected.clone()));
+        // Other inputs, another generator.
+        assert_eq!(unchanged_run(&out, &[9; 32], &[5; 32]), None);
+        assert_eq!(unchanged_run(&out, &[8; 32], &[4; 32]), None);
+        // The cache written before the files (or in their tick): not vouched for.
+        date_cache(-60);
+        assert_eq!(unchanged(), None);
+        date_cache(1);
+        assert!(unchanged().is_some());
+        // Another manifest next to it.
+        let manifest = out.join(crate::write::MANIFEST);
+        let text = fs::read_to_string(&manifest).unwrap();
+        fs::write(&manifest, format!("{text}sites/r/s9/site.json\n")).unwrap();
+        assert_eq!(unchanged(), None);
+        fs::write(&manifest, &text).unwrap();
+        assert!(unchanged().is_some());
+        // No inputs recorded.
+        record(&planned, NO_RUN);
+        assert_eq!(unchanged(), None);
         // A site whose file cannot be stat'ed is left out, and the inputs with it.
         let mut missing = planned.clone();
-        missing.records.push(record("s3"));
+        missing.records.push(record_of("s3"));
         missing.sites = 3;
-        let partial = record_and_read(&missing, run);
-        assert_eq!((partial.len(), partial.run.inputs), (2, None));
-        assert!(partial.unchanged_run(&out, &[4; 32]).is_none());
+        record(&missing, run);
+        let cache = Cache::read(&out, &[9; 32]).unwrap();
+        assert_eq!((cache.len(), cache.run.inputs), (2, None));
+        assert_eq!(unchanged(), None);
         // A fleet-wide file or a site's file changed (same size, a later time), or gone.
         for path in [base, site_json] {
-            let cache = record_and_read(&planned, run);
-            assert!(cache.unchanged_run(&out, &[4; 32]).is_some());
+            record(&planned, run);
+            assert!(unchanged().is_some());
             std::thread::sleep(std::time::Duration::from_millis(20));
             fs::write(out.join(path), "[]\n").unwrap();
-            assert!(cache.unchanged_run(&out, &[4; 32]).is_none(), "{path}");
-            let cache = record_and_read(&planned, run);
+            assert_eq!(unchanged(), None, "{path}");
+            record(&planned, run);
             fs::remove_file(out.join(path)).unwrap();
-            assert!(cache.unchanged_run(&out, &[4; 32]).is_none(), "{path}");
+            assert_eq!(unchanged(), None, "{path}");
             fs::write(out.join(path), "{}\n").unwrap();
         }
         // A warning with a line break is not recorded, nor are the inputs.
         let broken = ["two\nlines".to_owned()];
-        let cache = record_and_read(
-            &planned,
-            RunRecord {
-                inputs: Some([4; 32]),
-                warnings: &broken,
-            },
-        );
-        assert!(cache.unchanged_run(&out, &[4; 32]).is_none());
-        // Read back from its text alone, the run is the same.
-        let again = Cache::parse(cache.text().to_owned(), cache.written).unwrap();
-        assert_eq!(again.run.inputs, None);
-        let back = record_and_read(&planned, run);
-        let reread = Cache::parse(back.text().to_owned(), back.written).unwrap();
-        assert_eq!(
-            reread.unchanged_run(&out, &[4; 32]),
-            back.unchanged_run(&out, &[4; 32])
-        );
+        let with_broken = RunRecord {
+            inputs: Some([4; 32]),
+            warnings: &broken,
+        };
+        record(&planned, with_broken);
+        assert_eq!(unchanged(), None);
+        assert_eq!(Cache::read(&out, &[9; 32]).unwrap().run.inputs, None);
+        // The text read in pieces is checked as `Cache::read` checks it: cut short, a line
+        // after the end, a malformed line, sites out of order or twice are not vouched for.
+        record(&planned, run);
+        let good = fs::read_to_string(out.join(CACHE)).unwrap();
+        let s1 = &good[good.find("site s1").unwrap()..good.find("site s2").unwrap()];
+        let s2 = &good[good.find("site s2").unwrap()..good.find("end\n").unwrap()];
+        for bad in [
+            good.replace("end\n", ""),
+            good.replace("end\n", "end\nend\n"),
+            good.replace("end\n", "end\nf 1 2 3 4 5 6 x\n"),
+            good.replace("end\n", "en"),
+            good.replace("\nsite s2", "\nsite  s2"),
+            good.replace("\nf ", "\nf  "),
+            good.replace("\nf ", "\n\nf "),
+            good.replace(s1, "").replace(s2, &format!("{s2}{s1}")),
+            good.replace(s2, &format!("{s2}{s2}")),
+            good.replace("counts 2 3 1", "counts 3 3 1"),
+        ] {
+            assert_ne!(bad, good);
+            fs::write(out.join(CACHE), &bad).unwrap();
+            date_cache(1);
+            assert_eq!(unchanged(), None, "{bad}");
+        }
+        fs::write(out.join(CACHE), &good).unwrap();
+        date_cache(1);
+        assert_eq!(unchanged(), Some(expected));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_cache_larger_than_its_reading_pieces_is_checked_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let shared = "sites/r/shared/site.json";
+        let mut tree = crate::tree::OutputTree::new();
+        tree.insert(shared, "{}\n");
+        let changes = crate::write::compare(&tree, &out).unwrap();
+        crate::write::apply(&tree, &out, &changes).unwrap();
+        // 40,000 sites of one file each (the same file: only its looks are checked), about
+        // 6 MB of cache: more than one piece of 4 MiB and many of 64 KiB.
+        let sites = 40_000;
+        let planned = Plan {
+            tree,
+            sites,
+            overlays: 0,
+            appsets: 0,
+            reused: 0,
+            fleet_paths: Vec::new(),
+            records: (0..sites)
+                .map(|i| crate::plan::SiteRecord {
+                    id: format!("site-{i:06}"),
+                    fingerprint: [2; 32],
+                    paths: vec![shared.to_owned()],
+                    kept: false,
+                    written: None,
+                })
+                .collect(),
+        };
+        let run = RunRecord {
+            inputs: Some([4; 32]),
+            warnings: &[],
+        };
+        record_cache(&out, [9; 32], &planned, &changes, None, &Declared::new(), run).unwrap();
+        let path = out.join(CACHE);
+        let good = fs::read_to_string(&path).unwrap();
+        assert!(good.len() > 5 << 20, "{}", good.len());
+        let write = |text: &str| {
+            fs::write(&path, text).unwrap();
+            let later = std::time::SystemTime::now() + std::time::Duration::from_secs(1);
+            let file = fs::File::options().write(true).open(&path).unwrap();
+            file.set_modified(later).unwrap();
+        };
+        let unchanged = || unchanged_run(&out, &[9; 32], &[4; 32]);
+        write(&good);
+        let found = unchanged().unwrap();
+        assert_eq!((found.counts.sites, found.files), (sites, sites));
+        // Two sites swapped far into the text (past the first 4 MiB), a malformed line there,
+        // the last site's file line cut.
+        let (a, b) = ("site site-035000 ", "site site-035001 ");
+        let swapped = good.replace(a, "TMP").replace(b, a).replace("TMP", b);
+        let at = good.find("site site-036000").unwrap();
+        let mut malformed = good.clone();
+        malformed.insert(at, 'x');
+        let cut = good.replace(&format!("{shared}\nend\n"), "end\n");
+        for bad in [swapped, malformed, cut] {
+            assert_ne!(bad, good);
+            write(&bad);
+            assert_eq!(unchanged(), None);
+        }
+        write(&good);
+        assert!(unchanged().is_some());
     }
 }

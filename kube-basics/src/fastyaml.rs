@@ -20,7 +20,11 @@ mod block;
 /// control but NEL, no U+FFFE or U+FFFF.
 fn is_printable(text: &str) -> bool {
     let ascii_ok = |b: u8| b >= 0x20 && b != 0x7f || matches!(b, b'\t' | b'\n' | b'\r');
-    if text.bytes().all(|b| b.is_ascii() && ascii_ok(b)) {
+    // One branch-free pass over the bytes (vectorised) for the usual ASCII text.
+    let ascii_bad = text.bytes().fold(false, |acc, b| {
+        acc | (b >= 0x80) | ((b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r')) | (b == 0x7f)
+    });
+    if !ascii_bad {
         return true;
     }
     text.chars().all(|c| match c {
@@ -39,6 +43,20 @@ pub fn parse_block_stream(text: &str) -> Option<Vec<Value>> {
         return None;
     }
     block::parse(text)
+}
+
+pub use block::BlockSink;
+
+/// What the line-based first tier of [`parse_stream`] reads of `text`, reported to `sink`
+/// event by event instead of built as values (see [`BlockSink`]): `Some(())` exactly when that
+/// tier answers for `text`, and the events then describe the documents it gives. On `None`,
+/// `sink` may have seen part of the stream (the caller drops what it made of it and reads the
+/// text with [`parse_stream`]).
+pub fn stream_block(text: &str, sink: &mut impl BlockSink) -> Option<()> {
+    if text.contains('\u{feff}') || !is_printable(text) {
+        return None;
+    }
+    block::stream(text, sink)
 }
 
 /// The documents of a YAML stream, or `None` when the stream leaves this subset.
@@ -175,6 +193,86 @@ mod tests {
     }
 
     #[test]
+    fn the_printable_check_takes_each_character_as_yaml_does() {
+        let by_char = |text: &str| {
+            text.chars().all(|c| match c {
+                '\t' | '\n' | '\r' | '\u{85}' => true,
+                c if (c as u32) < 0x20 => false,
+                '\u{7f}'..='\u{9f}' | '\u{fffe}' | '\u{ffff}' => false,
+                _ => true,
+            })
+        };
+        for c in (0u32..0x200).chain([0x2028, 0xfeff, 0xfffe, 0xffff, 0x1f600]) {
+            let Some(c) = char::from_u32(c) else { continue };
+            for text in [
+                format!("{c}"),
+                format!("ab\n{c}cd"),
+                format!("{c}{}", "x".repeat(40)),
+            ] {
+                assert_eq!(is_printable(&text), by_char(&text), "{text:?}");
+            }
+        }
+    }
+
+    /// Builds values from [`stream_block`]'s events, as the line reader builds them.
+    #[derive(Default)]
+    struct Rebuild {
+        docs: Vec<Value>,
+        open: Vec<(Value, Option<String>)>,
+    }
+
+    impl Rebuild {
+        fn add(&mut self, value: Value) {
+            match self.open.last_mut() {
+                Some((Value::Array(items), _)) => items.push(value),
+                Some((Value::Object(m), key)) => {
+                    m.insert(key.take().unwrap(), value);
+                }
+                None => self.docs.push(value),
+                Some(_) => unreachable!(),
+            }
+        }
+    }
+
+    impl BlockSink for Rebuild {
+        fn start_document(&mut self) {
+            assert!(self.open.is_empty());
+        }
+        fn key(&mut self, key: &str) {
+            let (Value::Object(_), pending) = self.open.last_mut().unwrap() else {
+                panic!("a key outside a mapping");
+            };
+            assert!(pending.replace(key.to_owned()).is_none());
+        }
+        fn begin_map(&mut self) {
+            self.open.push((Value::Object(Map::new()), None));
+        }
+        fn begin_seq(&mut self) {
+            self.open.push((Value::Array(Vec::new()), None));
+        }
+        fn value(&mut self, value: Value) {
+            self.add(value);
+        }
+        fn end(&mut self) {
+            let (value, pending) = self.open.pop().unwrap();
+            assert!(pending.is_none());
+            assert!(value.as_object().is_none_or(|m| !m.is_empty()));
+            assert!(value.as_array().is_none_or(|a| !a.is_empty()));
+            self.add(value);
+        }
+        fn end_document(&mut self) {
+            assert!(self.open.is_empty());
+        }
+    }
+
+    /// [`stream_block`] answers exactly when [`parse_block_stream`] does, with its documents.
+    fn assert_streams_alike(text: &str) {
+        let mut rebuild = Rebuild::default();
+        let streamed = stream_block(text, &mut rebuild).map(|()| rebuild.docs);
+        assert_eq!(streamed, parse_block_stream(text), "{text:?}");
+    }
+
+    #[test]
     fn the_line_reader_agrees_with_the_reference_parser_where_it_answers() {
         let cases = [
             "a: 1\nb: x\n",
@@ -198,6 +296,7 @@ mod tests {
                 .unwrap_or_else(|| panic!("the line reader refused {text:?}"));
             assert_eq!(fast, reference(text), "{text}");
             assert_eq!(parse_stream(text), Some(fast), "{text}");
+            assert_streams_alike(text);
         }
     }
 
@@ -255,7 +354,12 @@ mod tests {
             .chain(long_keys.iter().map(String::as_str));
         for text in cases {
             assert_eq!(parse_block_stream(text), None, "{text:?}");
+            assert_streams_alike(text);
         }
+        // Many keys: the streaming reader leaves the duplicate check to the other readers.
+        let many: String = (0..70).map(|i| format!("k{i}: {i}\n")).collect();
+        assert!(parse_block_stream(&many).is_some());
+        assert_eq!(stream_block(&many, &mut Rebuild::default()), None);
     }
 
     #[test]

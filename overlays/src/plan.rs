@@ -16,7 +16,7 @@ use crate::catalogue::{Catalogue, CatalogueError, Part, RenderVars, TemplateValu
 use crate::layout;
 use crate::site_json::SiteJson;
 use crate::tree::OutputTree;
-use crate::yaml::to_yaml;
+use crate::yaml::{MapWriter, to_yaml};
 
 /// Kustomize API versions of what we emit.
 const KUSTOMIZATION_API: &str = "kustomize.config.k8s.io/v1beta1";
@@ -866,8 +866,8 @@ fn plan_site(
                 text
             }
             None => {
-                let patches = catalogue.render_vars(&w.name, Part::Site, &vars)?;
-                to_yaml(&site_kustomization(site, w, components, &patches))
+                let patches = catalogue.render_vars_yaml(&w.name, Part::Site, &vars)?;
+                site_kustomization(site, w, components, &patches)
             }
         };
         if let Some(key) = key {
@@ -971,12 +971,15 @@ pub fn declared_in(tree: &OutputTree, declared: &mut Declared) {
     }
 }
 
+/// A site overlay's `kustomization.yaml`, written entry by entry ([`MapWriter`]): the text
+/// `to_yaml` gives of the mapping with these entries. `patches` are the site template's
+/// documents, each already written as YAML.
 fn site_kustomization(
     site: &Site,
     workload: &WorkloadMeta,
     components: &BTreeSet<(Part, String, String)>,
-    patches: &[Value],
-) -> Value {
+    patches: &[String],
+) -> String {
     let up = layout::OVERLAY_TO_ROOT;
     let mut comps = Vec::new();
     for (part, profile) in [
@@ -985,13 +988,13 @@ fn site_kustomization(
         (Part::Region, &site.region),
     ] {
         if components.contains(&(part, profile.clone(), workload.name.clone())) {
-            comps.push(Value::String(layout::join(&[
+            comps.push(layout::join(&[
                 up,
                 layout::COMPONENTS,
                 part.as_str(),
                 profile,
                 &workload.name,
-            ])));
+            ]));
         }
     }
     let mut pairs = Map::new();
@@ -1001,20 +1004,18 @@ fn site_kustomization(
     for (k, v) in &site.labels {
         pairs.insert(k.clone(), v.clone().into());
     }
-    let mut k = Map::new();
-    k.insert("apiVersion".into(), KUSTOMIZATION_API.into());
-    k.insert("kind".into(), "Kustomization".into());
-    k.insert("namespace".into(), workload.namespace.clone().into());
-    k.insert(
-        "resources".into(),
-        json!([layout::join(&[up, layout::BASES, &workload.name])]),
-    );
+    let mut k = MapWriter::new();
+    k.string("apiVersion", KUSTOMIZATION_API);
+    k.string("kind", "Kustomization");
+    k.string("namespace", &workload.namespace);
+    let base = layout::join(&[up, layout::BASES, &workload.name]);
+    k.strings("resources", [base.as_str()]);
     if !comps.is_empty() {
-        k.insert("components".into(), Value::Array(comps));
+        k.strings("components", comps.iter().map(String::as_str));
     }
-    k.insert(
-        "labels".into(),
-        json!([{ "pairs": pairs, "includeSelectors": false, "includeTemplates": true }]),
+    k.value(
+        "labels",
+        &json!([{ "pairs": pairs, "includeSelectors": false, "includeTemplates": true }]),
     );
     let mut annotations: Map<String, Value> = site
         .annotations
@@ -1025,17 +1026,13 @@ fn site_kustomization(
         annotations.insert(ANNOTATION_LOCATION.into(), site.location.clone().into());
     }
     if !annotations.is_empty() {
-        k.insert("commonAnnotations".into(), Value::Object(annotations));
+        k.value("commonAnnotations", &Value::Object(annotations));
     }
     if !patches.is_empty() {
-        let list: Vec<Value> = patches
-            .iter()
-            .map(|p| json!({ "patch": to_yaml(p) }))
-            .collect();
-        k.insert("patches".into(), Value::Array(list));
+        k.keyed_strings("patches", "patch", patches.iter().map(String::as_str));
     }
-    k.insert("sortOptions".into(), json!({ "order": "legacy" }));
-    Value::Object(k)
+    k.value("sortOptions", &json!({ "order": "legacy" }));
+    k.finish()
 }
 
 /// Parameters of a site for the ApplicationSet git-files generator (see [`SiteJson`]).

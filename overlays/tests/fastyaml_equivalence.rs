@@ -6,6 +6,7 @@ use edgefleet_overlays::plan::{
     backhaul_context, buffer_for, hardware_context, platform_context, region_context, site_context,
     site_workloads,
 };
+use edgefleet_overlays::yaml;
 use kube_basics::fastyaml;
 use serde_json::json;
 
@@ -19,7 +20,7 @@ fn fast_path_matches_the_reference_on_a_synthetic_fleet() {
     }
     let fleet = edgefleet_inventory::load_inventory(dir.path()).unwrap();
     let catalogue = Catalogue::builtin();
-    let (mut fast, mut lines, mut total) = (0usize, 0usize, 0usize);
+    let (mut fast, mut lines, mut written, mut total) = (0usize, 0usize, 0usize, 0usize);
     let mut check = |text: Option<String>| {
         let Some(text) = text else { return };
         total += 1;
@@ -30,6 +31,23 @@ fn fast_path_matches_the_reference_on_a_synthetic_fleet() {
             assert_eq!(
                 docs, reference,
                 "line reader and reference readings differ on:\n{text}"
+            );
+        }
+        // What the planner writes of a site patch, read and written in one pass: the same
+        // bytes as written from the values, exactly when the line reader takes the text.
+        let one_pass = yaml::block_stream_to_yaml(&text);
+        assert_eq!(
+            one_pass.is_some(),
+            fastyaml::parse_block_stream(&text).is_some(),
+            "{text}"
+        );
+        if let Some(docs) = one_pass {
+            written += 1;
+            let texts: Vec<&str> = docs.iter().map(|(yaml, _)| yaml.as_str()).collect();
+            let expected: Vec<String> = reference.iter().map(yaml::to_yaml).collect();
+            assert_eq!(
+                texts, expected,
+                "one-pass and value writing differ on:\n{text}"
             );
         }
         if let Some(docs) = fastyaml::parse_stream(&text) {
@@ -74,6 +92,10 @@ fn fast_path_matches_the_reference_on_a_synthetic_fleet() {
     assert!(
         fast * 10 >= total * 9,
         "the fast path read only {fast} of {total} site patches"
+    );
+    assert!(
+        written * 10 >= total * 9,
+        "the one-pass writer took only {written} of {total} site patches"
     );
     assert!(
         lines * 10 >= total * 9,

@@ -32,9 +32,16 @@ struct Line<'a> {
     text: &'a str,
 }
 
+/// Whether `text` holds a tab or a carriage return: one branch-free pass over the bytes (the
+/// compiler vectorises it), no character decoding.
+fn has_tab_or_cr(text: &str) -> bool {
+    text.bytes()
+        .fold(false, |acc, b| acc | (b == b'\t') | (b == b'\r'))
+}
+
 /// The documents of `text`, or `None` when it leaves this reader's subset.
 pub(super) fn parse(text: &str) -> Option<Vec<Value>> {
-    if text.contains(['\t', '\r']) {
+    if has_tab_or_cr(text) {
         return None;
     }
     // Characters some YAML version reads as line breaks.
@@ -184,6 +191,211 @@ impl Reader<'_, '_> {
             map.insert(key, value);
         }
         Some(Value::Object(map))
+    }
+}
+
+/// What [`stream`] reports of each document, in reading order (a depth-first walk): the block
+/// collections it opens and closes, each block mapping's keys, and every other value (scalars and
+/// flow collections, read as [`parse`] reads them). Block collections are never empty.
+pub trait BlockSink {
+    /// A document starts (the next event opens its root collection).
+    fn start_document(&mut self);
+    /// The key of the next entry of the innermost open mapping.
+    fn key(&mut self, key: &str);
+    /// A block mapping opens: the root of a document, an entry's value or a sequence item.
+    fn begin_map(&mut self);
+    /// A block sequence opens, as [`BlockSink::begin_map`].
+    fn begin_seq(&mut self);
+    /// A value that is no block collection: an entry's value or a sequence item.
+    fn value(&mut self, value: Value);
+    /// The innermost open block collection closes.
+    fn end(&mut self);
+    /// The document ends.
+    fn end_document(&mut self);
+}
+
+/// [`parse`] reporting to `sink` instead of building values: `Some(())` exactly when [`parse`]
+/// would answer, and then the events describe what it would have built. On `None` the sink
+/// has seen part of the stream; the caller discards what it made of it.
+pub(super) fn stream(text: &str, sink: &mut impl BlockSink) -> Option<()> {
+    if has_tab_or_cr(text) {
+        return None;
+    }
+    if !text.is_ascii() && text.contains(['\u{85}', '\u{2028}', '\u{2029}']) {
+        return None;
+    }
+    let mut lines: Vec<Line> = Vec::new();
+    let mut separators = 0usize;
+    let mut documents = 0usize;
+    let mut keys: Vec<Vec<String>> = Vec::new();
+    for raw in text.split('\n') {
+        let content = raw.trim_start_matches(' ');
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        let indent = raw.len() - content.len();
+        if indent == 0 && (content.starts_with("---") || content.starts_with("...")) {
+            if content != "---" {
+                return None;
+            }
+            if lines.is_empty() {
+                if separators > 0 || documents > 0 {
+                    return None;
+                }
+            } else {
+                stream_document(&mut lines, sink, &mut keys)?;
+                documents += 1;
+                lines.clear();
+            }
+            separators += 1;
+            continue;
+        }
+        if indent == 0 && content.starts_with('%') {
+            return None;
+        }
+        lines.push(Line {
+            indent,
+            text: content,
+        });
+    }
+    if lines.is_empty() {
+        return None;
+    }
+    stream_document(&mut lines, sink, &mut keys)
+}
+
+fn stream_document(
+    lines: &mut [Line<'_>],
+    sink: &mut impl BlockSink,
+    keys: &mut Vec<Vec<String>>,
+) -> Option<()> {
+    sink.start_document();
+    let mut reader = Streamer {
+        lines,
+        pos: 0,
+        sink,
+        keys,
+    };
+    reader.block_node(0)?;
+    if reader.pos != reader.lines.len() {
+        return None;
+    }
+    sink.end_document();
+    Some(())
+}
+
+/// [`Reader`] reporting events ([`stream`]). `keys` holds lists for the keys of a mapping (to
+/// refuse duplicates as [`Reader`] does): each open mapping takes one and gives it back when
+/// it closes, so they are reused from mapping to mapping.
+struct Streamer<'l, 'a, 's, S> {
+    lines: &'l mut [Line<'a>],
+    pos: usize,
+    sink: &'s mut S,
+    keys: &'s mut Vec<Vec<String>>,
+}
+
+impl<S: BlockSink> Streamer<'_, '_, '_, S> {
+    fn block_node(&mut self, depth: usize) -> Option<()> {
+        if depth + 1 >= MAX_DEPTH {
+            return None;
+        }
+        let line = *self.lines.get(self.pos)?;
+        if is_seq_item(line.text) {
+            self.block_seq(line.indent, depth)
+        } else {
+            self.block_map(line.indent, depth)
+        }
+    }
+
+    fn value_below(&mut self, indent: usize, sequence_here: bool, depth: usize) -> Option<()> {
+        match self.lines.get(self.pos) {
+            Some(next) if next.indent > indent => self.block_node(depth + 1),
+            Some(next) if sequence_here && next.indent == indent && is_seq_item(next.text) => {
+                if depth + 2 >= MAX_DEPTH {
+                    return None;
+                }
+                self.block_seq(indent, depth + 1)
+            }
+            _ => {
+                self.sink.value(Value::Null);
+                Some(())
+            }
+        }
+    }
+
+    fn block_seq(&mut self, indent: usize, depth: usize) -> Option<()> {
+        self.sink.begin_seq();
+        while let Some(line) = self.lines.get(self.pos).copied() {
+            if line.indent < indent || (line.indent == indent && !is_seq_item(line.text)) {
+                break;
+            }
+            if line.indent > indent {
+                return None;
+            }
+            let rest = &line.text[1..];
+            let after = rest.trim_start_matches(' ');
+            if after.is_empty() {
+                self.pos += 1;
+                self.value_below(indent, false, depth)?;
+                continue;
+            }
+            if is_seq_item(after) || entry_key(after).is_some() {
+                let column = indent + 1 + (rest.len() - after.len());
+                self.lines[self.pos] = Line {
+                    indent: column,
+                    text: after,
+                };
+                self.block_node(depth + 1)?;
+            } else {
+                self.sink.value(inline_value(after, depth + 1)?);
+                self.pos += 1;
+            }
+        }
+        self.sink.end();
+        Some(())
+    }
+
+    fn block_map(&mut self, indent: usize, depth: usize) -> Option<()> {
+        self.sink.begin_map();
+        let mut seen = self.keys.pop().unwrap_or_default();
+        seen.clear();
+        let result = self.block_map_entries(indent, depth, &mut seen);
+        self.keys.push(seen);
+        result?;
+        self.sink.end();
+        Some(())
+    }
+
+    fn block_map_entries(
+        &mut self,
+        indent: usize,
+        depth: usize,
+        seen: &mut Vec<String>,
+    ) -> Option<()> {
+        while let Some(line) = self.lines.get(self.pos).copied() {
+            if line.indent < indent {
+                break;
+            }
+            if line.indent > indent {
+                return None;
+            }
+            let (key, rest) = entry_key(line.text)?;
+            // Duplicates are looked for in a list: past a few dozen keys the reader that builds
+            // values decides (its map finds them at once).
+            if key == "<<" || seen.len() >= 64 || seen.contains(&key) {
+                return None;
+            }
+            self.sink.key(&key);
+            seen.push(key);
+            let after = rest.trim_start_matches(' ');
+            self.pos += 1;
+            if after.is_empty() || after.starts_with('#') {
+                self.value_below(indent, true, depth)?;
+            } else {
+                self.sink.value(inline_value(after, depth + 1)?);
+            }
+        }
+        Some(())
     }
 }
 

@@ -35,6 +35,8 @@ pub use meta::{PinnedImage, WorkloadMeta, is_dns1123_label};
 use meta::{check_document, json_kind, offset_of, parse_meta, yaml_message};
 use template::{find_escape_bypass, new_environment, template_error};
 
+use crate::yaml::{block_stream_to_yaml, to_yaml};
+
 /// The default catalogue, embedded at build time (`build.rs` rebuilds when it changes).
 static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../templates");
 
@@ -482,11 +484,44 @@ impl Catalogue {
         let Some(text) = self.render_text_vars(workload, part, ctx)? else {
             return Ok(Vec::new());
         };
-        let docs = match kube_basics::fastyaml::parse_stream(&text) {
+        self.documents(workload, part, ctx, &text)
+    }
+
+    /// [`Catalogue::render_vars`] with each document written as YAML ([`to_yaml`]): the
+    /// same text, but rendered text the fast reader's first tier takes whole is written as
+    /// it is read, without building its values (most site patches).
+    pub fn render_vars_yaml(
+        &self,
+        workload: &str,
+        part: Part,
+        ctx: &RenderVars,
+    ) -> Result<Vec<String>, CatalogueError> {
+        let Some(text) = self.render_text_vars(workload, part, ctx)? else {
+            return Ok(Vec::new());
+        };
+        if let Some(docs) = block_stream_to_yaml(&text)
+            && docs.iter().all(|(_, head)| check_document(head).is_ok())
+        {
+            return Ok(docs.into_iter().map(|(yaml, _)| yaml).collect());
+        }
+        // Anything else (and every error, worded as `render_vars` words it) the usual way.
+        let docs = self.documents(workload, part, ctx, &text)?;
+        Ok(docs.iter().map(to_yaml).collect())
+    }
+
+    /// The documents of `text`, rendered from `workload`'s `part` with `ctx`.
+    fn documents(
+        &self,
+        workload: &str,
+        part: Part,
+        ctx: &RenderVars,
+        text: &str,
+    ) -> Result<Vec<serde_json::Value>, CatalogueError> {
+        let docs = match kube_basics::fastyaml::parse_stream(text) {
             Some(docs) => docs,
-            None => parse_rendered(&text).map_err(|err| {
+            None => parse_rendered(text).map_err(|err| {
                 let path = self.template_path(workload, part);
-                self.yaml_error(workload, part, ctx, path, &text, &err)
+                self.yaml_error(workload, part, ctx, path, text, &err)
             })?,
         };
         for (i, doc) in docs.iter().enumerate() {

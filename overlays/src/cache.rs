@@ -243,8 +243,7 @@ impl<'t> Head<'t> {
                     warnings,
                     fleet: line,
                 });
-            }
-            else {
+            } else {
                 return None;
             }
         }
@@ -1410,12 +1409,24 @@ mod tests {
             } else {
                 now - std::time::Duration::from_secs(later.unsigned_abs())
             };
-            let file = fs::File::options().write(true).open(out.join(CACHE)).unwrap();
+            let file = fs::File::options()
+                .write(true)
+                .open(out.join(CACHE))
+                .unwrap();
             file.set_modified(when).unwrap();
         };
         let record = |planned: &Plan, run: RunRecord<'_>| {
             let _ = fs::remove_file(out.join(CACHE));
-            record_cache(&out, [9; 32], planned, &changes, None, &Declared::new(), run).unwrap();
+            record_cache(
+                &out,
+                [9; 32],
+                planned,
+                &changes,
+                None,
+                &Declared::new(),
+                run,
+            )
+            .unwrap();
             date_cache(1);
         };
         let unchanged = || unchanged_run(&out, &[9; 32], &[4; 32]);
@@ -1539,7 +1550,16 @@ mod tests {
             inputs: Some([4; 32]),
             warnings: &[],
         };
-        record_cache(&out, [9; 32], &planned, &changes, None, &Declared::new(), run).unwrap();
+        record_cache(
+            &out,
+            [9; 32],
+            &planned,
+            &changes,
+            None,
+            &Declared::new(),
+            run,
+        )
+        .unwrap();
         let path = out.join(CACHE);
         let good = fs::read_to_string(&path).unwrap();
         assert!(good.len() > 5 << 20, "{}", good.len());

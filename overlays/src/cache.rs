@@ -322,17 +322,17 @@ pub fn unchanged_run(out: &Path, identity: &[u8; 32], inputs: &[u8; 32]) -> Opti
                 return None;
             }
             let mut body = &text[..text.len() - 1];
-            if let Some(rest) = body.strip_suffix("end") {
-                if rest.is_empty() || rest.ends_with('\n') {
-                    body = rest.strip_suffix('\n').unwrap_or(rest);
-                    ended = true;
-                }
+            if let Some(rest) = body.strip_suffix("end")
+                && (rest.is_empty() || rest.ends_with('\n'))
+            {
+                body = rest.strip_suffix('\n').unwrap_or(rest);
+                ended = true;
             }
             let part = check_lines(out, body, written)?;
-            if let (Some(last), Some(first)) = (&last_id, part.first) {
-                if last.as_str() >= first {
-                    return None;
-                }
+            if let (Some(last), Some(first)) = (&last_id, part.first)
+                && last.as_str() >= first
+            {
+                return None;
             }
             if let Some(last) = part.last {
                 last_id = Some(last.to_owned());
@@ -407,10 +407,10 @@ fn check_lines<'a>(out: &Path, lines: &'a str, written: (i64, i64)) -> Option<Li
     let mut all = LinesPart::default();
     for part in parts {
         let part = part?;
-        if let (Some(last), Some(first)) = (all.last, part.first) {
-            if last >= first {
-                return None;
-            }
+        if let (Some(last), Some(first)) = (all.last, part.first)
+            && last >= first
+        {
+            return None;
         }
         all.first = all.first.or(part.first);
         all.last = part.last.or(all.last);

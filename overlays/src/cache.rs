@@ -67,6 +67,49 @@ impl FileStat {
         None
     }
 
+    /// [`FileStat::of`] of `path` relative to the open folder `dir` (`fstatat` without following
+    /// a last link, as `lstat`); `buffer` holds the path with its terminating NUL.
+    #[cfg(unix)]
+    pub fn at(dir: &fs::File, path: &str, buffer: &mut Vec<u8>) -> Option<FileStat> {
+        use std::os::fd::AsRawFd;
+        if path.as_bytes().contains(&0) {
+            return None;
+        }
+        buffer.clear();
+        buffer.extend_from_slice(path.as_bytes());
+        buffer.push(0);
+        let name = std::ffi::CStr::from_bytes_with_nul(buffer).ok()?;
+        let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+        // SAFETY: `name` is NUL-terminated, `st` is valid for a `stat` to be written into, and
+        // `dir`'s descriptor stays open for the call.
+        let rc = unsafe {
+            libc::fstatat(
+                dir.as_raw_fd(),
+                name.as_ptr(),
+                st.as_mut_ptr(),
+                libc::AT_SYMLINK_NOFOLLOW,
+            )
+        };
+        if rc != 0 {
+            return None;
+        }
+        // SAFETY: `fstatat` succeeded, so it filled `st`.
+        let st = unsafe { st.assume_init() };
+        // The same conversions as `MetadataExt` (which `FileStat::of` reads).
+        #[allow(clippy::unnecessary_cast)]
+        ((st.st_mode & libc::S_IFMT) == libc::S_IFREG).then_some(FileStat {
+            size: st.st_size as u64,
+            mtime: (st.st_mtime as i64, st.st_mtime_nsec as i64),
+            ctime: (st.st_ctime as i64, st.st_ctime_nsec as i64),
+            ino: st.st_ino as u64,
+        })
+    }
+
+    #[cfg(not(unix))]
+    pub fn at(_: &fs::File, _: &str, _: &mut Vec<u8>) -> Option<FileStat> {
+        None
+    }
+
     #[cfg(not(unix))]
     pub fn of_metadata(_: &fs::Metadata) -> Option<FileStat> {
         None
@@ -182,6 +225,19 @@ fn looks_written(out: &Path, path: &str, stat: FileStat, written: (i64, i64)) ->
     stat.mtime < written && stat.ctime < written && FileStat::of(&out.join(path)) == Some(stat)
 }
 
+/// [`looks_written`] of `path` relative to the open folder `dir` (the output folder): the same
+/// `lstat`, without the kernel walking the folder's own path again for every file (half the
+/// components of a typical path).
+fn looks_written_at(
+    dir: &fs::File,
+    path: &str,
+    stat: FileStat,
+    written: (i64, i64),
+    buffer: &mut Vec<u8>,
+) -> bool {
+    stat.mtime < written && stat.ctime < written && FileStat::at(dir, path, buffer) == Some(stat)
+}
+
 /// A `site` line after its keyword: id, fingerprint, note.
 fn site_line(rest: &str) -> Option<(&str, [u8; 32], &str)> {
     let mut parts = rest.split(' ');
@@ -266,6 +322,7 @@ pub fn unchanged_run(out: &Path, identity: &[u8; 32], inputs: &[u8; 32]) -> Opti
     let path = out.join(CACHE);
     let written = FileStat::of(&path)?.mtime;
     let mut file = fs::File::open(&path).ok()?;
+    let dir = fs::File::open(out).ok()?;
     let mut buffer: Vec<u8> = Vec::with_capacity(PIECE);
     let mut read_more = |buffer: &mut Vec<u8>| -> Option<usize> {
         let start = buffer.len();
@@ -328,7 +385,7 @@ pub fn unchanged_run(out: &Path, identity: &[u8; 32], inputs: &[u8; 32]) -> Opti
                 body = rest.strip_suffix('\n').unwrap_or(rest);
                 ended = true;
             }
-            let part = check_lines(out, body, written)?;
+            let part = check_lines(&dir, body, written)?;
             if let (Some(last), Some(first)) = (&last_id, part.first)
                 && last.as_str() >= first
             {
@@ -362,9 +419,10 @@ struct LinesPart<'a> {
 }
 
 /// Checks `lines` (whole `site` and `f` lines of a cache's body, the last without its line
-/// break): every line as written, sites in id order, every file looking as written. In
+/// break): every line as written, sites in id order, every file (relative to the output folder
+/// `dir`) looking as written. In
 /// parallel, in pieces of whole lines; `None` at the first that is not.
-fn check_lines<'a>(out: &Path, lines: &'a str, written: (i64, i64)) -> Option<LinesPart<'a>> {
+fn check_lines<'a>(dir: &fs::File, lines: &'a str, written: (i64, i64)) -> Option<LinesPart<'a>> {
     use rayon::prelude::*;
     if lines.is_empty() {
         return Some(LinesPart::default());
@@ -384,6 +442,7 @@ fn check_lines<'a>(out: &Path, lines: &'a str, written: (i64, i64)) -> Option<Li
         .par_iter()
         .map(|piece| {
             let mut part = LinesPart::default();
+            let mut buffer = Vec::with_capacity(256);
             for line in piece.split('\n') {
                 if let Some(rest) = line.strip_prefix("site ") {
                     let (id, _, _) = site_line(rest)?;
@@ -395,7 +454,7 @@ fn check_lines<'a>(out: &Path, lines: &'a str, written: (i64, i64)) -> Option<Li
                     part.sites += 1;
                 } else {
                     let (path, stat) = file_line(line)?;
-                    if !looks_written(out, path, stat, written) {
+                    if !looks_written_at(dir, path, stat, written, &mut buffer) {
                         return None;
                     }
                     part.files += 1;
@@ -1120,6 +1179,31 @@ mod tests {
         // Deleted.
         fs::remove_file(dir.path().join(&rel)).unwrap();
         assert!(!cache.is_fresh(dir.path(), "s", &[1; 32], &paths));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_stat_relative_to_the_folder_is_the_stat_of_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("sites/r/s")).unwrap();
+        fs::write(root.join("sites/r/s/site.json"), "{}\n").unwrap();
+        std::os::unix::fs::symlink("site.json", root.join("sites/r/s/link.json")).unwrap();
+        let folder = fs::File::open(root).unwrap();
+        let mut buffer = Vec::new();
+        for path in [
+            "sites/r/s/site.json",
+            "sites/r/s/link.json",
+            "sites/r/s",
+            "sites/r/s/missing.json",
+            "sites/r/s/site.json/x",
+            "nul\0in/the/path",
+        ] {
+            let at = FileStat::at(&folder, path, &mut buffer);
+            let of = FileStat::of(&root.join(path));
+            assert_eq!(at, of, "{path}");
+            assert_eq!(at.is_some(), path == "sites/r/s/site.json", "{path}");
+        }
     }
 
     #[test]

@@ -41,6 +41,21 @@ fn has_tab_or_cr(text: &str) -> bool {
 
 /// The documents of `text`, or `None` when it leaves this reader's subset.
 pub(super) fn parse(text: &str) -> Option<Vec<Value>> {
+    let mut docs = Vec::new();
+    for_each_document(text, |lines| {
+        docs.push(document(lines)?);
+        Some(())
+    })?;
+    Some(docs)
+}
+
+/// Splits `text` into documents of content lines and hands each to `each` as soon as it is
+/// whole; `None` when the text leaves this reader's subset (tabs, carriage returns, other line
+/// breaks, directives, `...`, an empty document) or `each` answers `None`.
+fn for_each_document<'a>(
+    text: &'a str,
+    mut each: impl FnMut(&mut [Line<'a>]) -> Option<()>,
+) -> Option<()> {
     if has_tab_or_cr(text) {
         return None;
     }
@@ -48,9 +63,9 @@ pub(super) fn parse(text: &str) -> Option<Vec<Value>> {
     if !text.is_ascii() && text.contains(['\u{85}', '\u{2028}', '\u{2029}']) {
         return None;
     }
-    let mut docs = Vec::new();
     let mut lines: Vec<Line> = Vec::new();
     let mut separators = 0usize;
+    let mut documents = 0usize;
     for raw in text.split('\n') {
         let content = raw.trim_start_matches(' ');
         if content.is_empty() || content.starts_with('#') {
@@ -63,11 +78,12 @@ pub(super) fn parse(text: &str) -> Option<Vec<Value>> {
             }
             if lines.is_empty() {
                 // Only the first `---` of a stream may have nothing before it.
-                if separators > 0 || !docs.is_empty() {
+                if separators > 0 || documents > 0 {
                     return None;
                 }
             } else {
-                docs.push(document(&mut lines)?);
+                each(&mut lines)?;
+                documents += 1;
                 lines.clear();
             }
             separators += 1;
@@ -85,8 +101,7 @@ pub(super) fn parse(text: &str) -> Option<Vec<Value>> {
     if lines.is_empty() {
         return None;
     }
-    docs.push(document(&mut lines)?);
-    Some(docs)
+    each(&mut lines)
 }
 
 fn document(lines: &mut [Line<'_>]) -> Option<Value> {
@@ -218,50 +233,8 @@ pub trait BlockSink {
 /// would answer, and then the events describe what it would have built. On `None` the sink
 /// has seen part of the stream; the caller discards what it made of it.
 pub(super) fn stream(text: &str, sink: &mut impl BlockSink) -> Option<()> {
-    if has_tab_or_cr(text) {
-        return None;
-    }
-    if !text.is_ascii() && text.contains(['\u{85}', '\u{2028}', '\u{2029}']) {
-        return None;
-    }
-    let mut lines: Vec<Line> = Vec::new();
-    let mut separators = 0usize;
-    let mut documents = 0usize;
     let mut keys: Vec<Vec<String>> = Vec::new();
-    for raw in text.split('\n') {
-        let content = raw.trim_start_matches(' ');
-        if content.is_empty() || content.starts_with('#') {
-            continue;
-        }
-        let indent = raw.len() - content.len();
-        if indent == 0 && (content.starts_with("---") || content.starts_with("...")) {
-            if content != "---" {
-                return None;
-            }
-            if lines.is_empty() {
-                if separators > 0 || documents > 0 {
-                    return None;
-                }
-            } else {
-                stream_document(&mut lines, sink, &mut keys)?;
-                documents += 1;
-                lines.clear();
-            }
-            separators += 1;
-            continue;
-        }
-        if indent == 0 && content.starts_with('%') {
-            return None;
-        }
-        lines.push(Line {
-            indent,
-            text: content,
-        });
-    }
-    if lines.is_empty() {
-        return None;
-    }
-    stream_document(&mut lines, sink, &mut keys)
+    for_each_document(text, |lines| stream_document(lines, sink, &mut keys))
 }
 
 fn stream_document(

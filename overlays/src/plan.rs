@@ -934,6 +934,9 @@ pub fn declared_buffers(planned: &Plan, cache: Option<&Cache>, declared: &mut De
 /// planned overlay: `generate` calls it on each site's files as the writer takes them.
 pub fn declared_in(tree: &OutputTree, declared: &mut Declared) {
     const KEY: &str = "edgefleet.io/outage-buffer:";
+    // Built once: a searcher per overlay cost more than the search.
+    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(KEY));
     for (path, bytes) in tree.iter() {
         let mut parts = path.split('/');
         let (Some(layout::SITES), Some(_region), Some(site), Some(workload), Some(_file)) = (
@@ -950,7 +953,7 @@ pub fn declared_in(tree: &OutputTree, declared: &mut Declared) {
         };
         // Each line that holds the key after its indentation (found with a substring search,
         // not line by line: this runs on every planned overlay).
-        for (at, _) in text.match_indices(KEY) {
+        for at in FINDER.find_iter(bytes) {
             let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
             if !text[line_start..at].chars().all(char::is_whitespace) {
                 continue;

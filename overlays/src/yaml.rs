@@ -53,7 +53,8 @@ impl MapWriter {
     /// A document that is a mapping (at level 0).
     pub fn new() -> Self {
         MapWriter {
-            out: String::with_capacity(1024),
+            // A site overlay's kustomization with its patches written in is 2-3 KiB.
+            out: String::with_capacity(4096),
             entries: 0,
         }
     }
@@ -261,7 +262,8 @@ impl Emitter {
 
 impl kube_basics::fastyaml::BlockSink for Emitter {
     fn start_document(&mut self) {
-        self.out = String::with_capacity(256);
+        // A site patch is about a kibibyte: room for it from the start, not three regrowths.
+        self.out = String::with_capacity(1024);
         self.open.clear();
         self.head = serde_json::Map::new();
         self.root_is_map = false;
@@ -514,12 +516,17 @@ fn write_literal(out: &mut String, s: &str, level: usize) {
     } else {
         s.trim_end_matches('\n')
     };
-    for line in body.split('\n') {
+    // Line by line (the breaks found with a vectorised search: a patch has dozens of lines).
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', body.as_bytes()).chain(std::iter::once(body.len()));
+    for end in ends {
+        let line = &body[start..end];
         if !line.is_empty() {
             indent(out, level);
             out.push_str(line);
         }
         out.push('\n');
+        start = end + 1;
     }
     if trailing > 1 {
         for _ in 0..trailing - 1 {

@@ -2,6 +2,7 @@
 //! and the scan that refuses templates printing raw text past that escape.
 
 use super::*;
+use minijinja::value::ValueKind;
 
 // ---------------------------------------------------------------------------------------------
 // The template environment
@@ -85,8 +86,52 @@ pub(super) fn format_value(
     if value.is_safe() || !matches!(state.auto_escape(), AutoEscape::Json) {
         return minijinja::escape_formatter(out, state, value);
     }
+    if let Some(text) = plain_json(value) {
+        return text.write(out).map_err(minijinja::Error::from);
+    }
     out.write_str(&json_text(value)?)
         .map_err(minijinja::Error::from)
+}
+
+/// What [`json_text`] prints for the values most expressions give, written without building
+/// the JSON first: a string of printable ASCII but the quote and the backslash (which JSON
+/// prints between quotes as it is), an integer, a boolean. `None` for anything else.
+fn plain_json(value: &Value) -> Option<PlainJson<'_>> {
+    match value.kind() {
+        ValueKind::String => {
+            let s = value.as_str()?;
+            s.bytes()
+                .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+                .then_some(PlainJson::Quoted(s))
+        }
+        ValueKind::Number if value.is_integer() => value.as_i64().map(PlainJson::Integer),
+        ValueKind::Bool => Some(PlainJson::Word(if value.is_true() {
+            "true"
+        } else {
+            "false"
+        })),
+        _ => None,
+    }
+}
+
+enum PlainJson<'a> {
+    Quoted(&'a str),
+    Integer(i64),
+    Word(&'static str),
+}
+
+impl PlainJson<'_> {
+    fn write(&self, out: &mut impl fmt::Write) -> fmt::Result {
+        match self {
+            PlainJson::Quoted(s) => {
+                out.write_char('"')?;
+                out.write_str(s)?;
+                out.write_char('"')
+            }
+            PlainJson::Integer(n) => write!(out, "{n}"),
+            PlainJson::Word(w) => out.write_str(w),
+        }
+    }
 }
 
 /// A value as compact JSON that is also a valid YAML 1.2 flow scalar: JSON already escapes the
@@ -296,4 +341,52 @@ pub(super) fn find_endraw(src: &str, from: usize) -> usize {
         i = start + 2;
     }
     src.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each value printed on the short path prints as the JSON serialiser prints it; the rest
+    /// take the long path.
+    #[test]
+    fn plain_json_prints_what_json_text_prints() {
+        let values = [
+            Value::from("store-tx-00001"),
+            Value::from(""),
+            Value::from("a b:c #d ~!"),
+            Value::from("quote \" inside"),
+            Value::from("back\\slash"),
+            Value::from("tab\there"),
+            Value::from("new\nline"),
+            Value::from("del \u{7f}"),
+            Value::from("caf\u{e9}"),
+            Value::from("line\u{2028}sep"),
+            Value::from(0),
+            Value::from(-17),
+            Value::from(i64::MAX),
+            Value::from(u64::MAX),
+            Value::from(i128::MIN),
+            Value::from(2.0),
+            Value::from(0.25),
+            Value::from(true),
+            Value::from(false),
+            Value::from(()),
+            Value::from(vec![1, 2]),
+            Value::from(Serde(serde_json::json!({"a": "b"}))),
+            Value::from_bytes(b"bytes".to_vec()),
+        ];
+        let mut short = 0;
+        for v in &values {
+            let expected = json_text(v).unwrap();
+            if let Some(p) = plain_json(v) {
+                short += 1;
+                let mut text = String::new();
+                p.write(&mut text).unwrap();
+                assert_eq!(text, expected, "{v:?}");
+            }
+        }
+        // Strings of printable ASCII, integers that fit i64, booleans.
+        assert_eq!(short, 8);
+    }
 }

@@ -25,8 +25,8 @@
 # 3 s to 40 s right after deleting one), so the script waits SETTLE seconds (default 30) after
 # each deletion, and measured runs write into fresh folders, never into a just-emptied one.
 # On tmpfs (TMPDIR=/dev/shm, SETTLE=0), where neither tool pays for a disk, mind its inode
-# limit: a 100,000-site tree takes about 0.9 million inodes, and ROUNDS rounds keep 2 x ROUNDS
-# trees at once (a tmpfs of its own has room: as root,
+# limit: a 100,000-site tree takes about 0.9 million inodes, and a round holds three trees
+# (the first, the round's and its copy; a tmpfs of its own has room: as root,
 # `mount -t tmpfs -o size=16G,nr_inodes=8M tmpfs /mnt/bench`, then TMPDIR=/mnt/bench).
 set -euo pipefail
 ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -67,7 +67,8 @@ measure() {
   printf '  %-34s %8.3f s wall %8.2f s CPU %8.0f MiB peak RSS\n' \
     "$name" "$wall" "$(echo "$user + $sys" | bc)" "$(echo "$rss / 1024" | bc)"
 }
-ratio() { echo "scale=3; $1 / $2" | bc; }
+# ratio A B: A / B to three decimals ("n/a" when B is zero: GNU time's CPU of a tiny run).
+ratio() { if [[ $(echo "$2 == 0" | bc) == 1 ]]; then echo "n/a"; else echo "scale=3; $1 / $2" | bc; fi; }
 # settle: after deleting a big tree, let the file system forget it (see the top of the file).
 settle() { sync; sleep "${SETTLE:-30}"; }
 # median X...: the middle value (the lower middle of an even count).
@@ -100,10 +101,14 @@ for SITES in "${SIZES[@]}"; do
     sync
     GEN_RATIOS+=("$(ratio "${WALL["generate (first run) #$R"]}" "${WALL["cp -r of the tree #$R"]}")")
     GEN_WALLS+=("${WALL["generate (first run) #$R"]}") GEN_CPUS+=("${CPU["generate (first run) #$R"]}")
+    # Each round starts from the same state: only the first tree (cp's source, the reruns'
+    # folder) is kept. Trees left from earlier rounds would make each round slower than the one
+    # before for both tools (at 100,000 sites, 0.9 million inodes more per tree), and the
+    # wall times across fleet sizes would then compare different states of the file system.
+    rm -rf "$DIR/copy$R"
+    if [[ $R != 1 ]]; then rm -rf "$DIR/out$R"; fi
+    settle
   done
-  for R in $(seq 2 "$ROUNDS"); do rm -rf "$DIR/out$R"; done
-  rm -rf "$DIR"/copy*
-  settle
   for R in $(seq 1 "$ROUNDS"); do
     measure "generate (rerun, no change) #$R" "$BIN" generate -q --inventory "$DIR/inventory" --out "$DIR/out1"
     measure "tar cf - of the tree | cat #$R" sh -c "tar cf - -C '$DIR' out1 | cat >/dev/null"

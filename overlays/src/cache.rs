@@ -196,6 +196,9 @@ pub struct Cache {
     written: (i64, i64),
     /// What the whole run that wrote the cache recorded ([`RunRecord`]).
     run: RunSpans,
+    /// The output folder, open ([`Cache::read`]): [`Cache::is_fresh`] looks at each file
+    /// relative to it, as the unchanged check does, not by its whole path.
+    dir: Option<std::sync::Arc<fs::File>>,
 }
 
 /// The whole run's part of the cache: the digest of its inputs ([`crate::inputs`]; none when
@@ -605,7 +608,8 @@ impl Cache {
         let path = out.join(CACHE);
         let written = FileStat::of(&path)?.mtime;
         let text = fs::read_to_string(&path).ok()?;
-        let cache = Cache::parse(text, written)?;
+        let mut cache = Cache::parse(text, written)?;
+        cache.dir = fs::File::open(out).ok().map(std::sync::Arc::new);
         (cache.identity == *identity && Some(cache.manifest) == manifest_digest(out))
             .then_some(cache)
     }
@@ -686,6 +690,7 @@ impl Cache {
             sites,
             written,
             run,
+            dir: None,
         })
     }
 
@@ -771,17 +776,23 @@ impl Cache {
 
     /// Whether site `id`'s files are those recorded for `fingerprint`: the same fingerprint, the
     /// same paths, and every file still regular with the recorded size, times and inode, its
-    /// times older than the cache itself. `lstat`s each file; reads none.
+    /// times older than the cache itself. `lstat`s each file (relative to the output folder
+    /// opened when the cache was read); reads none.
     pub fn is_fresh(&self, out: &Path, id: &str, fingerprint: &[u8; 32], paths: &[String]) -> bool {
         let Some(entry) = self.site(id) else {
             return false;
         };
-        entry.fingerprint == *fingerprint
-            && entry.len() == paths.len()
-            && entry
-                .files()
-                .zip(paths)
-                .all(|((path, stat), want)| path == want && self.looks_written(out, path, stat))
+        if entry.fingerprint != *fingerprint || entry.len() != paths.len() {
+            return false;
+        }
+        let mut buffer = Vec::new();
+        entry.files().zip(paths).all(|((path, stat), want)| {
+            path == want
+                && match &self.dir {
+                    Some(dir) => looks_written_at(dir, path, stat, self.written, &mut buffer),
+                    None => self.looks_written(out, path, stat),
+                }
+        })
     }
 
     /// Whether the file at `path` (in `out`) is as recorded in `stat` ([`looks_written`]).

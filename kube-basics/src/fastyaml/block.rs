@@ -20,6 +20,7 @@
 use crate::limits::MAX_DEPTH;
 use crate::scalar::{PlainScalar, resolve_plain};
 use serde_json::{Map, Number, Value};
+use std::borrow::Cow;
 
 /// YAML allows implicit keys of at most 1024 characters; longer ones (in bytes, with a margin)
 /// are left to the other readers, which decide.
@@ -37,16 +38,6 @@ struct Line<'a> {
 fn has_tab_or_cr(text: &str) -> bool {
     text.bytes()
         .fold(false, |acc, b| acc | (b == b'\t') | (b == b'\r'))
-}
-
-/// The documents of `text`, or `None` when it leaves this reader's subset.
-pub(super) fn parse(text: &str) -> Option<Vec<Value>> {
-    let mut docs = Vec::new();
-    for_each_document(text, |lines| {
-        docs.push(document(lines)?);
-        Some(())
-    })?;
-    Some(docs)
 }
 
 /// Splits `text` into documents of content lines and hands each to `each` as soon as it is
@@ -104,111 +95,6 @@ fn for_each_document<'a>(
     each(&mut lines)
 }
 
-fn document(lines: &mut [Line<'_>]) -> Option<Value> {
-    let mut reader = Reader { lines, pos: 0 };
-    let value = reader.block_node(0)?;
-    (reader.pos == reader.lines.len()).then_some(value)
-}
-
-struct Reader<'l, 'a> {
-    lines: &'l mut [Line<'a>],
-    pos: usize,
-}
-
-fn is_seq_item(text: &str) -> bool {
-    text == "-" || text.starts_with("- ")
-}
-
-impl Reader<'_, '_> {
-    /// The block collection starting at the current line.
-    fn block_node(&mut self, depth: usize) -> Option<Value> {
-        if depth + 1 >= MAX_DEPTH {
-            return None;
-        }
-        let line = *self.lines.get(self.pos)?;
-        if is_seq_item(line.text) {
-            self.block_seq(line.indent, depth)
-        } else {
-            self.block_map(line.indent, depth)
-        }
-    }
-
-    /// The value of an entry whose text ended after its indicator (`key:`, `-`): the block
-    /// collection on the next lines when they are indented deeper (or, for `key:`, a sequence at
-    /// the key's own indentation), else null.
-    fn value_below(&mut self, indent: usize, sequence_here: bool, depth: usize) -> Option<Value> {
-        match self.lines.get(self.pos) {
-            Some(next) if next.indent > indent => self.block_node(depth + 1),
-            Some(next) if sequence_here && next.indent == indent && is_seq_item(next.text) => {
-                if depth + 2 >= MAX_DEPTH {
-                    return None;
-                }
-                self.block_seq(indent, depth + 1)
-            }
-            _ => Some(Value::Null),
-        }
-    }
-
-    fn block_seq(&mut self, indent: usize, depth: usize) -> Option<Value> {
-        let mut items = Vec::new();
-        while let Some(line) = self.lines.get(self.pos).copied() {
-            // A sequence at its key's indentation ends at the next key; whoever reads on
-            // decides whether a line there is allowed.
-            if line.indent < indent || (line.indent == indent && !is_seq_item(line.text)) {
-                break;
-            }
-            if line.indent > indent {
-                return None;
-            }
-            let rest = &line.text[1..];
-            let after = rest.trim_start_matches(' ');
-            if after.is_empty() {
-                self.pos += 1;
-                items.push(self.value_below(indent, false, depth)?);
-                continue;
-            }
-            if is_seq_item(after) || entry_key(after).is_some() {
-                // A compact collection: it starts on this line, at the column after `- `.
-                let column = indent + 1 + (rest.len() - after.len());
-                self.lines[self.pos] = Line {
-                    indent: column,
-                    text: after,
-                };
-                items.push(self.block_node(depth + 1)?);
-            } else {
-                items.push(inline_value(after, depth + 1)?);
-                self.pos += 1;
-            }
-        }
-        Some(Value::Array(items))
-    }
-
-    fn block_map(&mut self, indent: usize, depth: usize) -> Option<Value> {
-        let mut map = Map::new();
-        while let Some(line) = self.lines.get(self.pos).copied() {
-            if line.indent < indent {
-                break;
-            }
-            if line.indent > indent {
-                return None;
-            }
-            let (key, rest) = entry_key(line.text)?;
-            if key == "<<" || map.contains_key(&key) {
-                return None;
-            }
-            let after = rest.trim_start_matches(' ');
-            self.pos += 1;
-            let value = if after.is_empty() || after.starts_with('#') {
-                self.value_below(indent, true, depth)?
-            } else {
-                inline_value(after, depth + 1)?
-            };
-            map.insert(key, value);
-        }
-        Some(Value::Object(map))
-    }
-}
-
 /// What [`stream`] reports of each document, in reading order (a depth-first walk): the block
 /// collections it opens and closes, each block mapping's keys, and every other value (scalars and
 /// flow collections, read as [`parse`] reads them). Block collections are never empty.
@@ -229,45 +115,69 @@ pub trait BlockSink {
     fn end_document(&mut self);
 }
 
-/// [`parse`] reporting to `sink` instead of building values: `Some(())` exactly when [`parse`]
-/// would answer, and then the events describe what it would have built. On `None` the sink
-/// has seen part of the stream; the caller discards what it made of it.
-pub(super) fn stream(text: &str, sink: &mut impl BlockSink) -> Option<()> {
-    let mut keys: Vec<Vec<String>> = Vec::new();
-    for_each_document(text, |lines| stream_document(lines, sink, &mut keys))
-}
-
-fn stream_document(
-    lines: &mut [Line<'_>],
-    sink: &mut impl BlockSink,
-    keys: &mut Vec<Vec<String>>,
-) -> Option<()> {
-    sink.start_document();
-    let mut reader = Streamer {
-        lines,
-        pos: 0,
-        sink,
-        keys,
+/// The documents of `text`, or `None` when it leaves this reader's subset: what [`stream`]
+/// reports, built into values by a [`ValueSink`], which refuses duplicate keys itself (so that
+/// mappings of any size are read, unlike with [`stream`]).
+pub(super) fn parse(text: &str) -> Option<Vec<Value>> {
+    let mut sink = ValueSink {
+        docs: Vec::new(),
+        // Room for the depth of most rendered documents (a deeper one makes it grow).
+        open: Vec::with_capacity(8),
+        duplicate: false,
     };
-    reader.block_node(0)?;
-    if reader.pos != reader.lines.len() {
-        return None;
-    }
-    sink.end_document();
-    Some(())
+    read(text, &mut sink, None)?;
+    (!sink.duplicate).then_some(sink.docs)
 }
 
-/// [`Reader`] reporting events ([`stream`]). `keys` holds lists for the keys of a mapping (to
-/// refuse duplicates as [`Reader`] does): each open mapping takes one and gives it back when
-/// it closes, so they are reused from mapping to mapping.
-struct Streamer<'l, 'a, 's, S> {
+/// The reader reporting to `sink`: `Some(())` exactly when [`parse`] answers, and then the
+/// events describe what it builds, except that duplicate keys are looked for in a list, which
+/// refuses mappings of more than 64 keys (a sink cannot tell the reader a key is a duplicate).
+/// On `None` the sink has seen part of the stream; the caller discards what it made of it.
+pub(super) fn stream(text: &str, sink: &mut impl BlockSink) -> Option<()> {
+    let mut keys = Vec::new();
+    read(text, sink, Some(&mut keys))
+}
+
+/// Reads each document of `text` to `sink`. `keys` holds lists for the keys of open mappings
+/// when the reader refuses duplicate keys itself ([`stream`]); `None` when the sink does
+/// ([`ValueSink`]).
+fn read<'a>(
+    text: &'a str,
+    sink: &mut impl BlockSink,
+    mut keys: Option<&mut Vec<Vec<Cow<'a, str>>>>,
+) -> Option<()> {
+    for_each_document(text, |lines| {
+        sink.start_document();
+        let mut reader = Reader {
+            lines,
+            pos: 0,
+            sink: &mut *sink,
+            keys: keys.as_deref_mut(),
+        };
+        reader.block_node(0)?;
+        if reader.pos != reader.lines.len() {
+            return None;
+        }
+        sink.end_document();
+        Some(())
+    })
+}
+
+/// The reader of one document. `keys` (see [`read`]): each open mapping takes a list and gives
+/// it back when it closes, so they are reused from mapping to mapping.
+struct Reader<'l, 'a, 's, S> {
     lines: &'l mut [Line<'a>],
     pos: usize,
     sink: &'s mut S,
-    keys: &'s mut Vec<Vec<String>>,
+    keys: Option<&'s mut Vec<Vec<Cow<'a, str>>>>,
 }
 
-impl<S: BlockSink> Streamer<'_, '_, '_, S> {
+fn is_seq_item(text: &str) -> bool {
+    text == "-" || text.starts_with("- ")
+}
+
+impl<'a, S: BlockSink> Reader<'_, 'a, '_, S> {
+    /// The block collection starting at the current line.
     fn block_node(&mut self, depth: usize) -> Option<()> {
         if depth + 1 >= MAX_DEPTH {
             return None;
@@ -280,6 +190,9 @@ impl<S: BlockSink> Streamer<'_, '_, '_, S> {
         }
     }
 
+    /// The value of an entry whose text ended after its indicator (`key:`, `-`): the block
+    /// collection on the next lines when they are indented deeper (or, for `key:`, a sequence at
+    /// the key's own indentation), else null.
     fn value_below(&mut self, indent: usize, sequence_here: bool, depth: usize) -> Option<()> {
         match self.lines.get(self.pos) {
             Some(next) if next.indent > indent => self.block_node(depth + 1),
@@ -299,6 +212,8 @@ impl<S: BlockSink> Streamer<'_, '_, '_, S> {
     fn block_seq(&mut self, indent: usize, depth: usize) -> Option<()> {
         self.sink.begin_seq();
         while let Some(line) = self.lines.get(self.pos).copied() {
+            // A sequence at its key's indentation ends at the next key; whoever reads on
+            // decides whether a line there is allowed.
             if line.indent < indent || (line.indent == indent && !is_seq_item(line.text)) {
                 break;
             }
@@ -313,6 +228,7 @@ impl<S: BlockSink> Streamer<'_, '_, '_, S> {
                 continue;
             }
             if is_seq_item(after) || entry_key(after).is_some() {
+                // A compact collection: it starts on this line, at the column after `- `.
                 let column = indent + 1 + (rest.len() - after.len());
                 self.lines[self.pos] = Line {
                     indent: column,
@@ -330,10 +246,15 @@ impl<S: BlockSink> Streamer<'_, '_, '_, S> {
 
     fn block_map(&mut self, indent: usize, depth: usize) -> Option<()> {
         self.sink.begin_map();
-        let mut seen = self.keys.pop().unwrap_or_default();
-        seen.clear();
-        let result = self.block_map_entries(indent, depth, &mut seen);
-        self.keys.push(seen);
+        let mut seen = self
+            .keys
+            .as_mut()
+            .map(|keys| keys.pop().unwrap_or_default());
+        let result = self.block_map_entries(indent, depth, seen.as_mut());
+        if let (Some(keys), Some(mut seen)) = (self.keys.as_mut(), seen) {
+            seen.clear();
+            keys.push(seen);
+        }
         result?;
         self.sink.end();
         Some(())
@@ -343,7 +264,7 @@ impl<S: BlockSink> Streamer<'_, '_, '_, S> {
         &mut self,
         indent: usize,
         depth: usize,
-        seen: &mut Vec<String>,
+        mut seen: Option<&mut Vec<Cow<'a, str>>>,
     ) -> Option<()> {
         while let Some(line) = self.lines.get(self.pos).copied() {
             if line.indent < indent {
@@ -353,13 +274,21 @@ impl<S: BlockSink> Streamer<'_, '_, '_, S> {
                 return None;
             }
             let (key, rest) = entry_key(line.text)?;
-            // Duplicates are looked for in a list: past a few dozen keys the reader that builds
-            // values decides (its map finds them at once).
-            if key == "<<" || seen.len() >= 64 || seen.contains(&key) {
+            if key == "<<" {
                 return None;
             }
-            self.sink.key(&key);
-            seen.push(key);
+            match seen.as_deref_mut() {
+                Some(seen) => {
+                    // Duplicates are looked for in a list: past a few dozen keys [`parse`],
+                    // whose sink finds them in its map at once, decides.
+                    if seen.len() >= 64 || seen.contains(&key) {
+                        return None;
+                    }
+                    self.sink.key(&key);
+                    seen.push(key);
+                }
+                None => self.sink.key(&key),
+            }
             let after = rest.trim_start_matches(' ');
             self.pos += 1;
             if after.is_empty() || after.starts_with('#') {
@@ -370,6 +299,75 @@ impl<S: BlockSink> Streamer<'_, '_, '_, S> {
         }
         Some(())
     }
+}
+
+/// Builds the values [`stream`] reports ([`parse`]), and notes duplicate keys (which make
+/// [`parse`] answer `None`) as its maps find them.
+struct ValueSink {
+    docs: Vec<Value>,
+    /// The open block collections, innermost last.
+    open: Vec<Open>,
+    duplicate: bool,
+}
+
+/// An open collection of [`ValueSink`]: a mapping with the key of its next entry, or a sequence.
+enum Open {
+    Map(Map<String, Value>, String),
+    Seq(Vec<Value>),
+}
+
+impl ValueSink {
+    /// Adds a finished value to the innermost open collection, or ends a document with it.
+    #[inline]
+    fn add(&mut self, value: Value) {
+        match self.open.last_mut() {
+            // One look-up for the entry and the duplicate check.
+            Some(Open::Map(map, key)) => {
+                self.duplicate |= map.insert(std::mem::take(key), value).is_some();
+            }
+            Some(Open::Seq(items)) => items.push(value),
+            None => self.docs.push(value),
+        }
+    }
+}
+
+impl BlockSink for ValueSink {
+    fn start_document(&mut self) {}
+
+    #[inline]
+    fn key(&mut self, key: &str) {
+        if let Some(Open::Map(_, next)) = self.open.last_mut() {
+            *next = key.to_owned();
+        }
+    }
+
+    #[inline]
+    fn begin_map(&mut self) {
+        self.open.push(Open::Map(Map::new(), String::new()));
+    }
+
+    #[inline]
+    fn begin_seq(&mut self) {
+        self.open.push(Open::Seq(Vec::new()));
+    }
+
+    #[inline]
+    fn value(&mut self, value: Value) {
+        self.add(value);
+    }
+
+    #[inline]
+    fn end(&mut self) {
+        let value = match self.open.pop() {
+            Some(Open::Map(map, _)) => Value::Object(map),
+            Some(Open::Seq(items)) => Value::Array(items),
+            // The reader never closes more than it opened.
+            None => return,
+        };
+        self.add(value);
+    }
+
+    fn end_document(&mut self) {}
 }
 
 /// Plain characters of keys.
@@ -383,7 +381,7 @@ fn is_plain_byte(b: u8) -> bool {
 }
 
 /// A mapping entry's key and the text after its `:`, when `text` starts with one.
-fn entry_key(text: &str) -> Option<(String, &str)> {
+fn entry_key(text: &str) -> Option<(Cow<'_, str>, &str)> {
     let bytes = text.as_bytes();
     let (key, end) = if bytes.first() == Some(&b'"') {
         double_quoted(text)?
@@ -394,7 +392,7 @@ fn entry_key(text: &str) -> Option<(String, &str)> {
         }
         let key = &text[..len];
         match resolve_plain(key)? {
-            PlainScalar::Str => (key.to_owned(), len),
+            PlainScalar::Str => (Cow::Borrowed(key), len),
             _ => return None,
         }
     };
@@ -415,7 +413,7 @@ fn inline_value(text: &str, depth: usize) -> Option<Value> {
         }
         b'"' => {
             let (s, end) = double_quoted(text)?;
-            (Value::String(s), end)
+            (Value::String(s.into_owned()), end)
         }
         _ => {
             let len = plain_len(text, true)?;
@@ -466,17 +464,19 @@ fn plain_value(text: &str) -> Option<Value> {
 }
 
 /// A double-quoted scalar on one line with JSON's escapes (which mean the same in YAML): the
-/// string and the offset after its closing quote.
-fn double_quoted(text: &str) -> Option<(String, usize)> {
+/// string (borrowed from `text` when it has no escape) and the offset after its closing quote.
+fn double_quoted(text: &str) -> Option<(Cow<'_, str>, usize)> {
     let bytes = text.as_bytes();
     debug_assert_eq!(bytes.first(), Some(&b'"'));
     let mut out = String::new();
     let (mut i, mut start) = (1, 1);
     loop {
         match *bytes.get(i)? {
+            // No escape so far (after one, `start` is past it).
+            b'"' if start == 1 => return Some((Cow::Borrowed(&text[1..i]), i + 1)),
             b'"' => {
                 out.push_str(&text[start..i]);
-                return Some((out, i + 1));
+                return Some((Cow::Owned(out), i + 1));
             }
             b'\\' => {
                 out.push_str(&text[start..i]);
@@ -543,7 +543,7 @@ fn flow_node(text: &str, at: &mut usize, depth: usize) -> Option<Value> {
                         return None;
                     }
                     *at += 1;
-                    key
+                    key.into_owned()
                 } else {
                     let len = plain_len(&text[*at..], false)?;
                     let key = match resolve_plain(&text[*at..*at + len])? {
@@ -600,7 +600,7 @@ fn flow_value(text: &str, at: &mut usize, depth: usize) -> Option<Value> {
         b'"' => {
             let (s, end) = double_quoted(&text[*at..])?;
             *at += end;
-            Some(Value::String(s))
+            Some(Value::String(s.into_owned()))
         }
         _ => {
             let len = plain_len(&text[*at..], false)?;

@@ -26,7 +26,8 @@
 # each deletion, and measured runs write into fresh folders, never into a just-emptied one.
 # On tmpfs (TMPDIR=/dev/shm, SETTLE=0), where neither tool pays for a disk, mind its inode
 # limit: a 100,000-site tree takes about 0.9 million inodes, and a round holds three trees
-# (the first, the round's and its copy; a tmpfs of its own has room: as root,
+# (the first, the round's and its copy; with SETTLE=0 each round's are deleted after it, on a
+# disk they stay until the rounds end; a tmpfs of its own has room: as root,
 # `mount -t tmpfs -o size=16G,nr_inodes=8M tmpfs /mnt/bench`, then TMPDIR=/mnt/bench).
 set -euo pipefail
 ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -101,14 +102,21 @@ for SITES in "${SIZES[@]}"; do
     sync
     GEN_RATIOS+=("$(ratio "${WALL["generate (first run) #$R"]}" "${WALL["cp -r of the tree #$R"]}")")
     GEN_WALLS+=("${WALL["generate (first run) #$R"]}") GEN_CPUS+=("${CPU["generate (first run) #$R"]}")
-    # Each round starts from the same state: only the first tree (cp's source, the reruns'
-    # folder) is kept. Trees left from earlier rounds would make each round slower than the one
-    # before for both tools (at 100,000 sites, 0.9 million inodes more per tree), and the
-    # wall times across fleet sizes would then compare different states of the file system.
-    rm -rf "$DIR/copy$R"
-    if [[ $R != 1 ]]; then rm -rf "$DIR/out$R"; fi
-    settle
+    # On tmpfs (SETTLE=0) each round starts from the same state: only the first tree (cp's
+    # source, the reruns' folder) is kept. Trees left from earlier rounds make each round slower
+    # than the one before for both tools there (at 100,000 sites, 0.9 million inodes more per
+    # tree), and the wall times across fleet sizes would compare different states of the file
+    # system. On a disk the trees stay until the rounds end: deleting one slows the next
+    # creations for longer than SETTLE (ext4: a round right after a deletion took 3-6 times
+    # as long, for both tools).
+    if [[ ${SETTLE:-30} == 0 ]]; then
+      rm -rf "$DIR/copy$R"
+      if [[ $R != 1 ]]; then rm -rf "$DIR/out$R"; fi
+    fi
   done
+  for R in $(seq 2 "$ROUNDS"); do rm -rf "$DIR/out$R"; done
+  rm -rf "$DIR"/copy*
+  settle
   for R in $(seq 1 "$ROUNDS"); do
     measure "generate (rerun, no change) #$R" "$BIN" generate -q --inventory "$DIR/inventory" --out "$DIR/out1"
     measure "tar cf - of the tree | cat #$R" sh -c "tar cf - -C '$DIR' out1 | cat >/dev/null"

@@ -48,8 +48,10 @@ pub fn parse_block_stream(text: &str) -> Option<Vec<Value>> {
 pub use block::BlockSink;
 
 /// What the line-based first tier of [`parse_stream`] reads of `text`, reported to `sink`
-/// event by event instead of built as values (see [`BlockSink`]): `Some(())` exactly when that
-/// tier answers for `text`, and the events then describe the documents it gives. On `None`,
+/// event by event instead of built as values (see [`BlockSink`]): `Some(())` when that tier
+/// answers for `text`, and the events then describe the documents it gives; also `None` for a
+/// mapping of more than 64 keys, which that tier reads (duplicates among a mapping's keys are
+/// looked for in a list of at most 64, as a sink keeps no map of its own). On `None`,
 /// `sink` may have seen part of the stream (the caller drops what it made of it and reads the
 /// text with [`parse_stream`]).
 pub fn stream_block(text: &str, sink: &mut impl BlockSink) -> Option<()> {

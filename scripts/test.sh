@@ -8,7 +8,9 @@
 #   page's browser test (apt-get; as root or through sudo);
 # - exports EDGEFLEET_KUBECTL / EDGEFLEET_PRE_COMMIT / EDGEFLEET_CHECKOV / EDGEFLEET_CHROMIUM so
 #   the tests use exactly those;
-# - runs `cargo test --workspace --release --locked` (only the packages named with `-p`, if any).
+# - runs `cargo test --workspace --profile test-release --locked` (only the packages named with
+#   `-p`, if any): release optimisation without the release profile's whole-program LTO, which
+#   would make each build of the binaries the tests run minutes longer (Cargo.toml).
 #
 # Works from any working directory and on a fresh clone. Extra arguments are passed to
 # `cargo test` (e.g. `bash scripts/test.sh -p edgefleet-lints`). Under CI=true a missing
@@ -87,4 +89,4 @@ for arg in "$@"; do
     -p | -p* | --package | --package=*) scope=() ;;
   esac
 done
-exec cargo test "${scope[@]}" --release --locked "$@"
+exec cargo test "${scope[@]}" --profile test-release --locked "$@"

@@ -551,7 +551,12 @@ fn can_be_literal_ascii(bytes: &[u8]) -> bool {
     }
     let mut lines = 0;
     let mut first_line_seen = false;
-    for line in bytes.split(|&b| b == b'\n') {
+    // The lines as `split` at each `\n` gives them, the breaks found with a vectorised search.
+    let mut start = 0;
+    let breaks = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
+    for end in breaks {
+        let line = &bytes[start..end];
+        start = end + 1;
         if let Some(&last) = line.last() {
             if last == b' ' || last == b'\t' {
                 return false;

@@ -594,14 +594,16 @@ impl Catalogue {
         let Some(name) = w.templates[part.index()].as_deref() else {
             return Ok((None, Value::UNDEFINED));
         };
-        let mut vars: BTreeMap<&str, Value> = BTreeMap::new();
+        // Static names: the map is the render's root object as it is (a map of other keys
+        // would be copied into one of shared strings first).
+        let mut vars: BTreeMap<&'static str, Value> = BTreeMap::new();
         vars.insert("workload", w.value.clone());
-        for var in part.variables() {
-            if let Some(v) = ctx.vars.get(*var) {
+        for &var in part.variables() {
+            if let Some(v) = ctx.vars.get(var) {
                 vars.insert(var, v.clone());
             }
         }
-        Ok((Some(name), Value::from(vars)))
+        Ok((Some(name), Value::from_object(vars)))
     }
 
     /// Turns a YAML error in rendered text into one that points at the template line that

@@ -211,7 +211,13 @@ pub(super) fn sha256_hex(value: &Value) -> Result<String, minijinja::Error> {
         Some(s) => Sha256::digest(s.as_bytes()),
         None => Sha256::digest(json_text(value)?.as_bytes()),
     };
-    Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(2 * digest.len());
+    for b in digest {
+        hex.push(char::from(HEX[usize::from(b >> 4)]));
+        hex.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    Ok(hex)
 }
 
 /// `{{ fail("message") }}`: stops rendering with an error naming the template and line, for
@@ -388,5 +394,20 @@ mod tests {
         }
         // Strings of printable ASCII, integers that fit i64, booleans.
         assert_eq!(short, 8);
+    }
+
+    /// FIPS 180-2's one-block and empty-message vectors, and a non-string hashed as its JSON.
+    #[test]
+    fn sha256_filter_prints_lower_case_hex() {
+        let hex = |v: Value| sha256_hex(&v).unwrap();
+        assert_eq!(
+            hex(Value::from("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            hex(Value::from("")),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(hex(Value::from(vec![1, 2])), hex(Value::from("[1,2]")));
     }
 }

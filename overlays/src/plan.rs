@@ -332,6 +332,7 @@ fn plan_general(
     };
     let profiles = skip.map(|_| ProfileDigests::digests(fleet));
     let contexts = ProfileContexts::for_templates(fleet);
+    let buffers = BufferValues::default();
     let per_site: Vec<Result<SitePlan, CatalogueError>> = fleet
         .sites
         .par_iter()
@@ -348,6 +349,7 @@ fn plan_general(
                 &digests,
                 skip.zip(profiles.as_ref()),
                 &contexts,
+                &buffers,
             );
             let mut r = r;
             if let (Ok(planned), Some(sink)) = (&mut r, skip.and_then(|s| s.sink))
@@ -630,6 +632,29 @@ impl<T> PerProfile<T> {
 /// run (the same values every site of the profile would give).
 type ProfileContexts = PerProfile<TemplateValue>;
 
+/// Outage buffers converted for the templates by their JSON text, each distinct buffer once
+/// per run: sites of the same profiles share them (a fleet has a few dozen distinct buffers,
+/// one per workload, backhaul and hardware, and per override).
+#[derive(Default)]
+struct BufferValues(std::sync::Mutex<HashMap<String, TemplateValue>>);
+
+impl BufferValues {
+    /// `buffer` for the templates, as [`RenderVars::set`] converts its JSON value; `json` is
+    /// its JSON text.
+    fn get(&self, json: &str, buffer: &OutageBuffer) -> TemplateValue {
+        let mut known = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(converted) = known.get(json) {
+            return converted.clone();
+        }
+        let converted = RenderVars::value(&serde_json::to_value(buffer).unwrap_or(Value::Null));
+        known.insert(json.to_owned(), converted.clone());
+        converted
+    }
+}
+
 impl ProfileContexts {
     fn for_templates(fleet: &Fleet) -> ProfileContexts {
         PerProfile::of(fleet, |v| RenderVars::value(&v))
@@ -750,6 +775,7 @@ fn plan_site(
     digests: &BTreeMap<&str, [u8; 32]>,
     skip: Option<(&Skip<'_>, &ProfileDigests)>,
     contexts: &ProfileContexts,
+    buffer_values: &BufferValues,
 ) -> Result<SitePlan, CatalogueError> {
     let hardware = fleet.hardware_of(site);
     let backhaul = fleet.backhaul_of(site);
@@ -771,16 +797,17 @@ fn plan_site(
     }
     let json_path = layout::site_json(&site.region, &site.id);
     let json_text = site_json(fleet, site, shard, catalogue, &workloads).to_text();
+    // Each buffer's JSON: part of the fingerprint, and the key of its converted values.
+    let buffers: Vec<String> = planned
+        .iter()
+        .map(|p| serde_json::to_string(&p.2).unwrap_or_default())
+        .collect();
     // The fingerprint: the inputs of every overlay_key of the site (the workload digests, the
     // site's fields and the contexts its templates see), and its site.json.
     let record = skip.map(|(skip, profiles)| {
         let mut paths: Vec<String> = planned.iter().map(|p| p.1.clone()).collect();
         paths.push(json_path.clone());
         let seen = profiles.site(fleet, site);
-        let buffers: Vec<String> = planned
-            .iter()
-            .map(|p| serde_json::to_string(&p.2).unwrap_or_default())
-            .collect();
         let none = [0u8; 32];
         let mut parts: Vec<&[u8]> = vec![
             skip.identity.as_slice(),
@@ -833,13 +860,12 @@ fn plan_site(
     };
     let mut keys = Vec::new();
     let mut reused = 0;
-    for (w, path, buffer) in planned {
-        let buffer = serde_json::to_value(buffer).unwrap_or(Value::Null);
-        vars.set("buffer", &buffer);
+    for ((w, path, buffer), buffer_json) in planned.into_iter().zip(&buffers) {
+        vars.set_value("buffer", buffer_values.get(buffer_json, &buffer));
         let key = match &mut site_ctx {
             None => None,
             Some(site_ctx) => {
-                site_ctx["buffer"] = buffer;
+                site_ctx["buffer"] = serde_json::to_value(&buffer).unwrap_or(Value::Null);
                 digests
                     .get(w.name.as_str())
                     .map(|d| overlay_key(d, site, site_ctx))

@@ -47,6 +47,20 @@ pub fn parse_block_stream(text: &str) -> Option<Vec<Value>> {
 
 pub use block::BlockSink;
 
+/// The lines of `text` as `text.split('\n')` gives them (the last one after the last break,
+/// empty when the text ends with one), the breaks found with a vectorised search: rendered
+/// documents and patches are split into lines on every planned overlay.
+pub fn split_lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', text.as_bytes())
+        .chain(std::iter::once(text.len()))
+        .map(move |end| {
+            let line = &text[start..end];
+            start = end + 1;
+            line
+        })
+}
+
 /// What the line-based first tier of [`parse_stream`] reads of `text`, reported to `sink`
 /// event by event instead of built as values (see [`BlockSink`]): `Some(())` when that tier
 /// answers for `text`, and the events then describe the documents it gives; also `None` for a
@@ -170,6 +184,24 @@ fn scalar(text: String, style: ScalarStyle) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_lines_is_split_at_each_break() {
+        for text in [
+            "",
+            "\n",
+            "a",
+            "a\n",
+            "a\nb",
+            "\n\na\n\nb\n\n",
+            "a\r\nb",
+            "é\nü",
+        ] {
+            let ours: Vec<&str> = split_lines(text).collect();
+            let std: Vec<&str> = text.split('\n').collect();
+            assert_eq!(ours, std, "{text:?}");
+        }
+    }
 
     fn reference(text: &str) -> Vec<Value> {
         serde_saphyr::from_multiple_with_options(

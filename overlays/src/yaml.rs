@@ -516,17 +516,12 @@ fn write_literal(out: &mut String, s: &str, level: usize) {
     } else {
         s.trim_end_matches('\n')
     };
-    // Line by line (the breaks found with a vectorised search: a patch has dozens of lines).
-    let mut start = 0;
-    let ends = memchr::memchr_iter(b'\n', body.as_bytes()).chain(std::iter::once(body.len()));
-    for end in ends {
-        let line = &body[start..end];
+    for line in kube_basics::fastyaml::split_lines(body) {
         if !line.is_empty() {
             indent(out, level);
             out.push_str(line);
         }
         out.push('\n');
-        start = end + 1;
     }
     if trailing > 1 {
         for _ in 0..trailing - 1 {
@@ -542,7 +537,8 @@ fn write_literal(out: &mut String, s: &str, level: usize) {
 /// breaks, no control character but line breaks and tabs (no `\r`), no line ending in a space or
 /// tab, and no tab starting the first non-empty line. The control characters are looked for in
 /// one branch-free pass (the compiler vectorises it), the rest line by line.
-fn can_be_literal_ascii(bytes: &[u8]) -> bool {
+fn can_be_literal_ascii(text: &str) -> bool {
+    let bytes = text.as_bytes();
     let control = bytes.iter().fold(false, |acc, &b| {
         acc | ((b < 0x20 && b != b'\n' && b != b'\t') | (b == 0x7f))
     });
@@ -551,12 +547,8 @@ fn can_be_literal_ascii(bytes: &[u8]) -> bool {
     }
     let mut lines = 0;
     let mut first_line_seen = false;
-    // The lines as `split` at each `\n` gives them, the breaks found with a vectorised search.
-    let mut start = 0;
-    let breaks = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
-    for end in breaks {
-        let line = &bytes[start..end];
-        start = end + 1;
+    for line in kube_basics::fastyaml::split_lines(text) {
+        let line = line.as_bytes();
         if let Some(&last) = line.last() {
             if last == b' ' || last == b'\t' {
                 return false;
@@ -582,7 +574,7 @@ fn first_content_line(s: &str) -> &str {
 /// Multi-line text without characters that need escapes.
 fn can_be_literal(s: &str) -> bool {
     if s.is_ascii() {
-        return can_be_literal_ascii(s.as_bytes());
+        return can_be_literal_ascii(s);
     }
     can_be_literal_chars(s)
 }
@@ -913,11 +905,7 @@ mod tests {
                 .flat_map(|c| parts.iter().map(move |p| format!("{c}{p}")))
                 .collect();
             for c in &cases {
-                assert_eq!(
-                    can_be_literal_ascii(c.as_bytes()),
-                    can_be_literal_chars(c),
-                    "{c:?}"
-                );
+                assert_eq!(can_be_literal_ascii(c), can_be_literal_chars(c), "{c:?}");
             }
         }
     }

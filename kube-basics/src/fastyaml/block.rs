@@ -57,12 +57,7 @@ fn for_each_document<'a>(
     let mut lines: Vec<Line> = Vec::new();
     let mut separators = 0usize;
     let mut documents = 0usize;
-    // Line by line, the breaks found with a vectorised search (what `split('\n')` yields).
-    let mut start = 0;
-    let breaks = memchr::memchr_iter(b'\n', text.as_bytes()).chain(std::iter::once(text.len()));
-    for end in breaks {
-        let raw = &text[start..end];
-        start = end + 1;
+    for raw in super::split_lines(text) {
         let content = raw.trim_start_matches(' ');
         if content.is_empty() || content.starts_with('#') {
             continue;

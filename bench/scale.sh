@@ -13,7 +13,10 @@
 #     each, the median round is reported) plus the merge.
 #
 # Ratios are printed next to the figures: the machine is shared and noisy, so compare figures
-# of the same run only.
+# of the same run only. With several sizes, each round measures every size in turn (10,000
+# sites, then 100,000, then the next round), so the sizes are compared round by round: a
+# machine that gets slower or faster during a long run (other sessions' load comes and goes)
+# shifts both sides of a round's ratio, not only the size measured last.
 #
 #   bash bench/scale.sh [SITES...]        (default: 10000; e.g. `bash bench/scale.sh 10000 100000`)
 #
@@ -46,7 +49,7 @@ if [[ -z "${KEEP_WORK:-}" ]]; then trap 'rm -rf "$WORK"' EXIT; else echo "work f
 
 # measure NAME COMMAND...: runs the command under GNU time; prints one line and records the
 # wall time in WALL[NAME].
-declare -A WALL CPU BYSIZE BYCPU
+declare -A WALL CPU
 measure() {
   local name="$1"; shift
   local log="$WORK/time.log" code=0 start end
@@ -77,31 +80,42 @@ median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
 
 echo "edgefleet scale benchmark; $(nproc) cores; $("$BIN" --version | head -1)"
 for SITES in "${SIZES[@]}"; do
-  DIR="$WORK/$SITES"
-  mkdir -p "$DIR"
-  "$BIN" inventory synth --sites "$SITES" --seed 1 --out "$DIR/inventory" >/dev/null
-  # generate records its inputs for reruns only once they are 3 s old (docs/generated-tree.md,
-  # "Reruns"); a user's inventory is older than that, one synthesized a moment ago is not.
-  sleep 3.5
-  echo
-  echo "== $SITES synthetic sites"
-  # Generate's first run and `cp -r` of its tree, alternately, ROUNDS times (each into a fresh
-  # folder): both write the same number of files and folders, and the file system's state
-  # (ext4 after many deletions, other sessions' writes) swings between rounds, so each round's
-  # ratio compares two neighbours and the median ratio is reported.
-  GEN_RATIOS=() RERUN_RATIOS=() CAT_RATIOS=() GEN_WALLS=() GEN_CPUS=() RERUN_WALLS=() RERUN_CPUS=()
-  for R in $(seq 1 "$ROUNDS"); do
-    measure "generate (first run) #$R" "$BIN" generate -q --inventory "$DIR/inventory" --out "$DIR/out$R"
+  mkdir -p "$WORK/$SITES"
+  "$BIN" inventory synth --sites "$SITES" --seed 1 --out "$WORK/$SITES/inventory" >/dev/null
+done
+# generate records its inputs for reruns only once they are 3 s old (docs/generated-tree.md,
+# "Reruns"); a user's inventory is older than that, one synthesized a moment ago is not.
+sleep 3.5
+# Per size: the rounds' figures, space-separated (ROUNDS values each).
+declare -A GEN_RATIOS RERUN_RATIOS CAT_RATIOS TOUCH_RATIOS GEN_WALLS GEN_CPUS RERUN_WALLS \
+  RERUN_CPUS TOUCH_WALLS TOUCH_CPUS LINT_WALLS LINT_CPUS SHARDS_WALLS SHARDS_CPUS SLOWEST TREE
+# step SITES NAME COMMAND...: measure, with the fleet size in the name.
+step() { local sites="$1" name="$2"; shift 2; measure "$sites: $name" "$@"; }
+w() { echo "${WALL["$1: $2"]}"; }
+c() { echo "${CPU["$1: $2"]}"; }
+
+# Generate's first run and `cp -r` of its tree, alternately, ROUNDS times (each into a fresh
+# folder): both write the same number of files and folders, and the file system's state
+# (ext4 after many deletions, other sessions' writes) swings between rounds, so each round's
+# ratio compares two neighbours and the median ratio is reported.
+echo
+echo "== generate, first run, next to cp -r of the tree"
+for R in $(seq 1 "$ROUNDS"); do
+  for SITES in "${SIZES[@]}"; do
+    DIR="$WORK/$SITES"
+    step "$SITES" "generate (first run) #$R" "$BIN" generate -q --inventory "$DIR/inventory" --out "$DIR/out$R"
     if [[ $R == 1 ]]; then
       FILES=$(find "$DIR/out1" -type f | wc -l)
       BYTES=$(du -sb "$DIR/out1" | cut -f1)
-      echo "  tree: $FILES files, $((BYTES / 1024 / 1024)) MiB"
+      TREE[$SITES]="$FILES files, $((BYTES / 1024 / 1024)) MiB"
+      echo "  $SITES: tree: ${TREE[$SITES]}"
     fi
     sync
-    measure "cp -r of the tree #$R" cp -r "$DIR/out1" "$DIR/copy$R"
+    step "$SITES" "cp -r of the tree #$R" cp -r "$DIR/out1" "$DIR/copy$R"
     sync
-    GEN_RATIOS+=("$(ratio "${WALL["generate (first run) #$R"]}" "${WALL["cp -r of the tree #$R"]}")")
-    GEN_WALLS+=("${WALL["generate (first run) #$R"]}") GEN_CPUS+=("${CPU["generate (first run) #$R"]}")
+    GEN_RATIOS[$SITES]+=" $(ratio "$(w "$SITES" "generate (first run) #$R")" "$(w "$SITES" "cp -r of the tree #$R")")"
+    GEN_WALLS[$SITES]+=" $(w "$SITES" "generate (first run) #$R")"
+    GEN_CPUS[$SITES]+=" $(c "$SITES" "generate (first run) #$R")"
     # On tmpfs (SETTLE=0) each round starts from the same state: only the first tree (cp's
     # source, the reruns' folder) is kept. Trees left from earlier rounds make each round slower
     # than the one before for both tools there (at 100,000 sites, 0.9 million inodes more per
@@ -114,82 +128,123 @@ for SITES in "${SIZES[@]}"; do
       if [[ $R != 1 ]]; then rm -rf "$DIR/out$R"; fi
     fi
   done
-  for R in $(seq 2 "$ROUNDS"); do rm -rf "$DIR/out$R"; done
-  rm -rf "$DIR"/copy*
-  settle
-  for R in $(seq 1 "$ROUNDS"); do
-    measure "generate (rerun, no change) #$R" "$BIN" generate -q --inventory "$DIR/inventory" --out "$DIR/out1"
-    measure "tar cf - of the tree | cat #$R" sh -c "tar cf - -C '$DIR' out1 | cat >/dev/null"
-    measure "cat of every file #$R" sh -c "find '$DIR/out1' -type f -print0 | xargs -0 cat >/dev/null"
-    RERUN_RATIOS+=("$(ratio "${WALL["generate (rerun, no change) #$R"]}" "${WALL["tar cf - of the tree | cat #$R"]}")")
-    CAT_RATIOS+=("$(ratio "${WALL["generate (rerun, no change) #$R"]}" "${WALL["cat of every file #$R"]}")")
-    RERUN_WALLS+=("${WALL["generate (rerun, no change) #$R"]}") RERUN_CPUS+=("${CPU["generate (rerun, no change) #$R"]}")
+done
+for SITES in "${SIZES[@]}"; do
+  for R in $(seq 2 "$ROUNDS"); do rm -rf "$WORK/$SITES/out$R"; done
+  rm -rf "$WORK/$SITES"/copy*
+done
+settle
+
+echo
+echo "== generate, no change, next to reading the tree"
+for R in $(seq 1 "$ROUNDS"); do
+  for SITES in "${SIZES[@]}"; do
+    DIR="$WORK/$SITES"
+    step "$SITES" "generate (rerun, no change) #$R" "$BIN" generate -q --inventory "$DIR/inventory" --out "$DIR/out1"
+    step "$SITES" "tar cf - of the tree | cat #$R" sh -c "tar cf - -C '$DIR' out1 | cat >/dev/null"
+    step "$SITES" "cat of every file #$R" sh -c "find '$DIR/out1' -type f -print0 | xargs -0 cat >/dev/null"
+    RERUN_RATIOS[$SITES]+=" $(ratio "$(w "$SITES" "generate (rerun, no change) #$R")" "$(w "$SITES" "tar cf - of the tree | cat #$R")")"
+    CAT_RATIOS[$SITES]+=" $(ratio "$(w "$SITES" "generate (rerun, no change) #$R")" "$(w "$SITES" "cat of every file #$R")")"
+    RERUN_WALLS[$SITES]+=" $(w "$SITES" "generate (rerun, no change) #$R")"
+    RERUN_CPUS[$SITES]+=" $(c "$SITES" "generate (rerun, no change) #$R")"
   done
-  # After the no-change rounds (a touched input is not recorded for 3 s, so the rerun after it
-  # would take this path too).
-  TOUCH_RATIOS=() TOUCH_WALLS=() TOUCH_CPUS=()
-  FIRST_INPUT=$(find "$DIR/inventory" -type f -name '*.yaml' | sort | head -1)
-  for R in $(seq 1 "$ROUNDS"); do
-    touch "$FIRST_INPUT"
-    measure "generate (rerun, input touched) #$R" "$BIN" generate -q --inventory "$DIR/inventory" --out "$DIR/out1"
-    TOUCH_RATIOS+=("$(ratio "${WALL["generate (rerun, input touched) #$R"]}" "${WALL["tar cf - of the tree | cat #$R"]}")")
-    TOUCH_WALLS+=("${WALL["generate (rerun, input touched) #$R"]}") TOUCH_CPUS+=("${CPU["generate (rerun, input touched) #$R"]}")
-  done
-  mv "$DIR/out1" "$DIR/out"
-  LINT_WALLS=() LINT_CPUS=()
-  for R in $(seq 1 "$ROUNDS"); do
-    measure "lint --fleet (whole) #$R" "$BIN" lint -q --fleet "$DIR/out" --inventory "$DIR/inventory" --format json
-    LINT_WALLS+=("${WALL["lint --fleet (whole) #$R"]}") LINT_CPUS+=("${CPU["lint --fleet (whole) #$R"]}")
-  done
-  WALL["lint --fleet (whole)"]=$(median "${LINT_WALLS[@]}")
-  # The 4 shards in sequence, ROUNDS times: each round's sum, and the median round's.
-  SHARDS_WALLS=() SHARDS_CPUS=() SLOWEST=()
-  for R in $(seq 1 "$ROUNDS"); do
-    SUM=0 SUMCPU=0 MAX=0
-    for K in 1 2 3 4; do
-      measure "lint --fleet --shard $K/4 #$R" sh -c "'$BIN' lint -q --fleet '$DIR/out' --inventory '$DIR/inventory' --format json --shard $K/4 > '$DIR/lint-$K.json'"
-      SUM=$(echo "$SUM + ${WALL["lint --fleet --shard $K/4 #$R"]}" | bc)
-      SUMCPU=$(echo "$SUMCPU + ${CPU["lint --fleet --shard $K/4 #$R"]}" | bc)
-      MAX=$(printf '%s\n' "$MAX" "${WALL["lint --fleet --shard $K/4 #$R"]}" | sort -n | tail -1)
-    done
-    SHARDS_WALLS+=("$SUM") SHARDS_CPUS+=("$SUMCPU") SLOWEST+=("$MAX")
-  done
-  SHARDS_WALL=$(median "${SHARDS_WALLS[@]}")
-  measure "merge of the 4 shards" "$BIN" merge "$DIR/lint-1.json" "$DIR/lint-2.json" "$DIR/lint-3.json" "$DIR/lint-4.json"
-  echo "  ratios (same run):"
-  echo "    generate first run / cp -r:          $(median "${GEN_RATIOS[@]}")  (median of rounds: ${GEN_RATIOS[*]})"
-  echo "    generate rerun / tar cf - | cat:     $(median "${RERUN_RATIOS[@]}")  (median of rounds: ${RERUN_RATIOS[*]})"
-  echo "    generate rerun / cat of every file:  $(median "${CAT_RATIOS[@]}")  (median of rounds: ${CAT_RATIOS[*]})"
-  echo "    rerun, input touched / tar | cat:    $(median "${TOUCH_RATIOS[@]}")  (median of rounds: ${TOUCH_RATIOS[*]})"
-  echo "    4 shards in sequence / whole lint:   $(ratio "$SHARDS_WALL" "${WALL["lint --fleet (whole)"]}")  (medians; rounds' sums: ${SHARDS_WALLS[*]})"
-  echo "    slowest shard / whole lint:          $(ratio "$(median "${SLOWEST[@]}")" "${WALL["lint --fleet (whole)"]}")  (median of rounds' slowest)"
-  # Linearity compares the median rounds of generate and of the whole lint.
-  BYSIZE["$SITES generate (first run)"]=$(median "${GEN_WALLS[@]}")
-  BYCPU["$SITES generate (first run)"]=$(median "${GEN_CPUS[@]}")
-  BYSIZE["$SITES generate (rerun, no change)"]=$(median "${RERUN_WALLS[@]}")
-  BYCPU["$SITES generate (rerun, no change)"]=$(median "${RERUN_CPUS[@]}")
-  BYSIZE["$SITES generate (rerun, input touched)"]=$(median "${TOUCH_WALLS[@]}")
-  BYCPU["$SITES generate (rerun, input touched)"]=$(median "${TOUCH_CPUS[@]}")
-  BYSIZE["$SITES lint --fleet (whole)"]=$(median "${LINT_WALLS[@]}")
-  BYCPU["$SITES lint --fleet (whole)"]=$(median "${LINT_CPUS[@]}")
-  BYSIZE["$SITES lint --fleet, 4 shards"]=$SHARDS_WALL
-  BYCPU["$SITES lint --fleet, 4 shards"]=$(median "${SHARDS_CPUS[@]}")
-  rm -rf "$DIR"
-  settle
 done
 
-# Linearity: each size's wall time against the first size's, next to the ratio of sites.
-if [[ ${#SIZES[@]} -gt 1 ]]; then
+# After the no-change rounds (a touched input is not recorded for 3 s, so the rerun after it
+# would take this path too): the inputs look changed, so every site's fingerprint is taken.
+echo
+echo "== generate after an input was touched"
+for R in $(seq 1 "$ROUNDS"); do
+  for SITES in "${SIZES[@]}"; do
+    DIR="$WORK/$SITES"
+    touch "$(find "$DIR/inventory" -type f -name '*.yaml' | sort | head -1)"
+    step "$SITES" "generate (rerun, input touched) #$R" "$BIN" generate -q --inventory "$DIR/inventory" --out "$DIR/out1"
+    TOUCH_RATIOS[$SITES]+=" $(ratio "$(w "$SITES" "generate (rerun, input touched) #$R")" "$(w "$SITES" "tar cf - of the tree | cat #$R")")"
+    TOUCH_WALLS[$SITES]+=" $(w "$SITES" "generate (rerun, input touched) #$R")"
+    TOUCH_CPUS[$SITES]+=" $(c "$SITES" "generate (rerun, input touched) #$R")"
+  done
+done
+for SITES in "${SIZES[@]}"; do mv "$WORK/$SITES/out1" "$WORK/$SITES/out"; done
+
+echo
+echo "== lint --fleet, whole"
+for R in $(seq 1 "$ROUNDS"); do
+  for SITES in "${SIZES[@]}"; do
+    DIR="$WORK/$SITES"
+    step "$SITES" "lint --fleet (whole) #$R" "$BIN" lint -q --fleet "$DIR/out" --inventory "$DIR/inventory" --format json
+    LINT_WALLS[$SITES]+=" $(w "$SITES" "lint --fleet (whole) #$R")"
+    LINT_CPUS[$SITES]+=" $(c "$SITES" "lint --fleet (whole) #$R")"
+  done
+done
+
+# The 4 shards in sequence, ROUNDS times: each round's sum, and the median round's.
+echo
+echo "== lint --fleet as 4 shards in sequence"
+for R in $(seq 1 "$ROUNDS"); do
+  for SITES in "${SIZES[@]}"; do
+    DIR="$WORK/$SITES"
+    SUM=0 SUMCPU=0 MAX=0
+    for K in 1 2 3 4; do
+      step "$SITES" "lint --fleet --shard $K/4 #$R" sh -c "'$BIN' lint -q --fleet '$DIR/out' --inventory '$DIR/inventory' --format json --shard $K/4 > '$DIR/lint-$K.json'"
+      SUM=$(echo "$SUM + $(w "$SITES" "lint --fleet --shard $K/4 #$R")" | bc)
+      SUMCPU=$(echo "$SUMCPU + $(c "$SITES" "lint --fleet --shard $K/4 #$R")" | bc)
+      MAX=$(printf '%s\n' "$MAX" "$(w "$SITES" "lint --fleet --shard $K/4 #$R")" | sort -n | tail -1)
+    done
+    SHARDS_WALLS[$SITES]+=" $SUM" SHARDS_CPUS[$SITES]+=" $SUMCPU" SLOWEST[$SITES]+=" $MAX"
+  done
+done
+for SITES in "${SIZES[@]}"; do
+  DIR="$WORK/$SITES"
+  step "$SITES" "merge of the 4 shards" "$BIN" merge "$DIR/lint-1.json" "$DIR/lint-2.json" "$DIR/lint-3.json" "$DIR/lint-4.json"
+done
+
+# med LIST: the median of a space-separated list.
+med() { # shellcheck disable=SC2086
+  median $1; }
+for SITES in "${SIZES[@]}"; do
+  LINT_WALL=$(med "${LINT_WALLS[$SITES]}")
   echo
-  echo "== wall time against ${SIZES[0]} sites (same run)"
+  echo "== $SITES synthetic sites (${TREE[$SITES]}): ratios (same run)"
+  echo "    generate first run / cp -r:          $(med "${GEN_RATIOS[$SITES]}")  (median of rounds:${GEN_RATIOS[$SITES]})"
+  echo "    generate rerun / tar cf - | cat:     $(med "${RERUN_RATIOS[$SITES]}")  (median of rounds:${RERUN_RATIOS[$SITES]})"
+  echo "    generate rerun / cat of every file:  $(med "${CAT_RATIOS[$SITES]}")  (median of rounds:${CAT_RATIOS[$SITES]})"
+  echo "    rerun, input touched / tar | cat:    $(med "${TOUCH_RATIOS[$SITES]}")  (median of rounds:${TOUCH_RATIOS[$SITES]})"
+  echo "    4 shards in sequence / whole lint:   $(ratio "$(med "${SHARDS_WALLS[$SITES]}")" "$LINT_WALL")  (medians; rounds' sums:${SHARDS_WALLS[$SITES]})"
+  echo "    slowest shard / whole lint:          $(ratio "$(med "${SLOWEST[$SITES]}")" "$LINT_WALL")  (median of rounds' slowest)"
+done
+
+# Linearity: each size's wall time against the first size's, round by round (the rounds of
+# both sizes ran next to each other), next to the ratio of sites; the median of the rounds'
+# ratios is the figure, the ratio of the medians and of CPU time are printed beside it.
+# by_round A B: the ratios of the i-th values of two space-separated lists.
+by_round() {
+  local -a a b; read -r -a a <<<"$1"; read -r -a b <<<"$2"
+  local i out=""
+  for i in "${!a[@]}"; do out+=" $(ratio "${a[$i]}" "${b[$i]}")"; done
+  echo "$out"
+}
+# times R: `R` followed by x (n/a stays as it is).
+times() { if [[ $1 == n/a ]]; then echo "$1"; else echo "${1}x"; fi; }
+if [[ ${#SIZES[@]} -gt 1 ]]; then
+  FIRST=${SIZES[0]}
+  echo
+  echo "== wall time against $FIRST sites (same run, round by round)"
   for SITES in "${SIZES[@]:1}"; do
-    for name in "generate (first run)" "generate (rerun, no change)" "generate (rerun, input touched)" "lint --fleet (whole)" "lint --fleet, 4 shards"; do
-      printf '  %-30s %s / %s sites: %6sx (sites %sx)\n' "$name" "$SITES" "${SIZES[0]}" \
-        "$(ratio "${BYSIZE["$SITES $name"]}" "${BYSIZE["${SIZES[0]} $name"]}")" "$(ratio "$SITES" "${SIZES[0]}")"
-      if [[ -n "${BYCPU["$SITES $name"]:-}" ]]; then
-        printf '  %-30s %s / %s sites: %6sx in CPU time\n' "$name" "$SITES" "${SIZES[0]}" \
-          "$(ratio "${BYCPU["$SITES $name"]}" "${BYCPU["${SIZES[0]} $name"]}")"
-      fi
+    for name in GEN RERUN TOUCH LINT SHARDS; do
+      case $name in
+        GEN) label="generate (first run)" ;;
+        RERUN) label="generate (rerun, no change)" ;;
+        TOUCH) label="generate (rerun, input touched)" ;;
+        LINT) label="lint --fleet (whole)" ;;
+        SHARDS) label="lint --fleet, 4 shards" ;;
+      esac
+      walls="${name}_WALLS[$SITES]" walls0="${name}_WALLS[$FIRST]"
+      cpus="${name}_CPUS[$SITES]" cpus0="${name}_CPUS[$FIRST]"
+      rounds=$(by_round "${!walls}" "${!walls0}")
+      printf '  %-32s %s / %s sites: %6s (sites %sx; rounds:%s; medians %s; CPU %s)\n' \
+        "$label" "$SITES" "$FIRST" "$(times "$(med "$rounds")")" "$(ratio "$SITES" "$FIRST")" \
+        "$rounds" "$(times "$(ratio "$(med "${!walls}")" "$(med "${!walls0}")")")" \
+        "$(times "$(ratio "$(med "${!cpus}")" "$(med "${!cpus0}")")")"
     done
   done
 fi

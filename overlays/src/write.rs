@@ -797,7 +797,10 @@ fn write_fresh(tree: &OutputTree, out: &Path) -> Result<(), WriteError> {
 pub struct FreshWriter {
     out: PathBuf,
     staging: PathBuf,
-    /// Folders made in the staging folder (relative paths).
+    /// Folders made in the staging folder (relative paths) that several calls may share: the
+    /// ones above the common folder of a call's files (`sites`, `sites/<region>` for a site's
+    /// tree). A call keeps its own folders to itself, so this set stays small however many
+    /// sites are written.
     dirs: Mutex<HashSet<String>>,
     /// The first error of [`FreshWriter::write`]; nothing more is written after it.
     failed: Mutex<Option<WriteError>>,
@@ -857,10 +860,17 @@ impl FreshWriter {
         if lock(&self.failed).is_some() {
             return None;
         }
+        // A site's tree: its own folders stay out of the shared set. (Without a common
+        // folder, every folder is shared.)
+        let own_from = match common_folder(tree.iter().map(|(path, _)| path)) {
+            0 => usize::MAX,
+            len => len,
+        };
+        let mut own = Vec::new();
         let result: Result<Vec<Option<FileStat>>, WriteError> = tree
             .iter()
             .map(|(path, bytes)| {
-                self.make_parents(path)?;
+                self.make_parents(path, own_from, &mut own)?;
                 let full = self.staging.join(path);
                 step_then(|| write_and_stat(&full, bytes)).map_err(io_err(&full))
             })
@@ -894,15 +904,29 @@ impl FreshWriter {
         Ok(())
     }
 
-    /// Makes the folders of `path` in the staging folder, parents first (each once).
-    fn make_parents(&self, path: &str) -> Result<(), WriteError> {
+    /// Makes the folders of `path` in the staging folder, parents first (each once). Folders
+    /// at least `own_from` bytes long belong to the calling write alone and are recorded in
+    /// `own` (a handful per site); shorter ones in the writer's shared set. A folder made
+    /// twice (another call got there first) is no error.
+    fn make_parents<'p>(
+        &self,
+        path: &'p str,
+        own_from: usize,
+        own: &mut Vec<&'p str>,
+    ) -> Result<(), WriteError> {
         // A folder is recorded once made, after its parents: when the deepest folder of `path`
         // is known, so are the others (one look-up per file, not one per folder).
         let mut missing = Vec::new();
         {
-            let dirs = lock(&self.dirs);
+            let mut dirs = None;
             for (end, _) in path.rmatch_indices('/') {
-                if dirs.contains(&path[..end]) {
+                let dir = &path[..end];
+                let known = if end >= own_from {
+                    own.contains(&dir)
+                } else {
+                    dirs.get_or_insert_with(|| lock(&self.dirs)).contains(dir)
+                };
+                if known {
                     break;
                 }
                 missing.push(end);
@@ -917,7 +941,11 @@ impl FreshWriter {
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(io_err(&full)(e)),
             }
-            lock(&self.dirs).insert(dir.to_owned());
+            if end >= own_from {
+                own.push(dir);
+            } else {
+                lock(&self.dirs).insert(dir.to_owned());
+            }
         }
         Ok(())
     }
@@ -947,8 +975,10 @@ impl FreshWriter {
                 return Err(e);
             }
             let rest: Vec<(&str, &[u8])> = tree.iter().collect();
+            // The shared files, written once: every folder goes to the shared set.
+            let mut own = Vec::new();
             for (path, _) in &rest {
-                self.make_parents(path)?;
+                self.make_parents(path, usize::MAX, &mut own)?;
             }
             rest.par_iter().try_for_each(|(path, bytes)| {
                 let full = self.staging.join(path);
@@ -976,6 +1006,24 @@ impl Drop for FreshWriter {
             }
         }
     }
+}
+
+/// The length of the deepest folder holding every one of `paths` (relative, `/`-separated):
+/// 11 (`sites/eu/s1`) for the files of site `s1`; 0 when they share none, or there are none.
+fn common_folder<'a>(mut paths: impl Iterator<Item = &'a str>) -> usize {
+    let Some(first) = paths.next() else {
+        return 0;
+    };
+    let mut len = first.rfind('/').unwrap_or(0);
+    for path in paths {
+        while len > 0 && !(path.as_bytes().get(len) == Some(&b'/') && path[..len] == first[..len]) {
+            len = first[..len].rfind('/').unwrap_or(0);
+        }
+        if len == 0 {
+            break;
+        }
+    }
+    len
 }
 
 /// `fs::write`, then `fstat` of the written file.
@@ -1169,6 +1217,72 @@ mod tests {
             .collect();
         siblings.sort();
         assert_eq!(siblings, ["by-apply", "out", "raced"]);
+    }
+
+    #[test]
+    fn the_common_folder_of_paths() {
+        let of = |paths: &[&str]| common_folder(paths.iter().copied());
+        assert_eq!(of(&[]), 0);
+        assert_eq!(of(&["e.yaml"]), 0);
+        assert_eq!(of(&["sites/eu/s1/site.json"]), "sites/eu/s1".len());
+        let site = [
+            "sites/eu/s1/site.json",
+            "sites/eu/s1/w/k.yaml",
+            "sites/eu/s1/v/k.yaml",
+        ];
+        assert_eq!(of(&site), "sites/eu/s1".len());
+        // A folder whose name another extends is not shared by them (`s1` and `s10`).
+        assert_eq!(of(&["sites/eu/s1/a", "sites/eu/s10/a"]), "sites/eu".len());
+        assert_eq!(of(&["sites/eu/s10/a", "sites/eu/s1/a"]), "sites/eu".len());
+        assert_eq!(of(&["sites/eu/s1/a", "sites/eu/s1"]), "sites/eu".len());
+        assert_eq!(
+            of(&["sites/eu/s1/w/a", "sites/eu/s1/v/a"]),
+            "sites/eu/s1".len()
+        );
+        assert_eq!(of(&["a/b", "c/d"]), 0);
+        assert_eq!(of(&["ä/b/c", "ä/b/d", "ä/x"]), "ä".len());
+    }
+
+    #[test]
+    fn a_fresh_writer_shares_only_the_folders_above_each_site() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let sites: Vec<OutputTree> = (0..40)
+            .map(|i| {
+                let site = format!("sites/r{}/s{i}", i % 3);
+                let site_json = format!("{site}/site.json");
+                let own = format!("{site}/w/k.yaml");
+                let deeper = format!("{site}/v/x/k.yaml");
+                tree(&[(&site_json, "{}"), (&own, "a"), (&deeper, "b")])
+            })
+            .collect();
+        let w = FreshWriter::start(&out).unwrap();
+        // Two threads at once, as planning writes.
+        sites.par_iter().for_each(|t| {
+            assert!(w.write(t).is_some());
+        });
+        let mut shared: Vec<String> = lock(&w.dirs).iter().cloned().collect();
+        shared.sort();
+        assert_eq!(shared, ["sites", "sites/r0", "sites/r1", "sites/r2"]);
+        let rest = tree(&[("bases/w/k.yaml", "base"), ("sites/r0/README", "r")]);
+        let staged: Vec<String> = sites
+            .iter()
+            .flat_map(|t| t.iter().map(|(p, _)| p.to_owned()))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let staged: Vec<&str> = staged.iter().map(String::as_str).collect();
+        w.finish(&rest, &staged, &compare(&rest, &out).unwrap())
+            .unwrap();
+        let mut whole = rest.clone();
+        for t in &sites {
+            for (p, b) in t.iter() {
+                whole.insert(p, b.to_vec());
+            }
+        }
+        let by_apply = dir.path().join("by-apply");
+        apply(&whole, &by_apply, &compare(&whole, &by_apply).unwrap()).unwrap();
+        assert_eq!(snapshot(&out), snapshot(&by_apply));
     }
 
     #[test]

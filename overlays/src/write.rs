@@ -860,19 +860,25 @@ impl FreshWriter {
         if lock(&self.failed).is_some() {
             return None;
         }
-        // A site's tree: its own folders stay out of the shared set. (Without a common
-        // folder, every folder is shared.)
-        let own_from = match common_folder(tree.iter().map(|(path, _)| path)) {
+        // A site's tree: its own folders stay out of the shared set, and its files and
+        // folders are made relative to its folder (opened once), so the kernel does not walk
+        // the whole path again for each. (Without a common folder, every folder is shared.)
+        let mut own = Own::new(match common_folder(tree.iter().map(|(path, _)| path)) {
             0 => usize::MAX,
             len => len,
-        };
-        let mut own = Vec::new();
+        });
         let result: Result<Vec<Option<FileStat>>, WriteError> = tree
             .iter()
             .map(|(path, bytes)| {
-                self.make_parents(path, own_from, &mut own)?;
-                let full = self.staging.join(path);
-                step_then(|| write_and_stat(&full, bytes)).map_err(io_err(&full))
+                self.make_parents(path, &mut own)?;
+                match own.relative(path) {
+                    Some((dir, rel)) => step_then(|| write_and_stat_at(dir, rel, bytes))
+                        .map_err(|e| io_err(&self.staging.join(path))(e)),
+                    None => {
+                        let full = self.staging.join(path);
+                        step_then(|| write_and_stat(&full, bytes)).map_err(io_err(&full))
+                    }
+                }
             })
             .collect();
         match result {
@@ -905,15 +911,10 @@ impl FreshWriter {
     }
 
     /// Makes the folders of `path` in the staging folder, parents first (each once). Folders
-    /// at least `own_from` bytes long belong to the calling write alone and are recorded in
-    /// `own` (a handful per site); shorter ones in the writer's shared set. A folder made
+    /// in `own`'s folder (it included) belong to the calling write alone and are recorded in
+    /// `own` (a handful per site); those above it in the writer's shared set. A folder made
     /// twice (another call got there first) is no error.
-    fn make_parents<'p>(
-        &self,
-        path: &'p str,
-        own_from: usize,
-        own: &mut Vec<&'p str>,
-    ) -> Result<(), WriteError> {
+    fn make_parents<'p>(&self, path: &'p str, own: &mut Own<'p>) -> Result<(), WriteError> {
         // A folder is recorded once made, after its parents: when the deepest folder of `path`
         // is known, so are the others (one look-up per file, not one per folder).
         let mut missing = Vec::new();
@@ -921,8 +922,8 @@ impl FreshWriter {
             let mut dirs = None;
             for (end, _) in path.rmatch_indices('/') {
                 let dir = &path[..end];
-                let known = if end >= own_from {
-                    own.contains(&dir)
+                let known = if end >= own.from {
+                    own.dirs.contains(&dir)
                 } else {
                     dirs.get_or_insert_with(|| lock(&self.dirs)).contains(dir)
                 };
@@ -934,15 +935,21 @@ impl FreshWriter {
         }
         for &end in missing.iter().rev() {
             let dir = &path[..end];
-            let full = self.staging.join(dir);
-            match step_then(|| fs::create_dir(&full)) {
+            let made = match own.relative(dir) {
+                Some((at, rel)) => step_then(|| mkdir_at(at, rel)),
+                None => step_then(|| fs::create_dir(self.staging.join(dir))),
+            };
+            match made {
                 Ok(()) => {}
                 // Another thread made it first.
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(io_err(&full)(e)),
+                Err(e) => return Err(io_err(&self.staging.join(dir))(e)),
             }
-            if end >= own_from {
-                own.push(dir);
+            if end >= own.from {
+                own.dirs.push(dir);
+                if end == own.from {
+                    own.open(&self.staging.join(dir));
+                }
             } else {
                 lock(&self.dirs).insert(dir.to_owned());
             }
@@ -976,9 +983,9 @@ impl FreshWriter {
             }
             let rest: Vec<(&str, &[u8])> = tree.iter().collect();
             // The shared files, written once: every folder goes to the shared set.
-            let mut own = Vec::new();
+            let mut own = Own::new(usize::MAX);
             for (path, _) in &rest {
-                self.make_parents(path, usize::MAX, &mut own)?;
+                self.make_parents(path, &mut own)?;
             }
             rest.par_iter().try_for_each(|(path, bytes)| {
                 let full = self.staging.join(path);
@@ -1024,6 +1031,110 @@ fn common_folder<'a>(mut paths: impl Iterator<Item = &'a str>) -> usize {
         }
     }
     len
+}
+
+/// The folder of one write's files (see [`FreshWriter::make_parents`]): where it ends in
+/// their paths, the folders made in it, and the folder itself, opened once made.
+struct Own<'p> {
+    from: usize,
+    dirs: Vec<&'p str>,
+    #[cfg(unix)]
+    fd: Option<std::os::fd::OwnedFd>,
+    #[cfg(not(unix))]
+    fd: Option<()>,
+}
+
+impl<'p> Own<'p> {
+    fn new(from: usize) -> Self {
+        Own {
+            from,
+            dirs: Vec::new(),
+            fd: None,
+        }
+    }
+
+    /// Opens the folder (made just now); without it, paths stay whole (the same files, the
+    /// kernel walks more).
+    fn open(&mut self, dir: &Path) {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            self.fd = fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_DIRECTORY)
+                .open(dir)
+                .ok()
+                .map(std::os::fd::OwnedFd::from);
+        }
+        #[cfg(not(unix))]
+        let _ = dir;
+    }
+
+    /// The opened folder and `path` relative to it, when `path` is below it.
+    #[cfg(unix)]
+    fn relative<'a>(&self, path: &'a str) -> Option<(std::os::fd::BorrowedFd<'_>, &'a str)> {
+        use std::os::fd::AsFd as _;
+        let fd = self.fd.as_ref()?;
+        let rel = path.get(self.from..)?.strip_prefix('/')?;
+        Some((fd.as_fd(), rel))
+    }
+
+    #[cfg(not(unix))]
+    fn relative<'a>(&self, _path: &'a str) -> Option<((), &'a str)> {
+        None
+    }
+}
+
+/// `mkdir` of `rel` in the folder `at`.
+#[cfg(unix)]
+fn mkdir_at(at: std::os::fd::BorrowedFd<'_>, rel: &str) -> io::Result<()> {
+    use std::os::fd::AsRawFd as _;
+    let rel = std::ffi::CString::new(rel).map_err(io::Error::other)?;
+    // SAFETY: `at` is an open folder and `rel` a NUL-terminated string, both live for the call.
+    if unsafe { libc::mkdirat(at.as_raw_fd(), rel.as_ptr(), 0o777) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(unix))]
+fn mkdir_at(_at: (), _rel: &str) -> io::Result<()> {
+    unreachable!("no folder is opened off Unix")
+}
+
+/// [`write_and_stat`] of `rel` in the folder `at` (created or truncated, mode 0666 less the
+/// umask, as `fs::write` makes files).
+#[cfg(unix)]
+fn write_and_stat_at(
+    at: std::os::fd::BorrowedFd<'_>,
+    rel: &str,
+    bytes: &[u8],
+) -> io::Result<Option<FileStat>> {
+    use std::io::Write as _;
+    use std::os::fd::{AsRawFd as _, FromRawFd as _};
+    let rel = std::ffi::CString::new(rel).map_err(io::Error::other)?;
+    // SAFETY: as in `mkdir_at`; the descriptor returned is owned by the `File` made from it.
+    let fd = unsafe {
+        libc::openat(
+            at.as_raw_fd(),
+            rel.as_ptr(),
+            libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_CLOEXEC,
+            0o666 as libc::c_uint,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just opened and is owned by nothing else.
+    let mut file = unsafe { fs::File::from_raw_fd(fd) };
+    file.write_all(bytes)?;
+    Ok(FileStat::of_metadata(&file.metadata()?))
+}
+
+#[cfg(not(unix))]
+fn write_and_stat_at(_at: (), _rel: &str, _bytes: &[u8]) -> io::Result<Option<FileStat>> {
+    unreachable!("no folder is opened off Unix")
 }
 
 /// `fs::write`, then `fstat` of the written file.
@@ -1283,6 +1394,13 @@ mod tests {
         let by_apply = dir.path().join("by-apply");
         apply(&whole, &by_apply, &compare(&whole, &by_apply).unwrap()).unwrap();
         assert_eq!(snapshot(&out), snapshot(&by_apply));
+        // Files and folders made relative to a site's folder get the modes the others get.
+        #[cfg(unix)]
+        for p in ["sites/r1/s1/v/x/k.yaml", "sites/r1/s1/v/x", "sites/r1/s1"] {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = |root: &Path| fs::metadata(root.join(p)).unwrap().permissions().mode();
+            assert_eq!(mode(&out), mode(&by_apply), "{p}");
+        }
     }
 
     #[test]
